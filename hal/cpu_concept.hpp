@@ -1,0 +1,21 @@
+// The CPU HAL contract, checked against hal/riscv64 and the hal/host fake.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+
+namespace hal {
+
+// Interrupt masking nests per hart: irq_push() disables and counts,
+// irq_pop() re-enables only when the outermost push had them enabled.
+template <typename T>
+concept CpuHal = requires(std::uint32_t n) {
+    { T::irq_push() } -> std::same_as<void>;
+    { T::irq_pop() } -> std::same_as<void>;
+    { T::irq_enabled() } -> std::same_as<bool>;
+    { T::irq_depth() } -> std::same_as<std::uint32_t>;
+    { T::relax() } -> std::same_as<void>;
+    { T::id() } -> std::same_as<std::uint32_t>;
+};
+
+} // namespace hal

@@ -1,0 +1,37 @@
+/* Layouts shared by assembly and C++. The one place these numbers live;
+ * each struct checks them with static_assert where it is defined. */
+#pragma once
+
+/* hal::HartHead, reached through tp on every hart. */
+#define HART_MAGIC 0
+#define HART_CPU 8
+#define HART_HART_ID 12
+#define HART_STACK_LO 16
+#define HART_STACK_HI 24
+#define HART_EMERGENCY_SP 32
+#define HART_USER_SCRATCH 40
+#define HART_IRQ_DEPTH 48
+#define HART_IRQ_SAVED 52
+#define HART_HEAD_SIZE 64
+
+/* hal::TrapFrame: x0..x31, then CSRs, then a frame record so the
+ * frame-pointer backtrace walks through the trap into the interrupted code. */
+#define TF_X(n) ((n) * 8)
+#define TF_SEPC 256
+#define TF_SSTATUS 264
+#define TF_SCAUSE 272
+#define TF_STVAL 280
+#define TF_FRAME_FP 288
+#define TF_FRAME_RA 296
+#define TF_SIZE 304
+
+/* hal::Context: callee-saved state of a switched-out kernel thread. */
+#define CTX_RA 0
+#define CTX_SP 8
+#define CTX_S(n) (16 + (n) * 8)
+#define CTX_SIZE 112
+
+/* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. */
+#define KSTACK_SIZE 16384
+#define KSTACK_GUARD 1024
+#define EMERGENCY_STACK_SIZE 4096

@@ -1,0 +1,37 @@
+/* Boot entry from OpenSBI fw_dynamic and the SBI HSM start point of secondary harts. */
+#include "asm_offsets.hpp"
+
+    .section .text.entry, "ax", @progbits
+    .globl _start
+_start:
+    /* a0 = boot hart id, a1 = DTB physical address. */
+    csrw sie, zero
+    csrw sscratch, zero
+    la t0, __bss_start
+    la t1, __bss_end
+1:  bgeu t0, t1, 2f
+    sd zero, 0(t0)
+    addi t0, t0, 8
+    j 1b
+2:  la sp, k_cpu_stacks
+    li t0, KSTACK_SIZE
+    add sp, sp, t0
+    mv s0, zero
+    mv tp, zero
+    call kmain
+3:  wfi
+    j 3b
+
+    .text
+    .globl secondary_entry
+    .align 2
+secondary_entry:
+    /* a0 = hart id, a1 = opaque = this hart's HartHead, prepared by the boot hart. */
+    csrw sie, zero
+    csrw sscratch, zero
+    mv tp, a1
+    ld sp, HART_STACK_HI(tp)
+    mv s0, zero
+    call secondary_main
+4:  wfi
+    j 4b

@@ -1,0 +1,57 @@
+// The asm-visible head of each hart's per-cpu block; tp points at it.
+#pragma once
+
+#include "asm_offsets.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hal {
+
+struct HartHead {
+    std::uint64_t magic;         // kHartMagic once the block is initialised
+    std::uint32_t cpu;           // dense logical index, 0 = boot hart
+    std::uint32_t hart_id;       // firmware hart id (sparse, any value)
+    std::uintptr_t stack_lo;     // lowest legal sp of the running stack
+    std::uintptr_t stack_hi;     // top of the running stack
+    std::uintptr_t emergency_sp; // trap stack used when stack_lo is crossed
+    std::uintptr_t user_scratch; // user sp while in a trap from U-mode
+    std::uint32_t irq_depth;     // irq_push() nesting on this hart
+    std::uint32_t irq_saved;     // SIE as it was at the outermost irq_push()
+    std::uint64_t reserved;
+};
+
+inline constexpr std::uint64_t kHartMagic = 0x4b45535452454c31ull; // "KESTREL1"
+
+static_assert(offsetof(HartHead, magic) == HART_MAGIC);
+static_assert(offsetof(HartHead, cpu) == HART_CPU);
+static_assert(offsetof(HartHead, hart_id) == HART_HART_ID);
+static_assert(offsetof(HartHead, stack_lo) == HART_STACK_LO);
+static_assert(offsetof(HartHead, stack_hi) == HART_STACK_HI);
+static_assert(offsetof(HartHead, emergency_sp) == HART_EMERGENCY_SP);
+static_assert(offsetof(HartHead, user_scratch) == HART_USER_SCRATCH);
+static_assert(offsetof(HartHead, irq_depth) == HART_IRQ_DEPTH);
+static_assert(offsetof(HartHead, irq_saved) == HART_IRQ_SAVED);
+static_assert(sizeof(HartHead) == HART_HEAD_SIZE);
+
+inline HartHead* tp_head() {
+    HartHead* h;
+    asm volatile("mv %0, tp" : "=r"(h));
+    return h;
+}
+
+inline std::uintptr_t read_tp() {
+    std::uintptr_t v;
+    asm volatile("mv %0, tp" : "=r"(v));
+    return v;
+}
+
+inline void write_tp(std::uintptr_t v) { asm volatile("mv tp, %0" ::"r"(v) : "memory"); }
+
+inline std::uintptr_t read_sp() {
+    std::uintptr_t v;
+    asm volatile("mv %0, sp" : "=r"(v));
+    return v;
+}
+
+} // namespace hal

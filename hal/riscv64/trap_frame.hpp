@@ -1,0 +1,66 @@
+// Register state saved by hal_trap_vector, and the thread context saved by
+// hal_context_switch. Their offsets live in asm_offsets.hpp.
+#pragma once
+
+#include "asm_offsets.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hal {
+
+struct TrapFrame {
+    std::uint64_t x[32]; // x[0] unused
+    std::uint64_t sepc;
+    std::uint64_t sstatus;
+    std::uint64_t scause;
+    std::uint64_t stval;
+    std::uint64_t frame_fp; // frame record: interrupted s0 ...
+    std::uint64_t frame_ra; // ... and sepc, so backtraces cross the trap
+};
+
+static_assert(offsetof(TrapFrame, x) + 8 * 5 == TF_X(5));
+static_assert(offsetof(TrapFrame, sepc) == TF_SEPC);
+static_assert(offsetof(TrapFrame, sstatus) == TF_SSTATUS);
+static_assert(offsetof(TrapFrame, scause) == TF_SCAUSE);
+static_assert(offsetof(TrapFrame, stval) == TF_STVAL);
+static_assert(offsetof(TrapFrame, frame_fp) == TF_FRAME_FP);
+static_assert(offsetof(TrapFrame, frame_ra) == TF_FRAME_RA);
+static_assert(sizeof(TrapFrame) == TF_SIZE);
+static_assert(TF_SIZE % 16 == 0, "the trap frame keeps sp 16-byte aligned");
+static_assert(KSTACK_GUARD > TF_SIZE, "the guard band absorbs the first trap-frame store");
+
+struct Context {
+    std::uint64_t ra;
+    std::uint64_t sp;
+    std::uint64_t s[12];
+};
+
+static_assert(offsetof(Context, ra) == CTX_RA);
+static_assert(offsetof(Context, sp) == CTX_SP);
+static_assert(offsetof(Context, s) == CTX_S(0));
+static_assert(offsetof(Context, s) + 11 * 8 == CTX_S(11));
+static_assert(sizeof(Context) == CTX_SIZE);
+
+} // namespace hal
+
+extern "C" {
+void hal_context_switch(hal::Context* from, const hal::Context* to);
+void hal_thread_trampoline();
+void hal_trap_vector();
+void secondary_entry();
+}
+
+namespace hal {
+
+// A context that starts in hal_thread_start(entry, arg) on the given stack.
+inline Context new_thread_context(std::uintptr_t stack_top, void (*entry)(void*), void* arg) {
+    Context c{};
+    c.ra = reinterpret_cast<std::uint64_t>(&hal_thread_trampoline);
+    c.sp = stack_top & ~std::uintptr_t{15};
+    c.s[1] = reinterpret_cast<std::uint64_t>(entry);
+    c.s[2] = reinterpret_cast<std::uint64_t>(arg);
+    return c;
+}
+
+} // namespace hal

@@ -1,0 +1,16 @@
+// What the boot hart learned from the DTB, kept for the rest of the kernel.
+#pragma once
+
+#include "kernel/dtb/dtb.hpp"
+
+namespace k {
+
+const dtb::Platform& platform();
+void set_platform(const dtb::Platform& p);
+
+// Harts the DTB lists as able to run this kernel (enabled, S-mode), capped
+// at the cpu limit: the number `smp online` expects to see online.
+std::uint32_t usable_cpu_target();
+void set_usable_cpu_target(std::uint32_t n);
+
+} // namespace k

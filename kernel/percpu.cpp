@@ -1,0 +1,87 @@
+// Per-hart blocks, boot stacks and the validated cpu-id lookup.
+#include "kernel/percpu.hpp"
+
+#include "asm_offsets.hpp"
+#include "sched/cpu_id.hpp"
+
+#include <cstddef>
+
+extern "C" {
+// Boot/idle stacks, each with a guard band at its bottom; entry.S uses [0].
+alignas(4096) std::uint8_t k_cpu_stacks[k::kMaxCpus][KSTACK_SIZE];
+alignas(16) std::uint8_t k_emergency_stacks[k::kMaxCpus][EMERGENCY_STACK_SIZE];
+}
+
+namespace k {
+
+namespace {
+PerCpu g_cpus[kMaxCpus];
+std::uint32_t g_cpu_count = 1; // written by the boot hart before secondaries start
+} // namespace
+
+PerCpu& cpu_block(std::uint32_t cpu) { return g_cpus[cpu < kMaxCpus ? cpu : 0]; }
+
+std::uint32_t current_cpu() {
+    sched::CpuSlot slots[kMaxCpus];
+    std::uint32_t n = g_cpu_count;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const PerCpu& c = g_cpus[i];
+        slots[i] = sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic,
+                                  c.head.stack_lo, c.head.stack_hi,
+                                  c.state.load(std::memory_order_acquire) ==
+                                      static_cast<std::uint32_t>(CpuState::Online)};
+    }
+    sched::CpuIdResult r =
+        sched::resolve_cpu_id(hal::read_tp(), hal::read_sp(), slots, n, hal::kHartMagic);
+    if (r.path != sched::CpuIdPath::TpFast)
+        g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    return r.cpu;
+}
+
+PerCpu& this_cpu() { return g_cpus[current_cpu()]; }
+
+std::uint32_t cpu_count() { return g_cpu_count; }
+void set_cpu_count(std::uint32_t n) { g_cpu_count = n <= kMaxCpus ? n : kMaxCpus; }
+
+bool cpu_online(std::uint32_t cpu) { return cpu < g_cpu_count && cpu_state(cpu) == CpuState::Online; }
+
+std::uint32_t online_count() {
+    std::uint32_t n = 0;
+    for (std::uint32_t i = 0; i < g_cpu_count; ++i) n += cpu_online(i) ? 1 : 0;
+    return n;
+}
+
+std::uint64_t cpuid_fallback_total() {
+    std::uint64_t n = 0;
+    for (std::uint32_t i = 0; i < g_cpu_count; ++i)
+        n += g_cpus[i].cpuid_fallbacks.load(std::memory_order_relaxed);
+    return n;
+}
+
+void set_cpu_state(std::uint32_t cpu, CpuState s) {
+    g_cpus[cpu].state.store(static_cast<std::uint32_t>(s), std::memory_order_release);
+}
+
+CpuState cpu_state(std::uint32_t cpu) {
+    return static_cast<CpuState>(g_cpus[cpu].state.load(std::memory_order_acquire));
+}
+
+void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
+    PerCpu& c = g_cpus[cpu];
+    auto lo = reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[cpu][0]);
+    c.boot_stack_lo = lo + KSTACK_GUARD;
+    c.boot_stack_hi = lo + KSTACK_SIZE;
+    c.head.cpu = cpu;
+    c.head.hart_id = hart_id;
+    c.head.stack_lo = c.boot_stack_lo;
+    c.head.stack_hi = c.boot_stack_hi;
+    c.head.emergency_sp = reinterpret_cast<std::uintptr_t>(&k_emergency_stacks[cpu][0]) +
+                          EMERGENCY_STACK_SIZE;
+    c.head.irq_depth = 0;
+    c.head.irq_saved = 0;
+    c.head.magic = hal::kHartMagic;
+}
+
+void percpu_install(std::uint32_t cpu) { hal::write_tp(reinterpret_cast<std::uintptr_t>(&g_cpus[cpu])); }
+
+} // namespace k

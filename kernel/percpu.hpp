@@ -1,0 +1,49 @@
+// The per-hart block: the asm-visible head first, so tp points at both.
+#pragma once
+
+#include "hart_head.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace k {
+
+inline constexpr std::uint32_t kMaxCpus = 8;
+
+enum class CpuState : std::uint32_t { Absent, Starting, Online, Offline };
+
+struct PerCpu {
+    hal::HartHead head{}; // must stay first: tp == &head == this
+    std::atomic<std::uint32_t> state{static_cast<std::uint32_t>(CpuState::Absent)};
+    std::uintptr_t boot_stack_lo = 0; // this hart's boot/idle stack
+    std::uintptr_t boot_stack_hi = 0;
+    std::atomic<std::uint64_t> cpuid_fallbacks{0}; // tp hint rejected on this hart
+};
+
+static_assert(__builtin_offsetof(PerCpu, head) == 0, "tp points at the head and the block");
+
+PerCpu& cpu_block(std::uint32_t cpu);
+PerCpu& this_cpu();
+std::uint32_t current_cpu();
+
+// Cpus with a block assigned (online or not), and the online ones.
+std::uint32_t cpu_count();
+bool cpu_online(std::uint32_t cpu);
+std::uint32_t online_count();
+std::uint64_t cpuid_fallback_total();
+
+// Boot-time setup of a block, its stacks and tp (for the calling hart).
+void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id);
+void percpu_install(std::uint32_t cpu);
+void set_cpu_count(std::uint32_t n);
+void set_cpu_state(std::uint32_t cpu, CpuState s);
+CpuState cpu_state(std::uint32_t cpu);
+
+// Points this hart's stack bounds at the stack it is about to run on.
+inline void set_running_stack(std::uintptr_t lo, std::uintptr_t hi) {
+    hal::HartHead* h = hal::tp_head();
+    h->stack_lo = lo;
+    h->stack_hi = hi;
+}
+
+} // namespace k

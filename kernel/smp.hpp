@@ -1,0 +1,22 @@
+// Secondary hart bring-up with SBI HSM, one hart at a time, each wait bounded.
+#pragma once
+
+#include "hart_head.hpp"
+#include "kernel/dtb/dtb.hpp"
+
+#include <cstdint>
+
+namespace k::smp {
+
+// Starts every usable hart the DTB lists, prints `KINIT: cpuN online` or
+// `KINIT: cpuN offline (<reason>)` for each, and returns how many came online
+// (the boot hart included).
+std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart);
+
+// Bring one already-assigned cpu back (after an HSM stop). Returns true when it
+// arrived within the bound.
+bool restart_cpu(std::uint32_t cpu);
+
+} // namespace k::smp
+
+extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead* head);

@@ -1,0 +1,66 @@
+// Portable CPU-id resolution: validate the tp hint, else the stack range, else BOOT.
+#pragma once
+
+#include <cstdint>
+
+namespace sched {
+
+// One row per cpu with a block assigned, index == logical cpu id. `magic` is
+// the word read from that cpu's block when the table was built.
+struct CpuSlot {
+    std::uintptr_t block;    // address of the per-hart block (what tp should hold)
+    std::uint64_t magic;
+    std::uintptr_t stack_lo; // [stack_lo, stack_hi): the stack the hart runs on
+    std::uintptr_t stack_hi;
+    bool online;
+};
+
+enum class CpuIdPath : std::uint32_t { TpFast, StackRange, Boot };
+
+struct CpuIdResult {
+    std::uint32_t cpu;
+    CpuIdPath path;
+};
+
+inline constexpr std::uint32_t kBootCpu = 0;
+
+[[nodiscard]] constexpr bool stack_contains(const CpuSlot& s, std::uintptr_t sp) {
+    return s.stack_lo < s.stack_hi && sp >= s.stack_lo && sp < s.stack_hi;
+}
+
+// tp is only a hint: it is never dereferenced, only compared with the known
+// block addresses. Linear scans, chosen over computing an index from tp:
+// blocks need not be contiguous, and for <= 32 cpus a scan is a few compares.
+// TpFast: tp equals a slot's block, that slot is online, its magic matches,
+// and sp lies in its stack. StackRange: the first cpu whose stack holds sp
+// (online not required: a hart coming up has its stack before it is online).
+// Boot: nothing matched. The caller counts the fallbacks.
+[[nodiscard]] constexpr CpuIdResult resolve_cpu_id(std::uintptr_t tp, std::uintptr_t sp,
+                                                   const CpuSlot* slots, std::uint32_t count,
+                                                   std::uint64_t expected_magic) {
+    if (slots == nullptr) return {kBootCpu, CpuIdPath::Boot};
+    if (tp != 0) {
+        for (std::uint32_t i = 0; i < count; ++i) {
+            const CpuSlot& s = slots[i];
+            if (s.block != tp) continue;
+            if (s.online && s.magic == expected_magic && stack_contains(s, sp)) {
+                return {i, CpuIdPath::TpFast};
+            }
+        }
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+        if (stack_contains(slots[i], sp)) return {i, CpuIdPath::StackRange};
+    }
+    return {kBootCpu, CpuIdPath::Boot};
+}
+
+[[nodiscard]] constexpr const char* cpu_id_path_name(CpuIdPath p) {
+    switch (p) {
+    case CpuIdPath::TpFast: return "tp";
+    case CpuIdPath::StackRange: return "stack";
+    case CpuIdPath::Boot: return "boot";
+    }
+    return "invalid";
+}
+
+} // namespace sched

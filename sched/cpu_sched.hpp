@@ -1,0 +1,56 @@
+// Per-hart scheduler state, shared by the scheduler's translation units.
+#pragma once
+
+#include "kernel/percpu.hpp"
+#include "sched/inbox.hpp"
+#include "sched/run_queue.hpp"
+#include "sched/scheduler.hpp"
+
+#include <atomic>
+
+namespace sched::detail {
+
+enum class Requeue : std::uint32_t { None, Local, Elsewhere };
+
+struct CpuSched {
+    k::SpinLock rq_lock{"rq"};
+    RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
+    Inbox<Task, &Task::link> inbox{"inbox"};      // remote wake-ups land here
+    Task idle;                                    // the hart's boot-stack context
+
+    Task* current = nullptr;          // this hart only
+    Task* prev = nullptr;             // this hart only: switched away from, not yet finished
+    Requeue prev_requeue = Requeue::None; // this hart only
+    std::uint64_t ticks = 0;          // this hart only
+    StealGate steal_gate;             // this hart only
+    Qos steal_limit = kDefaultStealLimit; // this hart only
+    bool started = false;             // this hart only
+
+    std::atomic<std::uint32_t> need_resched{0}; // set by the tick or a resched IPI on this hart
+    std::atomic<std::uint32_t> slice_over{0};   // the tick asked for this resched
+    std::atomic<std::uint32_t> offline_req{0};  // any hart: please go offline
+
+    std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
+    std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
+};
+
+CpuSched& cpu_sched(std::uint32_t cpu);
+CpuSched& local();
+
+// Switch points (interrupts masked by the caller, irq depth 1).
+YieldResult schedule();
+void finish_switch();
+void drain_inbox(CpuSched& s);
+
+// The caller owns a Ready task no list holds: hand it to a hart.
+void make_runnable(Task& t, std::uint32_t hint);
+
+[[noreturn]] void idle_loop();
+bool try_steal(CpuSched& s);
+[[noreturn]] void go_offline(CpuSched& s);
+
+inline bool can_steal(const Task& t) {
+    return !t.pinned && t.on_cpu.load(std::memory_order_acquire) == 0;
+}
+
+} // namespace sched::detail

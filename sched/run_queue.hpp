@@ -1,0 +1,140 @@
+// Per-hart bounded run queue: one FIFO per QoS class and a bitmap for O(1) pick.
+#pragma once
+
+#include "kernel/panic.hpp"
+#include "sched/enqueue_outcome.hpp"
+#include "sched/intrusive_list.hpp"
+#include "sched/qos.hpp"
+#include "sched/steal.hpp"
+
+#include <bit>
+#include <cstdint>
+
+namespace sched {
+
+// Not internally locked: every member is guarded by the hart's rq lock
+// (a k::SpinLock the owner keeps beside the queue), including stats().
+//
+// pick() takes the front of the highest non-empty class: the bitmap has bit q
+// set iff class q is non-empty, so the class is bit_width(bitmap) - 1, O(1)
+// (seL4/NOVA style). Within a class it is FIFO; round robin emerges because
+// the owner re-enqueues a preempted task at the tail.
+template <typename T, ListLink T::*Link, std::uint32_t CapacityPerClass>
+class RunQueue final {
+    static_assert(CapacityPerClass > 0, "a class must hold at least one task");
+    static_assert(kQosCount <= 32, "the class bitmap is 32 bits");
+
+public:
+    struct Stats {
+        std::uint64_t enqueued = 0;
+        std::uint64_t rejected[kQosCount] = {}; // QueueFull per class
+        std::uint64_t picked = 0;
+        std::uint64_t stolen = 0;  // taken by another hart's steal()
+        std::uint64_t removed = 0; // taken out by remove()
+    };
+
+    static constexpr std::uint32_t kCapacityPerClass = CapacityPerClass;
+
+    constexpr RunQueue() = default;
+    RunQueue(const RunQueue&) = delete;
+    RunQueue& operator=(const RunQueue&) = delete;
+
+    // Never links the task unless the result is Queued.
+    [[nodiscard]] EnqueueOutcome enqueue(T& t, Qos q) {
+        const std::uint32_t i = checked(q);
+        if (lists_[i].size() >= CapacityPerClass) {
+            ++stats_.rejected[i];
+            return EnqueueOutcome::full(q, CapacityPerClass);
+        }
+        lists_[i].push_back(t);
+        bitmap_ |= 1u << i;
+        ++stats_.enqueued;
+        return EnqueueOutcome::queued();
+    }
+
+    // The next task to run, or nullptr when the queue is empty.
+    [[nodiscard]] T* pick() {
+        if (bitmap_ == 0) return nullptr;
+        const std::uint32_t i = static_cast<std::uint32_t>(std::bit_width(bitmap_)) - 1u;
+        T* t = lists_[i].pop_front();
+        settle(i);
+        ++stats_.picked;
+        return t;
+    }
+
+    // False (nothing changes) when t is not queued in class q here.
+    [[nodiscard]] bool remove(T& t, Qos q) {
+        const std::uint32_t i = checked(q);
+        if (!lists_[i].remove(t)) return false;
+        settle(i);
+        ++stats_.removed;
+        return true;
+    }
+
+    // The victim side of work stealing; the thief runs check_steal() first.
+    // Takes up to req.max_tasks tasks into out[], only from classes <=
+    // req.qos_limit, skipping tasks for which can_take(const T&) is false
+    // (the kernel passes "not on a cpu"). Order: lowest eligible class first,
+    // from its tail: the victim keeps its most urgent and its oldest (next to
+    // run, likely cache-warm) work, and the thief gets what would have waited
+    // longest here. A request above kStealMaxPerAttempt takes nothing.
+    // Cost: at most one walk over the eligible classes, i.e. bounded by
+    // kQosCount * CapacityPerClass calls of can_take.
+    template <typename Pred>
+    [[nodiscard]] std::uint32_t steal(T** out, const StealRequest& req, Pred&& can_take) {
+        if (out == nullptr || req.max_tasks > kStealMaxPerAttempt || !qos_valid(req.qos_limit)) {
+            return 0;
+        }
+        std::uint32_t taken = 0;
+        for (std::uint32_t i = 0; i <= qos_index(req.qos_limit) && taken < req.max_tasks; ++i) {
+            T* t = lists_[i].back();
+            while (t != nullptr && taken < req.max_tasks) {
+                T* before = List::prev(*t);
+                if (can_take(static_cast<const T&>(*t))) {
+                    if (!lists_[i].remove(*t)) k::panic("run queue: steal lost a node");
+                    out[taken++] = t;
+                }
+                t = before;
+            }
+            settle(i);
+        }
+        stats_.stolen += taken;
+        return taken;
+    }
+
+    [[nodiscard]] std::uint32_t size() const {
+        std::uint32_t n = 0;
+        for (const List& l : lists_) n += l.size();
+        return n;
+    }
+    [[nodiscard]] std::uint32_t size(Qos q) const { return lists_[checked(q)].size(); }
+    // The highest class with a queued task; false when the queue is empty.
+    [[nodiscard]] bool top(Qos& q) const {
+        if (bitmap_ == 0) return false;
+        q = static_cast<Qos>(static_cast<std::uint32_t>(std::bit_width(bitmap_)) - 1u);
+        return true;
+    }
+    [[nodiscard]] bool has_room(Qos q) const { return size(q) < CapacityPerClass; }
+    [[nodiscard]] bool empty() const { return bitmap_ == 0; }
+    [[nodiscard]] bool contains(const T& t, Qos q) const { return lists_[checked(q)].contains(t); }
+    [[nodiscard]] const Stats& stats() const { return stats_; }
+
+private:
+    using List = IntrusiveList<T, Link>;
+
+    // An out-of-range class is memory corruption, not a saturation outcome.
+    static std::uint32_t checked(Qos q) {
+        if (!qos_valid(q)) k::panic("run queue: invalid qos");
+        return qos_index(q);
+    }
+
+    void settle(std::uint32_t i) {
+        if (lists_[i].empty()) bitmap_ &= ~(1u << i);
+    }
+
+    List lists_[kQosCount];
+    std::uint32_t bitmap_ = 0; // bit q set iff lists_[q] is non-empty
+    Stats stats_;
+};
+
+} // namespace sched

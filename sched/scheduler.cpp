@@ -1,0 +1,184 @@
+// The switch path: schedule(), finish_switch(), the idle loop and the tick.
+//
+// Handshake (closes the "re-queued before its registers are saved" race):
+// a task's on_cpu is set before the switch to it and cleared, with release,
+// only in finish_switch() on the next task's stack, after hal_context_switch
+// stored its registers. A preempted task goes back on the run queue only
+// there; a thief or an inbox drain takes a task only when on_cpu reads 0
+// with acquire. A wake that finds on_cpu set pushes the task into that
+// hart's inbox, which that hart drains after the switch completes.
+#include "sched/cpu_sched.hpp"
+
+#include "kernel/panic.hpp"
+#include "kernel/time.hpp"
+#include "sched/task_pool.hpp"
+#include "trap/trap.hpp"
+
+namespace sched::detail {
+
+namespace {
+CpuSched g_sched[k::kMaxCpus];
+constexpr std::uint32_t kDrainMax = 32;
+} // namespace
+
+CpuSched& cpu_sched(std::uint32_t cpu) { return g_sched[cpu < k::kMaxCpus ? cpu : 0]; }
+CpuSched& local() { return g_sched[k::current_cpu()]; }
+
+void drain_inbox(CpuSched& s) {
+    if (s.inbox.pending() == 0) return;
+    (void)s.inbox.drain(
+        [&s](Task& t) {
+            if (t.on_cpu.load(std::memory_order_acquire) != 0) return DrainAction::Keep;
+            k::SpinGuard g(s.rq_lock);
+            EnqueueOutcome o = s.rq.enqueue(t, t.qos);
+            if (o.ok()) return DrainAction::Take;
+            // QueueFull: the wake waits here until a slot frees (the inbox is
+            // bounded by the task pool, the run queue by its capacity).
+            s.deferred.fetch_add(1, std::memory_order_relaxed);
+            return DrainAction::Keep;
+        },
+        kDrainMax);
+}
+
+YieldResult schedule() {
+    CpuSched& s = local();
+    const std::uint32_t cpu = k::current_cpu();
+    const bool slice_over = s.slice_over.exchange(0, std::memory_order_relaxed) != 0;
+    s.need_resched.store(0, std::memory_order_relaxed);
+    const bool leaving = s.offline_req.load(std::memory_order_acquire) != 0;
+    drain_inbox(s);
+
+    Task* prev = s.current;
+    Task* next = nullptr;
+    Requeue requeue = Requeue::None;
+    {
+        k::SpinGuard g(s.rq_lock);
+        const bool runnable = !prev->idle && prev->state.state() == TaskState::Running;
+        if (runnable && leaving) {
+            requeue = Requeue::Elsewhere;
+            next = &s.idle;
+        } else if (runnable) {
+            Qos top;
+            if (!s.rq.top(top) || qos_index(top) < qos_index(prev->qos))
+                return YieldResult::NothingBetter;
+            if (!s.rq.has_room(prev->qos)) {
+                s.yields_full.fetch_add(1, std::memory_order_relaxed);
+                return YieldResult::QueueFull; // saturated: the current task keeps the cpu
+            }
+            next = s.rq.pick();
+            requeue = Requeue::Local; // the slot checked above stays free: only we add here
+        } else {
+            next = leaving ? nullptr : s.rq.pick();
+            if (!next) next = &s.idle;
+        }
+    }
+    if (next == prev) return YieldResult::NothingBetter;
+
+    if (requeue != Requeue::None) {
+        if (prev->state.preempt() != Transition::Ok) k::panic("sched: running task refused preempt");
+        if (slice_over) prev->preempts.fetch_add(1, std::memory_order_relaxed);
+        if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!next->idle) {
+        if (next->state.dispatch() != Transition::Ok) k::panic("sched: dispatch of a task not ready");
+        next->runs.fetch_add(1, std::memory_order_relaxed);
+        next->home_cpu.store(cpu, std::memory_order_relaxed);
+        next->last_cpu.store(cpu, std::memory_order_relaxed);
+    }
+    next->on_cpu.store(cpu + 1, std::memory_order_relaxed);
+    check_stack_guard(*prev);
+    s.prev = prev;
+    s.prev_requeue = requeue;
+    s.current = next;
+    s.switches.fetch_add(1, std::memory_order_relaxed);
+
+    // irq_saved belongs to the thread, not the hart: carry ours across the switch.
+    const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
+    k::set_running_stack(next->stack_lo, next->stack_hi);
+    hal_context_switch(&prev->ctx, &next->ctx);
+    // We may now be on another hart: re-read everything per-hart.
+    hal::tp_head()->irq_saved = irq_saved;
+    finish_switch();
+    return YieldResult::Switched;
+}
+
+void finish_switch() {
+    CpuSched& s = local();
+    Task* prev = s.prev;
+    const Requeue requeue = s.prev_requeue;
+    s.prev = nullptr;
+    s.prev_requeue = Requeue::None;
+    if (!prev) return;
+    const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
+    // Registers saved: from here on another hart may run prev.
+    prev->on_cpu.store(0, std::memory_order_release);
+    if (requeue == Requeue::Local) {
+        k::SpinGuard g(s.rq_lock);
+        EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
+        if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
+    } else if (requeue == Requeue::Elsewhere) {
+        make_runnable(*prev, kAnyCpu);
+    }
+    if (exited) task_release(prev); // the scheduler's reference: after the final switch-out
+    drain_inbox(s);
+}
+
+void idle_loop() {
+    for (;;) {
+        hal::Cpu::irq_push();
+        CpuSched& s = local();
+        if (s.offline_req.load(std::memory_order_acquire)) go_offline(s);
+        drain_inbox(s);
+        bool work;
+        {
+            k::SpinGuard g(s.rq_lock);
+            work = s.rq.size() != 0;
+        }
+        if (!work && s.steal_gate.try_begin(s.ticks)) work = try_steal(s);
+        if (work) {
+            (void)schedule();
+        } else {
+            hal::wait_for_interrupt(); // wakes on a pending tick or IPI even while masked
+        }
+        hal::Cpu::irq_pop();
+    }
+}
+
+} // namespace sched::detail
+
+namespace k {
+
+void sched_timer_tick() {
+    using namespace sched::detail;
+    CpuSched& s = local();
+    time::arm(time::now() + time::from_us(sched::kTickUs));
+    ++s.ticks;
+    s.tick_count.fetch_add(1, std::memory_order_relaxed);
+    if (s.current && !s.current->idle) {
+        s.slice_over.store(1, std::memory_order_relaxed);
+        s.need_resched.store(1, std::memory_order_relaxed);
+    }
+}
+
+void sched_resched_request() { sched::detail::local().need_resched.store(1, std::memory_order_relaxed); }
+
+void sched_trap_exit() {
+    using namespace sched::detail;
+    CpuSched& s = local();
+    if (!s.started || !s.need_resched.load(std::memory_order_relaxed)) return;
+    // The trap was taken with interrupts enabled, so no spin lock is held here.
+    hal::Cpu::irq_push();
+    (void)schedule();
+    hal::Cpu::irq_pop();
+}
+
+} // namespace k
+
+// First activation of every task (from hal_thread_trampoline).
+extern "C" [[noreturn]] void hal_thread_start(void (*entry)(void*), void* arg) {
+    sched::detail::finish_switch();
+    hal::tp_head()->irq_saved = 1; // a new thread starts with interrupts on
+    hal::Cpu::irq_pop();
+    entry(arg);
+    sched::exit(0);
+}

@@ -1,0 +1,76 @@
+// The runtime scheduler: per-hart bounded run queues, inboxes for remote
+// wake-ups, a time slice, bounded stealing, and the task life cycle.
+#pragma once
+
+#include "sched/enqueue_outcome.hpp"
+#include "sched/steal.hpp"
+#include "sched/task_ref.hpp"
+
+#include <cstdint>
+
+namespace sched {
+
+inline constexpr std::uint32_t kRqCapacity = 16; // per QoS class, per hart
+inline constexpr std::uint64_t kTickUs = 10'000;  // time slice
+inline constexpr std::uint32_t kAnyCpu = 0xffffffffu;
+inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
+
+void init(std::uint32_t cpus);
+[[noreturn]] void start_boot_cpu();
+[[noreturn]] void start_secondary_cpu(std::uint32_t cpu);
+
+struct SpawnOptions {
+    Qos qos = Qos::Normal;
+    std::uint32_t cpu = kAnyCpu; // kAnyCpu: the caller's hart
+    bool pinned = false;         // never stolen
+    const char* name = "task";
+};
+
+enum class [[nodiscard]] SpawnError : std::uint32_t { None, NoMemory, InvalidCpu };
+
+struct [[nodiscard]] Spawned {
+    SpawnError error;
+    TaskRef task; // empty unless error == None
+};
+
+Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts);
+
+// Makes a Blocked task Ready on `cpu` (kAnyCpu: where it last ran). Only the
+// caller that wins the Blocked -> Ready exchange enqueues it.
+enum class [[nodiscard]] WakeResult : std::uint32_t { Woken, NotBlocked, InvalidCpu };
+WakeResult wake(Task& t, std::uint32_t cpu = kAnyCpu);
+
+enum class [[nodiscard]] YieldResult : std::uint32_t {
+    Switched,      // another task ran; we are back
+    NothingBetter, // no task of our class or above is queued: kept running
+    QueueFull,     // our class is at capacity on this hart: kept running
+};
+YieldResult yield();
+
+// Blocks the caller until `t` exits; returns its exit value.
+std::int64_t join(const TaskRef& t);
+[[noreturn]] void exit(std::int64_t value);
+
+Task* current();
+std::uint32_t cpu_of_current();
+
+struct CpuStats {
+    std::uint64_t switches, preempts, yields_full, deferred, steals, stolen, ticks;
+    std::uint32_t queued, inbox;
+};
+CpuStats stats(std::uint32_t cpu);
+std::uint32_t queued_on(std::uint32_t cpu, Qos q);
+
+// An explicit steal by the calling hart from `victim`; the request is checked
+// against this hart's limit before anything moves. `taken` says how many moved.
+StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_t& taken);
+Qos steal_limit();
+
+// Hart hot-plug: the target hart migrates its tasks and stops with SBI HSM;
+// bring_online restarts it with hart_start.
+enum class [[nodiscard]] Hotplug : std::uint32_t { Ok, InvalidCpu, BootCpu, NotOnline, Timeout };
+Hotplug take_offline(std::uint32_t cpu);
+Hotplug bring_online(std::uint32_t cpu);
+const char* hotplug_name(Hotplug h);
+
+} // namespace sched

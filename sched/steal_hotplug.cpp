@@ -1,0 +1,137 @@
+// Bounded work stealing by idle harts, and hart offline/online with SBI HSM.
+#include "kernel/panic.hpp"
+#include "kernel/smp.hpp"
+#include "kernel/time.hpp"
+#include "sbi.hpp"
+#include "sched/cpu_sched.hpp"
+#include "trap/ipi.hpp"
+
+namespace sched {
+
+using namespace detail;
+
+namespace {
+
+// Moves up to req.max_tasks from victim to s; the caller checked the request.
+std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req) {
+    Task* got[kStealMaxPerAttempt];
+    std::uint32_t taken;
+    {
+        k::SpinGuard g(cpu_sched(victim).rq_lock);
+        taken = cpu_sched(victim).rq.steal(got, req, can_steal);
+    }
+    if (!taken) return 0;
+    const std::uint32_t self = k::current_cpu();
+    k::SpinGuard g(s.rq_lock);
+    for (std::uint32_t i = 0; i < taken; ++i) {
+        got[i]->home_cpu.store(self, std::memory_order_relaxed);
+        EnqueueOutcome o = s.rq.enqueue(*got[i], got[i]->qos);
+        // Thieves steal only into an empty queue, whose owner is us.
+        if (!o.ok()) k::panic("steal: no room for a stolen task");
+    }
+    s.stolen.fetch_add(taken, std::memory_order_relaxed);
+    return taken;
+}
+
+} // namespace
+
+namespace detail {
+
+bool try_steal(CpuSched& s) {
+    const std::uint32_t self = k::current_cpu(), n = k::cpu_count();
+    s.steals.fetch_add(1, std::memory_order_relaxed);
+    const StealRequest req{kStealMaxPerAttempt, s.steal_limit};
+    for (std::uint32_t i = 1; i < n; ++i) {
+        const std::uint32_t victim = (self + i) % n;
+        if (!k::cpu_online(victim)) continue;
+        if (steal_from(s, victim, req)) return true;
+    }
+    return false;
+}
+
+void go_offline(CpuSched& s) {
+    const std::uint32_t self = k::current_cpu();
+    // Close first: from now on wakes go elsewhere; then move out what is here.
+    s.inbox.close();
+    for (;;) {
+        Task* t;
+        {
+            k::SpinGuard g(s.rq_lock);
+            t = s.rq.pick();
+        }
+        if (!t) break;
+        make_runnable(*t, kAnyCpu);
+    }
+    (void)s.inbox.drain(
+        [](Task& t) {
+            make_runnable(t, kAnyCpu);
+            return DrainAction::Take;
+        },
+        ~0u);
+    s.started = false;
+    k::time::disarm();
+    k::set_cpu_state(self, k::CpuState::Offline);
+    hal::csr::clear_sstatus(hal::csr::kSstatusSie);
+    (void)hal::sbi::hart_stop();
+    k::panic("hotplug: SBI hart_stop returned");
+}
+
+} // namespace detail
+
+StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_t& taken) {
+    taken = 0;
+    CpuSched& s = local();
+    StealCheck c = check_steal(req, s.steal_limit);
+    if (c != StealCheck::Ok) return c;
+    if (victim < k::cpu_count() && k::cpu_online(victim) && victim != k::current_cpu()) {
+        hal::Cpu::irq_push();
+        {
+            bool empty;
+            {
+                k::SpinGuard g(s.rq_lock);
+                empty = s.rq.size() == 0;
+            }
+            if (empty) taken = steal_from(s, victim, req);
+        }
+        hal::Cpu::irq_pop();
+    }
+    return StealCheck::Ok;
+}
+
+Qos steal_limit() { return local().steal_limit; }
+
+const char* hotplug_name(Hotplug h) {
+    switch (h) {
+    case Hotplug::Ok: return "ok";
+    case Hotplug::InvalidCpu: return "invalid cpu";
+    case Hotplug::BootCpu: return "boot cpu";
+    case Hotplug::NotOnline: return "not online";
+    case Hotplug::Timeout: return "timeout";
+    }
+    return "?";
+}
+
+Hotplug take_offline(std::uint32_t cpu) {
+    if (cpu >= k::cpu_count()) return Hotplug::InvalidCpu;
+    if (cpu == 0) return Hotplug::BootCpu;
+    if (!k::cpu_online(cpu)) return Hotplug::NotOnline;
+    cpu_sched(cpu).offline_req.store(1, std::memory_order_release);
+    cpu_sched(cpu).need_resched.store(1, std::memory_order_relaxed);
+    (void)k::ipi::request_resched(cpu); // a lost IPI only delays to its next tick
+    const std::uint64_t deadline = k::time::now() + k::time::from_us(2'000'000);
+    bool gone = k::time::wait_until(deadline, [cpu] {
+        if (k::cpu_state(cpu) != k::CpuState::Offline) return false;
+        return hal::sbi::hart_status(k::cpu_block(cpu).head.hart_id).value ==
+               static_cast<long>(hal::sbi::HartState::Stopped);
+    });
+    return gone ? Hotplug::Ok : Hotplug::Timeout;
+}
+
+Hotplug bring_online(std::uint32_t cpu) {
+    if (cpu >= k::cpu_count()) return Hotplug::InvalidCpu;
+    if (cpu == 0) return Hotplug::BootCpu;
+    if (k::cpu_state(cpu) != k::CpuState::Offline) return Hotplug::NotOnline;
+    return k::smp::restart_cpu(cpu) ? Hotplug::Ok : Hotplug::Timeout;
+}
+
+} // namespace sched

@@ -1,0 +1,55 @@
+// A kernel task: its context, its state machine and the on_cpu handshake.
+#pragma once
+
+#include "kernel/sync/spin_lock.hpp"
+#include "sched/intrusive_list.hpp"
+#include "sched/qos.hpp"
+#include "sched/task_state.hpp"
+#include "trap_frame.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace sched {
+
+struct Task;
+
+// A joiner's record, on the joiner's own stack while it waits.
+struct JoinWaiter {
+    ListLink link;
+    Task* waiter; // holds a counted reference while linked (taken in join())
+};
+
+using TaskEntry = void (*)(void* arg);
+
+struct Task {
+    ListLink link;                        // run queue or inbox; guarded by that list's lock
+    hal::Context ctx{};                   // valid while switched out
+    TaskStateCell state{TaskState::Ready};
+    std::atomic<std::uint32_t> on_cpu{0}; // cpu + 1 while its registers are live on a hart
+    std::atomic<std::uint32_t> refs{0};   // TaskRef count; the scheduler holds one until exit
+    std::atomic<std::uint32_t> home_cpu{0}; // where a wake sends it when it is off cpu
+    Qos qos = Qos::Normal;
+    bool pinned = false; // thieves leave pinned tasks alone
+    bool idle = false;   // a hart's idle context: never queued, never transitions
+    std::uint32_t id = 0;
+    const char* name = "";
+    TaskEntry entry = nullptr;
+    void* arg = nullptr;
+    std::uintptr_t stack_lo = 0; // lowest legal sp (top of the guard band)
+    std::uintptr_t stack_hi = 0;
+
+    k::SpinLock lock{"task"};
+    IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
+    std::int64_t exit_value = 0;                          // guarded by lock, set before Exited
+
+    std::atomic<std::uint64_t> runs{0};    // dispatches onto a hart
+    std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)
+    std::atomic<std::uint32_t> last_cpu{0};
+
+    Task() = default;
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+};
+
+} // namespace sched

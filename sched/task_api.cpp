@@ -1,0 +1,206 @@
+// Task life cycle: spawn, wake, yield, join and exit.
+#include "kernel/panic.hpp"
+#include "kernel/time.hpp"
+#include "sched/cpu_sched.hpp"
+#include "sched/task_pool.hpp"
+#include "trap/ipi.hpp"
+
+namespace sched {
+
+using namespace detail;
+
+namespace {
+
+// Online and not on its way out.
+bool valid_target(std::uint32_t cpu) {
+    return cpu < k::cpu_count() && k::cpu_online(cpu) &&
+           cpu_sched(cpu).offline_req.load(std::memory_order_acquire) == 0;
+}
+
+std::uint32_t choose_cpu(std::uint32_t hint, std::uint32_t home) {
+    if (hint != kAnyCpu && valid_target(hint)) return hint;
+    if (valid_target(home)) return home;
+    return k::current_cpu();
+}
+
+} // namespace
+
+namespace detail {
+
+void make_runnable(Task& t, std::uint32_t hint) {
+    const std::uint32_t self = k::current_cpu();
+    const std::uint32_t oc = t.on_cpu.load(std::memory_order_acquire);
+    // Still switching out somewhere: that hart drains it after the switch.
+    std::uint32_t target = oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
+    for (std::uint32_t tries = 0; tries <= k::cpu_count(); ++tries) {
+        CpuSched& s = cpu_sched(target);
+        if (s.inbox.try_push(t) != PushResult::Closed) {
+            if (target == self) {
+                s.need_resched.store(1, std::memory_order_relaxed);
+                return;
+            }
+            switch (k::ipi::request_resched(target)) {
+            case k::ipi::Resched::Sent:
+            case k::ipi::Resched::Coalesced:
+                return;
+            case k::ipi::Resched::SendFailed: // drained at the target's next tick
+            case k::ipi::Resched::OfflineCpu: // its offline path migrates the inbox
+                return;
+            case k::ipi::Resched::InvalidCpu:
+                k::panic("sched: wake target out of range");
+            }
+            return;
+        }
+        // Closed (its hart is going offline): try the next hart.
+        target = (target + 1) % k::cpu_count();
+    }
+    k::panic("sched: no open inbox for a runnable task");
+}
+
+} // namespace detail
+
+Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
+    const std::uint32_t cpu = opts.cpu == kAnyCpu ? k::current_cpu() : opts.cpu;
+    if (!valid_target(cpu)) return Spawned{SpawnError::InvalidCpu, TaskRef{}};
+    Task* t = task_alloc();
+    if (!t) return Spawned{SpawnError::NoMemory, TaskRef{}};
+    t->qos = opts.qos;
+    t->pinned = opts.pinned;
+    t->name = opts.name;
+    t->entry = entry;
+    t->arg = arg;
+    t->home_cpu.store(cpu, std::memory_order_relaxed);
+    t->ctx = hal::new_thread_context(t->stack_hi, entry, arg);
+    t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit
+    TaskRef ref(t);
+    make_runnable(*t, cpu);
+    return Spawned{SpawnError::None, static_cast<TaskRef&&>(ref)};
+}
+
+WakeResult wake(Task& t, std::uint32_t cpu) {
+    if (cpu != kAnyCpu && !valid_target(cpu)) return WakeResult::InvalidCpu;
+    if (t.state.wake() != Transition::Ok) return WakeResult::NotBlocked;
+    make_runnable(t, cpu);
+    return WakeResult::Woken;
+}
+
+YieldResult yield() {
+    hal::Cpu::irq_push();
+    YieldResult r = schedule();
+    hal::Cpu::irq_pop();
+    return r;
+}
+
+std::int64_t join(const TaskRef& target) {
+    Task* me = current();
+    JoinWaiter node{ListLink{}, me};
+    {
+        k::SpinGuard g(target->lock);
+        if (target->state.state() == TaskState::Exited) return target->exit_value;
+        me->refs.fetch_add(1, std::memory_order_relaxed); // the node's reference
+        target->joiners.push_back(node);
+        // "About to sleep" is published under the target's lock, before exit
+        // can look at the joiners: exit either sees us or we saw Exited.
+        if (me->state.block(BlockReason::Join) != Transition::Ok) k::panic("join: cannot block");
+    }
+    hal::Cpu::irq_push();
+    while (me->state.state() != TaskState::Running) (void)schedule();
+    hal::Cpu::irq_pop();
+    k::SpinGuard g(target->lock);
+    return target->exit_value;
+}
+
+void exit(std::int64_t value) {
+    Task* me = current();
+    {
+        k::SpinGuard g(me->lock);
+        me->exit_value = value;
+        if (me->state.exit() != Transition::Ok) k::panic("exit: task not running");
+    }
+    // Exited is final, so no joiner can link itself any more: release them all.
+    for (;;) {
+        JoinWaiter* w;
+        {
+            k::SpinGuard g(me->lock);
+            w = me->joiners.pop_front();
+        }
+        if (!w) break;
+        TaskRef waiter = TaskRef::adopt(w->waiter); // w lives on the waiter's stack: read it first
+        if (wake(*waiter) != WakeResult::Woken) k::panic("exit: joiner was not blocked");
+    }
+    hal::Cpu::irq_push();
+    (void)schedule();
+    k::panic("exit: an exited task was scheduled again");
+}
+
+Task* current() { return local().current; }
+std::uint32_t cpu_of_current() { return k::current_cpu(); }
+
+CpuStats stats(std::uint32_t cpu) {
+    CpuSched& s = cpu_sched(cpu);
+    CpuStats st{};
+    st.switches = s.switches.load();
+    st.preempts = s.preempts.load();
+    st.yields_full = s.yields_full.load();
+    st.deferred = s.deferred.load();
+    st.steals = s.steals.load();
+    st.stolen = s.stolen.load();
+    st.ticks = s.tick_count.load();
+    {
+        k::SpinGuard g(s.rq_lock);
+        st.queued = s.rq.size();
+    }
+    st.inbox = s.inbox.pending();
+    return st;
+}
+
+std::uint32_t queued_on(std::uint32_t cpu, Qos q) {
+    CpuSched& s = cpu_sched(cpu);
+    k::SpinGuard g(s.rq_lock);
+    return s.rq.size(q);
+}
+
+void init(std::uint32_t cpus) { (void)cpus; }
+
+namespace {
+
+[[noreturn]] void run_cpu(std::uint32_t cpu) {
+    CpuSched& s = cpu_sched(cpu);
+    k::PerCpu& c = k::cpu_block(cpu);
+    s.idle.idle = true;
+    s.idle.name = "idle";
+    s.idle.stack_lo = c.boot_stack_lo;
+    s.idle.stack_hi = c.boot_stack_hi;
+    s.idle.on_cpu.store(cpu + 1, std::memory_order_relaxed);
+    s.current = &s.idle;
+    s.prev = nullptr;
+    s.prev_requeue = Requeue::None;
+    s.offline_req.store(0, std::memory_order_relaxed);
+    s.inbox.open();
+    s.started = true;
+    k::time::arm(k::time::now() + k::time::from_us(kTickUs));
+    hal::csr::set_sstatus(hal::csr::kSstatusSie);
+    idle_loop();
+}
+
+} // namespace
+
+void start_secondary_cpu(std::uint32_t cpu) { run_cpu(cpu); }
+
+} // namespace sched
+
+namespace k::selftest {
+void selftest_task(void*);
+}
+
+namespace sched {
+
+void start_boot_cpu() {
+    Spawned s = spawn(&k::selftest::selftest_task, nullptr,
+                      SpawnOptions{Qos::Normal, 0, true, "selftest"});
+    if (s.error == SpawnError::NoMemory) k::panic("selftest task: task pool empty");
+    if (s.error == SpawnError::InvalidCpu) k::panic("selftest task: boot cpu not valid");
+    run_cpu(0);
+}
+
+} // namespace sched

@@ -1,0 +1,89 @@
+// The task slab: fixed arrays, a locked free stack, guard bands checked on free.
+#include "sched/task_pool.hpp"
+
+#include "kernel/panic.hpp"
+#include "sched/task_ref.hpp"
+
+#include <new>
+
+namespace sched {
+
+namespace {
+
+constexpr std::uint64_t kGuardPattern = 0x5354414b47554152ull; // "STAKGUAR"
+
+alignas(Task) unsigned char g_task_mem[kMaxTasks][sizeof(Task)];
+alignas(16) std::uint64_t g_stacks[kMaxTasks][kTaskStackSize / 8];
+
+k::SpinLock g_lock{"task pool"};
+std::uint32_t g_free[kMaxTasks];       // guarded by g_lock: stack of free slot indices
+std::uint32_t g_free_count = 0;        // guarded by g_lock
+bool g_ready = false;                  // guarded by g_lock
+std::uint64_t g_reclaimed = 0;         // guarded by g_lock
+std::atomic<std::uint32_t> g_next_id{1};
+
+void fill_guard(std::uint32_t slot) {
+    std::uint64_t* w = &g_stacks[slot][0];
+    for (std::uint32_t i = 0; i < kTaskStackGuard / 8; ++i) w[i] = kGuardPattern;
+}
+
+std::uint32_t slot_of(const Task* t) {
+    auto base = reinterpret_cast<std::uintptr_t>(&g_task_mem[0][0]);
+    return static_cast<std::uint32_t>((reinterpret_cast<std::uintptr_t>(t) - base) / sizeof(Task));
+}
+
+} // namespace
+
+Task* task_alloc() {
+    std::uint32_t slot;
+    {
+        k::SpinGuard g(g_lock);
+        if (!g_ready) {
+            for (std::uint32_t i = 0; i < kMaxTasks; ++i) g_free[i] = kMaxTasks - 1 - i;
+            g_free_count = kMaxTasks;
+            g_ready = true;
+        }
+        if (g_free_count == 0) return nullptr;
+        slot = g_free[--g_free_count];
+    }
+    fill_guard(slot);
+    Task* t = new (&g_task_mem[slot][0]) Task();
+    auto lo = reinterpret_cast<std::uintptr_t>(&g_stacks[slot][0]);
+    t->stack_lo = lo + kTaskStackGuard;
+    t->stack_hi = lo + kTaskStackSize;
+    t->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+    return t;
+}
+
+void check_stack_guard(const Task& t) {
+    if (t.idle) return;
+    const auto* w = reinterpret_cast<const std::uint64_t*>(t.stack_lo - kTaskStackGuard);
+    // The top word of the band is the first one an overflow reaches.
+    if (w[kTaskStackGuard / 8 - 1] != kGuardPattern || w[0] != kGuardPattern)
+        k::panic("kernel stack overflow: task stack guard band overwritten");
+}
+
+void task_release(Task* t) {
+    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // Last reference: the scheduler dropped its own only after the final
+    // switch-out, so no hart runs on this stack any more.
+    if (t->on_cpu.load(std::memory_order_acquire) != 0) k::panic("task freed while on a cpu");
+    check_stack_guard(*t);
+    std::uint32_t slot = slot_of(t);
+    t->~Task();
+    k::SpinGuard g(g_lock);
+    g_free[g_free_count++] = slot;
+    ++g_reclaimed;
+}
+
+std::uint32_t task_pool_free() {
+    k::SpinGuard g(g_lock);
+    return g_ready ? g_free_count : kMaxTasks;
+}
+
+std::uint64_t task_pool_reclaimed() {
+    k::SpinGuard g(g_lock);
+    return g_reclaimed;
+}
+
+} // namespace sched

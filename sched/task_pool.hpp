@@ -1,0 +1,22 @@
+// Typed slab of tasks and their kernel stacks: no general heap.
+#pragma once
+
+#include "sched/task.hpp"
+
+#include <cstdint>
+
+namespace sched {
+
+inline constexpr std::uint32_t kMaxTasks = 256;
+inline constexpr std::uint32_t kTaskStackSize = 8192;
+inline constexpr std::uint32_t kTaskStackGuard = 512; // bottom band, never a legal sp
+
+// Returns a constructed task with a guarded stack, or nullptr when the pool is empty.
+Task* task_alloc();
+std::uint32_t task_pool_free();
+std::uint64_t task_pool_reclaimed();
+
+// Panics when the guard band of t's stack was written (overflow caught at switch-out).
+void check_stack_guard(const Task& t);
+
+} // namespace sched

@@ -1,0 +1,143 @@
+// The task state machine: named transitions, one atomic word, one CAS winner.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace sched {
+
+enum class TaskState : std::uint32_t { Ready, Running, Blocked, Exited };
+inline constexpr std::uint32_t kTaskStateCount = 4;
+
+enum class BlockReason : std::uint32_t { None, Join, Sleep, Event, Ipc };
+inline constexpr std::uint32_t kBlockReasonCount = 5;
+
+enum class [[nodiscard]] Transition : std::uint32_t { Ok, Illegal };
+
+enum class TransitionKind : std::uint32_t { Dispatch, Preempt, Block, UnblockSelf, Wake, Exit };
+inline constexpr std::uint32_t kTransitionKindCount = 6;
+
+// Row: from-state; column: transition kind. Each kind has exactly one source.
+inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
+    // Dispatch Preempt Block  UnblockSelf Wake   Exit
+    {true, false, false, false, false, false}, // Ready
+    {false, true, true, false, false, true},   // Running
+    {false, false, false, true, true, false},  // Blocked
+    {false, false, false, false, false, false}, // Exited (terminal)
+};
+
+[[nodiscard]] constexpr bool legal(TaskState from, TransitionKind t) {
+    const auto s = static_cast<std::uint32_t>(from);
+    const auto k = static_cast<std::uint32_t>(t);
+    return s < kTaskStateCount && k < kTransitionKindCount && kLegal[s][k];
+}
+
+// Where a legal transition lands.
+[[nodiscard]] constexpr TaskState target(TransitionKind t) {
+    switch (t) {
+    case TransitionKind::Dispatch: return TaskState::Running;
+    case TransitionKind::Preempt: return TaskState::Ready;
+    case TransitionKind::Block: return TaskState::Blocked;
+    case TransitionKind::UnblockSelf: return TaskState::Running;
+    case TransitionKind::Wake: return TaskState::Ready;
+    case TransitionKind::Exit: return TaskState::Exited;
+    }
+    return TaskState::Exited;
+}
+
+// State and block reason live in one word so a reader never sees a torn pair
+// and a compare-exchange decides races: of concurrent wake()s, or of wake()
+// against the sleeper's unblock_self(), exactly one returns Ok.
+// Word: bits 0-7 state, 8-15 reason, 32-63 count of transitions taken.
+//
+// Ordering: every load and CAS is seq_cst. acq_rel would order the task's
+// data (the sleeper's published state, the winner's view of it) but not the
+// lost-wake-up pair: sleeper `block(); re-check condition` against waker
+// `set condition; wake()` is a store-buffering pattern, and only a single
+// total order forbids both sides reading the old value. The condition the
+// sleeper re-checks must be written and read seq_cst (or be an RMW) too.
+class TaskStateCell final {
+public:
+    // A non-Blocked state always carries BlockReason::None.
+    explicit constexpr TaskStateCell(TaskState s = TaskState::Ready,
+                                     BlockReason r = BlockReason::None)
+        : word_(pack(s, s == TaskState::Blocked ? r : BlockReason::None, 0)) {}
+    TaskStateCell(const TaskStateCell&) = delete;
+    TaskStateCell& operator=(const TaskStateCell&) = delete;
+
+    // Ready -> Running: the scheduler picked it.
+    Transition dispatch() { return apply(TransitionKind::Dispatch); }
+    // Running -> Ready: it goes back to a run queue.
+    Transition preempt() { return apply(TransitionKind::Preempt); }
+    // Running -> Blocked{r}: published BEFORE the sleeper re-checks its
+    // condition. r == None is Illegal.
+    Transition block(BlockReason r) { return apply(TransitionKind::Block, r); }
+    // Blocked -> Running: the re-check found the condition true; Illegal
+    // when a waker already won (that waker now owns making it runnable).
+    Transition unblock_self() { return apply(TransitionKind::UnblockSelf); }
+    // Blocked -> Ready: exactly one waker wins and must make it runnable.
+    Transition wake() { return apply(TransitionKind::Wake); }
+    // Running -> Exited (terminal).
+    Transition exit() { return apply(TransitionKind::Exit); }
+
+    // Generic form of the named transitions (tests iterate it); `r` is used
+    // by Block only. An Illegal result writes nothing.
+    Transition apply(TransitionKind t, BlockReason r = BlockReason::None) {
+        if (t == TransitionKind::Block && (r == BlockReason::None || !reason_valid(r))) {
+            return Transition::Illegal;
+        }
+        const BlockReason next_reason = t == TransitionKind::Block ? r : BlockReason::None;
+        std::uint64_t cur = word_.load(std::memory_order_seq_cst);
+        for (;;) {
+            if (!legal(state_of(cur), t)) return Transition::Illegal;
+            const std::uint64_t want = pack(target(t), next_reason, count_of(cur) + 1u);
+            // On failure cur is reloaded and legality re-judged: a racing
+            // winner turns this call into Illegal, never into a second write.
+            if (word_.compare_exchange_weak(cur, want, std::memory_order_seq_cst,
+                                            std::memory_order_seq_cst)) {
+                return Transition::Ok;
+            }
+        }
+    }
+
+    [[nodiscard]] TaskState state() const { return state_of(word_.load(std::memory_order_seq_cst)); }
+    [[nodiscard]] BlockReason reason() const {
+        return reason_of(word_.load(std::memory_order_seq_cst));
+    }
+    // Number of successful transitions (wraps at 2^32); for tests and traces.
+    [[nodiscard]] std::uint32_t transitions() const {
+        return count_of(word_.load(std::memory_order_seq_cst));
+    }
+
+private:
+    static constexpr bool reason_valid(BlockReason r) {
+        return static_cast<std::uint32_t>(r) < kBlockReasonCount;
+    }
+    static constexpr std::uint64_t pack(TaskState s, BlockReason r, std::uint32_t count) {
+        return static_cast<std::uint64_t>(s) | static_cast<std::uint64_t>(r) << 8 |
+               static_cast<std::uint64_t>(count) << 32;
+    }
+    static constexpr TaskState state_of(std::uint64_t w) {
+        return static_cast<TaskState>(static_cast<std::uint32_t>(w & 0xffu));
+    }
+    static constexpr BlockReason reason_of(std::uint64_t w) {
+        return static_cast<BlockReason>(static_cast<std::uint32_t>((w >> 8) & 0xffu));
+    }
+    static constexpr std::uint32_t count_of(std::uint64_t w) {
+        return static_cast<std::uint32_t>(w >> 32);
+    }
+
+    std::atomic<std::uint64_t> word_;
+};
+
+[[nodiscard]] constexpr const char* task_state_name(TaskState s) {
+    switch (s) {
+    case TaskState::Ready: return "ready";
+    case TaskState::Running: return "running";
+    case TaskState::Blocked: return "blocked";
+    case TaskState::Exited: return "exited";
+    }
+    return "invalid";
+}
+
+} // namespace sched

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Build the kernel and boot it on the console (README command 1).
+#
+#   scripts/boot.sh                 SMP=2 by default
+#   SMP=4 BOOTARGS='...' scripts/boot.sh
+#
+# deps -> meson setup (only if build/ is not configured) -> ninja -> QEMU
+# -nographic with the gate's machine arguments. The kernel shuts QEMU down by
+# itself; this script exits with QEMU's status. Ctrl-A X quits QEMU by hand.
+# Environment: SMP, BOOTARGS, QEMU_EXTRA, QEMU, OPENSBI_FW, BUILD_DIR (as for
+# scripts/qemu-test.sh), SKIP_DEPS=1 skips the package check.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
+source "$here/lib/ladder.sh"
+cd "$KESTREL_ROOT"
+
+SMP=${SMP:-2}
+if [[ ! $SMP =~ ^[0-9]+$ ]] || ((10#$SMP < 1 || 10#$SMP > 16)); then
+    echo "boot: SMP must be an integer 1..16 (got '$SMP')" >&2
+    exit 2
+fi
+SMP=$((10#$SMP))
+build=${BUILD_DIR:-build}
+
+if [[ ${SKIP_DEPS:-0} != 1 ]]; then
+    "$here/deps.sh"
+fi
+kestrel_configure "$build"
+echo "+ ninja -C $build"
+ninja -C "$build"
+
+kernel=$build/kernel.elf
+if [[ ! -f $kernel ]]; then
+    echo "boot: $kernel was not built" >&2
+    exit 2
+fi
+read -r -a extra <<<"${QEMU_EXTRA:-}" || true
+kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" "$SMP" "$kernel" \
+    "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" "${BOOTARGS:-}"
+cmd+=("${extra[@]}")
+echo "+ ${cmd[*]}"
+echo "boot: SMP=$SMP; the kernel powers off at the end; Ctrl-A X quits QEMU"
+exec "${cmd[@]}"

@@ -1,0 +1,154 @@
+# shellcheck shell=bash
+# Shared helpers for the Kestrel scripts. Source it; it defines functions only
+# (plus KESTREL_ROOT and KESTREL_FW) and changes no shell options.
+#
+#   kestrel_root                 -> prints the repository root
+#   kestrel_parse_duration STR   -> prints whole seconds; returns 1 if malformed
+#   kestrel_ladder_normalize F O -> writes "scope<TAB>marker" lines of ladder F
+#                                   to O; returns 2 with a message if malformed
+#   kestrel_configure BUILD_DIR  -> meson setup (or --reconfigure) only if needed
+#   kestrel_count_testlog FILE   -> prints "N passed, N failed[, N skipped]"
+#                                   from a meson testlog.json; returns 1 if any
+#                                   test failed or none ran
+
+KESTREL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+# shellcheck disable=SC2034 # used by the sourcing scripts
+KESTREL_FW_DEFAULT=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+
+kestrel_root() {
+    printf '%s\n' "$KESTREL_ROOT"
+}
+
+# Accepts "90", "90s", "2m", "1h"; positive whole numbers only.
+kestrel_parse_duration() {
+    local s=$1 n unit
+    if [[ ! $s =~ ^([0-9]+)([smh]?)$ ]]; then
+        return 1
+    fi
+    n=$((10#${BASH_REMATCH[1]}))
+    unit=${BASH_REMATCH[2]}
+    case $unit in
+        m) n=$((n * 60)) ;;
+        h) n=$((n * 3600)) ;;
+    esac
+    ((n > 0)) || return 1
+    printf '%s\n' "$n"
+}
+
+# Ladder format: one entry per line, "<scope> <marker-prefix>", scope is "all"
+# (every boot) or "smp" (only at SMP>=2). Blank lines and lines whose first
+# non-blank character is '#' are ignored. The marker is the rest of the line
+# after the scope word and the blank(s) following it, trailing whitespace and
+# \r stripped. The last entry is the final marker and must have scope "all".
+kestrel_ladder_normalize() {
+    local in=$1 out=$2 line scope marker lineno=0 n=0 last_scope=""
+    if [[ ! -r $in ]]; then
+        echo "ladder: cannot read $in" >&2
+        return 2
+    fi
+    : >"$out"
+    while IFS= read -r line || [[ -n $line ]]; do
+        lineno=$((lineno + 1))
+        line=${line%$'\r'}
+        # strip leading and trailing whitespace
+        line="${line#"${line%%[![:space:]]*}"}"
+        line="${line%"${line##*[![:space:]]}"}"
+        [[ -z $line || $line == \#* ]] && continue
+        if [[ ! $line =~ ^([A-Za-z]+)[[:space:]]+(.+)$ ]]; then
+            echo "ladder: $in:$lineno: expected '<all|smp> <marker>': $line" >&2
+            return 2
+        fi
+        scope=${BASH_REMATCH[1]}
+        marker=${BASH_REMATCH[2]}
+        case $scope in
+            all | smp) ;;
+            *)
+                echo "ladder: $in:$lineno: unknown scope '$scope' (want all or smp)" >&2
+                return 2
+                ;;
+        esac
+        if [[ $marker == *$'\t'* ]]; then
+            echo "ladder: $in:$lineno: tab inside marker" >&2
+            return 2
+        fi
+        printf '%s\t%s\n' "$scope" "$marker" >>"$out"
+        n=$((n + 1))
+        last_scope=$scope
+    done <"$in"
+    if ((n == 0)); then
+        echo "ladder: $in has no markers" >&2
+        return 2
+    fi
+    if [[ $last_scope != all ]]; then
+        echo "ladder: $in: the last (final) marker must have scope 'all'" >&2
+        return 2
+    fi
+}
+
+# Configure BUILD_DIR for the cross build unless it already is configured.
+# ninja regenerates by itself when meson.build files change, so an already
+# configured tree is left alone.
+kestrel_configure() {
+    local b=$1
+    if [[ -f $b/build.ninja && -f $b/meson-private/coredata.dat ]]; then
+        return 0
+    fi
+    if [[ -f $b/meson-private/coredata.dat ]]; then
+        echo "+ meson setup --reconfigure $b"
+        (cd "$KESTREL_ROOT" && meson setup --reconfigure "$b")
+    else
+        echo "+ meson setup --cross-file cross/riscv64.ini $b"
+        (cd "$KESTREL_ROOT" && meson setup --cross-file cross/riscv64.ini "$b")
+    fi
+}
+
+kestrel_count_testlog() {
+    python3 - "$1" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+bad = []
+try:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        lines = f.readlines()
+except OSError:
+    lines = []
+for raw in lines:
+    raw = raw.strip()
+    if not raw:
+        continue
+    try:
+        t = json.loads(raw)
+    except ValueError:
+        continue
+    if not isinstance(t, dict) or "result" not in t:
+        continue
+    r = str(t.get("result", "")).upper()
+    if r in ("OK", "EXPECTEDFAIL"):
+        passed += 1
+    elif r == "SKIP":
+        skipped += 1
+    else:
+        failed += 1
+        bad.append("%s (%s)" % (t.get("name", "?"), r))
+for b in bad:
+    print("failed: " + b)
+line = "%d passed, %d failed" % (passed, failed)
+if skipped:
+    line += ", %d skipped" % skipped
+print(line)
+sys.exit(1 if failed or passed + failed == 0 else 0)
+PY
+}
+
+# The QEMU command line shared by the gate and boot.sh:
+#   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS]
+kestrel_qemu_cmd() {
+    local -n _cmd=$1
+    local qemu=$2 smp=$3 kernel=$4 fw=$5 bootargs=${6:-}
+    # shellcheck disable=SC2054 # tcg,thread=multi is one argument
+    _cmd=("$qemu" -machine virt -smp "$smp" -m 256M -nographic
+        -bios "$fw" -kernel "$kernel" -accel tcg,thread=multi -no-reboot)
+    if [[ -n $bootargs ]]; then
+        _cmd+=(-append "$bootargs")
+    fi
+}

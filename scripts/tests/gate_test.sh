@@ -1,0 +1,628 @@
+#!/usr/bin/env bash
+# Self-tests of the QEMU gate (scripts/qemu-test.sh), scripts/gate-repeat.sh
+# and the ladder/testlog helpers, WITHOUT a real kernel: a fake QEMU prints a
+# scripted serial log.
+#
+#   scripts/tests/gate_test.sh [-v]     (-v: show the gate output of every case)
+#
+# Exit status non-zero if any case failed; the last line is "N passed, N failed".
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+scripts=$(cd "$here/.." && pwd -P)
+root=$(cd "$scripts/.." && pwd -P)
+GATE=$scripts/qemu-test.sh
+REPEAT=$scripts/gate-repeat.sh
+verbose=0
+[[ ${1:-} == -v ]] && verbose=1
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/gate-test.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+
+npass=0
+nfail=0
+failed_names=()
+
+# ------------------------------------------------------------------ fixtures
+# The fake QEMU. Log script lines (from $FAKE_LOG, or $FAKE_LOG_DIR/smpN.log
+# where N is the -smp argument):
+#   @sleep S     sleep S seconds
+#   @nonl TEXT   print TEXT without a newline
+#   anything else is printed as a line
+# Then exits with $FAKE_STATUS (default 0), or with FAKE_HANG=1 turns into
+# "sleep 1000" (same PID) so that the gate must stop it.
+fake=$work/fake-qemu
+cat >"$fake" <<'FAKE'
+#!/usr/bin/env bash
+set -euo pipefail
+[[ -n ${FAKE_PIDFILE:-} ]] && echo $$ >"$FAKE_PIDFILE"
+[[ -n ${FAKE_ARGSFILE:-} ]] && printf '%s\n' "$@" >"$FAKE_ARGSFILE"
+smp=1
+prev=""
+for a in "$@"; do
+    [[ $prev == -smp ]] && smp=$a
+    prev=$a
+done
+script=${FAKE_LOG:-}
+[[ -n ${FAKE_LOG_DIR:-} ]] && script=$FAKE_LOG_DIR/smp$smp.log
+while IFS= read -r line || [[ -n $line ]]; do
+    case $line in
+        "@sleep "*) sleep "${line#@sleep }" ;;
+        "@nonl "*) printf '%s' "${line#@nonl }" ;;
+        *) printf '%s\n' "$line" ;;
+    esac
+done <"$script"
+if [[ ${FAKE_HANG:-0} == 1 ]]; then
+    exec sleep 1000
+fi
+exit "${FAKE_STATUS:-0}"
+FAKE
+chmod +x "$fake"
+
+touch "$work/kernel.elf" "$work/fw_dynamic.bin"
+
+cat >"$work/ladder.txt" <<'EOF'
+# test ladder
+all KINIT: boot hart
+smp KINIT: cpu1 online
+smp KSELFTEST: smp online ok
+all KSELFTEST: pmm ok
+all KSELFTEST: summary total=
+all KSELFTEST: end
+EOF
+
+banner='OpenSBI v1.2
+Platform Name             : riscv-virtio,qemu'
+
+# log NAME <<EOF ... : write a fake log script
+mklog() { cat >"$work/$1.log"; }
+
+mklog good1 <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+
+mklog good4 <<EOF
+$banner
+KINIT: boot hart 0
+KINIT: cpu2 online
+KINIT: cpu1 online
+KINIT: cpu3 online
+KSELFTEST: smp online ok
+KSELFTEST: pmm ok
+KSELFTEST: summary total=2 passed=2 failed=0
+KSELFTEST: end
+EOF
+
+mklog good2 <<EOF
+$banner
+KINIT: boot hart 1
+KINIT: cpu1 online
+KSELFTEST: smp online ok
+KSELFTEST: pmm ok
+KSELFTEST: summary total=2 passed=2 failed=0
+KSELFTEST: end
+EOF
+
+mklog fail_line <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm FAIL frame count mismatch
+EOF
+
+mklog plain_selftest_fail <<EOF
+$banner
+KINIT: boot hart 0
+SELFTEST: pmm FAIL legacy prefix
+EOF
+
+mklog panic <<EOF
+$banner
+KINIT: boot hart 0
+KPANIC: assertion failed at kernel/pmm.cpp:42
+@sleep 0.3
+  #0 0x80201234 pmm_alloc
+  #1 0x80205678 kmain
+EOF
+
+mklog summary_failed <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=0 failed=1
+KSELFTEST: end
+EOF
+
+mklog summary_mismatch <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=2 passed=1 failed=0
+KSELFTEST: end
+EOF
+
+mklog summary_malformed <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1
+KSELFTEST: end
+EOF
+
+mklog out_of_order <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: pmm ok
+KSELFTEST: end
+EOF
+
+mklog no_summary <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+EOF
+
+mklog unknown_test <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: mystery ok
+KSELFTEST: summary total=2 passed=2 failed=0
+KSELFTEST: end
+EOF
+
+mklog smp_at_1 <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: smp online ok
+KSELFTEST: pmm ok
+KSELFTEST: summary total=2 passed=2 failed=0
+KSELFTEST: end
+EOF
+
+mklog cpus_missing <<EOF
+$banner
+KINIT: boot hart 0
+KINIT: cpu1 online
+KINIT: cpu2 online
+KSELFTEST: smp online ok
+KSELFTEST: pmm ok
+KSELFTEST: summary total=2 passed=2 failed=0
+KSELFTEST: end
+EOF
+
+mklog cpu_offline <<EOF
+$banner
+KINIT: boot hart 0
+KINIT: cpu1 online
+KINIT: cpu3 offline (hart_start failed)
+EOF
+
+printf '%s\r\n' "OpenSBI v1.2" "KINIT: boot hart 0" "KSELFTEST: pmm ok" \
+    "KSELFTEST: summary total=1 passed=1 failed=0" "KSELFTEST: end" >"$work/crlf.log"
+
+mklog partial <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+@nonl KSELFTEST: summary total=1 passed=1 fai
+@sleep 0.6
+led=0
+KSELFTEST: end
+EOF
+
+mklog slow_good <<EOF
+$banner
+KINIT: boot hart 0
+@sleep 0.5
+KSELFTEST: pmm ok
+@sleep 0.5
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+
+# ------------------------------------------------------------------ harness
+out=""
+rc=0
+dur=0
+# run_gate LOGNAME [VAR=value...]: runs the gate with the fake QEMU
+run_gate() {
+    local name=$1 t0 t1
+    shift
+    rm -f "$work/pid" "$work/args"
+    t0=${EPOCHREALTIME//[.,]/}
+    rc=0
+    out=$(cd / && env -u SMP -u REQUIRE_SMP -u RUN_UNTIL_MARKER -u BOOTARGS -u QEMU_EXTRA -u GATE_LOG \
+        QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+        BUILD_DIR="$work/build" LADDER="$work/ladder.txt" RUN_TIMEOUT=20s \
+        FAKE_LOG="$work/$name.log" FAKE_PIDFILE="$work/pid" FAKE_ARGSFILE="$work/args" \
+        "$@" "$GATE" 2>&1) || rc=$?
+    t1=${EPOCHREALTIME//[.,]/}
+    dur=$(((t1 - t0) / 1000))
+    if ((verbose)); then
+        printf '%s\n' "$out" | sed 's/^/    /'
+    fi
+}
+
+# check NAME COND...: COND is a shell test evaluated with eval
+ok() {
+    echo "PASS  $1"
+    npass=$((npass + 1))
+}
+bad() {
+    echo "FAIL  $1: $2"
+    printf '%s\n' "$out" | sed 's/^/    | /' | head -n 60
+    nfail=$((nfail + 1))
+    failed_names+=("$1")
+}
+expect_rc() { # NAME RC [REGEX...]: rc must match, output must match each regex
+    local name=$1 want=$2 re
+    shift 2
+    if [[ $rc != "$want" ]]; then
+        bad "$name" "exit $rc, want $want"
+        return
+    fi
+    for re in "$@"; do
+        if ! grep -qE -- "$re" <<<"$out"; then
+            bad "$name" "output does not match /$re/"
+            return
+        fi
+    done
+    ok "$name"
+}
+fake_gone() { # NAME: the fake QEMU started by the last gate run is gone
+    local pid
+    if [[ ! -s $work/pid ]]; then
+        bad "$1" "fake QEMU never started"
+        return
+    fi
+    pid=$(<"$work/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+        bad "$1" "fake QEMU pid $pid still running"
+        kill -KILL "$pid" 2>/dev/null || true
+        return
+    fi
+    ok "$1"
+}
+faster_than() { # NAME MS
+    if ((dur < $2)); then ok "$1"; else bad "$1" "took ${dur} ms (limit $2 ms)"; fi
+}
+
+# ------------------------------------------------------------------ passes
+run_gate good1 SMP=1
+expect_rc "pass: SMP=1 good log, QEMU exits 0" 0 '^gate: PASS SMP=1 \(4 markers, [0-9]+\.[0-9] s, log: .*\)$'
+if [[ $(grep -c . <<<"$out") == 1 ]]; then
+    ok "pass: prints exactly one line"
+else
+    bad "pass: prints exactly one line" "got more"
+fi
+
+run_gate good1 SMP=1 FAKE_HANG=1
+expect_rc "pass: RUN_UNTIL_MARKER=1 stops a QEMU that keeps running" 0 '^gate: PASS SMP=1'
+fake_gone "pass: fake QEMU is gone after the gate returns"
+faster_than "pass: stops promptly at the final marker" 5000
+
+run_gate good4 SMP=4 REQUIRE_SMP=1 FAKE_HANG=1
+expect_rc "pass: SMP=4 REQUIRE_SMP=1, harts online in any order" 0 '^gate: PASS SMP=4 \(8 markers'
+fake_gone "pass: SMP=4 fake QEMU gone"
+
+run_gate good1 SMP=2
+expect_rc "pass: SMP=2 without REQUIRE_SMP needs no smp markers" 0 '^gate: PASS SMP=2'
+
+run_gate good2 SMP=2 REQUIRE_SMP=1
+expect_rc "pass: SMP=2 REQUIRE_SMP=1" 0 '^gate: PASS SMP=2 \(6 markers'
+
+run_gate good1 SMP=1 RUN_UNTIL_MARKER=0
+expect_rc "pass: RUN_UNTIL_MARKER=0 and QEMU exit 0" 0 '^gate: PASS'
+
+run_gate slow_good SMP=1 RUN_UNTIL_MARKER=0 FAKE_HANG=0
+expect_rc "pass: RUN_UNTIL_MARKER=0 waits for a slow kernel" 0 '^gate: PASS'
+
+run_gate crlf SMP=1
+expect_rc "pass: CRLF line endings" 0 '^gate: PASS'
+
+run_gate partial SMP=1 FAKE_HANG=1
+expect_rc "pass: a half-written summary line is not judged early" 0 '^gate: PASS'
+
+run_gate good1 SMP=1 FAKE_STATUS=3
+expect_rc "pass: RUN_UNTIL_MARKER=1 ignores the exit status after the final marker" 0 '^gate: PASS'
+
+# ------------------------------------------------------------------ failures
+run_gate fail_line SMP=1 FAKE_HANG=1 RUN_TIMEOUT=30s
+expect_rc "fail: KSELFTEST FAIL line" 1 '^gate: FAIL SMP=1: selftest failed: KSELFTEST: pmm FAIL frame count mismatch' \
+    'gate: first missing marker' '  \| KSELFTEST: pmm FAIL' '^gate: log: '
+fake_gone "fail: FAIL line: fake QEMU gone"
+faster_than "fail: FAIL line fails fast (not at the timeout)" 8000
+
+run_gate plain_selftest_fail SMP=1 FAKE_HANG=1
+expect_rc "fail: SELFTEST: ... FAIL line" 1 'selftest failed: SELFTEST: pmm FAIL'
+
+run_gate panic SMP=1 FAKE_HANG=1
+expect_rc "fail: KPANIC, backtrace kept in the excerpt" 1 '^gate: FAIL SMP=1: kernel panic: KPANIC: assertion failed' \
+    '  \|   #1 0x80205678 kmain'
+fake_gone "fail: KPANIC: fake QEMU gone"
+
+run_gate summary_failed SMP=1
+expect_rc "fail: summary failed=1" 1 'summary reports failures: KSELFTEST: summary total=1 passed=0 failed=1'
+
+run_gate summary_mismatch SMP=1
+expect_rc "fail: summary passed!=total" 1 'summary reports failures'
+
+run_gate summary_malformed SMP=1
+expect_rc "fail: malformed summary" 1 'malformed summary line'
+
+run_gate out_of_order SMP=1 FAKE_HANG=1
+expect_rc "fail: out-of-order markers" 1 "marker out of order: 'KSELFTEST: summary total='" \
+    "first missing marker: 'KSELFTEST: summary total='"
+fake_gone "fail: out-of-order: fake QEMU gone"
+
+run_gate no_summary SMP=1 FAKE_HANG=1 RUN_TIMEOUT=2s
+expect_rc "fail: timeout names the first missing marker" 1 \
+    "^gate: FAIL SMP=1: timeout after 2s; missing marker: 'KSELFTEST: summary total='" \
+    "^gate: first missing marker: 'KSELFTEST: summary total='" '  \| KSELFTEST: pmm ok'
+fake_gone "fail: timeout: fake QEMU gone"
+
+run_gate good1 SMP=1 FAKE_HANG=1 RUN_TIMEOUT=2s RUN_UNTIL_MARKER=0
+expect_rc "fail: RUN_UNTIL_MARKER=0 and the kernel never shuts QEMU down" 1 'did not shut QEMU down'
+fake_gone "fail: RUN_UNTIL_MARKER=0 timeout: fake QEMU gone"
+
+run_gate good1 SMP=1 RUN_UNTIL_MARKER=0 FAKE_STATUS=3
+expect_rc "fail: RUN_UNTIL_MARKER=0 and QEMU exit status 3" 1 'QEMU exited with status 3'
+
+run_gate no_summary SMP=1 FAKE_STATUS=1
+expect_rc "fail: QEMU exits non-zero before the final marker" 1 \
+    'QEMU exited with status 1 before the final marker' "first missing marker: 'KSELFTEST: summary total='"
+
+run_gate no_summary SMP=1 FAKE_STATUS=0
+expect_rc "fail: QEMU exits 0 before the final marker" 1 'QEMU exited with status 0 before the final marker'
+
+run_gate unknown_test SMP=1
+expect_rc "fail: ok line for a test the ladder does not know" 1 'selftest not in the ladder: KSELFTEST: mystery ok'
+
+run_gate smp_at_1 SMP=1
+expect_rc "fail: smp marker at SMP=1 (parity)" 1 'smp-only marker at SMP=1: KSELFTEST: smp online ok'
+
+run_gate cpus_missing SMP=4 REQUIRE_SMP=1 FAKE_HANG=1
+expect_rc "fail: SMP=4 with only cpu1..cpu2 online names cpu3" 1 \
+    "hart 3 did not come online" "^gate: first missing marker: 'KINIT: cpu3 online'"
+fake_gone "fail: missing hart: fake QEMU gone"
+
+run_gate cpu_offline SMP=4 REQUIRE_SMP=1 FAKE_HANG=1 RUN_TIMEOUT=30s
+expect_rc "fail: cpuK offline fails fast" 1 'hart 3 did not come online: KINIT: cpu3 offline'
+faster_than "fail: cpu offline is fast" 8000
+
+run_gate good1 SMP=4 REQUIRE_SMP=1
+expect_rc "fail: REQUIRE_SMP=1 but no smp markers" 1 "first missing marker: 'KINIT: cpu1 online'"
+
+# ------------------------------------------------------------------ usage
+run_gate good1 SMP=1 REQUIRE_SMP=1
+expect_rc "usage: REQUIRE_SMP=1 SMP=1" 2 'REQUIRE_SMP=1 needs SMP>=2'
+if [[ ! -e $work/pid ]]; then
+    ok "usage: QEMU not started on usage error"
+else
+    bad "usage: QEMU not started on usage error" "it was"
+fi
+run_gate good1 SMP=abc
+expect_rc "usage: SMP=abc" 2 'SMP must be an integer'
+run_gate good1 SMP=0
+expect_rc "usage: SMP=0" 2 'SMP must be an integer'
+run_gate good1 SMP=17
+expect_rc "usage: SMP=17" 2 'SMP must be an integer'
+run_gate good1 RUN_TIMEOUT=xyz
+expect_rc "usage: RUN_TIMEOUT=xyz" 2 'RUN_TIMEOUT'
+run_gate good1 RUN_TIMEOUT=0
+expect_rc "usage: RUN_TIMEOUT=0" 2 'RUN_TIMEOUT'
+run_gate good1 RUN_TIMEOUT=1.5s
+expect_rc "usage: RUN_TIMEOUT=1.5s" 2 'RUN_TIMEOUT'
+run_gate good1 RUN_UNTIL_MARKER=2
+expect_rc "usage: RUN_UNTIL_MARKER=2" 2 'RUN_UNTIL_MARKER'
+run_gate good1 REQUIRE_SMP=yes SMP=2
+expect_rc "usage: REQUIRE_SMP=yes" 2 'REQUIRE_SMP must be 0 or 1'
+run_gate good1 KERNEL="$work/nope.elf"
+expect_rc "usage: missing kernel says to build first" 2 'kernel not found' 'build first'
+run_gate good1 QEMU="$work/no-such-qemu"
+expect_rc "usage: missing QEMU binary" 2 'QEMU binary not found'
+printf 'all KINIT: boot hart\nbogus KSELFTEST: end\n' >"$work/bad-ladder.txt"
+run_gate good1 LADDER="$work/bad-ladder.txt"
+expect_rc "usage: malformed ladder" 2 "unknown scope 'bogus'"
+printf 'all KINIT: boot hart\nsmp KINIT: cpu1 online\n' >"$work/bad-ladder2.txt"
+run_gate good1 LADDER="$work/bad-ladder2.txt"
+expect_rc "usage: ladder whose final marker is smp-scoped" 2 'final'
+
+# ------------------------------------------------------------------ command line, logs
+run_gate good1 SMP=4 REQUIRE_SMP=0 BOOTARGS="console=sbi loglevel=7" QEMU_EXTRA="-d guest_errors  -D /tmp/x.log"
+# shellcheck disable=SC2054 # tcg,thread=multi is one argument
+expected_args=(-machine virt -smp 4 -m 256M -nographic -bios "$work/fw_dynamic.bin" -kernel "$work/kernel.elf"
+    -accel tcg,thread=multi -no-reboot -append "console=sbi loglevel=7" -d guest_errors -D /tmp/x.log)
+if [[ $rc == 0 && -f $work/args && "$(cat "$work/args")" == "$(printf '%s\n' "${expected_args[@]}")" ]]; then
+    ok "qemu: command line (machine, smp, bios, kernel, accel, -append, QEMU_EXTRA)"
+else
+    bad "qemu: command line" "args were: $(tr '\n' ' ' <"$work/args")"
+fi
+
+run_gate good1 SMP=1
+logpath=$(sed -n 's/.*log: \(.*\))$/\1/p' <<<"$out")
+if [[ -f $logpath && $logpath == "$work/build/qemu-logs/smp1-"*.log ]] && grep -q '^KSELFTEST: end' "$logpath" &&
+    grep -q '^OpenSBI v1.2' "$logpath"; then
+    ok "log: whole log kept under BUILD_DIR/qemu-logs with SMP in the name"
+else
+    bad "log: whole log kept" "log path '$logpath'"
+fi
+if [[ -L $work/build/qemu-logs/smp1-latest.log && "$(readlink -f "$work/build/qemu-logs/smp1-latest.log")" == "$(readlink -f "$logpath")" ]]; then
+    ok "log: smp1-latest.log points at the newest log"
+else
+    bad "log: smp1-latest.log" "not a symlink to $logpath"
+fi
+
+run_gate good1 SMP=1 GATE_LOG="$work/custom/run.log"
+if [[ $rc == 0 && -s $work/custom/run.log ]]; then ok "log: GATE_LOG honoured"; else bad "log: GATE_LOG honoured" "missing"; fi
+
+# BUILD_DIR relative to the current directory
+mkdir -p "$work/cwd"
+rc=0
+out=$(cd "$work/cwd" && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR=rel-build LADDER="$work/ladder.txt" FAKE_LOG="$work/good1.log" SMP=1 "$GATE" 2>&1) || rc=$?
+if [[ $rc == 0 && -d $work/cwd/rel-build/qemu-logs ]]; then ok "log: relative BUILD_DIR is relative to the cwd"; else bad "log: relative BUILD_DIR" "rc=$rc"; fi
+
+# ------------------------------------------------------------------ signals
+rm -f "$work/pid"
+(cd / && exec env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/build" LADDER="$work/ladder.txt" FAKE_LOG="$work/no_summary.log" FAKE_HANG=1 \
+    FAKE_PIDFILE="$work/pid" SMP=1 RUN_TIMEOUT=60s "$GATE" >"$work/sig.out" 2>&1) &
+gpid=$!
+for ((i = 0; i < 50; i++)); do
+    [[ -s $work/pid ]] && break
+    sleep 0.1
+done
+sleep 0.3
+kill -TERM "$gpid" 2>/dev/null || true
+rc=0
+wait "$gpid" || rc=$?
+out=$(<"$work/sig.out")
+expect_rc "signal: SIGTERM to the gate" 143 'terminated'
+fake_gone "signal: SIGTERM: fake QEMU gone"
+
+# ------------------------------------------------------------------ the real ladder
+# Synthesize the log the real ladder asks for and check the gate accepts it.
+real_ladder=$root/selftest/ladder.txt
+if [[ -f $real_ladder ]]; then
+    for smp in 1 2 4; do
+        req=0
+        ((smp >= 2)) && req=1
+        {
+            echo "OpenSBI v1.2"
+            n=0
+            while IFS= read -r l || [[ -n $l ]]; do
+                l=${l%$'\r'}
+                [[ $l =~ ^[[:space:]]*(all|smp)[[:space:]]+(.*[^[:space:]])[[:space:]]*$ ]] || continue
+                scope=${BASH_REMATCH[1]} m=${BASH_REMATCH[2]}
+                [[ $scope == smp && $smp == 1 ]] && continue
+                if [[ $m == "KSELFTEST: summary"* ]]; then
+                    echo "KSELFTEST: summary total=$n passed=$n failed=0"
+                    continue
+                fi
+                [[ $m == "KSELFTEST: "*" ok" ]] && n=$((n + 1))
+                echo "$m"
+                if [[ $m == "KINIT: cpu1 online" ]]; then
+                    for ((k = 2; k < smp; k++)); do echo "KINIT: cpu$k online"; done
+                fi
+            done <"$real_ladder"
+        } >"$work/real$smp.log"
+        run_gate "real$smp" SMP=$smp REQUIRE_SMP=$req LADDER="$real_ladder" FAKE_HANG=1
+        expect_rc "real ladder: synthesized log passes at SMP=$smp" 0 "^gate: PASS SMP=$smp"
+    done
+else
+    bad "real ladder" "$real_ladder missing"
+fi
+
+# ------------------------------------------------------------------ gate-repeat
+mkdir -p "$work/rep"
+cp "$work/good1.log" "$work/rep/smp1.log"
+cp "$work/good2.log" "$work/rep/smp2.log"
+rc=0
+out=$(cd / && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild" LADDER="$work/ladder.txt" FAKE_LOG_DIR="$work/rep" \
+    "$REPEAT" 2 1 2 2>&1) || rc=$?
+((verbose)) && printf '%s\n' "$out" | sed 's/^/    /'
+expect_rc "gate-repeat: all pass" 0 '^run 1/2 SMP=1: PASS' '^SMP=1: 2/2 passed$' '^SMP=2: 2/2 passed$'
+if [[ $(tail -n 1 <<<"$out") == "4 passed, 0 failed" ]]; then
+    ok "gate-repeat: last line '4 passed, 0 failed'"
+else
+    bad "gate-repeat: last line" "'$(tail -n 1 <<<"$out")'"
+fi
+if [[ -z $(find "$work/repbuild/qemu-logs" -name '*.log' 2>/dev/null) ]]; then
+    ok "gate-repeat: passing logs removed"
+else
+    bad "gate-repeat: passing logs removed" "$(find "$work/repbuild/qemu-logs" -name '*.log')"
+fi
+
+cp "$work/cpus_missing.log" "$work/rep/smp4.log"
+rc=0
+out=$(cd / && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild2" LADDER="$work/ladder.txt" FAKE_LOG_DIR="$work/rep" FAKE_HANG=1 \
+    "$REPEAT" 2 1 4 2>&1) || rc=$?
+((verbose)) && printf '%s\n' "$out" | sed 's/^/    /'
+expect_rc "gate-repeat: failures counted" 1 '^run 2/2 SMP=4: FAIL \(exit 1\): hart 3 did not come online' \
+    '^SMP=1: 2/2 passed$' '^SMP=4: 0/2 passed$'
+if [[ $(tail -n 1 <<<"$out") == "2 passed, 2 failed" ]]; then
+    ok "gate-repeat: last line '2 passed, 2 failed'"
+else
+    bad "gate-repeat: last line" "'$(tail -n 1 <<<"$out")'"
+fi
+nkept=$(find "$work/repbuild2/qemu-logs" -name 'smp4-run*.log' | wc -l)
+if [[ $nkept == 2 && -n $(find "$work/repbuild2/qemu-logs" -name 'smp4-run1.log.report') ]]; then
+    ok "gate-repeat: failing logs and reports kept"
+else
+    bad "gate-repeat: failing logs kept" "found $nkept"
+fi
+
+rc=0
+out=$("$REPEAT" 2>&1) || rc=$?
+expect_rc "gate-repeat: usage without K" 2 'usage'
+rc=0
+out=$("$REPEAT" abc 1 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with K=abc" 2 'K must be a positive integer'
+rc=0
+out=$("$REPEAT" 1 99 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with SMP=99" 2 "bad SMP value '99'"
+
+# ------------------------------------------------------------------ helpers
+# shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
+source "$scripts/lib/ladder.sh"
+cat >"$work/testlog.json" <<'EOF'
+{"name": "pmm", "result": "OK", "duration": 0.1}
+{"name": "gate-smp@1", "result": "FAIL"}
+{"name": "xfail", "result": "EXPECTEDFAIL"}
+{"name": "skipped", "result": "SKIP"}
+{"name": "slow", "result": "TIMEOUT"}
+
+EOF
+rc=0
+out=$(kestrel_count_testlog "$work/testlog.json") || rc=$?
+if [[ $rc == 1 && $(tail -n 1 <<<"$out") == "2 passed, 2 failed, 1 skipped" ]]; then
+    ok "testlog: counts OK/EXPECTEDFAIL, FAIL/TIMEOUT, SKIP"
+else
+    bad "testlog: counts" "rc=$rc"
+fi
+printf '{"name": "a", "result": "OK"}\n' >"$work/testlog.json"
+rc=0
+out=$(kestrel_count_testlog "$work/testlog.json") || rc=$?
+if [[ $rc == 0 && $out == "1 passed, 0 failed" ]]; then
+    ok "testlog: all passed"
+else
+    bad "testlog: all passed" "rc=$rc"
+fi
+rc=0
+out=$(kestrel_count_testlog "$work/missing.json") || rc=$?
+if [[ $rc == 1 && $out == "0 passed, 0 failed" ]]; then
+    ok "testlog: no tests ran is a failure"
+else
+    bad "testlog: none ran" "rc=$rc"
+fi
+
+printf '# c\n\n  all   KINIT: boot hart   \r\nsmp KINIT: cpu1 online\nall KSELFTEST: end\n' >"$work/l.txt"
+rc=0
+kestrel_ladder_normalize "$work/l.txt" "$work/l.tsv" 2>/dev/null || rc=$?
+out=$(cat "$work/l.tsv")
+if [[ $rc == 0 && $out == $'all\tKINIT: boot hart\nsmp\tKINIT: cpu1 online\nall\tKSELFTEST: end' ]]; then
+    ok "ladder: comments, blanks, CR and trailing blanks"
+else
+    bad "ladder: normalize" "rc=$rc"
+fi
+
+for d in 90:90 90s:90 2m:120 1h:3600; do
+    [[ $(kestrel_parse_duration "${d%%:*}") == "${d#*:}" ]] || { bad "duration: ${d%%:*}" "wrong"; continue; }
+done
+ok "duration: 90, 90s, 2m, 1h"
+
+# ------------------------------------------------------------------ done
+if ((nfail > 0)); then
+    echo "failed cases:"
+    printf '  %s\n' "${failed_names[@]}"
+fi
+echo "$npass passed, $nfail failed"
+((nfail == 0))

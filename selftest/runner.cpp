@@ -1,0 +1,62 @@
+// Runs the registered selftests in ladder order and prints the summary.
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/shutdown.hpp"
+#include "ladder_gen.hpp"
+#include "selftest/selftest.hpp"
+
+extern "C" const k::selftest::Test __kselftests_start[], __kselftests_end[];
+
+namespace k::selftest {
+
+namespace {
+
+bool same(const char* a, const char* b) {
+    while (*a && *a == *b) ++a, ++b;
+    return *a == *b;
+}
+
+const Test* find(const char* name) {
+    for (const Test* t = __kselftests_start; t != __kselftests_end; ++t)
+        if (same(t->name, name)) return t;
+    return nullptr;
+}
+
+bool in_ladder(const char* name) {
+    for (const LadderEntry& e : kLadder)
+        if (same(e.name, name)) return true;
+    return false;
+}
+
+} // namespace
+
+void selftest_task(void*) {
+    const bool smp = online_count() >= 2;
+    std::uint32_t total = 0, passed = 0;
+    for (const LadderEntry& e : kLadder) {
+        if (e.smp_only && !smp) continue;
+        ++total;
+        const Test* t = find(e.name);
+        if (!t) {
+            println("KSELFTEST: ", e.name, " FAIL no such test is registered");
+            continue;
+        }
+        Result r = t->run();
+        if (r.ok) {
+            ++passed;
+            println("KSELFTEST: ", e.name, " ok");
+        } else {
+            println("KSELFTEST: ", e.name, " FAIL ", r.reason ? r.reason : "no reason");
+        }
+    }
+    for (const Test* t = __kselftests_start; t != __kselftests_end; ++t) {
+        if (in_ladder(t->name)) continue;
+        ++total;
+        println("KSELFTEST: ", t->name, " FAIL registered but not in selftest/ladder.txt");
+    }
+    println("KSELFTEST: summary total=", total, " passed=", passed, " failed=", total - passed);
+    println("KSELFTEST: end");
+    shutdown(passed == total);
+}
+
+} // namespace k::selftest

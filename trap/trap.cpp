@@ -1,0 +1,79 @@
+// hal_trap_dispatch: interrupts go to their owners, anything else is a KPANIC.
+#include "trap/trap.hpp"
+
+#include "hal_cpu.hpp"
+#include "kernel/panic_trap.hpp"
+#include "trap/ipi.hpp"
+
+namespace k::trap {
+
+void install_on_this_hart() {
+    hal::csr::write_stvec(reinterpret_cast<std::uintptr_t>(&hal_trap_vector));
+    hal::csr::write_sscratch(0);
+    hal::csr::set_sie(hal::csr::kIntSoft | hal::csr::kIntTimer);
+}
+
+const char* cause_name(std::uint64_t scause) {
+    if (scause & hal::csr::kCauseInterrupt) {
+        switch (scause & ~hal::csr::kCauseInterrupt) {
+        case 1: return "supervisor software interrupt";
+        case 5: return "supervisor timer interrupt";
+        case 9: return "supervisor external interrupt";
+        default: return "unknown interrupt";
+        }
+    }
+    switch (scause) {
+    case 0: return "instruction address misaligned";
+    case 1: return "instruction access fault";
+    case 2: return "illegal instruction";
+    case 3: return "breakpoint";
+    case 4: return "load address misaligned";
+    case 5: return "load access fault";
+    case 6: return "store address misaligned";
+    case 7: return "store access fault";
+    case 8: return "ecall from U-mode";
+    case 9: return "ecall from S-mode";
+    case 12: return "instruction page fault";
+    case 13: return "load page fault";
+    case 15: return "store page fault";
+    default: return "unknown exception";
+    }
+}
+
+} // namespace k::trap
+
+extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
+    using namespace hal::csr;
+    if (tf->scause & kCauseInterrupt) {
+        switch (tf->scause & ~kCauseInterrupt) {
+        case kIrqSoft:
+            (void)swap_clear_sip(kIntSoft);
+            if (k::ipi::handle_soft_irq()) k::sched_resched_request();
+            break;
+        case kIrqTimer:
+            k::sched_timer_tick();
+            break;
+        default:
+            k::panic_trap(k::trap::cause_name(tf->scause),
+                          {tf->scause, tf->sepc, tf->stval,
+                           reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
+        }
+        k::sched_trap_exit();
+        return;
+    }
+    k::panic_trap(k::trap::cause_name(tf->scause),
+                  {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
+}
+
+extern "C" [[noreturn]] void hal_trap_stack_overflow(std::uint64_t scause, std::uint64_t sepc,
+                                                     std::uint64_t stval, std::uint64_t sp) {
+    (void)sp;
+    k::panic_trap("kernel stack overflow (trap frame below the stack guard)",
+                  {scause, sepc, stval, 0});
+}
+
+extern "C" [[noreturn]] void hal_trap_from_user(std::uint64_t scause, std::uint64_t sepc,
+                                                std::uint64_t stval, std::uint64_t sp) {
+    (void)sp;
+    k::panic_trap("trap from U-mode before user space exists", {scause, sepc, stval, 0});
+}

@@ -1,0 +1,21 @@
+// Supervisor trap dispatch and the hooks it calls.
+#pragma once
+
+#include "trap_frame.hpp"
+
+namespace k::trap {
+
+// Installs the vector on the calling hart and enables the soft and timer
+// interrupt sources (sstatus.SIE stays as it is).
+void install_on_this_hart();
+
+const char* cause_name(std::uint64_t scause);
+
+} // namespace k::trap
+
+namespace k {
+// Provided by the scheduler: a timer tick and a preemption point at trap exit.
+void sched_timer_tick();
+void sched_resched_request();
+void sched_trap_exit();
+} // namespace k
