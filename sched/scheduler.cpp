@@ -166,6 +166,7 @@ void sched_trap_exit() {
     using namespace sched::detail;
     CpuSched& s = local();
     if (!s.started || !s.need_resched.load(std::memory_order_relaxed)) return;
+    if (s.current->preempt_off) return; // need_resched stays set for its next switch point
     // The trap was taken with interrupts enabled, so no spin lock is held here.
     hal::Cpu::irq_push();
     (void)schedule();

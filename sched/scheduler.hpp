@@ -47,6 +47,16 @@ enum class [[nodiscard]] YieldResult : std::uint32_t {
 };
 YieldResult yield();
 
+// While one lives, the tick does not preempt the calling task (it may still
+// yield or block). Nests.
+class PreemptGuard final {
+public:
+    PreemptGuard();
+    ~PreemptGuard();
+    PreemptGuard(const PreemptGuard&) = delete;
+    PreemptGuard& operator=(const PreemptGuard&) = delete;
+};
+
 // Blocks the caller until `t` exits; returns its exit value.
 std::int64_t join(const TaskRef& t);
 [[noreturn]] void exit(std::int64_t value);

@@ -32,6 +32,7 @@ struct Task {
     Qos qos = Qos::Normal;
     bool pinned = false; // thieves leave pinned tasks alone
     bool idle = false;   // a hart's idle context: never queued, never transitions
+    std::uint32_t preempt_off = 0; // this task only: > 0 defers tick preemption
     std::uint32_t id = 0;
     const char* name = "";
     TaskEntry entry = nullptr;

@@ -84,6 +84,9 @@ WakeResult wake(Task& t, std::uint32_t cpu) {
     return WakeResult::Woken;
 }
 
+PreemptGuard::PreemptGuard() { ++current()->preempt_off; }
+PreemptGuard::~PreemptGuard() { --current()->preempt_off; }
+
 YieldResult yield() {
     hal::Cpu::irq_push();
     YieldResult r = schedule();

@@ -8,7 +8,7 @@
 namespace sched {
 
 inline constexpr std::uint32_t kMaxTasks = 256;
-inline constexpr std::uint32_t kTaskStackSize = 8192;
+inline constexpr std::uint32_t kTaskStackSize = 16384;
 inline constexpr std::uint32_t kTaskStackGuard = 512; // bottom band, never a legal sp
 
 // Returns a constructed task with a guarded stack, or nullptr when the pool is empty.

@@ -269,7 +269,7 @@ Status Parser::uart(const Level& parent) {
     if (cur_.reg_shift.present() &&
         (cur_.reg_shift.len != 4 || !cur_.reg_shift.as_u64(shift) || shift > kMaxRegShift))
         return Status::BadStructure;
-    if (cur_.stdout_target) {
+    if (cur_.stdout_target && !uart_stdout_found_) { // the first match, if ambiguous
         uart_stdout_base_ = base;
         uart_stdout_shift_ = static_cast<std::uint32_t>(shift);
         uart_stdout_found_ = true;

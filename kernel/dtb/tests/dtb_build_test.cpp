@@ -1,5 +1,6 @@
 // dtb reader tests on hand-built blobs: defaults, cell sizes, stdout-path, cpu flags, bad shapes.
 #include "kernel/dtb/dtb.hpp"
+#include "kernel/dtb/fdt.hpp"
 #include "kernel/dtb/tests/fdt_builder.hpp"
 
 #include <catch2/catch.hpp>
@@ -254,4 +255,23 @@ TEST_CASE("malformed shapes are BadStructure", "[dtb][build]") {
     // Without FDT_END the walk runs off the struct block.
     const auto r = parse_bytes(FdtBuilder().begin("").end().finish(false));
     CHECK(r.status == Status::BadStructure);
+}
+
+TEST_CASE("the walker rejects an overlong property at the property itself", "[dtb][build]") {
+    // parse() would also fail at the next token; the walker must not even hand the value out.
+    for (std::uint32_t len : {5u, 8u, 1000u, 0xffff'ffffu}) {
+        INFO("len " << len);
+        FdtBuilder b;
+        b.begin("").str("x", "y").word(3).word(len).word(0).word(0x0101'0101); // 4 bytes of room
+        const dtbtest::Exact e(b.finish(false));
+        dtb::fdt::Blob blob;
+        REQUIRE(dtb::fdt::check_header(e.data(), e.size(), blob) == Status::Ok);
+        dtb::fdt::Walker w(blob);
+        dtb::fdt::Event ev;
+        REQUIRE(w.next(ev) == Status::Ok);
+        CHECK(ev.kind == dtb::fdt::Token::BeginNode);
+        REQUIRE(w.next(ev) == Status::Ok);
+        CHECK(ev.kind == dtb::fdt::Token::Prop);
+        CHECK(w.next(ev) == Status::BadStructure);
+    }
 }

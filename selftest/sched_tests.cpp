@@ -1,0 +1,160 @@
+// Scheduler selftests: switching, transitions, preemption, cross-hart runs.
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
+#include "sched/event.hpp"
+#include "sched/task_state.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+#include "trap/ipi.hpp"
+
+#include <atomic>
+
+namespace k::selftest {
+
+using sched::Qos;
+using sched::SpawnOptions;
+
+KSELFTEST(SCHED0001, "context switch") {
+    // Two tasks on one hart yield to each other; every yield must hand the
+    // cpu to the other task (its counter moved while we were away).
+    constexpr std::uint64_t kRounds = 1000;
+    const std::uint32_t cpu = sched::cpu_of_current();
+    std::atomic<std::uint64_t> count[2] = {0, 0};
+    std::atomic<std::uint64_t> handed[2] = {0, 0};
+    auto body = [&](int me) {
+        sched::PreemptGuard no_tick; // only the yields switch
+        for (std::uint64_t i = 0; i < kRounds; ++i) {
+            const std::uint64_t other = count[1 - me].load();
+            count[me].fetch_add(1);
+            if (sched::yield() == sched::YieldResult::Switched && count[1 - me].load() != other)
+                handed[me].fetch_add(1);
+        }
+    };
+    auto a = [&] { body(0); };
+    auto b = [&] { body(1); };
+    Thunk<decltype(a)> ta{a};
+    Thunk<decltype(b)> tb{b};
+    const std::uint64_t switches = sched::stats(cpu).switches;
+    hal::Cpu::irq_push(); // both queued before either runs
+    sched::Spawned sa = spawn_fn(ta, SpawnOptions{Qos::Interactive, cpu, true, "ping"});
+    sched::Spawned sb = spawn_fn(tb, SpawnOptions{Qos::Interactive, cpu, true, "pong"});
+    hal::Cpu::irq_pop();
+    KCHECK(sa.error == sched::SpawnError::None && sb.error == sched::SpawnError::None);
+    (void)sched::join(sa.task);
+    (void)sched::join(sb.task);
+    KCHECK(count[0].load() == kRounds && count[1].load() == kRounds);
+    KCHECK(handed[0].load() == kRounds);     // a always found b waiting
+    KCHECK(handed[1].load() == kRounds - 1); // b's last yield finds a gone
+    KCHECK(sched::stats(cpu).switches - switches >= 2 * kRounds);
+    println("KLOG: context switch: ", 2 * kRounds, " yields, ",
+            sched::stats(cpu).switches - switches, " switches on cpu", cpu);
+    return Result::pass();
+}
+
+KSELFTEST(SCHED0002, "task transitions") {
+    using sched::TaskState;
+    using sched::Transition;
+    // Illegal transitions are error values and write nothing.
+    sched::TaskStateCell c{TaskState::Ready};
+    KCHECK(c.exit() == Transition::Illegal && c.state() == TaskState::Ready);
+    KCHECK(c.wake() == Transition::Illegal && c.state() == TaskState::Ready);
+    KCHECK(c.dispatch() == Transition::Ok && c.state() == TaskState::Running);
+    KCHECK(c.dispatch() == Transition::Illegal && c.state() == TaskState::Running);
+    KCHECK(c.block(sched::BlockReason::Join) == Transition::Ok);
+    KCHECK(c.reason() == sched::BlockReason::Join);
+    KCHECK(c.preempt() == Transition::Illegal && c.state() == TaskState::Blocked);
+    KCHECK(c.wake() == Transition::Ok && c.wake() == Transition::Illegal);
+    // A real task after exit: still reachable through its TaskRef, not wakeable.
+    auto noop = [] {};
+    Thunk<decltype(noop)> t{noop};
+    sched::Spawned s = spawn_fn(t, SpawnOptions{});
+    KCHECK(s.error == sched::SpawnError::None);
+    KCHECK(sched::join(s.task) == 0);
+    KCHECK(s.task->state.state() == TaskState::Exited);
+    KCHECK(sched::wake(*s.task) == sched::WakeResult::NotBlocked);
+    KCHECK(s.task->state.state() == TaskState::Exited);
+    return Result::pass();
+}
+
+KSELFTEST(SCHED0003, "timer preemption") {
+    // Two tasks of one class spin for 100 ms each without yielding, on one
+    // hart. Only the tick can interleave them: each must start before the
+    // other finished and be preempted at least once.
+    const std::uint32_t cpu = other_cpu(sched::cpu_of_current(), cpu_count());
+    struct Spin {
+        std::uint64_t first = 0, last = 0;
+    } spin[2];
+    auto body = [&](int me) {
+        spin[me].first = time::now();
+        const std::uint64_t end = spin[me].first + time::from_us(100'000);
+        while (time::now() < end) hal::Cpu::relax();
+        spin[me].last = time::now();
+    };
+    auto a = [&] { body(0); };
+    auto b = [&] { body(1); };
+    Thunk<decltype(a)> ta{a};
+    Thunk<decltype(b)> tb{b};
+    hal::Cpu::irq_push();
+    sched::Spawned sa = spawn_fn(ta, SpawnOptions{Qos::Interactive, cpu, true, "spin-a"});
+    sched::Spawned sb = spawn_fn(tb, SpawnOptions{Qos::Interactive, cpu, true, "spin-b"});
+    hal::Cpu::irq_pop();
+    KCHECK(sa.error == sched::SpawnError::None && sb.error == sched::SpawnError::None);
+    (void)sched::join(sa.task);
+    (void)sched::join(sb.task);
+    KCHECK(spin[1].first < spin[0].last && spin[0].first < spin[1].last);
+    KCHECK(sa.task->preempts.load() >= 1 && sb.task->preempts.load() >= 1);
+    println("KLOG: timer preemption on cpu", cpu, ": preempts ", sa.task->preempts.load(), "+",
+            sb.task->preempts.load(), ", overlap ",
+            time::to_us(spin[0].last < spin[1].last ? spin[0].last - spin[1].first
+                                                    : spin[1].last - spin[0].first),
+            " us");
+    return Result::pass();
+}
+
+KSELFTEST(SCHED0004, "spawn on remote hart") {
+    const std::uint32_t self = sched::cpu_of_current();
+    for (std::uint32_t cpu = 0; cpu < cpu_count(); ++cpu) {
+        if (cpu == self) continue;
+        std::uint32_t ran_on = ~0u, hart = ~0u;
+        KCHECK(run_on(cpu, [&] {
+            ran_on = sched::cpu_of_current();
+            hart = hal::tp_head()->hart_id;
+        }));
+        KCHECK(ran_on == cpu);
+        KCHECK(hart == cpu_block(cpu).head.hart_id);
+    }
+    return Result::pass();
+}
+
+KSELFTEST(SCHED0005, "remote wake") {
+    // A task on hart B sleeps on an event 200 times; hart A wakes it each
+    // time; it must resume on B every time, through B's inbox and an IPI.
+    constexpr std::uint32_t kRounds = 200;
+    const std::uint32_t self = sched::cpu_of_current();
+    const std::uint32_t b = other_cpu(self, cpu_count());
+    sched::Event events[kRounds];
+    std::atomic<std::uint32_t> resumed_on_b{0}, asleep{0};
+    auto body = [&] {
+        for (std::uint32_t i = 0; i < kRounds; ++i) {
+            asleep.store(i + 1);
+            events[i].wait();
+            if (sched::cpu_of_current() == b) resumed_on_b.fetch_add(1);
+        }
+    };
+    Thunk<decltype(body)> t{body};
+    const std::uint64_t acked = ipi::chain(b).acked;
+    sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::Normal, b, true, "sleeper"});
+    KCHECK(s.error == sched::SpawnError::None);
+    for (std::uint32_t i = 0; i < kRounds; ++i) {
+        KCHECK(await(1'000'000, [&] { return asleep.load() == i + 1; }));
+        events[i].signal(b);
+    }
+    (void)sched::join(s.task);
+    KCHECK(resumed_on_b.load() == kRounds);
+    KCHECK(ipi::chain(b).acked > acked); // the wakes crossed harts by IPI
+    println("KLOG: remote wake: ", kRounds, " wakes from cpu", self, " resumed on cpu", b,
+            ", resched IPIs acked ", ipi::chain(b).acked - acked);
+    return Result::pass();
+}
+
+} // namespace k::selftest
