@@ -2,6 +2,7 @@
 #include "kernel/boot_info.hpp"
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
+#include "kernel/panic.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/shutdown.hpp"
@@ -9,6 +10,7 @@
 #include "kernel/time.hpp"
 #include "sbi.hpp"
 #include "sched/scheduler.hpp"
+#include "trap/runtime.hpp"
 #include "trap/trap.hpp"
 
 extern "C" {
@@ -64,6 +66,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     percpu_install(0);
     set_cpu_state(0, CpuState::Online);
     trap::install_on_this_hart();
+    if (trap::install_kernel_handlers() != trap::Access::Granted) panic("boot hart denied the trap runtime");
 
     dtb::Platform p = read_platform(dtb_blob);
     set_platform(p);

@@ -21,9 +21,9 @@ std::uint32_t g_cpu_count = 1; // written by the boot hart before secondaries st
 
 PerCpu& cpu_block(std::uint32_t cpu) { return g_cpus[cpu < kMaxCpus ? cpu : 0]; }
 
-std::uint32_t current_cpu() {
+sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     sched::CpuSlot slots[kMaxCpus];
-    std::uint32_t n = g_cpu_count;
+    const std::uint32_t n = g_cpu_count;
     for (std::uint32_t i = 0; i < n; ++i) {
         const PerCpu& c = g_cpus[i];
         slots[i] = sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic,
@@ -31,8 +31,11 @@ std::uint32_t current_cpu() {
                                   c.state.load(std::memory_order_acquire) ==
                                       static_cast<std::uint32_t>(CpuState::Online)};
     }
-    sched::CpuIdResult r =
-        sched::resolve_cpu_id(hal::read_tp(), hal::read_sp(), slots, n, hal::kHartMagic);
+    return sched::resolve_cpu_id(tp, sp, slots, n, hal::kHartMagic);
+}
+
+std::uint32_t current_cpu() {
+    const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
     if (r.path != sched::CpuIdPath::TpFast)
         g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
     return r.cpu;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "hart_head.hpp"
+#include "sched/cpu_id.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -24,7 +25,9 @@ static_assert(__builtin_offsetof(PerCpu, head) == 0, "tp points at the head and 
 
 PerCpu& cpu_block(std::uint32_t cpu);
 PerCpu& this_cpu();
-std::uint32_t current_cpu();
+std::uint32_t current_cpu(); // validated tp hint -> stack range -> BOOT; fallbacks counted
+// The same resolution for given tp/sp values, without counting (selftests).
+sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp);
 
 // Cpus with a block assigned (online or not), and the online ones.
 std::uint32_t cpu_count();

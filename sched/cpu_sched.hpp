@@ -23,7 +23,7 @@ struct CpuSched {
     Requeue prev_requeue = Requeue::None; // this hart only
     std::uint64_t ticks = 0;          // this hart only
     StealGate steal_gate;             // this hart only
-    Qos steal_limit = kDefaultStealLimit; // this hart only
+    std::atomic<Qos> steal_limit{kDefaultStealLimit}; // highest class this hart steals
     bool started = false;             // this hart only
 
     std::atomic<std::uint32_t> need_resched{0}; // set by the tick or a resched IPI on this hart

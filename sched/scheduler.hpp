@@ -74,7 +74,9 @@ std::uint32_t queued_on(std::uint32_t cpu, Qos q);
 // An explicit steal by the calling hart from `victim`; the request is checked
 // against this hart's limit before anything moves. `taken` says how many moved.
 StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_t& taken);
-Qos steal_limit();
+// Each hart steals only classes at or below its limit (default Interactive).
+Qos steal_limit(std::uint32_t cpu);
+void set_steal_limit(std::uint32_t cpu, Qos q);
 
 // Hart hot-plug: the target hart migrates its tasks and stops with SBI HSM;
 // bring_online restarts it with hart_start.

@@ -40,7 +40,7 @@ namespace detail {
 bool try_steal(CpuSched& s) {
     const std::uint32_t self = k::current_cpu(), n = k::cpu_count();
     s.steals.fetch_add(1, std::memory_order_relaxed);
-    const StealRequest req{kStealMaxPerAttempt, s.steal_limit};
+    const StealRequest req{kStealMaxPerAttempt, s.steal_limit.load(std::memory_order_relaxed)};
     for (std::uint32_t i = 1; i < n; ++i) {
         const std::uint32_t victim = (self + i) % n;
         if (!k::cpu_online(victim)) continue;
@@ -62,12 +62,15 @@ void go_offline(CpuSched& s) {
         if (!t) break;
         make_runnable(*t, kAnyCpu);
     }
+    // Take the inbox out under its lock, hand the tasks on outside it.
+    IntrusiveList<Task, &Task::link> leftovers;
     (void)s.inbox.drain(
-        [](Task& t) {
-            make_runnable(t, kAnyCpu);
+        [&leftovers](Task& t) {
+            leftovers.push_back(t);
             return DrainAction::Take;
         },
         ~0u);
+    while (Task* t = leftovers.pop_front()) make_runnable(*t, kAnyCpu);
     s.started = false;
     k::time::disarm();
     k::set_cpu_state(self, k::CpuState::Offline);
@@ -81,7 +84,7 @@ void go_offline(CpuSched& s) {
 StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_t& taken) {
     taken = 0;
     CpuSched& s = local();
-    StealCheck c = check_steal(req, s.steal_limit);
+    StealCheck c = check_steal(req, s.steal_limit.load(std::memory_order_relaxed));
     if (c != StealCheck::Ok) return c;
     if (victim < k::cpu_count() && k::cpu_online(victim) && victim != k::current_cpu()) {
         hal::Cpu::irq_push();
@@ -98,7 +101,11 @@ StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_
     return StealCheck::Ok;
 }
 
-Qos steal_limit() { return local().steal_limit; }
+Qos steal_limit(std::uint32_t cpu) { return cpu_sched(cpu).steal_limit.load(std::memory_order_relaxed); }
+
+void set_steal_limit(std::uint32_t cpu, Qos q) {
+    cpu_sched(cpu).steal_limit.store(q, std::memory_order_relaxed);
+}
 
 const char* hotplug_name(Hotplug h) {
     switch (h) {

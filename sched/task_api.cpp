@@ -20,7 +20,10 @@ bool valid_target(std::uint32_t cpu) {
 std::uint32_t choose_cpu(std::uint32_t hint, std::uint32_t home) {
     if (hint != kAnyCpu && valid_target(hint)) return hint;
     if (valid_target(home)) return home;
-    return k::current_cpu();
+    const std::uint32_t self = k::current_cpu(), n = k::cpu_count();
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (valid_target((self + i) % n)) return (self + i) % n;
+    return 0; // the boot hart never goes offline
 }
 
 } // namespace
@@ -114,6 +117,9 @@ std::int64_t join(const TaskRef& target) {
 }
 
 void exit(std::int64_t value) {
+    // No preemption from here on: a tick that switched us out between Exited
+    // and the joiner wake-ups would strand the joiners.
+    hal::Cpu::irq_push();
     Task* me = current();
     {
         k::SpinGuard g(me->lock);
@@ -131,7 +137,6 @@ void exit(std::int64_t value) {
         TaskRef waiter = TaskRef::adopt(w->waiter); // w lives on the waiter's stack: read it first
         if (wake(*waiter) != WakeResult::Woken) k::panic("exit: joiner was not blocked");
     }
-    hal::Cpu::irq_push();
     (void)schedule();
     k::panic("exit: an exited task was scheduled again");
 }
@@ -181,6 +186,10 @@ namespace {
     s.offline_req.store(0, std::memory_order_relaxed);
     s.inbox.open();
     s.started = true;
+    // A hart back from an HSM stop left from inside the idle loop's masked
+    // section: its nesting count must start from zero again.
+    hal::tp_head()->irq_depth = 0;
+    hal::tp_head()->irq_saved = 0;
     k::time::arm(k::time::now() + k::time::from_us(kTickUs));
     hal::csr::set_sstatus(hal::csr::kSstatusSie);
     idle_loop();

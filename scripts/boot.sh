@@ -14,6 +14,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
 source "$here/lib/ladder.sh"
+# A relative BUILD_DIR is taken relative to the caller's directory (as in the
+# gate); the default is build/ in the repository root.
+build=build
+if [[ -n ${BUILD_DIR:-} ]]; then
+    case $BUILD_DIR in /*) build=$BUILD_DIR ;; *) build=$PWD/$BUILD_DIR ;; esac
+fi
 cd "$KESTREL_ROOT"
 
 SMP=${SMP:-2}
@@ -22,7 +28,6 @@ if [[ ! $SMP =~ ^[0-9]+$ ]] || ((10#$SMP < 1 || 10#$SMP > 16)); then
     exit 2
 fi
 SMP=$((10#$SMP))
-build=${BUILD_DIR:-build}
 
 if [[ ${SKIP_DEPS:-0} != 1 ]]; then
     "$here/deps.sh"

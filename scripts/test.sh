@@ -14,23 +14,27 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
 source "$here/lib/ladder.sh"
+# A relative BUILD_DIR is taken relative to the caller's directory (as in the
+# gate); the default is build/ in the repository root.
+build=build
+if [[ -n ${BUILD_DIR:-} ]]; then
+    case $BUILD_DIR in /*) build=$BUILD_DIR ;; *) build=$PWD/$BUILD_DIR ;; esac
+fi
 cd "$KESTREL_ROOT"
-build=${BUILD_DIR:-build}
+
+# Before any test ran: still end with the count line.
+no_tests() {
+    echo "test: $1"
+    echo "0 passed, 0 failed"
+    exit 1
+}
 
 if [[ ${SKIP_DEPS:-0} != 1 ]]; then
-    "$here/deps.sh"
+    "$here/deps.sh" || no_tests "installing the packages failed (scripts/deps.sh)"
 fi
-if ! kestrel_configure "$build"; then
-    echo "test: meson setup failed"
-    echo "0 passed, 0 failed"
-    exit 1
-fi
+kestrel_configure "$build" || no_tests "meson setup failed"
 echo "+ ninja -C $build"
-if ! ninja -C "$build"; then
-    echo "test: build failed"
-    echo "0 passed, 0 failed"
-    exit 1
-fi
+ninja -C "$build" || no_tests "build failed"
 
 testlog=$build/meson-logs/testlog.json
 rm -f -- "$testlog"

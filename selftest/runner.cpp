@@ -2,6 +2,7 @@
 #include "kernel/console.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/shutdown.hpp"
+#include "kernel/time.hpp"
 #include "ladder_gen.hpp"
 #include "selftest/selftest.hpp"
 
@@ -41,7 +42,10 @@ void selftest_task(void*) {
             println("KSELFTEST: ", e.name, " FAIL no such test is registered");
             continue;
         }
+        const std::uint64_t start = time::now();
         Result r = t->run();
+        const std::uint64_t took = time::to_us(time::now() - start);
+        if (took >= 50'000) println("KLOG: ", t->id, " (", e.name, ") took ", took / 1000, " ms");
         if (r.ok) {
             ++passed;
             println("KSELFTEST: ", e.name, " ok");

@@ -4,6 +4,7 @@
 #include "hal_cpu.hpp"
 #include "kernel/panic_trap.hpp"
 #include "trap/ipi.hpp"
+#include "trap/runtime.hpp"
 
 namespace k::trap {
 
@@ -59,6 +60,11 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
                            reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
         }
         k::sched_trap_exit();
+        return;
+    }
+    const k::trap::Runtime& rt = k::trap::runtime();
+    if (k::trap::ExceptionHandler h = rt.get(tf->scause); h && h(*tf)) {
+        rt.handled.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     k::panic_trap(k::trap::cause_name(tf->scause),

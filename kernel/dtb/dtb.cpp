@@ -48,11 +48,9 @@ struct Level {
 bool read_reg(const Value& reg, const Level& parent, std::uint64_t& addr, std::uint64_t& size) {
     const std::uint32_t ac = parent.addr_cells;
     const std::uint32_t sc = parent.size_cells;
-    if (!reg.present() || ac < 1 || ac > 2 || sc > 2)
-        return false;
+    if (!reg.present() || ac < 1 || ac > 2 || sc > 2) return false;
     const std::uint32_t entry = 4 * (ac + sc);
-    if (reg.len < entry || reg.len % entry != 0)
-        return false;
+    if (reg.len < entry || reg.len % entry != 0) return false;
     addr = read_cells(reg.data, ac);
     size = read_cells(reg.data + 4 * ac, sc);
     return true;
@@ -98,13 +96,11 @@ Status Parser::run() {
     fdt::Walker walker(blob_);
     for (;;) {
         Event ev;
-        if (const Status s = walker.next(ev); s != Status::Ok)
-            return s;
+        if (const Status s = walker.next(ev); s != Status::Ok) return s;
         Status s = Status::Ok;
         switch (ev.kind) {
         case Token::BeginNode:
-            if (cur_.pending)
-                s = finish_node(); // the parent's properties are complete
+            if (cur_.pending) s = finish_node(); // the parent's properties are complete
             depth_ = ev.depth;
             levels_[depth_] = Level{ev.name};
             cur_ = NodeProps{};
@@ -115,15 +111,13 @@ Status Parser::run() {
             s = on_prop(ev); // the walker guarantees ev.depth == depth_
             break;
         case Token::EndNode:
-            if (cur_.pending)
-                s = finish_node();
+            if (cur_.pending) s = finish_node();
             break;
         case Token::End:
             finish();
             return Status::Ok;
         }
-        if (s != Status::Ok)
-            return s;
+        if (s != Status::Ok) return s;
     }
 }
 
@@ -131,8 +125,7 @@ Status Parser::on_prop(const Event& ev) {
     const char* n = ev.name;
     Level& lv = levels_[depth_];
     if (fdt::str_eq(n, "#address-cells") || fdt::str_eq(n, "#size-cells")) {
-        if (ev.value.len != 4)
-            return Status::BadStructure;
+        if (ev.value.len != 4) return Status::BadStructure;
         (n[1] == 'a' ? lv.addr_cells : lv.size_cells) = fdt::be32(ev.value.data);
         return Status::Ok;
     }
@@ -164,8 +157,7 @@ Status Parser::on_prop(const Event& ev) {
 Status Parser::finish_node() {
     cur_.pending = false;
     const std::uint32_t d = depth_;
-    if (d == 0)
-        return Status::Ok;
+    if (d == 0) return Status::Ok;
     const Level& parent = levels_[d - 1];
     const char* name = levels_[d].name;
 
@@ -180,12 +172,10 @@ Status Parser::finish_node() {
         return Status::BadStructure;
 
     if (d == 1 && fdt::str_eq(name, "chosen") && cur_.bootargs.present()) {
-        if (!cur_.bootargs.as_string(out_.bootargs))
-            return Status::BadStructure;
+        if (!cur_.bootargs.as_string(out_.bootargs)) return Status::BadStructure;
         bootargs_found_ = true;
     }
-    if (d == 1 && fdt::str_eq(name, "cpus"))
-        return take_timebase();
+    if (d == 1 && fdt::str_eq(name, "cpus")) return take_timebase();
     if (d == 2 && fdt::str_eq(levels_[1].name, "cpus") && fdt::str_eq(type, "cpu"))
         return cpu(parent);
     if (d == 1 && fdt::str_eq(type, "memory") && !mem_found_) {
@@ -199,13 +189,11 @@ Status Parser::finish_node() {
         }
     }
     if (uart_compat) {
-        if (const Status s = uart(parent); s != Status::Ok)
-            return s;
+        if (const Status s = uart(parent); s != Status::Ok) return s;
     }
     if (test_compat && !test_found_) {
         std::uint64_t size = 0;
-        if (!read_reg(cur_.reg, parent, out_.test_base, size))
-            return Status::BadStructure;
+        if (!read_reg(cur_.reg, parent, out_.test_base, size)) return Status::BadStructure;
         test_found_ = true;
     }
     return Status::Ok;
@@ -215,10 +203,8 @@ Status Parser::finish_node() {
 // A zero frequency counts as absent: it would only make the kernel divide by zero.
 Status Parser::take_timebase() {
     std::uint64_t hz = 0;
-    if (!cur_.timebase.present() || timebase_found_)
-        return Status::Ok;
-    if (!cur_.timebase.as_u64(hz))
-        return Status::BadStructure;
+    if (!cur_.timebase.present() || timebase_found_) return Status::Ok;
+    if (!cur_.timebase.as_u64(hz)) return Status::BadStructure;
     if (hz != 0) {
         out_.timebase_hz = hz;
         timebase_found_ = true;
@@ -228,32 +214,26 @@ Status Parser::take_timebase() {
 
 Status Parser::cpu(const Level& parent) {
     std::uint64_t id = 0, size = 0;
-    if (!read_reg(cur_.reg, parent, id, size))
-        return Status::BadStructure;
+    if (!read_reg(cur_.reg, parent, id, size)) return Status::BadStructure;
     Hart h{};
     h.hart_id = static_cast<std::uint32_t>(id);
     const char* s = "";
-    if (cur_.status.present() && !cur_.status.as_string(s))
-        return Status::BadStructure;
+    if (cur_.status.present() && !cur_.status.as_string(s)) return Status::BadStructure;
     h.enabled = !cur_.status.present() || fdt::str_eq(s, "okay") || fdt::str_eq(s, "ok");
     if (cur_.mmu_type.present()) {
-        if (!cur_.mmu_type.as_string(s))
-            return Status::BadStructure;
+        if (!cur_.mmu_type.as_string(s)) return Status::BadStructure;
         h.s_mode = !fdt::str_eq(s, "riscv,none");
     }
     if (cur_.isa.present()) {
-        if (!cur_.isa.as_string(s))
-            return Status::BadStructure;
+        if (!cur_.isa.as_string(s)) return Status::BadStructure;
         h.sstc = fdt::isa_has_sstc(s);
     }
     if (cur_.isa_ext.present()) { // the newer string-list form
         bool listed = false;
-        if (!cur_.isa_ext.list_has("sstc", listed))
-            return Status::BadStructure;
+        if (!cur_.isa_ext.list_has("sstc", listed)) return Status::BadStructure;
         h.sstc = h.sstc || listed;
     }
-    if (const Status st = take_timebase(); st != Status::Ok)
-        return st;
+    if (const Status st = take_timebase(); st != Status::Ok) return st;
     if (id > 0xffff'ffffu || out_.hart_count == kMaxHarts) {
         ++out_.harts_dropped;
         return Status::Ok;
@@ -264,8 +244,7 @@ Status Parser::cpu(const Level& parent) {
 
 Status Parser::uart(const Level& parent) {
     std::uint64_t base = 0, size = 0, shift = 0;
-    if (!read_reg(cur_.reg, parent, base, size))
-        return Status::BadStructure;
+    if (!read_reg(cur_.reg, parent, base, size)) return Status::BadStructure;
     if (cur_.reg_shift.present() &&
         (cur_.reg_shift.len != 4 || !cur_.reg_shift.as_u64(shift) || shift > kMaxRegShift))
         return Status::BadStructure;
@@ -294,16 +273,11 @@ void Parser::finish() {
     } else {
         bits |= kNoUart;
     }
-    if (!mem_found_)
-        bits |= kNoMemory;
-    if (!test_found_)
-        bits |= kNoTestDevice;
-    if (!timebase_found_)
-        bits |= kNoTimebase;
-    if (!bootargs_found_)
-        bits |= kNoBootargs;
-    if (out_.hart_count == 0)
-        bits |= kNoCpus;
+    if (!mem_found_) bits |= kNoMemory;
+    if (!test_found_) bits |= kNoTestDevice;
+    if (!timebase_found_) bits |= kNoTimebase;
+    if (!bootargs_found_) bits |= kNoBootargs;
+    if (out_.hart_count == 0) bits |= kNoCpus;
     out_.defaulted = bits;
 }
 
@@ -318,12 +292,10 @@ Status stdout_path(const fdt::Blob& blob, const char*& path, std::uint32_t& len)
                                                 static_cast<std::uint32_t>(fdt::str_len(prop)), v);
             s != Status::Ok)
             return s;
-        if (v.present())
-            break;
+        if (v.present()) break;
     }
     const char* spec = "";
-    if (v.present() && !v.as_string(spec))
-        return Status::BadStructure;
+    if (v.present() && !v.as_string(spec)) return Status::BadStructure;
     std::uint32_t n = 0;
     while (spec[n] != '\0' && spec[n] != ':')
         ++n;
@@ -334,8 +306,7 @@ Status stdout_path(const fdt::Blob& blob, const char*& path, std::uint32_t& len)
     }
     if (const Status s = fdt::find_property(blob, "/aliases", 8, spec, n, v); s != Status::Ok)
         return s;
-    if (v.present() && !v.as_string(path))
-        return Status::BadStructure;
+    if (v.present() && !v.as_string(path)) return Status::BadStructure;
     len = static_cast<std::uint32_t>(fdt::str_len(path));
     return Status::Ok;
 }
@@ -345,17 +316,14 @@ Status stdout_path(const fdt::Blob& blob, const char*& path, std::uint32_t& len)
 Status parse(const void* blob, std::size_t size, Platform& out) {
     set_defaults(out);
     fdt::Blob b;
-    if (const Status s = fdt::check_header(blob, size, b); s != Status::Ok)
-        return s;
+    if (const Status s = fdt::check_header(blob, size, b); s != Status::Ok) return s;
     const char* path = "";
     std::uint32_t len = 0;
-    if (const Status s = stdout_path(b, path, len); s != Status::Ok)
-        return s;
+    if (const Status s = stdout_path(b, path, len); s != Status::Ok) return s;
     // The main walk validates the whole tree; on failure nothing it wrote may survive.
     Parser parser(b, out, path, len);
     const Status s = parser.run();
-    if (s != Status::Ok)
-        set_defaults(out);
+    if (s != Status::Ok) set_defaults(out);
     return s;
 }
 

@@ -11,6 +11,8 @@ namespace dtb {
 
 inline constexpr std::uint32_t kMaxHarts = 32; // cpu nodes beyond this: counted in harts_dropped
 
+// clang-format 14 mangles the attribute into "std::uint8_t{".
+// clang-format off
 enum class [[nodiscard]] Status : std::uint8_t {
     Ok,
     NullBlob,     // blob pointer is null
@@ -19,6 +21,7 @@ enum class [[nodiscard]] Status : std::uint8_t {
     BadVersion,   // version < 17 or last_comp_version > 17
     BadStructure, // any other inconsistency: block bounds, tokens, nesting, malformed values
 };
+// clang-format on
 const char* status_name(Status s);
 
 struct Hart {

@@ -7,16 +7,19 @@ namespace dtb {
 namespace fdt {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // An ISA string token [t, t + n) names extension "sstc", maybe with a version ("sstc1p0").
 bool is_sstc_token(const char* t, std::size_t n) {
     const char* ext = "sstc";
     std::size_t i = 0;
     for (; ext[i] != '\0'; ++i) {
-        if (i == n || lower(t[i]) != ext[i])
-            return false;
+        if (i == n || lower(t[i]) != ext[i]) return false;
     }
     while (i < n && is_digit(t[i]))
         ++i;
@@ -40,8 +43,7 @@ bool isa_has_sstc(const char* isa) {
         const char* t = ++p;
         while (*p != '\0' && *p != '_')
             ++p;
-        if (is_sstc_token(t, static_cast<std::size_t>(p - t)))
-            return true;
+        if (is_sstc_token(t, static_cast<std::size_t>(p - t))) return true;
     }
     return false;
 }
@@ -67,18 +69,15 @@ const char* status_name(Status s) {
 }
 
 std::size_t blob_size(const void* blob) {
-    if (blob == nullptr)
-        return 0;
+    if (blob == nullptr) return 0;
     const auto* b = static_cast<const unsigned char*>(blob);
-    if (fdt::be32(b) != fdt::kMagic)
-        return 0;
+    if (fdt::be32(b) != fdt::kMagic) return 0;
     const std::uint32_t total = fdt::be32(b + 4);
     return total < fdt::kHeaderSize ? 0 : total;
 }
 
 bool bootarg_value(const char* bootargs, const char* key, const char*& value, std::size_t& len) {
-    if (bootargs == nullptr || key == nullptr || key[0] == '\0')
-        return false;
+    if (bootargs == nullptr || key == nullptr || key[0] == '\0') return false;
     const std::size_t klen = fdt::str_len(key);
     auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
     bool found = false;
@@ -86,8 +85,7 @@ bool bootarg_value(const char* bootargs, const char* key, const char*& value, st
     for (;;) {
         while (is_space(*p))
             ++p;
-        if (*p == '\0')
-            return found;
+        if (*p == '\0') return found;
         const char* tok = p;
         while (*p != '\0' && !is_space(*p))
             ++p;
@@ -95,9 +93,8 @@ bool bootarg_value(const char* bootargs, const char* key, const char*& value, st
         std::size_t i = 0;
         while (i < klen && i < tlen && tok[i] == key[i])
             ++i;
-        if (i != klen)
-            continue; // not this key
-        if (tlen == klen) { // bare "key"
+        if (i != klen) continue; // not this key
+        if (tlen == klen) {      // bare "key"
             value = p;
             len = 0;
             found = true;

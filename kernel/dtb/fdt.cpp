@@ -11,13 +11,14 @@ constexpr std::uint32_t kProp = 3;
 constexpr std::uint32_t kNop = 4;
 constexpr std::uint32_t kEnd = 9;
 
-constexpr std::uint64_t align4(std::uint64_t v) { return (v + 3) & ~std::uint64_t{3}; }
+constexpr std::uint64_t align4(std::uint64_t v) {
+    return (v + 3) & ~std::uint64_t{3};
+}
 
 // True when node `name` is named by path component [comp, comp + len): either exactly, or the
 // component has no unit address and equals the name's part before '@'.
 bool component_matches(const char* comp, std::size_t len, const char* name) {
-    if (mem_eq_str(comp, len, name))
-        return true;
+    if (mem_eq_str(comp, len, name)) return true;
     for (std::size_t i = 0; i < len; ++i) {
         if (comp[i] == '@' || name[i] != comp[i]) // also stops at name's NUL (comp has none)
             return false;
@@ -42,8 +43,7 @@ bool str_eq(const char* a, const char* b) {
 
 bool mem_eq_str(const char* a, std::size_t alen, const char* b) {
     for (std::size_t i = 0; i < alen; ++i) {
-        if (b[i] == '\0' || b[i] != a[i])
-            return false;
+        if (b[i] == '\0' || b[i] != a[i]) return false;
     }
     return b[alen] == '\0';
 }
@@ -60,30 +60,26 @@ bool bounded_len(const unsigned char* p, const unsigned char* end, std::size_t& 
 
 bool Value::as_string(const char*& s) const {
     std::size_t n = 0;
-    if (data == nullptr || !bounded_len(data, data + len, n))
-        return false;
+    if (data == nullptr || !bounded_len(data, data + len, n)) return false;
     s = reinterpret_cast<const char*>(data);
     return true;
 }
 
 bool Value::list_has(const char* s, bool& found) const {
     found = false;
-    if (data == nullptr || len == 0 || data[len - 1] != 0)
-        return false;
+    if (data == nullptr || len == 0 || data[len - 1] != 0) return false;
     for (std::uint32_t pos = 0; pos < len;) {
         const char* entry = reinterpret_cast<const char*>(data + pos);
         std::size_t n = 0;
         (void)bounded_len(data + pos, data + len, n); // cannot fail: the last byte is NUL
-        if (str_eq(entry, s))
-            found = true;
+        if (str_eq(entry, s)) found = true;
         pos += static_cast<std::uint32_t>(n) + 1;
     }
     return true;
 }
 
 bool Value::as_u64(std::uint64_t& v) const {
-    if (data == nullptr)
-        return false;
+    if (data == nullptr) return false;
     if (len == 4) {
         v = be32(data);
         return true;
@@ -96,15 +92,11 @@ bool Value::as_u64(std::uint64_t& v) const {
 }
 
 Status check_header(const void* blob, std::size_t size, Blob& out) {
-    if (blob == nullptr)
-        return Status::NullBlob;
+    if (blob == nullptr) return Status::NullBlob;
     const auto* b = static_cast<const unsigned char*>(blob);
-    if (size < 4)
-        return Status::Truncated;
-    if (be32(b) != kMagic)
-        return Status::BadMagic;
-    if (size < kHeaderSize)
-        return Status::Truncated;
+    if (size < 4) return Status::Truncated;
+    if (be32(b) != kMagic) return Status::BadMagic;
+    if (size < kHeaderSize) return Status::Truncated;
 
     const std::uint64_t total = be32(b + 4);
     const std::uint64_t off_struct = be32(b + 8);
@@ -116,12 +108,9 @@ Status check_header(const void* blob, std::size_t size, Blob& out) {
     const std::uint64_t size_struct = be32(b + 36);
 
     // size_dt_struct only exists from version 17 on; newer versions must stay compatible.
-    if (version < kVersion || last_comp > kVersion)
-        return Status::BadVersion;
-    if (total > size)
-        return Status::Truncated;
-    if (total < kHeaderSize)
-        return Status::BadStructure;
+    if (version < kVersion || last_comp > kVersion) return Status::BadVersion;
+    if (total > size) return Status::Truncated;
+    if (total < kHeaderSize) return Status::BadStructure;
     // 64-bit sums: no overflow. Blocks must lie after the header and inside totalsize.
     if (off_struct < kHeaderSize || off_struct % 4 != 0 || off_struct + size_struct > total)
         return Status::BadStructure;
@@ -141,8 +130,7 @@ Status check_header(const void* blob, std::size_t size, Blob& out) {
 
 Status Walker::next(Event& ev) {
     ev = Event{};
-    if (done_)
-        return Status::Ok; // End again
+    if (done_) return Status::Ok; // End again
     const unsigned char* st = blob_.base + blob_.struct_off;
     for (;;) {
         if (pos_ + 4 > blob_.struct_size)
@@ -155,8 +143,7 @@ Status Walker::next(Event& ev) {
         case kProp:
             return prop(ev);
         case kEndNode:
-            if (open_ == 0)
-                return Status::BadStructure;
+            if (open_ == 0) return Status::BadStructure;
             --open_;
             ev.kind = Token::EndNode;
             ev.depth = open_;
@@ -164,8 +151,7 @@ Status Walker::next(Event& ev) {
         case kNop:
             break;
         case kEnd:
-            if (open_ != 0 || !root_seen_)
-                return Status::BadStructure;
+            if (open_ != 0 || !root_seen_) return Status::BadStructure;
             done_ = true;
             return Status::Ok;
         default:
@@ -179,12 +165,9 @@ Status Walker::begin_node(Event& ev) {
         return Status::BadStructure; // a second root, or nested too deep
     const unsigned char* st = blob_.base + blob_.struct_off;
     std::size_t n = 0;
-    if (!bounded_len(st + pos_, st + blob_.struct_size, n))
-        return Status::BadStructure;
-    if (open_ > 0 && n == 0)
-        return Status::BadStructure; // only the root has an empty name
-    if (open_ > 0)
-        closed_ |= 1u << (open_ - 1); // the parent's properties are over
+    if (!bounded_len(st + pos_, st + blob_.struct_size, n)) return Status::BadStructure;
+    if (open_ > 0 && n == 0) return Status::BadStructure; // only the root has an empty name
+    if (open_ > 0) closed_ |= 1u << (open_ - 1);          // the parent's properties are over
     closed_ &= ~(1u << open_);
     ev.kind = Token::BeginNode;
     ev.depth = open_;
@@ -199,8 +182,7 @@ Status Walker::prop(Event& ev) {
     if (open_ == 0 || (closed_ & (1u << (open_ - 1))) != 0)
         return Status::BadStructure; // outside any node, or after a subnode
     const unsigned char* st = blob_.base + blob_.struct_off;
-    if (pos_ + 8 > blob_.struct_size)
-        return Status::BadStructure;
+    if (pos_ + 8 > blob_.struct_size) return Status::BadStructure;
     const std::uint32_t len = be32(st + pos_);
     const std::uint32_t name_off = be32(st + pos_ + 4);
     pos_ += 8;
@@ -219,25 +201,20 @@ Status Walker::prop(Event& ev) {
 }
 
 bool PathMatch::enter(std::uint32_t depth, const char* name) {
-    if (depth >= kMaxDepth)
-        return false;
+    if (depth >= kMaxDepth) return false;
     next_[depth] = -1;
     if (depth == 0) {
-        if (len_ == 0 || path_[0] != '/')
-            return false;
-        if (len_ > 1)
-            next_[0] = 1;
+        if (len_ == 0 || path_[0] != '/') return false;
+        if (len_ > 1) next_[0] = 1;
         return len_ == 1;
     }
     const std::int64_t start = next_[depth - 1];
-    if (start < 0)
-        return false;
+    if (start < 0) return false;
     auto end = static_cast<std::uint32_t>(start);
     while (end < len_ && path_[end] != '/')
         ++end;
     const auto begin = static_cast<std::uint32_t>(start);
-    if (!component_matches(path_ + begin, end - begin, name))
-        return false;
+    if (!component_matches(path_ + begin, end - begin, name)) return false;
     if (end >= len_ - 1) // last component, possibly with a trailing '/'
         return true;
     next_[depth] = end + 1;
@@ -252,12 +229,10 @@ Status find_property(const Blob& blob, const char* path, std::uint32_t path_len,
     bool in_target = false;
     for (;;) {
         Event ev;
-        if (const Status s = walker.next(ev); s != Status::Ok)
-            return s;
+        if (const Status s = walker.next(ev); s != Status::Ok) return s;
         switch (ev.kind) {
         case Token::BeginNode:
-            if (in_target)
-                return Status::Ok; // a subnode: the target's properties are over
+            if (in_target) return Status::Ok; // a subnode: the target's properties are over
             in_target = match.enter(ev.depth, ev.name);
             break;
         case Token::Prop:
@@ -267,8 +242,7 @@ Status find_property(const Blob& blob, const char* path, std::uint32_t path_len,
             }
             break;
         case Token::EndNode:
-            if (in_target)
-                return Status::Ok;
+            if (in_target) return Status::Ok;
             break;
         case Token::End:
             return Status::Ok;

@@ -10,7 +10,7 @@ namespace dtb::fdt {
 
 inline constexpr std::uint32_t kMagic = 0xd00d'feed;
 inline constexpr std::size_t kHeaderSize = 40;
-inline constexpr std::uint32_t kVersion = 17; // the format this reader implements
+inline constexpr std::uint32_t kVersion = 17;  // the format this reader implements
 inline constexpr std::uint32_t kMaxDepth = 16; // open nodes, the root included
 
 // Big-endian loads, byte by byte: the blob may be unaligned.
@@ -74,9 +74,9 @@ class Walker {
     Status prop(Event& ev);
 
     const Blob& blob_;
-    std::uint64_t pos_ = 0;     // offset into the struct block, 4-aligned
-    std::uint32_t open_ = 0;    // nodes currently open
-    std::uint32_t closed_ = 0;  // bit d: node at depth d has seen a subnode (no more props)
+    std::uint64_t pos_ = 0;    // offset into the struct block, 4-aligned
+    std::uint32_t open_ = 0;   // nodes currently open
+    std::uint32_t closed_ = 0; // bit d: node at depth d has seen a subnode (no more props)
     bool root_seen_ = false;
     bool done_ = false;
 };

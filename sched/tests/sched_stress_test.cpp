@@ -89,6 +89,7 @@ void wake_scan(World& w, Hart& me, std::uint32_t& cursor) {
         if (t.state.state() != TaskState::Blocked) continue;
         if (t.token.load(std::memory_order_relaxed) != 0) continue;
         if (t.token.exchange(1, std::memory_order_seq_cst) != 0) continue; // signalled already
+        if (cursor % 2 == 0) hal::Cpu::relax(); // let the sleeper's re-check race us
         if (t.state.wake() != Transition::Ok) {
             ++me.wake_lost; // the sleeper's re-check saw the token first
             continue;
@@ -100,10 +101,11 @@ void wake_scan(World& w, Hart& me, std::uint32_t& cursor) {
     }
 }
 
+// Lock order: inbox, then rq.
 void drain_inbox(World& w, Hart& me) {
     (void)me.inbox.drain([&](Task& t) {
         w.expect(t.on_cpu.load(std::memory_order_acquire) == 0, "inbox task on a cpu", t);
-        k::SpinGuard g(me.rq_lock); // lock order: inbox, then rq
+        k::SpinGuard g(me.rq_lock);
         const EnqueueOutcome o = me.rq.enqueue(t, t.qos);
         if (o.ok()) return DrainAction::Take;
         w.expect(o.kind == EnqueueOutcome::Kind::QueueFull && o.qos == t.qos &&
@@ -172,6 +174,7 @@ void run(World& w, Hart& me, std::uint32_t cpu, Task& t) {
         const bool wants_sleep = (t.runs + t.id) % 3 == 0;
         if (wants_sleep && t.token.exchange(0, std::memory_order_seq_cst) == 0) {
             w.expect(t.state.block(sched::BlockReason::Event) == Transition::Ok, "block", t);
+            if (t.runs % 2 == 0) hal::Cpu::relax(); // widen the window for the wake race
             // Published Blocked; now the re-check (no lost wake-up).
             if (t.token.exchange(0, std::memory_order_seq_cst) == 0) {
                 ++me.blocks_slept;
@@ -185,6 +188,9 @@ void run(World& w, Hart& me, std::uint32_t cpu, Task& t) {
             }
             ++me.self_unblocks;
         }
+        // The tick / resched IPI lands mid-slice: the owner drains its inbox,
+        // which may fill the class this task is about to go back to.
+        drain_inbox(w, me);
         // Back to the tail of our queue; it stays on_cpu until queued, and
         // thieves skip it until on_cpu is clear (the can_take check).
         w.expect(t.state.preempt() == Transition::Ok, "preempt", t);
@@ -316,6 +322,10 @@ TEST_CASE("sched stress: 4 harts, 2000 tasks, saturated queues, wakes and steals
         CHECK(sum_h.deferred > 0);
         CHECK(sum_h.stolen_in > 0);
         CHECK(sum_h.wake_ok > 0);
+        // A wake() only loses to a self-unblock. (A waker delayed past that
+        // self-unblock may wake the task's next sleep instead: spurious but
+        // safe, the sleeper re-checks; so this is <=, not ==.)
+        CHECK(sum_h.wake_lost <= sum_h.self_unblocks);
         CHECK(sum_h.ipi_edges > 0);
         CHECK(denied > 0);
         std::printf("stress round %u: runs=%llu enq=%llu rejected=%llu (local=%llu deferred=%llu) "

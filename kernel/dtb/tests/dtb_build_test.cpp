@@ -50,8 +50,8 @@ TEST_CASE("a minimal tree defaults every optional fact", "[dtb][build]") {
     const auto r = parse_bytes(FdtBuilder().begin("").end().finish());
     REQUIRE(r.status == Status::Ok);
     CHECK(dtbtest::is_default(r.p));
-    CHECK(r.p.defaulted == (dtb::kNoMemory | dtb::kNoUart | dtb::kNoTestDevice |
-                            dtb::kNoTimebase | dtb::kNoBootargs | dtb::kNoCpus));
+    CHECK(r.p.defaulted == (dtb::kNoMemory | dtb::kNoUart | dtb::kNoTestDevice | dtb::kNoTimebase |
+                            dtb::kNoBootargs | dtb::kNoCpus));
 }
 
 TEST_CASE("cpus and memory only: the rest is defaulted", "[dtb][build]") {
@@ -87,7 +87,7 @@ TEST_CASE("stdout-path selects the uart, by path, alias or unit-less name", "[dt
         {"serial1", 0x2000, 2},
         {"serial1:115200", 0x2000, 2},
         {"serial0", 0x1000, 0},
-        {"/soc/serial", 0x1000, 0},  // first node matching without unit address
+        {"/soc/serial", 0x1000, 0},    // first node matching without unit address
         {"/soc/test@3000", 0x1000, 0}, // not an ns16550a: the first one
         {"/nowhere", 0x1000, 0},
         {"serial7", 0x1000, 0}, // unknown alias
@@ -132,9 +132,8 @@ TEST_CASE("cpu flags: status, mmu-type, sstc tokens", "[dtb][build]") {
     CHECK(hart([](FdtBuilder& b) { b.str("mmu-type", "riscv,sv57"); }).s_mode);
     CHECK_FALSE(hart([](FdtBuilder& b) { b.str("mmu-type", "riscv,none"); }).s_mode);
     CHECK_FALSE(hart([](FdtBuilder&) {}).s_mode);
-    const dtb::Hart off = hart([](FdtBuilder& b) {
-        b.str("status", "disabled").str("mmu-type", "riscv,sv39");
-    });
+    const dtb::Hart off =
+        hart([](FdtBuilder& b) { b.str("status", "disabled").str("mmu-type", "riscv,sv39"); });
     CHECK(off.s_mode);
     CHECK_FALSE(off.usable());
 
@@ -153,12 +152,8 @@ TEST_CASE("cpu flags: status, mmu-type, sstc tokens", "[dtb][build]") {
     CHECK_FALSE(sstc("rv64imac_sstc1p"));
     CHECK_FALSE(sstc("sstc"));
     CHECK_FALSE(sstc("rv64imac_"));
-    CHECK(hart([](FdtBuilder& b) {
-              b.strs("riscv,isa-extensions", {"i", "m", "sstc"});
-          }).sstc);
-    CHECK_FALSE(hart([](FdtBuilder& b) {
-                    b.strs("riscv,isa-extensions", {"i", "sstcx"});
-                }).sstc);
+    CHECK(hart([](FdtBuilder& b) { b.strs("riscv,isa-extensions", {"i", "m", "sstc"}); }).sstc);
+    CHECK_FALSE(hart([](FdtBuilder& b) { b.strs("riscv,isa-extensions", {"i", "sstcx"}); }).sstc);
 }
 
 TEST_CASE("timebase-frequency on a cpu node, 64-bit values", "[dtb][build]") {
@@ -167,10 +162,11 @@ TEST_CASE("timebase-frequency on a cpu node, 64-bit values", "[dtb][build]") {
         REQUIRE(r.status == Status::Ok);
         return r.p;
     };
-    CHECK(timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {4'000'000}); })
-              .timebase_hz == 4'000'000);
-    CHECK(timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {1, 0}); }).timebase_hz ==
-          std::uint64_t{1} << 32);
+    CHECK(timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {4'000'000}); }).timebase_hz ==
+          4'000'000);
+    CHECK(timebase([](FdtBuilder& b) {
+              b.cells("timebase-frequency", {1, 0});
+          }).timebase_hz == std::uint64_t{1} << 32);
     const dtb::Platform zero = timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {0}); });
     CHECK(zero.timebase_hz == 10'000'000); // zero counts as absent
     CHECK((zero.defaulted & dtb::kNoTimebase) != 0);
@@ -218,7 +214,8 @@ TEST_CASE("nesting: 16 levels are fine, 17 are not", "[dtb][build]") {
 TEST_CASE("malformed shapes are BadStructure", "[dtb][build]") {
     using F = void (*)(FdtBuilder&);
     const std::pair<const char*, F> cases[] = {
-        {"property after a subnode", [](FdtBuilder& b) { b.begin("").begin("a").end().str("x", "y").end(); }},
+        {"property after a subnode",
+         [](FdtBuilder& b) { b.begin("").begin("a").end().str("x", "y").end(); }},
         {"property outside the root", [](FdtBuilder& b) { b.str("x", "y").begin("").end(); }},
         {"two roots", [](FdtBuilder& b) { b.begin("").end().begin("").end(); }},
         {"END inside a node", [](FdtBuilder& b) { b.begin("").begin("a").word(9); }},
@@ -226,23 +223,86 @@ TEST_CASE("malformed shapes are BadStructure", "[dtb][build]") {
         {"no root", [](FdtBuilder&) {}},
         {"unknown token", [](FdtBuilder& b) { b.begin("").word(5).end(); }},
         {"empty child name", [](FdtBuilder& b) { b.begin("").begin("").end().end(); }},
-        {"name offset past strings", [](FdtBuilder& b) { b.begin("").word(3).word(0).word(999).end(); }},
-        {"length past struct", [](FdtBuilder& b) { b.begin("").word(3).word(0xffff'fff0).word(0).end(); }},
-        {"#address-cells not 1 cell", [](FdtBuilder& b) { b.begin("").cells("#address-cells", {0, 2}).end(); }},
-        {"compatible not NUL-terminated", [](FdtBuilder& b) { b.begin("").begin("a").prop("compatible", {'n', 's'}).end().end(); }},
-        {"empty compatible", [](FdtBuilder& b) { b.begin("").begin("a").prop("compatible", {}).end().end(); }},
-        {"device_type not a string", [](FdtBuilder& b) { b.begin("").begin("a").prop("device_type", {'x'}).end().end(); }},
-        {"bootargs not a string", [](FdtBuilder& b) { b.begin("").begin("chosen").prop("bootargs", {'x'}).end().end(); }},
-        {"stdout-path not a string", [](FdtBuilder& b) { b.begin("").begin("chosen").prop("stdout-path", {'/'}).end().end(); }},
-        {"memory without reg", [](FdtBuilder& b) { b.begin("").begin("m").str("device_type", "memory").end().end(); }},
-        {"memory reg short", [](FdtBuilder& b) { b.begin("").begin("m").str("device_type", "memory").cells("reg", {0, 1}).end().end(); }},
-        {"memory wraps", [](FdtBuilder& b) { b.begin("").begin("m").str("device_type", "memory").cells("reg", {0xffff'ffff, 0xffff'f000, 0x10000}).end().end(); }},
-        {"uart reg with 3 address cells", [](FdtBuilder& b) { b.begin("").cells("#address-cells", {3}).begin("u").str("compatible", "ns16550a").cells("reg", {0, 0, 1, 1}).end().end(); }},
-        {"uart reg-shift 9", [](FdtBuilder& b) { b.begin("").begin("u").str("compatible", "ns16550a").cells("reg", {0, 1, 1}).cells("reg-shift", {9}).end().end(); }},
-        {"test device without reg", [](FdtBuilder& b) { b.begin("").begin("t").str("compatible", "sifive,test0").end().end(); }},
-        {"cpu without reg", [](FdtBuilder& b) { b.begin("").begin("cpus").begin("cpu@0").str("device_type", "cpu").end().end().end(); }},
-        {"cpu status not a string", [](FdtBuilder& b) { b.begin("").begin("cpus").cells("#size-cells", {0}).begin("cpu@0").str("device_type", "cpu").cells("reg", {0, 0}).prop("status", {'o', 'k'}).end().end().end(); }},
-        {"timebase 3 bytes", [](FdtBuilder& b) { b.begin("").begin("cpus").prop("timebase-frequency", {1, 2, 3}).end().end(); }},
+        {"name offset past strings",
+         [](FdtBuilder& b) { b.begin("").word(3).word(0).word(999).end(); }},
+        {"length past struct",
+         [](FdtBuilder& b) { b.begin("").word(3).word(0xffff'fff0).word(0).end(); }},
+        {"#address-cells not 1 cell",
+         [](FdtBuilder& b) {
+             b.begin("").cells("#address-cells", {0, 2}).end();
+         }},
+        {"compatible not NUL-terminated",
+         [](FdtBuilder& b) {
+             b.begin("").begin("a").prop("compatible", {'n', 's'}).end().end();
+         }},
+        {"empty compatible",
+         [](FdtBuilder& b) { b.begin("").begin("a").prop("compatible", {}).end().end(); }},
+        {"device_type not a string",
+         [](FdtBuilder& b) { b.begin("").begin("a").prop("device_type", {'x'}).end().end(); }},
+        {"bootargs not a string",
+         [](FdtBuilder& b) { b.begin("").begin("chosen").prop("bootargs", {'x'}).end().end(); }},
+        {"stdout-path not a string",
+         [](FdtBuilder& b) { b.begin("").begin("chosen").prop("stdout-path", {'/'}).end().end(); }},
+        {"memory without reg",
+         [](FdtBuilder& b) { b.begin("").begin("m").str("device_type", "memory").end().end(); }},
+        {"memory reg short",
+         [](FdtBuilder& b) {
+             b.begin("").begin("m").str("device_type", "memory").cells("reg", {0, 1}).end().end();
+         }},
+        {"memory wraps",
+         [](FdtBuilder& b) {
+             b.begin("")
+                 .begin("m")
+                 .str("device_type", "memory")
+                 .cells("reg", {0xffff'ffff, 0xffff'f000, 0x10000})
+                 .end()
+                 .end();
+         }},
+        {"uart reg with 3 address cells",
+         [](FdtBuilder& b) {
+             b.begin("")
+                 .cells("#address-cells", {3})
+                 .begin("u")
+                 .str("compatible", "ns16550a")
+                 .cells("reg", {0, 0, 1, 1})
+                 .end()
+                 .end();
+         }},
+        {"uart reg-shift 9",
+         [](FdtBuilder& b) {
+             b.begin("")
+                 .begin("u")
+                 .str("compatible", "ns16550a")
+                 .cells("reg", {0, 1, 1})
+                 .cells("reg-shift", {9})
+                 .end()
+                 .end();
+         }},
+        {"test device without reg",
+         [](FdtBuilder& b) {
+             b.begin("").begin("t").str("compatible", "sifive,test0").end().end();
+         }},
+        {"cpu without reg",
+         [](FdtBuilder& b) {
+             b.begin("").begin("cpus").begin("cpu@0").str("device_type", "cpu").end().end().end();
+         }},
+        {"cpu status not a string",
+         [](FdtBuilder& b) {
+             b.begin("")
+                 .begin("cpus")
+                 .cells("#size-cells", {0})
+                 .begin("cpu@0")
+                 .str("device_type", "cpu")
+                 .cells("reg", {0, 0})
+                 .prop("status", {'o', 'k'})
+                 .end()
+                 .end()
+                 .end();
+         }},
+        {"timebase 3 bytes",
+         [](FdtBuilder& b) {
+             b.begin("").begin("cpus").prop("timebase-frequency", {1, 2, 3}).end().end();
+         }},
     };
     for (const auto& [what, build] : cases) {
         INFO(what);

@@ -44,12 +44,10 @@ Status parse_checked(const Bytes& blob) {
     REQUIRE(((p.defaulted & dtb::kNoCpus) != 0) == (p.hart_count == 0));
     if (p.defaulted & dtb::kNoUart)
         REQUIRE((p.uart_base == dtb::kDefaultUartBase && p.uart_reg_shift == 0));
-    if (p.defaulted & dtb::kNoTestDevice)
-        REQUIRE(p.test_base == 0);
+    if (p.defaulted & dtb::kNoTestDevice) REQUIRE(p.test_base == 0);
     if (p.defaulted & dtb::kNoMemory)
         REQUIRE((p.mem_base == dtb::kDefaultMemBase && p.mem_size == dtb::kDefaultMemSize));
-    if (p.defaulted & dtb::kNoBootargs)
-        REQUIRE(p.bootargs[0] == '\0');
+    if (p.defaulted & dtb::kNoBootargs) REQUIRE(p.bootargs[0] == '\0');
     // Deterministic: the same bytes give the same answer.
     dtb::Platform again{};
     REQUIRE(dtb::parse(e.data(), e.size(), again) == Status::Ok);
@@ -175,8 +173,7 @@ TEST_CASE("truncations that also shrink totalsize fail or stay consistent", "[dt
             INFO("prefix " << n);
             Bytes b(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
             put_be32(b, dtbtest::kTotalSize, static_cast<std::uint32_t>(n));
-            if (parse_checked(b) == Status::Ok)
-                ++ok;
+            if (parse_checked(b) == Status::Ok) ++ok;
             ++cases;
         }
     }

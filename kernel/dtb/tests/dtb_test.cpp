@@ -18,8 +18,7 @@ constexpr std::uint64_t kMiB = 1u << 20;
 // Pointer lies inside the blob and its string ends there too.
 bool points_into(const char* s, const dtbtest::Exact& blob) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(s);
-    if (p < blob.data() || p >= blob.data() + blob.size())
-        return false;
+    if (p < blob.data() || p >= blob.data() + blob.size()) return false;
     return std::memchr(p, 0, static_cast<std::size_t>(blob.data() + blob.size() - p)) != nullptr;
 }
 
@@ -177,8 +176,7 @@ TEST_CASE("bootarg_value finds key=value tokens", "[dtb][bootargs]") {
     const char* v = nullptr;
     std::size_t len = 99;
     auto value = [&](const char* args, const char* key) -> std::string {
-        if (!dtb::bootarg_value(args, key, v, len))
-            return "<absent>";
+        if (!dtb::bootarg_value(args, key, v, len)) return "<absent>";
         return std::string(v, len);
     };
     CHECK(value("console=uart quiet", "console") == "uart");

@@ -35,8 +35,16 @@ inline std::uint32_t get_be32(const Bytes& b, std::size_t off) {
 
 // Header field offsets (DTSpec 5.2).
 enum HeaderField : std::size_t {
-    kMagicOff = 0, kTotalSize = 4, kOffStruct = 8, kOffStrings = 12, kOffRsvmap = 16,
-    kVersionOff = 20, kLastComp = 24, kBootCpu = 28, kSizeStrings = 32, kSizeStruct = 36,
+    kMagicOff = 0,
+    kTotalSize = 4,
+    kOffStruct = 8,
+    kOffStrings = 12,
+    kOffRsvmap = 16,
+    kVersionOff = 20,
+    kLastComp = 24,
+    kBootCpu = 28,
+    kSizeStrings = 32,
+    kSizeStruct = 36,
 };
 
 // Builds a blob token by token; nothing stops a test from emitting a malformed one.
@@ -88,8 +96,7 @@ class FdtBuilder {
     }
     // Header (40) + empty reservation map (16) + struct block (with FDT_END) + strings.
     Bytes finish(bool add_end = true) {
-        if (add_end)
-            word(9);
+        if (add_end) word(9);
         const auto off_strings = static_cast<std::uint32_t>(56 + struct_.size());
         Bytes b(off_strings + strings_.size()); // sized once: GCC 12 misfires on vector::insert
         std::memcpy(b.data() + 56, struct_.data(), struct_.size());
@@ -135,8 +142,7 @@ class Exact {
   public:
     Exact(const std::uint8_t* p, std::size_t n, std::size_t shift = 0)
         : mem_(new std::uint8_t[n + shift]), data_(mem_.get() + shift), size_(n) {
-        if (n != 0)
-            std::memcpy(data_, p, n);
+        if (n != 0) std::memcpy(data_, p, n);
     }
     explicit Exact(const Bytes& b, std::size_t shift = 0) : Exact(b.data(), b.size(), shift) {}
     const std::uint8_t* data() const { return data_; }
@@ -164,8 +170,7 @@ inline Parsed parse_bytes(const Bytes& b, std::size_t shift = 0) {
 // The defaults parse() must leave behind on failure.
 inline bool is_default(const dtb::Platform& p) {
     for (const dtb::Hart& h : p.harts) {
-        if (h.hart_id != 0 || h.enabled || h.s_mode || h.sstc)
-            return false;
+        if (h.hart_id != 0 || h.enabled || h.s_mode || h.sstc) return false;
     }
     return p.hart_count == 0 && p.harts_dropped == 0 && p.mem_base == 0x8000'0000 &&
            p.mem_size == 128u << 20 && p.uart_base == 0x1000'0000 && p.uart_reg_shift == 0 &&

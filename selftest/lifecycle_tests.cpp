@@ -1,0 +1,144 @@
+// Task life-cycle selftests: the post-mortem's exit scenario and a churn.
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
+#include "sched/event.hpp"
+#include "sched/task_pool.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+#include <atomic>
+
+namespace k::selftest {
+
+using sched::Qos;
+using sched::SpawnOptions;
+
+namespace {
+
+constexpr std::uint32_t kExitRounds = 1000;
+constexpr std::uint32_t kMaxWaiters = 3;
+
+struct ExitRound {
+    sched::TaskRef target;
+    std::int64_t value = 0;
+    std::atomic<std::uint32_t> resumed{0};
+    std::atomic<std::uint32_t> wrong{0};
+    std::atomic<std::uint32_t> cross{0}; // waiters resumed on a hart other than the target's
+    std::uint32_t target_cpu = 0;
+};
+
+std::uint32_t joiners_of(sched::Task& t) {
+    SpinGuard g(t.lock);
+    return t.joiners.size();
+}
+
+} // namespace
+
+KSELFTEST(LIFE0001, "exit wakes waiters") {
+    // A task exits while waiters are blocked on it from other harts (the
+    // crash of the seed post-mortem): every waiter must resume, on any hart,
+    // exactly once, and see the exit value. 1000 rounds per boot.
+    const std::uint32_t n = cpu_count();
+    const std::uint32_t waiters = n > 1 ? (n - 1 < kMaxWaiters ? n - 1 : kMaxWaiters) : 2;
+    std::uint64_t total_resumed = 0, total_wrong = 0, total_cross = 0, raced = 0;
+    const std::uint32_t free_before = sched::task_pool_free();
+    for (std::uint32_t r = 0; r < kExitRounds; ++r) {
+        ExitRound round;
+        round.value = static_cast<std::int64_t>(r) * 7 + 1;
+        round.target_cpu = r % n;
+        std::atomic<std::uint32_t> go{0};
+        auto target_body = [&] {
+            // Exit once every waiter is linked and asleep (or after 1 s).
+            (void)await(1'000'000, [&] { return joiners_of(*sched::current()) == waiters; });
+            go.store(1);
+            sched::exit(round.value);
+        };
+        Thunk<decltype(target_body)> tt{target_body};
+        sched::Spawned target = spawn_fn(tt, SpawnOptions{Qos::Normal, round.target_cpu, true, "exiter"});
+        KCHECK(target.error == sched::SpawnError::None);
+        round.target = target.task;
+        auto waiter_body = [&] {
+            const std::int64_t v = sched::join(round.target);
+            if (v != round.value) round.wrong.fetch_add(1);
+            if (sched::cpu_of_current() != round.target_cpu) round.cross.fetch_add(1);
+            round.resumed.fetch_add(1);
+        };
+        Thunk<decltype(waiter_body)> tw{waiter_body};
+        sched::Spawned w[kMaxWaiters];
+        for (std::uint32_t i = 0; i < waiters; ++i) {
+            const std::uint32_t cpu = n > 1 ? (round.target_cpu + 1 + i) % n : 0;
+            w[i] = spawn_fn(tw, SpawnOptions{Qos::Normal, cpu, true, "joiner"});
+            KCHECK(w[i].error == sched::SpawnError::None);
+        }
+        for (std::uint32_t i = 0; i < waiters; ++i) (void)sched::join(w[i].task);
+        KCHECK(sched::join(target.task) == round.value);
+        raced += go.load();
+        total_resumed += round.resumed.load();
+        total_wrong += round.wrong.load();
+        total_cross += round.cross.load();
+        if (round.resumed.load() != waiters || round.wrong.load() != 0) break;
+    }
+    println("KLOG: exit scenario: rounds=", kExitRounds, " waiters/round=", waiters,
+            " resumed=", total_resumed, " wrong=", total_wrong, " cross-hart=", total_cross,
+            " all-linked-before-exit=", raced);
+    KCHECK(total_resumed == static_cast<std::uint64_t>(kExitRounds) * waiters);
+    KCHECK(total_wrong == 0);
+    KCHECK(raced == kExitRounds);
+    if (n > 1) KCHECK(total_cross == total_resumed);
+    // Every stack came back: the last switch-out of each task may finish on
+    // another hart just after its joiner resumed, so wait for it (bounded).
+    KCHECK(await(1'000'000, [&] { return sched::task_pool_free() == free_before; }));
+    return Result::pass();
+}
+
+KSELFTEST(LIFE0002, "task churn") {
+    // 512 tasks in waves of 64: created across harts, each sleeps on an
+    // event and is woken towards another hart (migration), some yield, all
+    // exit. Each body must run exactly once; the pool must refill.
+    constexpr std::uint32_t kTasks = 512, kWave = 64;
+    const std::uint32_t n = cpu_count();
+    const std::uint32_t free_before = sched::task_pool_free();
+    static std::atomic<std::uint32_t> ran[kTasks];
+    static sched::Event events[kWave];
+    for (auto& r : ran) r.store(0);
+    std::uint64_t migrated = 0;
+    std::atomic<std::uint32_t> moved{0};
+    for (std::uint32_t base = 0; base < kTasks; base += kWave) {
+        for (auto& e : events) new (&e) sched::Event();
+        struct Arg {
+            std::uint32_t index;
+            std::atomic<std::uint32_t>* moved;
+        } args[kWave];
+        sched::Spawned tasks[kWave];
+        for (std::uint32_t i = 0; i < kWave; ++i) {
+            args[i] = Arg{base + i, &moved};
+            const std::uint32_t cpu = (base + i) % n;
+            tasks[i] = sched::spawn(
+                [](void* p) {
+                    auto* a = static_cast<Arg*>(p);
+                    const std::uint32_t before = sched::cpu_of_current();
+                    for (std::uint32_t y = 0; y < a->index % 3; ++y) (void)sched::yield();
+                    events[a->index % kWave].wait();
+                    if (sched::cpu_of_current() != before) a->moved->fetch_add(1);
+                    ran[a->index].fetch_add(1);
+                },
+                &args[i], SpawnOptions{static_cast<Qos>(i % 3), cpu, false, "churn"});
+            KCHECK(tasks[i].error == sched::SpawnError::None);
+        }
+        for (std::uint32_t i = 0; i < kWave; ++i) events[i].signal((base + i + 1) % n);
+        for (std::uint32_t i = 0; i < kWave; ++i) (void)sched::join(tasks[i].task);
+    }
+    migrated = moved.load();
+    std::uint32_t wrong = 0;
+    for (auto& r : ran) wrong += r.load() == 1 ? 0 : 1;
+    const bool refilled = await(1'000'000, [&] { return sched::task_pool_free() == free_before; });
+    println("KLOG: churn: tasks=", kTasks, " ran-once=", kTasks - wrong, " migrated=", migrated,
+            " pool free before=", free_before, " after=", sched::task_pool_free(),
+            " reclaimed total=", sched::task_pool_reclaimed());
+    KCHECK(wrong == 0);
+    KCHECK(refilled);
+    if (n > 1) KCHECK(migrated > 0);
+    return Result::pass();
+}
+
+} // namespace k::selftest

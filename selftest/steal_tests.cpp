@@ -1,0 +1,165 @@
+// Work-stealing selftests on the runtime queues (SMP only).
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
+#include "sched/cpu_sched.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+#include <atomic>
+
+namespace k::selftest {
+
+using sched::Qos;
+using sched::SpawnOptions;
+
+namespace {
+
+struct Probe {
+    std::atomic<std::uint32_t> ran{0};
+    std::atomic<std::uint32_t> cpu{~0u};
+    static void run(void* p) {
+        auto* w = static_cast<Probe*>(p);
+        w->cpu.store(sched::cpu_of_current());
+        w->ran.fetch_add(1);
+    }
+};
+
+std::uint64_t stolen_total() {
+    std::uint64_t n = 0;
+    for (std::uint32_t c = 0; c < cpu_count(); ++c) n += sched::stats(c).stolen;
+    return n;
+}
+
+// A victim queue on this hart that no idle hart may touch: every other hart's
+// steal limit drops to Idle while the thief on cpu 1 gets `thief_limit`.
+struct StealScene {
+    static constexpr std::uint32_t kNormal = 3;
+    Probe normal[kNormal], interactive;
+    sched::Spawned tasks[kNormal + 1];
+    Qos saved[kMaxCpus];
+
+    void stage(std::uint32_t self) {
+        for (std::uint32_t c = 0; c < cpu_count(); ++c) {
+            saved[c] = sched::steal_limit(c);
+            sched::set_steal_limit(c, Qos::Idle);
+        }
+        for (std::uint32_t i = 0; i < kNormal; ++i)
+            tasks[i] = sched::spawn(&Probe::run, &normal[i], SpawnOptions{Qos::Normal, self, false, "victim"});
+        tasks[kNormal] =
+            sched::spawn(&Probe::run, &interactive, SpawnOptions{Qos::Interactive, self, false, "victim-hi"});
+        sched::detail::drain_inbox(sched::detail::cpu_sched(self));
+    }
+    bool finish() {
+        for (std::uint32_t c = 0; c < cpu_count(); ++c) sched::set_steal_limit(c, saved[c]);
+        for (auto& t : tasks)
+            if (t.error != sched::SpawnError::None) return false;
+        for (auto& t : tasks) (void)sched::join(t.task);
+        for (auto& p : normal)
+            if (p.ran.load() != 1) return false;
+        return interactive.ran.load() == 1;
+    }
+};
+
+// Runs `thief` on cpu 1 while this hart keeps interrupts masked (so it runs
+// none of its own queue) and waits for it in wfi.
+template <typename Fn>
+bool steal_from_masked_self(StealScene& scene, Qos thief_limit, Fn thief) {
+    const std::uint32_t self = sched::cpu_of_current();
+    std::atomic<std::uint32_t> done{0};
+    auto body = [&] {
+        sched::set_steal_limit(1, thief_limit);
+        thief();
+        sched::set_steal_limit(1, Qos::Idle);
+        done.store(1);
+    };
+    Thunk<decltype(body)> t{body};
+    hal::Cpu::irq_push();
+    scene.stage(self);
+    sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::PerfBurst, 1, true, "thief"});
+    const bool finished =
+        s.error == sched::SpawnError::None &&
+        time::wait_until(time::now() + time::from_us(2'000'000), [&] { return done.load() != 0; });
+    hal::Cpu::irq_pop();
+    if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
+    return finished;
+}
+
+} // namespace
+
+KSELFTEST(STEAL0001, "work stealing") {
+    // Idle-class tasks queued on this hart while we keep it busy (Normal
+    // outranks Idle, so this hart never runs them): only other harts'
+    // stealing can run them. Each must run once, elsewhere, with every
+    // attempt moving at most the bound.
+    constexpr std::uint32_t kTasks = 6;
+    const std::uint32_t self = sched::cpu_of_current();
+    Probe probes[kTasks];
+    sched::Spawned tasks[kTasks];
+    const std::uint64_t stolen_before = stolen_total();
+    for (std::uint32_t i = 0; i < kTasks; ++i) {
+        tasks[i] = sched::spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
+        KCHECK(tasks[i].error == sched::SpawnError::None);
+    }
+    const bool all = time::wait_until(time::now() + time::from_us(3'000'000), [&] {
+        for (auto& p : probes)
+            if (p.ran.load() == 0) return false;
+        return true;
+    });
+    for (auto& t : tasks) (void)sched::join(t.task);
+    std::uint32_t once = 0, elsewhere = 0;
+    for (auto& p : probes) {
+        once += p.ran.load() == 1 ? 1 : 0;
+        elsewhere += p.cpu.load() != self ? 1 : 0;
+    }
+    const std::uint64_t stolen = stolen_total() - stolen_before;
+    println("KLOG: work stealing: ", kTasks, " tasks queued on cpu", self, ", ran elsewhere=",
+            elsewhere, ", ran once=", once, ", stolen=", stolen, " (<= ",
+            sched::kStealMaxPerAttempt, " per attempt)");
+    KCHECK(all);
+    KCHECK(once == kTasks && elsewhere == kTasks);
+    KCHECK(stolen >= kTasks);
+    return Result::pass();
+}
+
+KSELFTEST(STEAL0002, "test_reject_steal_above_bound") {
+    // A request for more than the bound is refused before anything moves;
+    // the same request within the bound moves exactly the bound.
+    StealScene scene;
+    const std::uint32_t self = sched::cpu_of_current();
+    sched::StealCheck over = sched::StealCheck::Ok, within = sched::StealCheck::AboveBound;
+    std::uint32_t taken_over = ~0u, taken_within = 0, left_after_over = 0;
+    const bool ran = steal_from_masked_self(scene, Qos::Normal, [&] {
+        over = sched::steal_now({sched::kStealMaxPerAttempt + 1, Qos::Normal}, self, taken_over);
+        left_after_over = sched::queued_on(self, Qos::Normal);
+        within = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Normal}, self, taken_within);
+    });
+    const bool all_ran = scene.finish();
+    KCHECK(ran && all_ran);
+    KCHECK(over == sched::StealCheck::AboveBound && taken_over == 0);
+    KCHECK(left_after_over == StealScene::kNormal);
+    KCHECK(within == sched::StealCheck::Ok && taken_within == sched::kStealMaxPerAttempt);
+    return Result::pass();
+}
+
+KSELFTEST(STEAL0003, "test_reject_steal_higher_qos") {
+    // A thief limited to Normal may not ask for Interactive, and a legal
+    // request never takes the queued Interactive task.
+    StealScene scene;
+    const std::uint32_t self = sched::cpu_of_current();
+    sched::StealCheck higher = sched::StealCheck::Ok, legal = sched::StealCheck::HigherQos;
+    std::uint32_t taken_higher = ~0u, taken_legal = 0, hi_left = 0, hi_before = 0;
+    const bool ran = steal_from_masked_self(scene, Qos::Normal, [&] {
+        hi_before = sched::queued_on(self, Qos::Interactive);
+        higher = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Interactive}, self, taken_higher);
+        legal = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Normal}, self, taken_legal);
+        hi_left = sched::queued_on(self, Qos::Interactive);
+    });
+    const bool all_ran = scene.finish();
+    KCHECK(ran && all_ran);
+    KCHECK(higher == sched::StealCheck::HigherQos && taken_higher == 0);
+    KCHECK(legal == sched::StealCheck::Ok && taken_legal == sched::kStealMaxPerAttempt);
+    KCHECK(hi_before == 1 && hi_left == 1);
+    return Result::pass();
+}
+
+} // namespace k::selftest
