@@ -8,7 +8,7 @@ namespace sched {
 // One row per cpu with a block assigned, index == logical cpu id. `magic` is
 // the word read from that cpu's block when the table was built.
 struct CpuSlot {
-    std::uintptr_t block;    // address of the per-hart block (what tp should hold)
+    std::uintptr_t block; // address of the per-hart block (what tp should hold)
     std::uint64_t magic;
     std::uintptr_t stack_lo; // [stack_lo, stack_hi): the stack the hart runs on
     std::uintptr_t stack_hi;
@@ -56,9 +56,12 @@ inline constexpr std::uint32_t kBootCpu = 0;
 
 [[nodiscard]] constexpr const char* cpu_id_path_name(CpuIdPath p) {
     switch (p) {
-    case CpuIdPath::TpFast: return "tp";
-    case CpuIdPath::StackRange: return "stack";
-    case CpuIdPath::Boot: return "boot";
+    case CpuIdPath::TpFast:
+        return "tp";
+    case CpuIdPath::StackRange:
+        return "stack";
+    case CpuIdPath::Boot:
+        return "boot";
     }
     return "invalid";
 }

@@ -14,8 +14,8 @@ struct [[nodiscard]] EnqueueOutcome {
     enum class Kind : std::uint32_t { Queued, QueueFull, InvalidCpu };
 
     Kind kind;
-    Qos qos;                 // meaningful for QueueFull
-    std::uint32_t capacity;  // the per-class bound, for QueueFull
+    Qos qos;                // meaningful for QueueFull
+    std::uint32_t capacity; // the per-class bound, for QueueFull
 
     static constexpr EnqueueOutcome queued() { return {Kind::Queued, Qos::Idle, 0}; }
     static constexpr EnqueueOutcome full(Qos q, std::uint32_t cap) {
@@ -28,9 +28,12 @@ struct [[nodiscard]] EnqueueOutcome {
 
 [[nodiscard]] constexpr const char* enqueue_kind_name(EnqueueOutcome::Kind k) {
     switch (k) {
-    case EnqueueOutcome::Kind::Queued: return "queued";
-    case EnqueueOutcome::Kind::QueueFull: return "queue-full";
-    case EnqueueOutcome::Kind::InvalidCpu: return "invalid-cpu";
+    case EnqueueOutcome::Kind::Queued:
+        return "queued";
+    case EnqueueOutcome::Kind::QueueFull:
+        return "queue-full";
+    case EnqueueOutcome::Kind::InvalidCpu:
+        return "invalid-cpu";
     }
     return "invalid";
 }

@@ -9,18 +9,17 @@ namespace sched {
 void Event::wait() {
     Task* me = current();
     waiter_.store(me, std::memory_order_seq_cst);
-    if (me->state.block(BlockReason::Event) != Transition::Ok) k::panic("event: cannot block");
-    if (signalled()) {
+    // A wake may be stale (meant for an earlier sleep of this task), so the
+    // condition, not the wake, ends the wait.
+    while (!signalled()) {
+        if (me->state.block(BlockReason::Event) != Transition::Ok) k::panic("event: cannot block");
         // Signalled meanwhile: undo the sleep, unless a waker already won the
         // wake, in which case it is queueing us and we must switch out once.
-        if (me->state.unblock_self() == Transition::Ok) {
-            waiter_.store(nullptr, std::memory_order_relaxed);
-            return;
-        }
+        if (signalled() && me->state.unblock_self() == Transition::Ok) break;
+        hal::Cpu::irq_push();
+        while (me->state.state() != TaskState::Running) (void)detail::schedule();
+        hal::Cpu::irq_pop();
     }
-    hal::Cpu::irq_push();
-    while (me->state.state() != TaskState::Running) (void)detail::schedule();
-    hal::Cpu::irq_pop();
     waiter_.store(nullptr, std::memory_order_relaxed);
 }
 

@@ -12,7 +12,7 @@ namespace sched {
 enum class DrainAction : std::uint32_t { Take, Keep };
 
 // try_push() outcome: a closed inbox (its hart is going offline) takes nothing.
-enum class [[nodiscard]] PushResult : std::uint32_t { Queued, FirstPending, Closed };
+enum class [[nodiscard]] PushResult : std::uint32_t{Queued, FirstPending, Closed};
 
 // A waker on another hart push()es the task here instead of touching the
 // owner's run queue; push() reports the empty -> non-empty edge so the caller
@@ -28,7 +28,7 @@ enum class [[nodiscard]] PushResult : std::uint32_t { Queued, FirstPending, Clos
 // the reverse.
 template <typename T, ListLink T::*Link>
 class Inbox final {
-public:
+  public:
     struct Stats {
         std::uint64_t pushed = 0;
         std::uint64_t taken = 0;
@@ -108,14 +108,14 @@ public:
         return stats_;
     }
 
-private:
+  private:
     using List = IntrusiveList<T, Link>;
 
     k::SpinLock lock_;
-    List list_;                               // guarded by lock_
-    Stats stats_;                             // guarded by lock_
-    bool closed_ = false;                     // guarded by lock_
-    std::atomic<std::uint32_t> pending_{0};   // list_.size(), written under lock_
+    List list_;                             // guarded by lock_
+    Stats stats_;                           // guarded by lock_
+    bool closed_ = false;                   // guarded by lock_
+    std::atomic<std::uint32_t> pending_{0}; // list_.size(), written under lock_
 };
 
 } // namespace sched

@@ -25,7 +25,7 @@ struct ListLink {
 
 template <typename T, ListLink T::*Link>
 class IntrusiveList final {
-public:
+  public:
     constexpr IntrusiveList() = default;
     IntrusiveList(const IntrusiveList&) = delete;
     IntrusiveList& operator=(const IntrusiveList&) = delete;
@@ -87,10 +87,11 @@ public:
     // Front to back. fn(T&) must not link or unlink nodes of this list.
     template <typename Fn>
     void for_each(Fn&& fn) const {
-        for (T* t = head_; t != nullptr; t = next(*t)) fn(*t);
+        for (T* t = head_; t != nullptr; t = next(*t))
+            fn(*t);
     }
 
-private:
+  private:
     static ListLink& link(T& t) { return t.*Link; }
     static const ListLink& link(const T& t) { return t.*Link; }
 

@@ -24,7 +24,7 @@ class RunQueue final {
     static_assert(CapacityPerClass > 0, "a class must hold at least one task");
     static_assert(kQosCount <= 32, "the class bitmap is 32 bits");
 
-public:
+  public:
     struct Stats {
         std::uint64_t enqueued = 0;
         std::uint64_t rejected[kQosCount] = {}; // QueueFull per class
@@ -104,7 +104,8 @@ public:
 
     [[nodiscard]] std::uint32_t size() const {
         std::uint32_t n = 0;
-        for (const List& l : lists_) n += l.size();
+        for (const List& l : lists_)
+            n += l.size();
         return n;
     }
     [[nodiscard]] std::uint32_t size(Qos q) const { return lists_[checked(q)].size(); }
@@ -119,7 +120,7 @@ public:
     [[nodiscard]] bool contains(const T& t, Qos q) const { return lists_[checked(q)].contains(t); }
     [[nodiscard]] const Stats& stats() const { return stats_; }
 
-private:
+  private:
     using List = IntrusiveList<T, Link>;
 
     // An out-of-range class is memory corruption, not a saturation outcome.

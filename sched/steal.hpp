@@ -15,7 +15,7 @@ struct StealRequest {
     Qos qos_limit;           // take only classes <= this
 };
 
-enum class [[nodiscard]] StealCheck : std::uint32_t { Ok, AboveBound, HigherQos };
+enum class [[nodiscard]] StealCheck : std::uint32_t{Ok, AboveBound, HigherQos};
 
 // Run before anything moves: the thief may not ask for more than the bound,
 // nor for a class above its own limit.
@@ -27,9 +27,12 @@ enum class [[nodiscard]] StealCheck : std::uint32_t { Ok, AboveBound, HigherQos 
 
 [[nodiscard]] constexpr const char* steal_check_name(StealCheck c) {
     switch (c) {
-    case StealCheck::Ok: return "ok";
-    case StealCheck::AboveBound: return "above-bound";
-    case StealCheck::HigherQos: return "higher-qos";
+    case StealCheck::Ok:
+        return "ok";
+    case StealCheck::AboveBound:
+        return "above-bound";
+    case StealCheck::HigherQos:
+        return "higher-qos";
     }
     return "invalid";
 }
@@ -37,7 +40,7 @@ enum class [[nodiscard]] StealCheck : std::uint32_t { Ok, AboveBound, HigherQos 
 // At most one steal attempt per tick per hart. Owned and used by its hart
 // only (not shared), so plain fields suffice.
 class StealGate final {
-public:
+  public:
     constexpr StealGate() = default;
     StealGate(const StealGate&) = delete;
     StealGate& operator=(const StealGate&) = delete;
@@ -57,7 +60,7 @@ public:
     [[nodiscard]] std::uint64_t attempts() const { return attempts_; }
     [[nodiscard]] std::uint64_t denied() const { return denied_; }
 
-private:
+  private:
     std::uint64_t last_tick_ = 0;
     std::uint64_t attempts_ = 0;
     std::uint64_t denied_ = 0;

@@ -100,20 +100,27 @@ YieldResult yield() {
 std::int64_t join(const TaskRef& target) {
     Task* me = current();
     JoinWaiter node{ListLink{}, me};
-    {
-        k::SpinGuard g(target->lock);
-        if (target->state.state() == TaskState::Exited) return target->exit_value;
-        me->refs.fetch_add(1, std::memory_order_relaxed); // the node's reference
-        target->joiners.push_back(node);
-        // "About to sleep" is published under the target's lock, before exit
-        // can look at the joiners: exit either sees us or we saw Exited.
-        if (me->state.block(BlockReason::Join) != Transition::Ok) k::panic("join: cannot block");
+    bool linked = false;
+    for (;;) {
+        {
+            k::SpinGuard g(target->lock);
+            // Exit unlinks every joiner before it sets anyone running, so an
+            // Exited target never still holds our node.
+            if (target->state.state() == TaskState::Exited) return target->exit_value;
+            if (!linked) {
+                me->refs.fetch_add(1, std::memory_order_relaxed); // the node's reference
+                target->joiners.push_back(node);
+                linked = true;
+            }
+            // "About to sleep" is published under the target's lock, before
+            // exit can look at the joiners: exit either sees us or we saw Exited.
+            if (me->state.block(BlockReason::Join) != Transition::Ok) k::panic("join: cannot block");
+        }
+        hal::Cpu::irq_push();
+        while (me->state.state() != TaskState::Running) (void)schedule();
+        hal::Cpu::irq_pop();
+        // Woken by exit, or by a stale wake: the target's state decides.
     }
-    hal::Cpu::irq_push();
-    while (me->state.state() != TaskState::Running) (void)schedule();
-    hal::Cpu::irq_pop();
-    k::SpinGuard g(target->lock);
-    return target->exit_value;
 }
 
 void exit(std::int64_t value) {
@@ -135,7 +142,8 @@ void exit(std::int64_t value) {
         }
         if (!w) break;
         TaskRef waiter = TaskRef::adopt(w->waiter); // w lives on the waiter's stack: read it first
-        if (wake(*waiter) != WakeResult::Woken) k::panic("exit: joiner was not blocked");
+        // NotBlocked: a stale wake has it running; it re-checks Exited under our lock.
+        (void)wake(*waiter);
     }
     (void)schedule();
     k::panic("exit: an exited task was scheduled again");

@@ -12,7 +12,7 @@ inline constexpr std::uint32_t kTaskStateCount = 4;
 enum class BlockReason : std::uint32_t { None, Join, Sleep, Event, Ipc };
 inline constexpr std::uint32_t kBlockReasonCount = 5;
 
-enum class [[nodiscard]] Transition : std::uint32_t { Ok, Illegal };
+enum class [[nodiscard]] Transition : std::uint32_t{Ok, Illegal};
 
 enum class TransitionKind : std::uint32_t { Dispatch, Preempt, Block, UnblockSelf, Wake, Exit };
 inline constexpr std::uint32_t kTransitionKindCount = 6;
@@ -20,9 +20,9 @@ inline constexpr std::uint32_t kTransitionKindCount = 6;
 // Row: from-state; column: transition kind. Each kind has exactly one source.
 inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
     // Dispatch Preempt Block  UnblockSelf Wake   Exit
-    {true, false, false, false, false, false}, // Ready
-    {false, true, true, false, false, true},   // Running
-    {false, false, false, true, true, false},  // Blocked
+    {true, false, false, false, false, false},  // Ready
+    {false, true, true, false, false, true},    // Running
+    {false, false, false, true, true, false},   // Blocked
     {false, false, false, false, false, false}, // Exited (terminal)
 };
 
@@ -35,12 +35,18 @@ inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
 // Where a legal transition lands.
 [[nodiscard]] constexpr TaskState target(TransitionKind t) {
     switch (t) {
-    case TransitionKind::Dispatch: return TaskState::Running;
-    case TransitionKind::Preempt: return TaskState::Ready;
-    case TransitionKind::Block: return TaskState::Blocked;
-    case TransitionKind::UnblockSelf: return TaskState::Running;
-    case TransitionKind::Wake: return TaskState::Ready;
-    case TransitionKind::Exit: return TaskState::Exited;
+    case TransitionKind::Dispatch:
+        return TaskState::Running;
+    case TransitionKind::Preempt:
+        return TaskState::Ready;
+    case TransitionKind::Block:
+        return TaskState::Blocked;
+    case TransitionKind::UnblockSelf:
+        return TaskState::Running;
+    case TransitionKind::Wake:
+        return TaskState::Ready;
+    case TransitionKind::Exit:
+        return TaskState::Exited;
     }
     return TaskState::Exited;
 }
@@ -57,7 +63,7 @@ inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
 // total order forbids both sides reading the old value. The condition the
 // sleeper re-checks must be written and read seq_cst (or be an RMW) too.
 class TaskStateCell final {
-public:
+  public:
     // A non-Blocked state always carries BlockReason::None.
     explicit constexpr TaskStateCell(TaskState s = TaskState::Ready,
                                      BlockReason r = BlockReason::None)
@@ -100,7 +106,9 @@ public:
         }
     }
 
-    [[nodiscard]] TaskState state() const { return state_of(word_.load(std::memory_order_seq_cst)); }
+    [[nodiscard]] TaskState state() const {
+        return state_of(word_.load(std::memory_order_seq_cst));
+    }
     [[nodiscard]] BlockReason reason() const {
         return reason_of(word_.load(std::memory_order_seq_cst));
     }
@@ -109,7 +117,7 @@ public:
         return count_of(word_.load(std::memory_order_seq_cst));
     }
 
-private:
+  private:
     static constexpr bool reason_valid(BlockReason r) {
         return static_cast<std::uint32_t>(r) < kBlockReasonCount;
     }
@@ -132,10 +140,14 @@ private:
 
 [[nodiscard]] constexpr const char* task_state_name(TaskState s) {
     switch (s) {
-    case TaskState::Ready: return "ready";
-    case TaskState::Running: return "running";
-    case TaskState::Blocked: return "blocked";
-    case TaskState::Exited: return "exited";
+    case TaskState::Ready:
+        return "ready";
+    case TaskState::Running:
+        return "running";
+    case TaskState::Blocked:
+        return "blocked";
+    case TaskState::Exited:
+        return "exited";
     }
     return "invalid";
 }

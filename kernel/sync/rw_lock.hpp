@@ -17,7 +17,7 @@ namespace k {
 // Not recursive on either side: read-locking twice on one cpu can deadlock
 // against a waiting writer. Write recursion and read-while-writing panic.
 class RwLock final {
-public:
+  public:
     explicit constexpr RwLock(const char* name) : name_(name) {}
     RwLock(const RwLock&) = delete;
     RwLock& operator=(const RwLock&) = delete;
@@ -89,34 +89,34 @@ public:
     }
     [[nodiscard]] const char* name() const { return name_; }
 
-private:
+  private:
     static constexpr std::uint32_t kWriter = 1u << 31;
 
-    std::atomic<std::uint32_t> state_{0};            // kWriter | reader count
-    std::atomic<std::uint32_t> writers_waiting_{0};  // writers spinning in lock()
+    std::atomic<std::uint32_t> state_{0};           // kWriter | reader count
+    std::atomic<std::uint32_t> writers_waiting_{0}; // writers spinning in lock()
     std::atomic<std::uint32_t> write_owner_{kNoOwner};
     const char* name_;
 };
 
 class ReadGuard final {
-public:
+  public:
     explicit ReadGuard(RwLock& lock) : lock_(lock) { lock_.lock_shared(); }
     ~ReadGuard() { lock_.unlock_shared(); }
     ReadGuard(const ReadGuard&) = delete;
     ReadGuard& operator=(const ReadGuard&) = delete;
 
-private:
+  private:
     RwLock& lock_;
 };
 
 class WriteGuard final {
-public:
+  public:
     explicit WriteGuard(RwLock& lock) : lock_(lock) { lock_.lock(); }
     ~WriteGuard() { lock_.unlock(); }
     WriteGuard(const WriteGuard&) = delete;
     WriteGuard& operator=(const WriteGuard&) = delete;
 
-private:
+  private:
     RwLock& lock_;
 };
 

@@ -17,7 +17,7 @@ inline constexpr std::uint32_t kNoOwner = 0xffffffffu;
 // nests per hart), so an interrupt handler can never spin on a lock its own
 // hart holds. Acquiring a lock this cpu already holds panics.
 class SpinLock final {
-public:
+  public:
     explicit constexpr SpinLock(const char* name) : name_(name) {}
     SpinLock(const SpinLock&) = delete;
     SpinLock& operator=(const SpinLock&) = delete;
@@ -32,7 +32,8 @@ public:
         const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
         // Acquire pairs with the release in unlock(): the previous critical
         // section happens-before ours.
-        while (serving_.load(std::memory_order_acquire) != ticket) hal::Cpu::relax();
+        while (serving_.load(std::memory_order_acquire) != ticket)
+            hal::Cpu::relax();
         owner_.store(me, std::memory_order_relaxed);
     }
 
@@ -71,22 +72,22 @@ public:
     [[nodiscard]] std::uint32_t owner() const { return owner_.load(std::memory_order_relaxed); }
     [[nodiscard]] const char* name() const { return name_; }
 
-private:
-    std::atomic<std::uint32_t> next_{0};          // next ticket to hand out
-    std::atomic<std::uint32_t> serving_{0};       // ticket that holds the lock
-    std::atomic<std::uint32_t> owner_{kNoOwner};  // cpu id of the holder
+  private:
+    std::atomic<std::uint32_t> next_{0};         // next ticket to hand out
+    std::atomic<std::uint32_t> serving_{0};      // ticket that holds the lock
+    std::atomic<std::uint32_t> owner_{kNoOwner}; // cpu id of the holder
     const char* name_;
 };
 
 // Holds a SpinLock for the guard's scope.
 class SpinGuard final {
-public:
+  public:
     explicit SpinGuard(SpinLock& lock) : lock_(lock) { lock_.lock(); }
     ~SpinGuard() { lock_.unlock(); }
     SpinGuard(const SpinGuard&) = delete;
     SpinGuard& operator=(const SpinGuard&) = delete;
 
-private:
+  private:
     SpinLock& lock_;
 };
 

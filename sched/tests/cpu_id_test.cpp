@@ -17,9 +17,15 @@ constexpr std::uintptr_t kBlockStride = 0x1000;
 constexpr std::uintptr_t kStack0 = 0x80400000;
 constexpr std::uintptr_t kStackSize = 0x4000;
 
-constexpr std::uintptr_t block(std::uint32_t i) { return kBlock0 + i * kBlockStride; }
-constexpr std::uintptr_t stack_lo(std::uint32_t i) { return kStack0 + i * kStackSize; }
-constexpr std::uintptr_t in_stack(std::uint32_t i) { return stack_lo(i) + 0x1230; }
+constexpr std::uintptr_t block(std::uint32_t i) {
+    return kBlock0 + i * kBlockStride;
+}
+constexpr std::uintptr_t stack_lo(std::uint32_t i) {
+    return kStack0 + i * kStackSize;
+}
+constexpr std::uintptr_t in_stack(std::uint32_t i) {
+    return stack_lo(i) + 0x1230;
+}
 
 // Four cpus, adjacent stacks; cpu 2 is coming up (stack set, not online).
 constexpr CpuSlot kSlots[4] = {
@@ -50,8 +56,7 @@ TEST_CASE("cpu id: resolution table", "[sched][cpuid]") {
         {"tp and sp agree (cpu 0)", block(0), in_stack(0), 4, 0, CpuIdPath::TpFast, __LINE__},
         {"tp and sp agree (cpu 3)", block(3), in_stack(3), 4, 3, CpuIdPath::TpFast, __LINE__},
         {"sp at stack_lo is inside", block(1), stack_lo(1), 4, 1, CpuIdPath::TpFast, __LINE__},
-        {"sp at stack_hi is outside", block(1), stack_lo(2), 4, 2, CpuIdPath::StackRange,
-         __LINE__},
+        {"sp at stack_hi is outside", block(1), stack_lo(2), 4, 2, CpuIdPath::StackRange, __LINE__},
         {"tp names cpu 0, sp in cpu 3", block(0), in_stack(3), 4, 3, CpuIdPath::StackRange,
          __LINE__},
         {"tp names cpu 3, sp in cpu 1", block(3), in_stack(1), 4, 1, CpuIdPath::StackRange,
@@ -61,11 +66,9 @@ TEST_CASE("cpu id: resolution table", "[sched][cpuid]") {
         {"tp poisoned", 0xdeadbeef, in_stack(3), 4, 3, CpuIdPath::StackRange, __LINE__},
         {"tp all ones", ~std::uintptr_t{0}, in_stack(1), 4, 1, CpuIdPath::StackRange, __LINE__},
         {"tp misaligned", block(1) + 1, in_stack(1), 4, 1, CpuIdPath::StackRange, __LINE__},
-        {"tp inside a block", block(1) + 0x40, in_stack(1), 4, 1, CpuIdPath::StackRange,
-         __LINE__},
+        {"tp inside a block", block(1) + 0x40, in_stack(1), 4, 1, CpuIdPath::StackRange, __LINE__},
         {"tp past the last block", block(4), in_stack(0), 4, 0, CpuIdPath::StackRange, __LINE__},
-        {"tp to a slot beyond count", block(3), in_stack(1), 2, 1, CpuIdPath::StackRange,
-         __LINE__},
+        {"tp to a slot beyond count", block(3), in_stack(1), 2, 1, CpuIdPath::StackRange, __LINE__},
         {"sp in no stack, tp valid", block(1), 0x1000, 4, 0, CpuIdPath::Boot, __LINE__},
         {"sp in no stack, tp zero", 0, stack_lo(4), 4, 0, CpuIdPath::Boot, __LINE__},
         {"sp below every stack", block(3), stack_lo(0) - 8, 4, 0, CpuIdPath::Boot, __LINE__},

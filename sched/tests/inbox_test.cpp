@@ -1,7 +1,7 @@
 // Host tests of the per-hart inbox: the empty edge, bounded drain, Keep, deferral.
+#include "kernel/sync/tests/harts.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
-#include "kernel/sync/tests/harts.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,10 +23,12 @@ using Box = sched::Inbox<Task, &Task::link>;
 
 std::vector<std::uint32_t> take_all(Box& box) {
     std::vector<std::uint32_t> out;
-    (void)box.drain([&](Task& t) {
-        out.push_back(t.id);
-        return DrainAction::Take;
-    }, 1000);
+    (void)box.drain(
+        [&](Task& t) {
+            out.push_back(t.id);
+            return DrainAction::Take;
+        },
+        1000);
     return out;
 }
 
@@ -52,10 +54,12 @@ TEST_CASE("inbox: drain visits at most max entries, FIFO", "[sched][inbox]") {
         (void)box.push(t[i]);
     }
     std::vector<std::uint32_t> got;
-    const std::uint32_t n = box.drain([&](Task& x) {
-        got.push_back(x.id);
-        return DrainAction::Take;
-    }, 3);
+    const std::uint32_t n = box.drain(
+        [&](Task& x) {
+            got.push_back(x.id);
+            return DrainAction::Take;
+        },
+        3);
     CHECK(n == 3);
     CHECK(got == std::vector<std::uint32_t>{0, 1, 2});
     CHECK(box.pending() == 7);
@@ -70,11 +74,13 @@ TEST_CASE("inbox: Keep leaves entries in place and in order", "[sched][inbox]") 
         (void)box.push(t[i]);
     }
     std::uint32_t visited = 0;
-    const std::uint32_t n = box.drain([&](Task& x) {
-        ++visited;
-        CHECK_FALSE(x.link.linked()); // unlinked while fn holds it
-        return x.id % 2 == 1 ? DrainAction::Keep : DrainAction::Take;
-    }, 100);
+    const std::uint32_t n = box.drain(
+        [&](Task& x) {
+            ++visited;
+            CHECK_FALSE(x.link.linked()); // unlinked while fn holds it
+            return x.id % 2 == 1 ? DrainAction::Keep : DrainAction::Take;
+        },
+        100);
     CHECK(visited == 5);
     CHECK(n == 3);
     CHECK(take_all(box) == std::vector<std::uint32_t>{1, 3});
@@ -105,7 +111,8 @@ TEST_CASE("inbox: a wake defers while the run queue class is full", "[sched][inb
     CHECK(box.drain(into_rq, 8) == 1); // the next in line, order kept
     CHECK(box.pending() == 2);
     std::vector<std::uint32_t> order;
-    while (Task* x = rq.pick()) order.push_back(x->id);
+    while (Task* x = rq.pick())
+        order.push_back(x->id);
     CHECK(order == std::vector<std::uint32_t>{1, 2});
     CHECK(box.drain(into_rq, 8) == 2);
     CHECK(box.pending() == 0);
@@ -116,7 +123,8 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
     constexpr std::uint32_t kPushers = 3;
     constexpr std::uint32_t kPerPusher = 3000;
     std::vector<Task> tasks(kPushers * kPerPusher);
-    for (std::uint32_t i = 0; i < tasks.size(); ++i) tasks[i].id = i;
+    for (std::uint32_t i = 0; i < tasks.size(); ++i)
+        tasks[i].id = i;
     Box box("mpsc");
     std::atomic<std::uint32_t> edges{0};
     std::atomic<std::uint32_t> drained{0};
@@ -126,10 +134,12 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
         if (cpu == 1) { // the owner drains
             for (;;) {
                 const bool last = pushers_done.load() == kPushers;
-                drained.fetch_add(box.drain([](Task& x) {
-                    x.seen.fetch_add(1);
-                    return DrainAction::Take;
-                }, 16));
+                drained.fetch_add(box.drain(
+                    [](Task& x) {
+                        x.seen.fetch_add(1);
+                        return DrainAction::Take;
+                    },
+                    16));
                 if (last && box.pending() == 0) break;
             }
             return;
@@ -142,7 +152,8 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
     });
     CHECK(drained.load() == tasks.size());
     std::uint32_t bad = 0;
-    for (const Task& x : tasks) bad += x.seen.load() != 1 ? 1u : 0u;
+    for (const Task& x : tasks)
+        bad += x.seen.load() != 1 ? 1u : 0u;
     CHECK(bad == 0);
     CHECK(edges.load() >= 1);
     const auto s = box.stats();

@@ -24,7 +24,8 @@ std::vector<int> ids(const List& l) {
 
 TEST_CASE("intrusive list: push, pop, remove, insert_after", "[sched][list]") {
     Node n[6];
-    for (int i = 0; i < 6; ++i) n[i].id = i;
+    for (int i = 0; i < 6; ++i)
+        n[i].id = i;
     List l;
     CHECK(l.empty());
     CHECK(l.front() == nullptr);

@@ -23,7 +23,8 @@ constexpr Qos kAll[] = {Qos::Idle, Qos::Normal, Qos::Interactive, Qos::PerfBurst
 
 std::vector<std::uint32_t> drain(Rq& rq) {
     std::vector<std::uint32_t> out;
-    while (Task* t = rq.pick()) out.push_back(t->id);
+    while (Task* t = rq.pick())
+        out.push_back(t->id);
     return out;
 }
 
@@ -36,11 +37,13 @@ static_assert(!EnqueueOutcome::invalid_cpu().ok());
 
 TEST_CASE("run queue: highest QoS first, whatever the enqueue order", "[sched][rq]") {
     Task t[4];
-    for (std::uint32_t i = 0; i < 4; ++i) t[i].id = i; // id == qos index
+    for (std::uint32_t i = 0; i < 4; ++i)
+        t[i].id = i; // id == qos index
     const std::uint32_t orders[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}};
     for (const auto& order : orders) {
         Rq rq;
-        for (std::uint32_t i : order) REQUIRE(rq.enqueue(t[i], kAll[i]).ok());
+        for (std::uint32_t i : order)
+            REQUIRE(rq.enqueue(t[i], kAll[i]).ok());
         CHECK(rq.size() == 4);
         CHECK(drain(rq) == std::vector<std::uint32_t>{3, 2, 1, 0});
         CHECK(rq.empty());
@@ -51,9 +54,11 @@ TEST_CASE("run queue: highest QoS first, whatever the enqueue order", "[sched][r
 
 TEST_CASE("run queue: FIFO within a class, round robin on re-enqueue", "[sched][rq]") {
     Task t[3];
-    for (std::uint32_t i = 0; i < 3; ++i) t[i].id = i;
+    for (std::uint32_t i = 0; i < 3; ++i)
+        t[i].id = i;
     Rq rq;
-    for (Task& x : t) REQUIRE(rq.enqueue(x, Qos::Normal).ok());
+    for (Task& x : t)
+        REQUIRE(rq.enqueue(x, Qos::Normal).ok());
     std::vector<std::uint32_t> ran;
     for (int slice = 0; slice < 9; ++slice) {
         Task* cur = rq.pick();
@@ -72,11 +77,13 @@ TEST_CASE("run queue: FIFO within a class, round robin on re-enqueue", "[sched][
 TEST_CASE("run queue: QueueFull at the bound of every class, queue unchanged, counted",
           "[sched][rq]") {
     Task t[kCap * 4 + 4];
-    for (std::uint32_t i = 0; i < kCap * 4 + 4; ++i) t[i].id = i;
+    for (std::uint32_t i = 0; i < kCap * 4 + 4; ++i)
+        t[i].id = i;
     Rq rq;
     std::uint32_t next = 0;
     for (Qos q : kAll) {
-        for (std::uint32_t i = 0; i < kCap; ++i) REQUIRE(rq.enqueue(t[next++], q).ok());
+        for (std::uint32_t i = 0; i < kCap; ++i)
+            REQUIRE(rq.enqueue(t[next++], q).ok());
         CHECK_FALSE(rq.has_room(q));
     }
     REQUIRE(rq.size() == kCap * 4);
@@ -92,24 +99,27 @@ TEST_CASE("run queue: QueueFull at the bound of every class, queue unchanged, co
         CHECK_FALSE(extra.link.linked());
         CHECK(rq.size(q) == kCap);
         CHECK(rq.size() == kCap * 4);
-        CHECK(rq.stats().rejected[sched::qos_index(q)] ==
-              before.rejected[sched::qos_index(q)] + 1);
+        CHECK(rq.stats().rejected[sched::qos_index(q)] == before.rejected[sched::qos_index(q)] + 1);
         CHECK(rq.stats().enqueued == before.enqueued);
     }
-    for (Qos q : kAll) CHECK(rq.stats().rejected[sched::qos_index(q)] == 1);
+    for (Qos q : kAll)
+        CHECK(rq.stats().rejected[sched::qos_index(q)] == 1);
     // The FIFO order of a full class is untouched by the refusals.
     std::vector<std::uint32_t> got = drain(rq);
     CHECK(got == std::vector<std::uint32_t>{12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3});
     // Room again once picked.
-    for (Qos q : kAll) CHECK(rq.has_room(q));
+    for (Qos q : kAll)
+        CHECK(rq.has_room(q));
     CHECK(rq.enqueue(t[16], Qos::Idle).ok());
 }
 
 TEST_CASE("run queue: remove from the middle, wrong class, not queued", "[sched][rq]") {
     Task t[4];
-    for (std::uint32_t i = 0; i < 4; ++i) t[i].id = i;
+    for (std::uint32_t i = 0; i < 4; ++i)
+        t[i].id = i;
     Rq rq;
-    for (std::uint32_t i = 0; i < 3; ++i) REQUIRE(rq.enqueue(t[i], Qos::Interactive).ok());
+    for (std::uint32_t i = 0; i < 3; ++i)
+        REQUIRE(rq.enqueue(t[i], Qos::Interactive).ok());
     CHECK(rq.contains(t[1], Qos::Interactive));
     CHECK_FALSE(rq.remove(t[1], Qos::Normal)); // wrong class: nothing happens
     CHECK(rq.size() == 3);
@@ -130,7 +140,8 @@ TEST_CASE("run queue: remove from the middle, wrong class, not queued", "[sched]
 TEST_CASE("run queue: counters balance", "[sched][rq]") {
     Task t[8];
     Rq rq;
-    for (std::uint32_t i = 0; i < 8; ++i) (void)rq.enqueue(t[i], kAll[i % 4]);
+    for (std::uint32_t i = 0; i < 8; ++i)
+        (void)rq.enqueue(t[i], kAll[i % 4]);
     (void)rq.pick();
     (void)rq.pick();
     CHECK(rq.remove(t[0], Qos::Idle));

@@ -48,7 +48,8 @@ TEST_CASE("steal: check_steal table", "[sched][steal]") {
         {1, Qos::Normal, Qos::PerfBurst, StealCheck::Ok, __LINE__},
         {2, Qos::PerfBurst, Qos::PerfBurst, StealCheck::Ok, __LINE__},
         {sched::kStealMaxPerAttempt, Qos::Interactive, Qos::Interactive, StealCheck::Ok, __LINE__},
-        {sched::kStealMaxPerAttempt + 1, Qos::Idle, Qos::PerfBurst, StealCheck::AboveBound, __LINE__},
+        {sched::kStealMaxPerAttempt + 1, Qos::Idle, Qos::PerfBurst, StealCheck::AboveBound,
+         __LINE__},
         {100, Qos::Normal, Qos::Normal, StealCheck::AboveBound, __LINE__},
         {3, Qos::PerfBurst, Qos::Idle, StealCheck::AboveBound, __LINE__}, // bound is judged first
         {2, Qos::Normal, Qos::Idle, StealCheck::HigherQos, __LINE__},
@@ -88,7 +89,8 @@ TEST_CASE("steal: never more than max, never above the limit", "[sched][steal]")
 TEST_CASE("steal: order is the lowest eligible class, from its tail", "[sched][steal]") {
     Task t[6];
     Rq rq;
-    for (std::uint32_t i = 0; i < 6; ++i) t[i].id = i;
+    for (std::uint32_t i = 0; i < 6; ++i)
+        t[i].id = i;
     REQUIRE(rq.enqueue(t[0], Qos::Normal).ok());
     REQUIRE(rq.enqueue(t[1], Qos::Idle).ok());
     REQUIRE(rq.enqueue(t[2], Qos::Idle).ok());
@@ -129,7 +131,8 @@ TEST_CASE("steal: nothing above the limit, nothing still on a cpu", "[sched][ste
 TEST_CASE("steal: a request above the bound moves nothing", "[sched][steal]") {
     Task t[4];
     Rq rq;
-    for (Task& x : t) REQUIRE(rq.enqueue(x, Qos::Idle).ok());
+    for (Task& x : t)
+        REQUIRE(rq.enqueue(x, Qos::Idle).ok());
     Task* out[8] = {};
     CHECK(rq.steal(out, {sched::kStealMaxPerAttempt + 1, Qos::PerfBurst}, not_on_cpu) == 0);
     CHECK(rq.steal(nullptr, {1, Qos::PerfBurst}, not_on_cpu) == 0);
@@ -163,8 +166,10 @@ TEST_CASE("steal: randomized, loses and duplicates nothing", "[sched][steal]") {
             }
         }
         std::set<const Task*> left;
-        while (Task* p = rq.pick()) REQUIRE(left.insert(p).second);
-        for (const Task* p : stolen) REQUIRE(left.count(p) == 0);
+        while (Task* p = rq.pick())
+            REQUIRE(left.insert(p).second);
+        for (const Task* p : stolen)
+            REQUIRE(left.count(p) == 0);
         REQUIRE(left.size() + stolen.size() == queued.size());
         REQUIRE(rq.stats().stolen == stolen.size());
     }

@@ -1,6 +1,6 @@
 // Host tests of the task state machine: the full (state, transition) table and CAS races.
-#include "sched/task_state.hpp"
 #include "kernel/sync/tests/harts.hpp"
+#include "sched/task_state.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,12 +25,18 @@ constexpr TransitionKind kKinds[] = {TransitionKind::Dispatch, TransitionKind::P
 
 Transition call_named(TaskStateCell& c, TransitionKind k, BlockReason r) {
     switch (k) {
-    case TransitionKind::Dispatch: return c.dispatch();
-    case TransitionKind::Preempt: return c.preempt();
-    case TransitionKind::Block: return c.block(r);
-    case TransitionKind::UnblockSelf: return c.unblock_self();
-    case TransitionKind::Wake: return c.wake();
-    case TransitionKind::Exit: return c.exit();
+    case TransitionKind::Dispatch:
+        return c.dispatch();
+    case TransitionKind::Preempt:
+        return c.preempt();
+    case TransitionKind::Block:
+        return c.block(r);
+    case TransitionKind::UnblockSelf:
+        return c.unblock_self();
+    case TransitionKind::Wake:
+        return c.wake();
+    case TransitionKind::Exit:
+        return c.exit();
     }
     return Transition::Illegal;
 }
@@ -75,8 +81,8 @@ TEST_CASE("task state: every (state, transition) pair follows the table", "[sche
 }
 
 TEST_CASE("task state: block records every reason; None is illegal", "[sched][state]") {
-    for (BlockReason r : {BlockReason::Join, BlockReason::Sleep, BlockReason::Event,
-                          BlockReason::Ipc}) {
+    for (BlockReason r :
+         {BlockReason::Join, BlockReason::Sleep, BlockReason::Event, BlockReason::Ipc}) {
         TaskStateCell c(TaskState::Running);
         CHECK(c.block(r) == Transition::Ok);
         CHECK(c.state() == TaskState::Blocked);
@@ -102,7 +108,8 @@ TEST_CASE("task state: a full life cycle", "[sched][state]") {
     CHECK(c.state() == TaskState::Running);
     CHECK(c.exit() == Transition::Ok);
     CHECK(c.state() == TaskState::Exited);
-    for (TransitionKind k : kKinds) CHECK(c.apply(k, BlockReason::Event) == Transition::Illegal);
+    for (TransitionKind k : kKinds)
+        CHECK(c.apply(k, BlockReason::Event) == Transition::Illegal);
     CHECK(c.transitions() == 6);
 }
 
@@ -136,7 +143,8 @@ TEST_CASE("task state: N concurrent wake() on one Blocked cell, exactly one wins
             ++bad_rounds;
         }
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     CHECK(bad_rounds == 0);
     CHECK(cell.transitions() == 3 * kRounds);
 }

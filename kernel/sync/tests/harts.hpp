@@ -21,12 +21,13 @@ void run_harts(std::uint32_t n, Fn fn, std::uint32_t first = 1) {
             fn(cpu);
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
 }
 
 // Sense-reversing barrier, so rounds of a race need no new threads.
 class SpinBarrier {
-public:
+  public:
     explicit SpinBarrier(std::uint32_t n) : n_(n) {}
     void wait() {
         const std::uint32_t gen = gen_.load(std::memory_order_acquire);
@@ -35,10 +36,11 @@ public:
             gen_.fetch_add(1, std::memory_order_acq_rel);
             return;
         }
-        while (gen_.load(std::memory_order_acquire) == gen) std::this_thread::yield();
+        while (gen_.load(std::memory_order_acquire) == gen)
+            std::this_thread::yield();
     }
 
-private:
+  private:
     const std::uint32_t n_;
     std::atomic<std::uint32_t> arrived_{0};
     std::atomic<std::uint32_t> gen_{0};

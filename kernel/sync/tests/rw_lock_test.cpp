@@ -84,14 +84,16 @@ TEST_CASE("rw lock: a waiting writer goes before later readers", "[sync][rw]") {
         k::WriteGuard g(lock);
         writer_order.store(order.fetch_add(1) + 1);
     });
-    while (lock.writers_waiting() == 0) std::this_thread::yield();
+    while (lock.writers_waiting() == 0)
+        std::this_thread::yield();
     std::thread late_reader([&] {
         hal::host::set_cpu(3);
         k::ReadGuard g(lock);
         late_reader_order.store(order.fetch_add(1) + 1);
     });
     // Give the late reader time to arrive; it must not get in meanwhile.
-    for (int i = 0; i < 1000; ++i) std::this_thread::yield();
+    for (int i = 0; i < 1000; ++i)
+        std::this_thread::yield();
     CHECK(late_reader_order.load() == 0);
     lock.unlock_shared();
     writer.join();
@@ -110,7 +112,8 @@ TEST_CASE("rw lock: write owner recorded, irq depth returns to 0", "[sync][rw]")
         CHECK(lock.write_held_by_me());
         CHECK(hal::Cpu::irq_depth() == 1);
         bool other = true;
-        run_harts(1, [&](std::uint32_t) { other = lock.write_held_by_me(); }, 7);
+        run_harts(
+            1, [&](std::uint32_t) { other = lock.write_held_by_me(); }, 7);
         CHECK_FALSE(other);
     }
     CHECK_FALSE(lock.write_held_by_me());

@@ -60,7 +60,8 @@ TEST_CASE("spin lock: owner recorded, irq depth nests and returns to 0", "[sync]
         CHECK_FALSE(hal::Cpu::irq_enabled());
 
         bool other_sees_held = true;
-        run_harts(1, [&](std::uint32_t) { other_sees_held = a.held_by_me(); }, 5);
+        run_harts(
+            1, [&](std::uint32_t) { other_sees_held = a.held_by_me(); }, 5);
         CHECK_FALSE(other_sees_held);
     }
     CHECK(hal::Cpu::irq_depth() == 0);
@@ -79,20 +80,26 @@ TEST_CASE("spin lock: try_lock succeeds only when free and restores irq state", 
 
     bool got = true;
     std::uint32_t depth_after = 99;
-    run_harts(1, [&](std::uint32_t) {
-        got = lock.try_lock();
-        depth_after = hal::Cpu::irq_depth();
-    }, 2);
+    run_harts(
+        1,
+        [&](std::uint32_t) {
+            got = lock.try_lock();
+            depth_after = hal::Cpu::irq_depth();
+        },
+        2);
     CHECK_FALSE(got);
     CHECK(depth_after == 0);
 
     lock.unlock();
     CHECK(hal::Cpu::irq_depth() == 0);
-    run_harts(1, [&](std::uint32_t) {
-        got = lock.try_lock();
-        if (got) lock.unlock();
-        depth_after = hal::Cpu::irq_depth();
-    }, 2);
+    run_harts(
+        1,
+        [&](std::uint32_t) {
+            got = lock.try_lock();
+            if (got) lock.unlock();
+            depth_after = hal::Cpu::irq_depth();
+        },
+        2);
     CHECK(got);
     CHECK(depth_after == 0);
     hal::host::set_cpu(0);
