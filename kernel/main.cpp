@@ -2,6 +2,7 @@
 #include "kernel/boot_info.hpp"
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
@@ -81,6 +82,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
             ", timebase ", p.timebase_hz, " Hz, timer ", time::has_sstc() ? "sstc" : "sbi");
     say_defaults(p);
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
+    fault::init(p.bootargs);
 
     sched::init(cpu_count());
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));

@@ -26,12 +26,29 @@ struct CpuSched {
     std::atomic<Qos> steal_limit{kDefaultStealLimit}; // highest class this hart steals
     bool started = false;             // this hart only
 
+    std::atomic<std::uint32_t> queued_hint{0}; // rq.size(), published under rq_lock
     std::atomic<std::uint32_t> need_resched{0}; // set by the tick or a resched IPI on this hart
     std::atomic<std::uint32_t> slice_over{0};   // the tick asked for this resched
     std::atomic<std::uint32_t> offline_req{0};  // any hart: please go offline
 
     std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
     std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
+};
+
+// Holds a hart's rq lock and republishes queued_hint before releasing it, so
+// idle harts can skip empty victims (and their own empty queue) without
+// touching the lock: under vCPU overcommit every remote lock touch can cost
+// a host time slice.
+class RqGuard final {
+public:
+    explicit RqGuard(CpuSched& s) : s_(s), g_(s.rq_lock) {}
+    ~RqGuard() { s_.queued_hint.store(s_.rq.size(), std::memory_order_relaxed); }
+    RqGuard(const RqGuard&) = delete;
+    RqGuard& operator=(const RqGuard&) = delete;
+
+private:
+    CpuSched& s_;
+    k::SpinGuard g_;
 };
 
 CpuSched& cpu_sched(std::uint32_t cpu);

@@ -9,6 +9,7 @@
 // hart's inbox, which that hart drains after the switch completes.
 #include "sched/cpu_sched.hpp"
 
+#include "kernel/fault.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/time.hpp"
 #include "sched/task_pool.hpp"
@@ -29,7 +30,7 @@ void drain_inbox(CpuSched& s) {
     (void)s.inbox.drain(
         [&s](Task& t) {
             if (t.on_cpu.load(std::memory_order_acquire) != 0) return DrainAction::Keep;
-            k::SpinGuard g(s.rq_lock);
+            RqGuard g(s);
             EnqueueOutcome o = s.rq.enqueue(t, t.qos);
             if (o.ok()) return DrainAction::Take;
             // QueueFull: the wake waits here until a slot frees (the inbox is
@@ -52,7 +53,7 @@ YieldResult schedule() {
     Task* next = nullptr;
     Requeue requeue = Requeue::None;
     {
-        k::SpinGuard g(s.rq_lock);
+        RqGuard g(s);
         const bool runnable = !prev->idle && prev->state.state() == TaskState::Running;
         if (runnable && leaving) {
             requeue = Requeue::Elsewhere;
@@ -113,7 +114,7 @@ void finish_switch() {
     // Registers saved: from here on another hart may run prev.
     prev->on_cpu.store(0, std::memory_order_release);
     if (requeue == Requeue::Local) {
-        k::SpinGuard g(s.rq_lock);
+        RqGuard g(s);
         EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
         if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
     } else if (requeue == Requeue::Elsewhere) {
@@ -129,11 +130,7 @@ void idle_loop() {
         CpuSched& s = local();
         if (s.offline_req.load(std::memory_order_acquire)) go_offline(s);
         drain_inbox(s);
-        bool work;
-        {
-            k::SpinGuard g(s.rq_lock);
-            work = s.rq.size() != 0;
-        }
+        bool work = s.queued_hint.load(std::memory_order_relaxed) != 0;
         if (!work && s.steal_gate.try_begin(s.ticks)) work = try_steal(s);
         if (work) {
             (void)schedule();
@@ -154,7 +151,7 @@ void sched_timer_tick() {
     time::arm(time::now() + time::from_us(sched::kTickUs));
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
-    if (s.current && !s.current->idle) {
+    if (s.current && !s.current->idle && !fault::is(fault::Fault::NoPreempt)) {
         s.slice_over.store(1, std::memory_order_relaxed);
         s.need_resched.store(1, std::memory_order_relaxed);
     }

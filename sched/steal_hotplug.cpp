@@ -17,12 +17,12 @@ std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& 
     Task* got[kStealMaxPerAttempt];
     std::uint32_t taken;
     {
-        k::SpinGuard g(cpu_sched(victim).rq_lock);
+        RqGuard g(cpu_sched(victim));
         taken = cpu_sched(victim).rq.steal(got, req, can_steal);
     }
     if (!taken) return 0;
     const std::uint32_t self = k::current_cpu();
-    k::SpinGuard g(s.rq_lock);
+    RqGuard g(s);
     for (std::uint32_t i = 0; i < taken; ++i) {
         got[i]->home_cpu.store(self, std::memory_order_relaxed);
         EnqueueOutcome o = s.rq.enqueue(*got[i], got[i]->qos);
@@ -44,6 +44,7 @@ bool try_steal(CpuSched& s) {
     for (std::uint32_t i = 1; i < n; ++i) {
         const std::uint32_t victim = (self + i) % n;
         if (!k::cpu_online(victim)) continue;
+        if (cpu_sched(victim).queued_hint.load(std::memory_order_relaxed) == 0) continue;
         if (steal_from(s, victim, req)) return true;
     }
     return false;
@@ -56,7 +57,7 @@ void go_offline(CpuSched& s) {
     for (;;) {
         Task* t;
         {
-            k::SpinGuard g(s.rq_lock);
+            RqGuard g(s);
             t = s.rq.pick();
         }
         if (!t) break;
@@ -91,7 +92,7 @@ StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_
         {
             bool empty;
             {
-                k::SpinGuard g(s.rq_lock);
+                RqGuard g(s);
                 empty = s.rq.size() == 0;
             }
             if (empty) taken = steal_from(s, victim, req);

@@ -163,7 +163,7 @@ CpuStats stats(std::uint32_t cpu) {
     st.stolen = s.stolen.load();
     st.ticks = s.tick_count.load();
     {
-        k::SpinGuard g(s.rq_lock);
+        RqGuard g(s);
         st.queued = s.rq.size();
     }
     st.inbox = s.inbox.pending();
@@ -172,7 +172,7 @@ CpuStats stats(std::uint32_t cpu) {
 
 std::uint32_t queued_on(std::uint32_t cpu, Qos q) {
     CpuSched& s = cpu_sched(cpu);
-    k::SpinGuard g(s.rq_lock);
+    RqGuard g(s);
     return s.rq.size(q);
 }
 

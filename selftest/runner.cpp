@@ -1,5 +1,6 @@
 // Runs the registered selftests in ladder order and prints the summary.
 #include "kernel/console.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/shutdown.hpp"
 #include "kernel/time.hpp"
@@ -32,6 +33,7 @@ bool in_ladder(const char* name) {
 } // namespace
 
 void selftest_task(void*) {
+    fault::run_task_faults();
     const bool smp = online_count() >= 2;
     std::uint32_t total = 0, passed = 0;
     for (const LadderEntry& e : kLadder) {

@@ -1,0 +1,92 @@
+// Parsing `kfault=` and the task-borne injected faults.
+#include "kernel/fault.hpp"
+
+#include "kernel/console.hpp"
+#include "kernel/dtb/dtb.hpp"
+#include "kernel/time.hpp"
+#include "sched/scheduler.hpp"
+#include "trap/ipi.hpp"
+
+namespace k::fault {
+
+namespace {
+
+Fault g_fault = Fault::None; // written once by the boot hart
+
+struct Entry {
+    Fault fault;
+    const char* name;
+};
+constexpr Entry kFaults[] = {
+    {Fault::NoPreempt, "no-preempt"},
+    {Fault::IpiDrop, "ipi-drop"},
+    {Fault::StackOverflow, "stack-overflow"},
+    {Fault::BadTrap, "bad-trap"},
+};
+
+bool equals(const char* s, std::size_t len, const char* word) {
+    std::size_t i = 0;
+    for (; i < len && word[i]; ++i)
+        if (s[i] != word[i]) return false;
+    return i == len && word[i] == 0;
+}
+
+// Recurses until sp is below the task's lowest legal sp, then waits there
+// for the tick: the trap-entry stack check must catch it.
+[[gnu::noinline]] void dive(std::uintptr_t lowest, volatile std::uint64_t* sink) {
+    volatile std::uint64_t frame[16];
+    frame[0] = *sink;
+    *sink = frame[0] + 1;
+    if (reinterpret_cast<std::uintptr_t>(&frame[0]) > lowest) {
+        dive(lowest, sink);
+        return;
+    }
+    const std::uint64_t end = time::now() + time::from_us(1'000'000);
+    while (time::now() < end) *sink = *sink + 1;
+}
+
+void overflow_task(void*) {
+    volatile std::uint64_t sink = 0;
+    sched::Task* me = sched::current();
+    dive(me->stack_lo - 64, &sink);
+    println("KLOG: kfault=stack-overflow: no trap caught the overflow");
+}
+
+void bad_trap_task(void*) {
+    asm volatile(".word 0" ::: "memory"); // all-zero: an illegal instruction
+}
+
+} // namespace
+
+void init(const char* bootargs) {
+    const char* value;
+    std::size_t len;
+    if (!bootargs || !dtb::bootarg_value(bootargs, "kfault", value, len)) return;
+    for (const Entry& e : kFaults)
+        if (equals(value, len, e.name)) g_fault = e.fault;
+    if (g_fault == Fault::None) {
+        println("KINIT: kfault: unknown fault ignored");
+        return;
+    }
+    println("KINIT: kfault=", name(g_fault), ": this boot is a counterfactual and must fail");
+    if (g_fault == Fault::IpiDrop) ipi::force_send_failure(true);
+}
+
+Fault active() { return g_fault; }
+
+const char* name(Fault f) {
+    for (const Entry& e : kFaults)
+        if (e.fault == f) return e.name;
+    return "none";
+}
+
+void run_task_faults() {
+    sched::TaskEntry entry = nullptr;
+    if (g_fault == Fault::StackOverflow) entry = &overflow_task;
+    if (g_fault == Fault::BadTrap) entry = &bad_trap_task;
+    if (!entry) return;
+    sched::Spawned s = sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});
+    if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
+}
+
+} // namespace k::fault
