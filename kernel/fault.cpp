@@ -22,6 +22,7 @@ constexpr Entry kFaults[] = {
     {Fault::IpiDrop, "ipi-drop"},
     {Fault::StackOverflow, "stack-overflow"},
     {Fault::BadTrap, "bad-trap"},
+    {Fault::HartStartFail, "hart-start-fail"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {

@@ -3,8 +3,10 @@
 
 #include "kernel/boot_info.hpp"
 #include "kernel/console.hpp"
+#include "kernel/fault.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
+#include "trap/ipi.hpp"
 #include "sbi.hpp"
 #include "trap_frame.hpp"
 
@@ -12,7 +14,7 @@ namespace k::smp {
 
 namespace {
 
-constexpr std::uint64_t kArrivalTimeoutUs = 3'000'000;
+constexpr std::uint64_t kArrivalTimeoutUs = 5'000'000;
 
 bool claim_state(std::uint32_t cpu, CpuState from, CpuState to) {
     auto expected = static_cast<std::uint32_t>(from);
@@ -23,10 +25,11 @@ bool claim_state(std::uint32_t cpu, CpuState from, CpuState to) {
 // Returns nullptr when the cpu came online, else the reason it did not.
 const char* start_one(std::uint32_t cpu) {
     PerCpu& c = cpu_block(cpu);
+    ipi::reset_target(cpu);
     set_cpu_state(cpu, CpuState::Starting);
-    hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id,
-                                           reinterpret_cast<std::uintptr_t>(&secondary_entry),
-                                           reinterpret_cast<std::uintptr_t>(&c));
+    std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
+    if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x1; // misaligned
+    hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
     if (r.error != 0) {
         set_cpu_state(cpu, CpuState::Offline);
         return hal::sbi::error_name(r.error);
@@ -36,7 +39,7 @@ const char* start_one(std::uint32_t cpu) {
         return nullptr;
     // A late arrival must not go online after we said offline: whoever wins
     // the Starting -> {Online, Offline} exchange decides.
-    if (claim_state(cpu, CpuState::Starting, CpuState::Offline)) return "did not arrive within 3000 ms";
+    if (claim_state(cpu, CpuState::Starting, CpuState::Offline)) return "did not arrive within 5000 ms";
     return nullptr;
 }
 

@@ -33,6 +33,7 @@ struct CpuSched {
 
     std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
     std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
+    std::atomic<std::uint64_t> resched_irqs{0}, trap_exits{0}; // diagnostics
 };
 
 // Holds a hart's rq lock and republishes queued_hint before releasing it, so

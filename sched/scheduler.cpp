@@ -12,6 +12,7 @@
 #include "kernel/fault.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/time.hpp"
+#include "kernel/watchdog.hpp"
 #include "sched/task_pool.hpp"
 #include "trap/trap.hpp"
 
@@ -42,6 +43,9 @@ void drain_inbox(CpuSched& s) {
 }
 
 YieldResult schedule() {
+    // Every switch point holds exactly one level of masking: the thread we
+    // switch to resumes expecting the depth it left with.
+    if (hal::Cpu::irq_depth() != 1) k::panic("schedule: irq depth is not 1 (a lock held?)");
     CpuSched& s = local();
     const std::uint32_t cpu = k::current_cpu();
     const bool slice_over = s.slice_over.exchange(0, std::memory_order_relaxed) != 0;
@@ -151,17 +155,23 @@ void sched_timer_tick() {
     time::arm(time::now() + time::from_us(sched::kTickUs));
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
+    watchdog::poll();
     if (s.current && !s.current->idle && !fault::is(fault::Fault::NoPreempt)) {
         s.slice_over.store(1, std::memory_order_relaxed);
         s.need_resched.store(1, std::memory_order_relaxed);
     }
 }
 
-void sched_resched_request() { sched::detail::local().need_resched.store(1, std::memory_order_relaxed); }
+void sched_resched_request() {
+    sched::detail::CpuSched& s = sched::detail::local();
+    s.resched_irqs.fetch_add(1, std::memory_order_relaxed);
+    s.need_resched.store(1, std::memory_order_relaxed);
+}
 
 void sched_trap_exit() {
     using namespace sched::detail;
     CpuSched& s = local();
+    s.trap_exits.fetch_add(1, std::memory_order_relaxed);
     if (!s.started || !s.need_resched.load(std::memory_order_relaxed)) return;
     if (s.current->preempt_off) return; // need_resched stays set for its next switch point
     // The trap was taken with interrupts enabled, so no spin lock is held here.

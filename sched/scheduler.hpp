@@ -85,4 +85,8 @@ Hotplug take_offline(std::uint32_t cpu);
 Hotplug bring_online(std::uint32_t cpu);
 const char* hotplug_name(Hotplug h);
 
+// Prints one KDUMP line per hart (state, current task, queues, IPI chain),
+// ignoring the console lock holder: for the watchdog and panics.
+void dump_state(const char* why);
+
 } // namespace sched

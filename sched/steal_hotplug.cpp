@@ -4,6 +4,8 @@
 #include "kernel/time.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
+#include "sched/task_pool.hpp"
+#include "kernel/console.hpp"
 #include "trap/ipi.hpp"
 
 namespace sched {
@@ -11,6 +13,9 @@ namespace sched {
 using namespace detail;
 
 namespace {
+
+// Bound on a hart's own HSM stop: generous, the wait ends when it is done.
+constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
 
 // Moves up to req.max_tasks from victim to s; the caller checked the request.
 std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req) {
@@ -126,7 +131,7 @@ Hotplug take_offline(std::uint32_t cpu) {
     cpu_sched(cpu).offline_req.store(1, std::memory_order_release);
     cpu_sched(cpu).need_resched.store(1, std::memory_order_relaxed);
     (void)k::ipi::request_resched(cpu); // a lost IPI only delays to its next tick
-    const std::uint64_t deadline = k::time::now() + k::time::from_us(2'000'000);
+    const std::uint64_t deadline = k::time::now() + k::time::from_us(kHotplugTimeoutUs);
     bool gone = k::time::wait_until(deadline, [cpu] {
         if (k::cpu_state(cpu) != k::CpuState::Offline) return false;
         return hal::sbi::hart_status(k::cpu_block(cpu).head.hart_id).value ==
@@ -140,6 +145,61 @@ Hotplug bring_online(std::uint32_t cpu) {
     if (cpu == 0) return Hotplug::BootCpu;
     if (k::cpu_state(cpu) != k::CpuState::Offline) return Hotplug::NotOnline;
     return k::smp::restart_cpu(cpu) ? Hotplug::Ok : Hotplug::Timeout;
+}
+
+} // namespace sched
+
+namespace sched {
+
+void dump_state(const char* why) {
+    k::LineBuffer head;
+    head.put("KDUMP: watchdog on cpu");
+    head.put(k::current_cpu());
+    head.put(" while running: ");
+    head.put(why ? why : "?");
+    k::console::write_line_forced(head);
+    for (std::uint32_t c = 0; c < k::cpu_count(); ++c) {
+        CpuSched& s = cpu_sched(c);
+        Task* cur = s.current;
+        const k::ipi::Snapshot ch = k::ipi::chain(c);
+        k::LineBuffer l;
+        l.put("KDUMP: cpu");
+        l.put(c);
+        l.put(" state=");
+        l.put(static_cast<std::uint32_t>(k::cpu_state(c)));
+        l.put(" current=");
+        l.put(cur ? (cur->idle ? "idle" : cur->name) : "none");
+        if (cur && !cur->idle) {
+            l.put("#");
+            l.put(cur->id);
+            l.put("/");
+            l.put(task_state_name(cur->state.state()));
+        }
+        l.put(" queued=");
+        l.put(s.queued_hint.load());
+        l.put(" inbox=");
+        l.put(s.inbox.pending());
+        l.put(" need_resched=");
+        l.put(s.need_resched.load());
+        l.put(" ticks=");
+        l.put(s.tick_count.load());
+        l.put(" switches=");
+        l.put(s.switches.load());
+        l.put(" traps=");
+        l.put(s.trap_exits.load());
+        l.put(" resched_irqs=");
+        l.put(s.resched_irqs.load());
+        l.put(" ipi req/sent/trap/ack=");
+        l.put(ch.requested);
+        l.put("/");
+        l.put(ch.sent);
+        l.put("/");
+        l.put(ch.trapped);
+        l.put("/");
+        l.put(ch.acked);
+        k::console::write_line_forced(l);
+    }
+    dump_tasks();
 }
 
 } // namespace sched

@@ -17,13 +17,18 @@ bool valid_target(std::uint32_t cpu) {
            cpu_sched(cpu).offline_req.load(std::memory_order_acquire) == 0;
 }
 
+// The first hart at or after `from` that may take work.
+std::uint32_t first_valid_from(std::uint32_t from) {
+    const std::uint32_t n = k::cpu_count();
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (valid_target((from + i) % n)) return (from + i) % n;
+    return 0; // the boot hart never goes offline
+}
+
 std::uint32_t choose_cpu(std::uint32_t hint, std::uint32_t home) {
     if (hint != kAnyCpu && valid_target(hint)) return hint;
     if (valid_target(home)) return home;
-    const std::uint32_t self = k::current_cpu(), n = k::cpu_count();
-    for (std::uint32_t i = 0; i < n; ++i)
-        if (valid_target((self + i) % n)) return (self + i) % n;
-    return 0; // the boot hart never goes offline
+    return first_valid_from(k::current_cpu());
 }
 
 } // namespace
@@ -35,7 +40,7 @@ void make_runnable(Task& t, std::uint32_t hint) {
     const std::uint32_t oc = t.on_cpu.load(std::memory_order_acquire);
     // Still switching out somewhere: that hart drains it after the switch.
     std::uint32_t target = oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
-    for (std::uint32_t tries = 0; tries <= k::cpu_count(); ++tries) {
+    for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
         CpuSched& s = cpu_sched(target);
         if (s.inbox.try_push(t) != PushResult::Closed) {
             if (target == self) {
@@ -54,8 +59,8 @@ void make_runnable(Task& t, std::uint32_t hint) {
             }
             return;
         }
-        // Closed (its hart is going offline): try the next hart.
-        target = (target + 1) % k::cpu_count();
+        // Closed (its hart is going offline): the next hart that may take it.
+        target = first_valid_from(target + 1);
     }
     k::panic("sched: no open inbox for a runnable task");
 }
@@ -106,7 +111,13 @@ std::int64_t join(const TaskRef& target) {
             k::SpinGuard g(target->lock);
             // Exit unlinks every joiner before it sets anyone running, so an
             // Exited target never still holds our node.
-            if (target->state.state() == TaskState::Exited) return target->exit_value;
+            if (target->state.state() == TaskState::Exited) {
+                // A stale wake got us here before exit reached our node: take
+                // it back ourselves. Otherwise exit already took it, and the
+                // node's reference with it.
+                if (linked && target->joiners.remove(node)) task_release(me);
+                return target->exit_value;
+            }
             if (!linked) {
                 me->refs.fetch_add(1, std::memory_order_relaxed); // the node's reference
                 target->joiners.push_back(node);
@@ -135,13 +146,15 @@ void exit(std::int64_t value) {
     }
     // Exited is final, so no joiner can link itself any more: release them all.
     for (;;) {
-        JoinWaiter* w;
+        TaskRef waiter;
         {
+            // The node lives on the joiner's stack: read it under the lock,
+            // the only thing that keeps a stale-woken joiner from leaving.
             k::SpinGuard g(me->lock);
-            w = me->joiners.pop_front();
+            JoinWaiter* w = me->joiners.pop_front();
+            if (!w) break;
+            waiter = TaskRef::adopt(w->waiter);
         }
-        if (!w) break;
-        TaskRef waiter = TaskRef::adopt(w->waiter); // w lives on the waiter's stack: read it first
         // NotBlocked: a stale wake has it running; it re-checks Exited under our lock.
         (void)wake(*waiter);
     }

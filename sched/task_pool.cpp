@@ -1,6 +1,7 @@
 // The task slab: fixed arrays, a locked free stack, guard bands checked on free.
 #include "sched/task_pool.hpp"
 
+#include "kernel/console.hpp"
 #include "kernel/panic.hpp"
 #include "sched/task_ref.hpp"
 
@@ -20,6 +21,7 @@ std::uint32_t g_free[kMaxTasks];       // guarded by g_lock: stack of free slot 
 std::uint32_t g_free_count = 0;        // guarded by g_lock
 bool g_ready = false;                  // guarded by g_lock
 std::uint64_t g_reclaimed = 0;         // guarded by g_lock
+bool g_used[kMaxTasks];                // guarded by g_lock
 std::atomic<std::uint32_t> g_next_id{1};
 
 void fill_guard(std::uint32_t slot) {
@@ -45,6 +47,7 @@ Task* task_alloc() {
         }
         if (g_free_count == 0) return nullptr;
         slot = g_free[--g_free_count];
+        g_used[slot] = true;
     }
     fill_guard(slot);
     Task* t = new (&g_task_mem[slot][0]) Task();
@@ -73,6 +76,7 @@ void task_release(Task* t) {
     t->~Task();
     k::SpinGuard g(g_lock);
     g_free[g_free_count++] = slot;
+    g_used[slot] = false;
     ++g_reclaimed;
 }
 
@@ -84,6 +88,36 @@ std::uint32_t task_pool_free() {
 std::uint64_t task_pool_reclaimed() {
     k::SpinGuard g(g_lock);
     return g_reclaimed;
+}
+
+void dump_tasks() {
+    // Racy by design (diagnostics after a stall): no lock, reads only.
+    std::uint32_t shown = 0;
+    for (std::uint32_t i = 0; i < kMaxTasks && shown < 48; ++i) {
+        if (!g_used[i]) continue;
+        const Task* t = static_cast<const Task*>(static_cast<const void*>(&g_task_mem[i][0]));
+        k::LineBuffer l;
+        l.put("KDUMP: task#");
+        l.put(t->id);
+        l.put(" ");
+        l.put(t->name);
+        l.put(" ");
+        l.put(task_state_name(t->state.state()));
+        l.put(" reason=");
+        l.put(static_cast<std::uint32_t>(t->state.reason()));
+        l.put(" on_cpu=");
+        l.put(t->on_cpu.load());
+        l.put(" home=");
+        l.put(t->home_cpu.load());
+        l.put(" refs=");
+        l.put(t->refs.load());
+        l.put(" linked=");
+        l.put(t->link.linked());
+        l.put(" runs=");
+        l.put(t->runs.load());
+        k::console::write_line_forced(l);
+        ++shown;
+    }
 }
 
 } // namespace sched

@@ -48,8 +48,8 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
         round.target_cpu = r % n;
         std::atomic<std::uint32_t> go{0};
         auto target_body = [&] {
-            // Exit once every waiter is linked and asleep (or after 1 s).
-            (void)await(1'000'000, [&] { return joiners_of(*sched::current()) == waiters; });
+            // Exit once every waiter is linked and asleep (or after the bound).
+            (void)await(kEventuallyUs, [&] { return joiners_of(*sched::current()) == waiters; });
             go.store(1);
             sched::exit(round.value);
         };
@@ -87,7 +87,10 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
     if (n > 1) KCHECK(total_cross == total_resumed);
     // Every stack came back: the last switch-out of each task may finish on
     // another hart just after its joiner resumed, so wait for it (bounded).
-    KCHECK(await(1'000'000, [&] { return sched::task_pool_free() == free_before; }));
+    if (!await(kEventuallyUs, [&] { return sched::task_pool_free() == free_before; })) {
+        sched::dump_tasks();
+        return Result::fail("task pool did not refill after the exit rounds");
+    }
     return Result::pass();
 }
 
@@ -131,7 +134,7 @@ KSELFTEST(LIFE0002, "task churn") {
     migrated = moved.load();
     std::uint32_t wrong = 0;
     for (auto& r : ran) wrong += r.load() == 1 ? 0 : 1;
-    const bool refilled = await(1'000'000, [&] { return sched::task_pool_free() == free_before; });
+    const bool refilled = await(kEventuallyUs, [&] { return sched::task_pool_free() == free_before; });
     println("KLOG: churn: tasks=", kTasks, " ran-once=", kTasks - wrong, " migrated=", migrated,
             " pool free before=", free_before, " after=", sched::task_pool_free(),
             " reclaimed total=", sched::task_pool_reclaimed());

@@ -4,6 +4,7 @@
 #include "kernel/percpu.hpp"
 #include "kernel/shutdown.hpp"
 #include "kernel/time.hpp"
+#include "kernel/watchdog.hpp"
 #include "ladder_gen.hpp"
 #include "selftest/selftest.hpp"
 
@@ -12,6 +13,9 @@ extern "C" const k::selftest::Test __kselftests_start[], __kselftests_end[];
 namespace k::selftest {
 
 namespace {
+
+// No test needs more than a few seconds; a stall past this is a bug.
+constexpr std::uint64_t kTestBoundUs = 60'000'000;
 
 bool same(const char* a, const char* b) {
     while (*a && *a == *b) ++a, ++b;
@@ -45,7 +49,9 @@ void selftest_task(void*) {
             continue;
         }
         const std::uint64_t start = time::now();
+        watchdog::arm(e.name, kTestBoundUs);
         Result r = t->run();
+        watchdog::disarm();
         const std::uint64_t took = time::to_us(time::now() - start);
         if (took >= 50'000) println("KLOG: ", t->id, " (", e.name, ") took ", took / 1000, " ms");
         if (r.ok) {

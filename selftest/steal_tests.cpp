@@ -78,7 +78,7 @@ bool steal_from_masked_self(StealScene& scene, Qos thief_limit, Fn thief) {
     sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::PerfBurst, 1, true, "thief"});
     const bool finished =
         s.error == sched::SpawnError::None &&
-        time::wait_until(time::now() + time::from_us(2'000'000), [&] { return done.load() != 0; });
+        time::wait_until(time::now() + time::from_us(kEventuallyUs), [&] { return done.load() != 0; });
     hal::Cpu::irq_pop();
     if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
     return finished;
@@ -100,7 +100,7 @@ KSELFTEST(STEAL0001, "work stealing") {
         tasks[i] = sched::spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
         KCHECK(tasks[i].error == sched::SpawnError::None);
     }
-    const bool all = time::wait_until(time::now() + time::from_us(3'000'000), [&] {
+    const bool all = time::wait_until(time::now() + time::from_us(kEventuallyUs), [&] {
         for (auto& p : probes)
             if (p.ran.load() == 0) return false;
         return true;

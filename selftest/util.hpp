@@ -28,6 +28,11 @@ bool run_on(std::uint32_t cpu, Fn fn, sched::Qos qos = sched::Qos::Normal) {
     return true;
 }
 
+// Bound for things that must happen soon but can be delayed by the host: a
+// vCPU thread of an emulated hart may not run for a while. Waits end as soon
+// as their condition holds, so a generous bound costs nothing when all is well.
+inline constexpr std::uint64_t kEventuallyUs = 10'000'000;
+
 // Waits for pred with wfi, yielding first so queued work on this hart runs.
 template <typename Pred>
 bool await(std::uint64_t timeout_us, Pred pred) {

@@ -9,6 +9,9 @@ namespace k::trap {
 
 enum class [[nodiscard]] Access : std::uint32_t { Granted, NotBootHart };
 
+// A cpu id no hart has: for callers whose identity could not be established.
+inline constexpr std::uint32_t kUntrustedCpu = 0xffffffffu;
+
 template <typename T>
 class BootHartOnly final {
 public:

@@ -100,6 +100,10 @@ Snapshot chain(std::uint32_t cpu) {
 std::uint64_t rejected_invalid() { return g_rejected_invalid.load(); }
 std::uint64_t rejected_offline() { return g_rejected_offline.load(); }
 
+void reset_target(std::uint32_t cpu) {
+    if (cpu < kMaxCpus) g_targets[cpu].pending.store(0, std::memory_order_release);
+}
+
 void force_send_failure(bool on) { g_force_fail.store(on ? 1u : 0u, std::memory_order_release); }
 
 } // namespace k::ipi

@@ -43,6 +43,10 @@ bool handle_soft_irq();
 // Panic: asks every other online hart to stop; returns how many were asked.
 std::uint32_t stop_others();
 
+// Clears a target's pending bits before its hart is (re)started, so a bit
+// left from before an HSM stop cannot swallow the next request.
+void reset_target(std::uint32_t cpu);
+
 // Selftest-only counterfactual switch: while set, the SBI send is skipped and
 // reported as failed.
 void force_send_failure(bool on);

@@ -1,6 +1,8 @@
 // The trap runtime instance and its boot-hart gate.
 #include "trap/runtime.hpp"
 
+#include "kernel/percpu.hpp"
+
 namespace k::trap {
 
 namespace {
@@ -8,6 +10,11 @@ BootHartOnly<Runtime> g_runtime{0};
 }
 
 BootHartOnly<Runtime>& runtime_gate() { return g_runtime; }
+
+std::uint32_t trusted_cpu() {
+    const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
+    return r.path == sched::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
+}
 const Runtime& runtime() { return g_runtime.get(); }
 std::uint64_t runtime_denied() { return g_runtime.denied(); }
 

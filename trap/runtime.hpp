@@ -33,9 +33,13 @@ BootHartOnly<Runtime>& runtime_gate();
 
 // The mutable handle, boot hart (cpu 0) only; the caller's cpu is resolved
 // by the validated cpu-id path, never taken on trust.
+// A caller whose identity came only from the BOOT fallback (no valid tp,
+// sp in no known stack) is not trusted to be the boot hart.
+std::uint32_t trusted_cpu();
+
 template <typename Fn>
 Access with_runtime_mut(Fn&& fn) {
-    return runtime_gate().with_mut(k::current_cpu(), static_cast<Fn&&>(fn));
+    return runtime_gate().with_mut(trusted_cpu(), static_cast<Fn&&>(fn));
 }
 
 const Runtime& runtime();

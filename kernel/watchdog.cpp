@@ -1,0 +1,36 @@
+// Watchdog state: one deadline for the whole kernel, checked by every tick.
+#include "kernel/watchdog.hpp"
+
+#include "kernel/panic.hpp"
+#include "kernel/time.hpp"
+#include "sched/scheduler.hpp"
+
+#include <atomic>
+
+namespace k::watchdog {
+
+namespace {
+std::atomic<std::uint64_t> g_deadline{0}; // 0: disarmed
+std::atomic<const char*> g_what{nullptr};
+std::atomic<std::uint32_t> g_fired{0};
+} // namespace
+
+void arm(const char* what, std::uint64_t timeout_us) {
+    g_what.store(what, std::memory_order_relaxed);
+    g_deadline.store(time::now() + time::from_us(timeout_us), std::memory_order_release);
+}
+
+void disarm() { g_deadline.store(0, std::memory_order_release); }
+
+void poll() {
+    const std::uint64_t d = g_deadline.load(std::memory_order_acquire);
+    if (!d || time::now() < d) return;
+    if (g_fired.exchange(1, std::memory_order_acq_rel)) return;
+    sched::dump_state(g_what.load(std::memory_order_relaxed));
+    // A second look 200 ms later tells a spinning hart from a stuck one.
+    (void)time::wait_until(time::now() + time::from_us(200'000), [] { return false; });
+    sched::dump_state("(200 ms later)");
+    panic("watchdog: no progress within the bound (see KDUMP lines)");
+}
+
+} // namespace k::watchdog

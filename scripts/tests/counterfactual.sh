@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Counterfactual boots: each one breaks a single mechanism with `kfault=` and
+# the gate must fail, for that reason. A proof that survived its mechanism
+# being broken would not be a proof.
+#
+#   scripts/tests/counterfactual.sh        (KERNEL/BUILD_DIR as for the gate)
+#
+# Prints one line per case and ends with "N passed, N failed".
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+gate="$here/../qemu-test.sh"
+passed=0
+failed=0
+
+# expect <name> <smp> <require_smp> <bootargs> <regex the gate output must match>
+expect() {
+    local name=$1 smp=$2 req=$3 args=$4 want=$5 out rc
+    out=$(SMP=$smp REQUIRE_SMP=$req BOOTARGS=$args RUN_UNTIL_MARKER=1 RUN_TIMEOUT=60s \
+        "$gate" 2>&1)
+    rc=$?
+    if ((rc == 1)) && grep -qE -- "$want" <<<"$out"; then
+        echo "counterfactual $name: gate failed as it must (matched: $want)"
+        passed=$((passed + 1))
+    else
+        echo "counterfactual $name: WRONG (gate exit $rc, wanted exit 1 matching: $want)"
+        tail -n 15 <<<"$out" | sed 's/^/  | /'
+        failed=$((failed + 1))
+    fi
+}
+
+expect no-preempt 1 0 kfault=no-preempt 'timer preemption FAIL'
+expect ipi-drop 2 1 kfault=ipi-drop 'remote wake FAIL'
+expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow'
+expect bad-trap 2 1 kfault=bad-trap 'KPANIC: .*illegal instruction'
+expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \('
+
+echo "$passed passed, $failed failed"
+((failed == 0))
