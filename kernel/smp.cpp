@@ -10,11 +10,14 @@
 #include "sbi.hpp"
 #include "trap_frame.hpp"
 
+extern "C" volatile std::uint32_t k_boot_intruders; // entry.S
+
 namespace k::smp {
 
 namespace {
 
 constexpr std::uint64_t kArrivalTimeoutUs = 5'000'000;
+constexpr long kSbiAlreadyAvailable = -6;
 
 bool claim_state(std::uint32_t cpu, CpuState from, CpuState to) {
     auto expected = static_cast<std::uint32_t>(from);
@@ -30,6 +33,18 @@ const char* start_one(std::uint32_t cpu) {
     std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
     if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x1; // misaligned
     hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+    if (r.error == kSbiAlreadyAvailable) {
+        // The hart is not parked in the firmware yet (it may have wandered
+        // into our entry and be handing itself back): wait until it is, once.
+        const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
+        if (time::wait_until(deadline, [&c] {
+                return hal::sbi::hart_status(c.head.hart_id).value ==
+                       static_cast<long>(hal::sbi::HartState::Stopped);
+            })) {
+            println("KINIT: cpu", cpu, " hart ", c.head.hart_id, " was busy in the firmware; retrying");
+            r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+        }
+    }
     if (r.error != 0) {
         set_cpu_state(cpu, CpuState::Offline);
         return hal::sbi::error_name(r.error);
@@ -75,6 +90,8 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
             ++online;
         }
     }
+    if (k_boot_intruders)
+        println("KINIT: ", k_boot_intruders, " hart(s) entered at _start uninvited; sent back to the firmware");
     return online;
 }
 

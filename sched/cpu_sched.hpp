@@ -42,14 +42,24 @@ struct CpuSched {
 // a host time slice.
 class RqGuard final {
 public:
-    explicit RqGuard(CpuSched& s) : s_(s), g_(s.rq_lock) {}
-    ~RqGuard() { s_.queued_hint.store(s_.rq.size(), std::memory_order_relaxed); }
+    struct Try {};
+    explicit RqGuard(CpuSched& s) : s_(s), held_(true) { s_.rq_lock.lock(); }
+    // Thieves never queue up behind a victim's lock: with more vCPUs than
+    // host cores a ticket queue of spinning thieves can stall the owner for
+    // whole host time slices. A busy victim is simply skipped this tick.
+    RqGuard(CpuSched& s, Try) : s_(s), held_(s.rq_lock.try_lock()) {}
+    ~RqGuard() {
+        if (!held_) return;
+        s_.queued_hint.store(s_.rq.size(), std::memory_order_relaxed);
+        s_.rq_lock.unlock();
+    }
     RqGuard(const RqGuard&) = delete;
     RqGuard& operator=(const RqGuard&) = delete;
+    bool held() const { return held_; }
 
 private:
     CpuSched& s_;
-    k::SpinGuard g_;
+    bool held_;
 };
 
 CpuSched& cpu_sched(std::uint32_t cpu);

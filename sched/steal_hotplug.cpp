@@ -17,13 +17,22 @@ namespace {
 // Bound on a hart's own HSM stop: generous, the wait ends when it is done.
 constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
 
+enum class LockMode { Wait, SkipIfBusy };
+
 // Moves up to req.max_tasks from victim to s; the caller checked the request.
-std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req) {
+std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req, LockMode mode) {
     Task* got[kStealMaxPerAttempt];
     std::uint32_t taken;
     {
-        RqGuard g(cpu_sched(victim));
-        taken = cpu_sched(victim).rq.steal(got, req, can_steal);
+        CpuSched& v = cpu_sched(victim);
+        if (mode == LockMode::Wait) {
+            RqGuard g(v);
+            taken = v.rq.steal(got, req, can_steal);
+        } else {
+            RqGuard g(v, RqGuard::Try{});
+            if (!g.held()) return 0;
+            taken = v.rq.steal(got, req, can_steal);
+        }
     }
     if (!taken) return 0;
     const std::uint32_t self = k::current_cpu();
@@ -50,7 +59,7 @@ bool try_steal(CpuSched& s) {
         const std::uint32_t victim = (self + i) % n;
         if (!k::cpu_online(victim)) continue;
         if (cpu_sched(victim).queued_hint.load(std::memory_order_relaxed) == 0) continue;
-        if (steal_from(s, victim, req)) return true;
+        if (steal_from(s, victim, req, LockMode::SkipIfBusy)) return true;
     }
     return false;
 }
@@ -100,7 +109,7 @@ StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_
                 RqGuard g(s);
                 empty = s.rq.size() == 0;
             }
-            if (empty) taken = steal_from(s, victim, req);
+            if (empty) taken = steal_from(s, victim, req, LockMode::Wait);
         }
         hal::Cpu::irq_pop();
     }

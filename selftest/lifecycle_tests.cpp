@@ -144,4 +144,52 @@ KSELFTEST(LIFE0002, "task churn") {
     return Result::pass();
 }
 
+KSELFTEST(LIFE0003, "join survives stale wake") {
+    // A joiner woken by someone other than the exiting task (a stale or
+    // spurious wake) must go back to sleep, not return early; exit then
+    // releases it with the right value.
+    const std::uint32_t n = cpu_count();
+    sched::Event go;
+    auto target_body = [&] {
+        go.wait();
+        sched::exit(42);
+    };
+    Thunk<decltype(target_body)> tt{target_body};
+    sched::Spawned target = spawn_fn(tt, SpawnOptions{Qos::Normal, n > 1 ? 1u : 0u, true, "target"});
+    KCHECK(target.error == sched::SpawnError::None);
+    std::atomic<std::int64_t> got{-1};
+    std::atomic<std::uint32_t> early{0};
+    auto joiner_body = [&] {
+        const std::int64_t v = sched::join(target.task);
+        if (target.task->state.state() != sched::TaskState::Exited) early.store(1);
+        got.store(v);
+    };
+    Thunk<decltype(joiner_body)> tj{joiner_body};
+    sched::Spawned joiner = spawn_fn(tj, SpawnOptions{Qos::Normal, n > 2 ? 2u : 0u, true, "joiner"});
+    KCHECK(joiner.error == sched::SpawnError::None);
+    sched::Task& j = *joiner.task;
+    auto asleep_in_join = [&] {
+        return j.state.state() == sched::TaskState::Blocked &&
+               j.state.reason() == sched::BlockReason::Join &&
+               j.on_cpu.load() == 0;
+    };
+    constexpr std::uint32_t kStale = 5;
+    std::uint32_t woken = 0;
+    for (std::uint32_t i = 0; i < kStale; ++i) {
+        KCHECK(await(kEventuallyUs, asleep_in_join));
+        woken += sched::wake(j) == sched::WakeResult::Woken ? 1 : 0; // nobody exited
+    }
+    KCHECK(await(kEventuallyUs, asleep_in_join)); // it went back to sleep
+    const std::int64_t before_exit = got.load();
+    go.signal();
+    (void)sched::join(joiner.task);
+    (void)sched::join(target.task);
+    println("KLOG: stale wake: ", woken, " stale wakes of a joiner, it returned only after exit with ",
+            got.load());
+    KCHECK(woken == kStale);
+    KCHECK(before_exit == -1);
+    KCHECK(got.load() == 42 && early.load() == 0);
+    return Result::pass();
+}
+
 } // namespace k::selftest

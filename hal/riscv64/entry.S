@@ -7,6 +7,14 @@ _start:
     /* a0 = boot hart id, a1 = DTB physical address. */
     csrw sie, zero
     csrw sscratch, zero
+    /* Our own boot lottery, before BSS is touched: under MTTCG a second hart
+     * has been seen arriving here from OpenSBI while the first was booting.
+     * The loser hands itself back to the firmware (HSM stop) so the boot
+     * hart can start it properly later. The flag lives in .data. */
+    la t0, k_boot_claimed
+    li t1, 1
+    amoswap.w.aq t1, t1, (t0)
+    bnez t1, .Lnot_the_boot_hart
     la t0, __bss_start
     la t1, __bss_end
 1:  bgeu t0, t1, 2f
@@ -21,6 +29,24 @@ _start:
     call kmain
 3:  wfi
     j 3b
+
+.Lnot_the_boot_hart:
+    la t0, k_boot_intruders
+    li t1, 1
+    amoadd.w t1, t1, (t0)
+    li a7, 0x48534d                 /* SBI HSM */
+    li a6, 1                        /* hart_stop */
+    ecall
+4:  wfi
+    j 4b
+
+    .section .data
+    .align 2
+    .globl k_boot_claimed, k_boot_intruders
+k_boot_claimed:
+    .word 0
+k_boot_intruders:
+    .word 0
 
     .text
     .globl secondary_entry
