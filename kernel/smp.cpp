@@ -25,33 +25,54 @@ bool claim_state(std::uint32_t cpu, CpuState from, CpuState to) {
                                                         std::memory_order_acq_rel);
 }
 
+bool parked_in_firmware(const PerCpu& c) {
+    return hal::sbi::hart_status(c.head.hart_id).value ==
+           static_cast<long>(hal::sbi::HartState::Stopped);
+}
+
+// hart_start, retried once if the hart was not parked in the firmware yet
+// (it may have wandered into our entry and be handing itself back).
+hal::sbi::Ret kick(std::uint32_t cpu, PerCpu& c, std::uintptr_t entry) {
+    hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+    if (r.error != kSbiAlreadyAvailable) return r;
+    const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
+    if (!time::wait_until(deadline, [&c] { return parked_in_firmware(c); })) return r;
+    println("KINIT: cpu", cpu, " hart ", c.head.hart_id, " was busy in the firmware; retrying");
+    return hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+}
+
 // Returns nullptr when the cpu came online, else the reason it did not.
+//
+// Seen under MTTCG: a hart whose host thread was slow to get through the
+// firmware's warm boot took our hart_start but then left the firmware at the
+// default next address (our _start) instead of secondary_entry. entry.S sends
+// such a hart back (HSM stop) and counts it; we notice the count move, wait
+// for the hart to be parked, and start it again, once.
 const char* start_one(std::uint32_t cpu) {
     PerCpu& c = cpu_block(cpu);
     ipi::reset_target(cpu);
     set_cpu_state(cpu, CpuState::Starting);
     std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
     if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x1; // misaligned
-    hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
-    if (r.error == kSbiAlreadyAvailable) {
-        // The hart is not parked in the firmware yet (it may have wandered
-        // into our entry and be handing itself back): wait until it is, once.
-        const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-        if (time::wait_until(deadline, [&c] {
-                return hal::sbi::hart_status(c.head.hart_id).value ==
-                       static_cast<long>(hal::sbi::HartState::Stopped);
-            })) {
-            println("KINIT: cpu", cpu, " hart ", c.head.hart_id, " was busy in the firmware; retrying");
-            r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::uint32_t intruders = k_boot_intruders;
+        const hal::sbi::Ret r = kick(cpu, c, entry);
+        if (r.error != 0) {
+            set_cpu_state(cpu, CpuState::Offline);
+            return hal::sbi::error_name(r.error);
         }
+        const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
+        if (time::wait_until(deadline, [cpu, intruders] {
+                return cpu_state(cpu) == CpuState::Online || k_boot_intruders != intruders;
+            }) &&
+            cpu_state(cpu) == CpuState::Online)
+            return nullptr;
+        if (k_boot_intruders == intruders) break; // plain timeout
+        println("KINIT: cpu", cpu, " hart ", c.head.hart_id,
+                " came up at _start instead of its start address; starting it again");
+        (void)time::wait_until(time::now() + time::from_us(kArrivalTimeoutUs),
+                               [&c] { return parked_in_firmware(c); });
     }
-    if (r.error != 0) {
-        set_cpu_state(cpu, CpuState::Offline);
-        return hal::sbi::error_name(r.error);
-    }
-    std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-    if (time::wait_until(deadline, [cpu] { return cpu_state(cpu) == CpuState::Online; }))
-        return nullptr;
     // A late arrival must not go online after we said offline: whoever wins
     // the Starting -> {Online, Offline} exchange decides.
     if (claim_state(cpu, CpuState::Starting, CpuState::Offline)) return "did not arrive within 5000 ms";
