@@ -27,6 +27,10 @@ struct ExitRound {
     std::uint32_t target_cpu = 0;
 };
 
+// Every task but the selftest task itself is back in the pool. Tasks of an
+// earlier test may still be finishing their final switch-out on another hart.
+bool pool_quiescent() { return sched::task_pool_free() == sched::kMaxTasks - 1; }
+
 std::uint32_t joiners_of(sched::Task& t) {
     SpinGuard g(t.lock);
     return t.joiners.size();
@@ -41,7 +45,7 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
     const std::uint32_t n = cpu_count();
     const std::uint32_t waiters = n > 1 ? (n - 1 < kMaxWaiters ? n - 1 : kMaxWaiters) : 2;
     std::uint64_t total_resumed = 0, total_wrong = 0, total_cross = 0, raced = 0;
-    const std::uint32_t free_before = sched::task_pool_free();
+    KCHECK(await(kEventuallyUs, pool_quiescent));
     for (std::uint32_t r = 0; r < kExitRounds; ++r) {
         ExitRound round;
         round.value = static_cast<std::int64_t>(r) * 7 + 1;
@@ -87,7 +91,7 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
     if (n > 1) KCHECK(total_cross == total_resumed);
     // Every stack came back: the last switch-out of each task may finish on
     // another hart just after its joiner resumed, so wait for it (bounded).
-    if (!await(kEventuallyUs, [&] { return sched::task_pool_free() == free_before; })) {
+    if (!await(kEventuallyUs, pool_quiescent)) {
         sched::dump_tasks();
         return Result::fail("task pool did not refill after the exit rounds");
     }
@@ -100,6 +104,7 @@ KSELFTEST(LIFE0002, "task churn") {
     // exit. Each body must run exactly once; the pool must refill.
     constexpr std::uint32_t kTasks = 512, kWave = 64;
     const std::uint32_t n = cpu_count();
+    KCHECK(await(kEventuallyUs, pool_quiescent));
     const std::uint32_t free_before = sched::task_pool_free();
     static std::atomic<std::uint32_t> ran[kTasks];
     static sched::Event events[kWave];
@@ -134,7 +139,7 @@ KSELFTEST(LIFE0002, "task churn") {
     migrated = moved.load();
     std::uint32_t wrong = 0;
     for (auto& r : ran) wrong += r.load() == 1 ? 0 : 1;
-    const bool refilled = await(kEventuallyUs, [&] { return sched::task_pool_free() == free_before; });
+    const bool refilled = await(kEventuallyUs, pool_quiescent);
     println("KLOG: churn: tasks=", kTasks, " ran-once=", kTasks - wrong, " migrated=", migrated,
             " pool free before=", free_before, " after=", sched::task_pool_free(),
             " reclaimed total=", sched::task_pool_reclaimed());
