@@ -8,9 +8,17 @@ dtb::Platform g_platform{}; // written by the boot hart before secondaries start
 std::uint32_t g_usable = 1;
 } // namespace
 
-const dtb::Platform& platform() { return g_platform; }
-void set_platform(const dtb::Platform& p) { g_platform = p; }
-std::uint32_t usable_cpu_target() { return g_usable; }
-void set_usable_cpu_target(std::uint32_t n) { g_usable = n; }
+const dtb::Platform& platform() {
+    return g_platform;
+}
+void set_platform(const dtb::Platform& p) {
+    g_platform = p;
+}
+std::uint32_t usable_cpu_target() {
+    return g_usable;
+}
+void set_usable_cpu_target(std::uint32_t n) {
+    g_usable = n;
+}
 
 } // namespace k

@@ -21,12 +21,14 @@ void put_raw(char c) {
     }
     constexpr std::uint32_t kThr = 0, kLsr = 5;
     constexpr std::uint8_t kLsrThre = 1u << 5;
-    while ((g_uart[kLsr << g_shift] & kLsrThre) == 0) hal::Cpu::relax();
+    while ((g_uart[kLsr << g_shift] & kLsrThre) == 0)
+        hal::Cpu::relax();
     g_uart[kThr << g_shift] = static_cast<std::uint8_t>(c);
 }
 
 void emit(const LineBuffer& line) {
-    for (std::size_t i = 0; i < line.size(); ++i) put_raw(line.data()[i]);
+    for (std::size_t i = 0; i < line.size(); ++i)
+        put_raw(line.data()[i]);
     put_raw('\n');
 }
 
@@ -48,7 +50,8 @@ void write_line_forced(const LineBuffer& line) {
     bool locked = false;
     if (!g_lock.held_by_me()) {
         std::uint64_t deadline = time::now() + time::from_us(50'000);
-        while (!(locked = g_lock.try_lock()) && time::now() < deadline) hal::Cpu::relax();
+        while (!(locked = g_lock.try_lock()) && time::now() < deadline)
+            hal::Cpu::relax();
     }
     emit(line);
     if (locked) g_lock.unlock();

@@ -18,10 +18,8 @@ struct Entry {
     const char* name;
 };
 constexpr Entry kFaults[] = {
-    {Fault::NoPreempt, "no-preempt"},
-    {Fault::IpiDrop, "ipi-drop"},
-    {Fault::StackOverflow, "stack-overflow"},
-    {Fault::BadTrap, "bad-trap"},
+    {Fault::NoPreempt, "no-preempt"},          {Fault::IpiDrop, "ipi-drop"},
+    {Fault::StackOverflow, "stack-overflow"},  {Fault::BadTrap, "bad-trap"},
     {Fault::HartStartFail, "hart-start-fail"},
 };
 
@@ -43,7 +41,8 @@ bool equals(const char* s, std::size_t len, const char* word) {
         return;
     }
     const std::uint64_t end = time::now() + time::from_us(1'000'000);
-    while (time::now() < end) *sink = *sink + 1;
+    while (time::now() < end)
+        *sink = *sink + 1;
 }
 
 void overflow_task(void*) {
@@ -73,7 +72,9 @@ void init(const char* bootargs) {
     if (g_fault == Fault::IpiDrop) ipi::force_send_failure(true);
 }
 
-Fault active() { return g_fault; }
+Fault active() {
+    return g_fault;
+}
 
 const char* name(Fault f) {
     for (const Entry& e : kFaults)
@@ -86,7 +87,8 @@ void run_task_faults() {
     if (g_fault == Fault::StackOverflow) entry = &overflow_task;
     if (g_fault == Fault::BadTrap) entry = &bad_trap_task;
     if (!entry) return;
-    sched::Spawned s = sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});
+    sched::Spawned s =
+        sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});
     if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
 }
 

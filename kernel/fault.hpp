@@ -18,7 +18,9 @@ enum class Fault : std::uint32_t {
 
 void init(const char* bootargs);
 Fault active();
-inline bool is(Fault f) { return active() == f; }
+inline bool is(Fault f) {
+    return active() == f;
+}
 const char* name(Fault f);
 
 // Boot hook: runs the injected fault that needs a task (stack, trap).

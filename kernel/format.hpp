@@ -10,17 +10,20 @@ namespace k {
 struct Hex {
     std::uint64_t value;
 };
-inline Hex hex(std::uint64_t v) { return Hex{v}; }
+inline Hex hex(std::uint64_t v) {
+    return Hex{v};
+}
 
 class LineBuffer final {
-public:
+  public:
     static constexpr std::size_t kCapacity = 200;
 
     void put(char c) {
         if (len_ < kCapacity) buf_[len_++] = c;
     }
     void put(const char* s) {
-        while (s && *s) put(*s++);
+        while (s && *s)
+            put(*s++);
     }
     void put(Hex h) {
         put("0x");
@@ -38,8 +41,7 @@ public:
         put_unsigned(static_cast<std::uint64_t>(v));
     }
     template <std::signed_integral T>
-        requires(!std::same_as<T, char>)
-    void put(T v) {
+    requires(!std::same_as<T, char>) void put(T v) {
         if (v < 0) {
             put('-');
             put_unsigned(static_cast<std::uint64_t>(-(static_cast<std::int64_t>(v) + 1)) + 1);
@@ -52,7 +54,7 @@ public:
     const char* data() const { return buf_; }
     std::size_t size() const { return len_; }
 
-private:
+  private:
     void put_unsigned(std::uint64_t v) {
         char tmp[20];
         int n = 0;
@@ -60,7 +62,8 @@ private:
             tmp[n++] = static_cast<char>('0' + v % 10);
             v /= 10;
         } while (v);
-        while (n) put(tmp[--n]);
+        while (n)
+            put(tmp[--n]);
     }
 
     char buf_[kCapacity];

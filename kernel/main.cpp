@@ -52,7 +52,8 @@ dtb::Platform read_platform(const void* blob) {
     dtb::Platform p{};
     std::size_t size = blob ? dtb::blob_size(blob) : 0;
     dtb::Status st = dtb::parse(blob, size < kMaxDtbSize ? size : kMaxDtbSize, p);
-    if (st != dtb::Status::Ok) println("KINIT: dtb: unreadable (", dtb::status_name(st), "), using defaults");
+    if (st != dtb::Status::Ok)
+        println("KINIT: dtb: unreadable (", dtb::status_name(st), "), using defaults");
     return p;
 }
 
@@ -62,12 +63,14 @@ dtb::Platform read_platform(const void* blob) {
 
 extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) {
     using namespace k;
-    for (Ctor* c = __init_array_start; c != __init_array_end; ++c) (*c)();
+    for (Ctor* c = __init_array_start; c != __init_array_end; ++c)
+        (*c)();
     percpu_prepare(0, static_cast<std::uint32_t>(hart_id));
     percpu_install(0);
     set_cpu_state(0, CpuState::Online);
     trap::install_on_this_hart();
-    if (trap::install_kernel_handlers() != trap::Access::Granted) panic("boot hart denied the trap runtime");
+    if (trap::install_kernel_handlers() != trap::Access::Granted)
+        panic("boot hart denied the trap runtime");
 
     dtb::Platform p = read_platform(dtb_blob);
     set_platform(p);
@@ -78,8 +81,9 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     panic_set_ram(p.mem_base, p.mem_base + p.mem_size);
 
     println("KINIT: boot hart ", hart_id);
-    println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+", hex(p.mem_size),
-            ", timebase ", p.timebase_hz, " Hz, timer ", time::has_sstc() ? "sstc" : "sbi");
+    println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
+            hex(p.mem_size), ", timebase ", p.timebase_hz, " Hz, timer ",
+            time::has_sstc() ? "sstc" : "sbi");
     say_defaults(p);
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
     fault::init(p.bootargs);
@@ -97,7 +101,8 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     if (!cpu_block(cpu).state.compare_exchange_strong(
             expected, static_cast<std::uint32_t>(CpuState::Online), std::memory_order_acq_rel)) {
         (void)hal::sbi::hart_stop(); // the boot hart already declared us offline
-        for (;;) hal::wait_for_interrupt();
+        for (;;)
+            hal::wait_for_interrupt();
     }
     trap::install_on_this_hart();
     sched::start_secondary_cpu(cpu);

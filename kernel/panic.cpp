@@ -18,7 +18,9 @@ namespace {
 std::atomic<std::uint32_t> g_panicking{0};
 std::uintptr_t g_ram_lo = 0x80000000, g_ram_hi = 0x80000000ull + (128ull << 20);
 
-void forced(const LineBuffer& l) { console::write_line_forced(l); }
+void forced(const LineBuffer& l) {
+    console::write_line_forced(l);
+}
 
 void backtrace(std::uintptr_t fp) {
     LineBuffer head;
@@ -42,7 +44,9 @@ void backtrace(std::uintptr_t fp) {
 
 } // namespace
 
-bool panicking() { return g_panicking.load(std::memory_order_acquire) != 0; }
+bool panicking() {
+    return g_panicking.load(std::memory_order_acquire) != 0;
+}
 
 void panic_set_ram(std::uintptr_t lo, std::uintptr_t hi) {
     g_ram_lo = lo;
@@ -52,7 +56,8 @@ void panic_set_ram(std::uintptr_t lo, std::uintptr_t hi) {
 void panic_trap(const char* reason, const PanicFacts& f) {
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
     if (g_panicking.exchange(1, std::memory_order_acq_rel) != 0) {
-        for (;;) hal::wait_for_interrupt(); // the first panicker reports and exits
+        for (;;)
+            hal::wait_for_interrupt(); // the first panicker reports and exits
     }
     hal::HartHead* h = hal::tp_head();
     LineBuffer l;

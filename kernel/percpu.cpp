@@ -19,7 +19,9 @@ PerCpu g_cpus[kMaxCpus];
 std::uint32_t g_cpu_count = 1; // written by the boot hart before secondaries start
 } // namespace
 
-PerCpu& cpu_block(std::uint32_t cpu) { return g_cpus[cpu < kMaxCpus ? cpu : 0]; }
+PerCpu& cpu_block(std::uint32_t cpu) {
+    return g_cpus[cpu < kMaxCpus ? cpu : 0];
+}
 
 sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     sched::CpuSlot slots[kMaxCpus];
@@ -41,16 +43,25 @@ std::uint32_t current_cpu() {
     return r.cpu;
 }
 
-PerCpu& this_cpu() { return g_cpus[current_cpu()]; }
+PerCpu& this_cpu() {
+    return g_cpus[current_cpu()];
+}
 
-std::uint32_t cpu_count() { return g_cpu_count; }
-void set_cpu_count(std::uint32_t n) { g_cpu_count = n <= kMaxCpus ? n : kMaxCpus; }
+std::uint32_t cpu_count() {
+    return g_cpu_count;
+}
+void set_cpu_count(std::uint32_t n) {
+    g_cpu_count = n <= kMaxCpus ? n : kMaxCpus;
+}
 
-bool cpu_online(std::uint32_t cpu) { return cpu < g_cpu_count && cpu_state(cpu) == CpuState::Online; }
+bool cpu_online(std::uint32_t cpu) {
+    return cpu < g_cpu_count && cpu_state(cpu) == CpuState::Online;
+}
 
 std::uint32_t online_count() {
     std::uint32_t n = 0;
-    for (std::uint32_t i = 0; i < g_cpu_count; ++i) n += cpu_online(i) ? 1 : 0;
+    for (std::uint32_t i = 0; i < g_cpu_count; ++i)
+        n += cpu_online(i) ? 1 : 0;
     return n;
 }
 
@@ -78,13 +89,15 @@ void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
     c.head.hart_id = hart_id;
     c.head.stack_lo = c.boot_stack_lo;
     c.head.stack_hi = c.boot_stack_hi;
-    c.head.emergency_sp = reinterpret_cast<std::uintptr_t>(&k_emergency_stacks[cpu][0]) +
-                          EMERGENCY_STACK_SIZE;
+    c.head.emergency_sp =
+        reinterpret_cast<std::uintptr_t>(&k_emergency_stacks[cpu][0]) + EMERGENCY_STACK_SIZE;
     c.head.irq_depth = 0;
     c.head.irq_saved = 0;
     c.head.magic = hal::kHartMagic;
 }
 
-void percpu_install(std::uint32_t cpu) { hal::write_tp(reinterpret_cast<std::uintptr_t>(&g_cpus[cpu])); }
+void percpu_install(std::uint32_t cpu) {
+    hal::write_tp(reinterpret_cast<std::uintptr_t>(&g_cpus[cpu]));
+}
 
 } // namespace k

@@ -10,7 +10,9 @@ namespace {
 std::uint64_t g_test_base = 0; // written once at boot
 }
 
-void shutdown_init(std::uint64_t test_device_base) { g_test_base = test_device_base; }
+void shutdown_init(std::uint64_t test_device_base) {
+    g_test_base = test_device_base;
+}
 
 void shutdown(bool success) {
     if (g_test_base) {
@@ -21,7 +23,8 @@ void shutdown(bool success) {
     (void)hal::sbi::system_reset(hal::sbi::kResetShutdown,
                                  success ? hal::sbi::kReasonNone : hal::sbi::kReasonFailure);
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
-    for (;;) hal::wait_for_interrupt();
+    for (;;)
+        hal::wait_for_interrupt();
 }
 
 } // namespace k

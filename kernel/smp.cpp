@@ -6,8 +6,8 @@
 #include "kernel/fault.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
-#include "trap/ipi.hpp"
 #include "sbi.hpp"
+#include "trap/ipi.hpp"
 #include "trap_frame.hpp"
 
 extern "C" volatile std::uint32_t k_boot_intruders; // entry.S
@@ -33,7 +33,8 @@ bool parked_in_firmware(const PerCpu& c) {
 // hart_start, retried once if the hart was not parked in the firmware yet
 // (it may have wandered into our entry and be handing itself back).
 hal::sbi::Ret kick(std::uint32_t cpu, PerCpu& c, std::uintptr_t entry) {
-    hal::sbi::Ret r = hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
+    hal::sbi::Ret r =
+        hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
     if (r.error != kSbiAlreadyAvailable) return r;
     const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
     if (!time::wait_until(deadline, [&c] { return parked_in_firmware(c); })) return r;
@@ -62,9 +63,11 @@ const char* start_one(std::uint32_t cpu) {
             return hal::sbi::error_name(r.error);
         }
         const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-        if (time::wait_until(deadline, [cpu, intruders] {
-                return cpu_state(cpu) == CpuState::Online || k_boot_intruders != intruders;
-            }) &&
+        if (time::wait_until(deadline,
+                             [cpu, intruders] {
+                                 return cpu_state(cpu) == CpuState::Online ||
+                                        k_boot_intruders != intruders;
+                             }) &&
             cpu_state(cpu) == CpuState::Online)
             return nullptr;
         if (k_boot_intruders == intruders) break; // plain timeout
@@ -75,7 +78,8 @@ const char* start_one(std::uint32_t cpu) {
     }
     // A late arrival must not go online after we said offline: whoever wins
     // the Starting -> {Online, Offline} exchange decides.
-    if (claim_state(cpu, CpuState::Starting, CpuState::Offline)) return "did not arrive within 5000 ms";
+    if (claim_state(cpu, CpuState::Starting, CpuState::Offline))
+        return "did not arrive within 5000 ms";
     return nullptr;
 }
 
@@ -87,7 +91,8 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
         const dtb::Hart& h = p.harts[i];
         if (h.hart_id == boot_hart) continue;
         if (!h.usable()) {
-            println("KINIT: hart ", h.hart_id, " not used (", h.enabled ? "no S-mode" : "disabled", ")");
+            println("KINIT: hart ", h.hart_id, " not used (", h.enabled ? "no S-mode" : "disabled",
+                    ")");
             continue;
         }
         if (next >= kMaxCpus) {
@@ -99,7 +104,8 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
         ++next;
     }
     beyond += p.harts_dropped;
-    if (beyond) println("KINIT: ", beyond, " hart(s) beyond the ", kMaxCpus, "-cpu limit stay offline");
+    if (beyond)
+        println("KINIT: ", beyond, " hart(s) beyond the ", kMaxCpus, "-cpu limit stay offline");
     set_usable_cpu_target(next);
 
     std::uint32_t online = 1;
@@ -112,10 +118,13 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
         }
     }
     if (k_boot_intruders)
-        println("KINIT: ", k_boot_intruders, " hart(s) entered at _start uninvited; sent back to the firmware");
+        println("KINIT: ", k_boot_intruders,
+                " hart(s) entered at _start uninvited; sent back to the firmware");
     return online;
 }
 
-bool restart_cpu(std::uint32_t cpu) { return start_one(cpu) == nullptr; }
+bool restart_cpu(std::uint32_t cpu) {
+    return start_one(cpu) == nullptr;
+}
 
 } // namespace k::smp

@@ -15,11 +15,19 @@ void init(std::uint64_t timebase_hz, bool sstc) {
     g_sstc = sstc;
 }
 
-std::uint64_t hz() { return g_hz; }
-bool has_sstc() { return g_sstc; }
+std::uint64_t hz() {
+    return g_hz;
+}
+bool has_sstc() {
+    return g_sstc;
+}
 
-std::uint64_t from_us(std::uint64_t us) { return us * g_hz / 1'000'000; }
-std::uint64_t to_us(std::uint64_t ticks) { return ticks * 1'000'000 / g_hz; }
+std::uint64_t from_us(std::uint64_t us) {
+    return us * g_hz / 1'000'000;
+}
+std::uint64_t to_us(std::uint64_t ticks) {
+    return ticks * 1'000'000 / g_hz;
+}
 
 void arm(std::uint64_t deadline) {
     if (g_sstc) {
@@ -29,6 +37,8 @@ void arm(std::uint64_t deadline) {
     }
 }
 
-void disarm() { arm(~std::uint64_t{0}); }
+void disarm() {
+    arm(~std::uint64_t{0});
+}
 
 } // namespace k::time

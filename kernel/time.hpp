@@ -11,7 +11,9 @@ void init(std::uint64_t timebase_hz, bool sstc);
 std::uint64_t hz();
 bool has_sstc();
 
-inline std::uint64_t now() { return hal::csr::read_time(); }
+inline std::uint64_t now() {
+    return hal::csr::read_time();
+}
 std::uint64_t from_us(std::uint64_t us);
 std::uint64_t to_us(std::uint64_t ticks);
 

@@ -20,7 +20,9 @@ void arm(const char* what, std::uint64_t timeout_us) {
     g_deadline.store(time::now() + time::from_us(timeout_us), std::memory_order_release);
 }
 
-void disarm() { g_deadline.store(0, std::memory_order_release); }
+void disarm() {
+    g_deadline.store(0, std::memory_order_release);
+}
 
 void poll() {
     const std::uint64_t d = g_deadline.load(std::memory_order_acquire);

@@ -15,18 +15,18 @@ enum class Requeue : std::uint32_t { None, Local, Elsewhere };
 struct CpuSched {
     k::SpinLock rq_lock{"rq"};
     RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
-    Inbox<Task, &Task::link> inbox{"inbox"};      // remote wake-ups land here
-    Task idle;                                    // the hart's boot-stack context
+    Inbox<Task, &Task::link> inbox{"inbox"};     // remote wake-ups land here
+    Task idle;                                   // the hart's boot-stack context
 
-    Task* current = nullptr;          // this hart only
-    Task* prev = nullptr;             // this hart only: switched away from, not yet finished
+    Task* current = nullptr;              // this hart only
+    Task* prev = nullptr;                 // this hart only: switched away from, not yet finished
     Requeue prev_requeue = Requeue::None; // this hart only
-    std::uint64_t ticks = 0;          // this hart only
-    StealGate steal_gate;             // this hart only
+    std::uint64_t ticks = 0;              // this hart only
+    StealGate steal_gate;                 // this hart only
     std::atomic<Qos> steal_limit{kDefaultStealLimit}; // highest class this hart steals
-    bool started = false;             // this hart only
+    bool started = false;                             // this hart only
 
-    std::atomic<std::uint32_t> queued_hint{0}; // rq.size(), published under rq_lock
+    std::atomic<std::uint32_t> queued_hint{0};  // rq.size(), published under rq_lock
     std::atomic<std::uint32_t> need_resched{0}; // set by the tick or a resched IPI on this hart
     std::atomic<std::uint32_t> slice_over{0};   // the tick asked for this resched
     std::atomic<std::uint32_t> offline_req{0};  // any hart: please go offline
@@ -41,7 +41,7 @@ struct CpuSched {
 // touching the lock: under vCPU overcommit every remote lock touch can cost
 // a host time slice.
 class RqGuard final {
-public:
+  public:
     struct Try {};
     explicit RqGuard(CpuSched& s) : s_(s), held_(true) { s_.rq_lock.lock(); }
     // Thieves never queue up behind a victim's lock: with more vCPUs than
@@ -57,7 +57,7 @@ public:
     RqGuard& operator=(const RqGuard&) = delete;
     bool held() const { return held_; }
 
-private:
+  private:
     CpuSched& s_;
     bool held_;
 };

@@ -17,7 +17,8 @@ void Event::wait() {
         // wake, in which case it is queueing us and we must switch out once.
         if (signalled() && me->state.unblock_self() == Transition::Ok) break;
         hal::Cpu::irq_push();
-        while (me->state.state() != TaskState::Running) (void)detail::schedule();
+        while (me->state.state() != TaskState::Running)
+            (void)detail::schedule();
         hal::Cpu::irq_pop();
     }
     waiter_.store(nullptr, std::memory_order_relaxed);

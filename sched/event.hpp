@@ -9,7 +9,7 @@
 namespace sched {
 
 class Event final {
-public:
+  public:
     Event() = default;
     Event(const Event&) = delete;
     Event& operator=(const Event&) = delete;
@@ -20,7 +20,7 @@ public:
     void signal(std::uint32_t cpu = kAnyCpu);
     bool signalled() const { return signalled_.load(std::memory_order_seq_cst) != 0; }
 
-private:
+  private:
     // seq_cst on both sides: the sleeper's (waiter store, block, signalled
     // load) against the waker's (signalled store, waiter load, wake) is a
     // store-buffering pair; one total order forbids both missing each other.

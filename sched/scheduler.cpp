@@ -23,8 +23,12 @@ CpuSched g_sched[k::kMaxCpus];
 constexpr std::uint32_t kDrainMax = 32;
 } // namespace
 
-CpuSched& cpu_sched(std::uint32_t cpu) { return g_sched[cpu < k::kMaxCpus ? cpu : 0]; }
-CpuSched& local() { return g_sched[k::current_cpu()]; }
+CpuSched& cpu_sched(std::uint32_t cpu) {
+    return g_sched[cpu < k::kMaxCpus ? cpu : 0];
+}
+CpuSched& local() {
+    return g_sched[k::current_cpu()];
+}
 
 void drain_inbox(CpuSched& s) {
     if (s.inbox.pending() == 0) return;
@@ -80,12 +84,14 @@ YieldResult schedule() {
     if (next == prev) return YieldResult::NothingBetter;
 
     if (requeue != Requeue::None) {
-        if (prev->state.preempt() != Transition::Ok) k::panic("sched: running task refused preempt");
+        if (prev->state.preempt() != Transition::Ok)
+            k::panic("sched: running task refused preempt");
         if (slice_over) prev->preempts.fetch_add(1, std::memory_order_relaxed);
         if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
     }
     if (!next->idle) {
-        if (next->state.dispatch() != Transition::Ok) k::panic("sched: dispatch of a task not ready");
+        if (next->state.dispatch() != Transition::Ok)
+            k::panic("sched: dispatch of a task not ready");
         next->runs.fetch_add(1, std::memory_order_relaxed);
         next->home_cpu.store(cpu, std::memory_order_relaxed);
         next->last_cpu.store(cpu, std::memory_order_relaxed);

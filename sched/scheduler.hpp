@@ -11,7 +11,7 @@
 namespace sched {
 
 inline constexpr std::uint32_t kRqCapacity = 16; // per QoS class, per hart
-inline constexpr std::uint64_t kTickUs = 10'000;  // time slice
+inline constexpr std::uint64_t kTickUs = 10'000; // time slice
 inline constexpr std::uint32_t kAnyCpu = 0xffffffffu;
 inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
 
@@ -26,7 +26,7 @@ struct SpawnOptions {
     const char* name = "task";
 };
 
-enum class [[nodiscard]] SpawnError : std::uint32_t { None, NoMemory, InvalidCpu };
+enum class [[nodiscard]] SpawnError : std::uint32_t{None, NoMemory, InvalidCpu};
 
 struct [[nodiscard]] Spawned {
     SpawnError error;
@@ -37,10 +37,10 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts);
 
 // Makes a Blocked task Ready on `cpu` (kAnyCpu: where it last ran). Only the
 // caller that wins the Blocked -> Ready exchange enqueues it.
-enum class [[nodiscard]] WakeResult : std::uint32_t { Woken, NotBlocked, InvalidCpu };
+enum class [[nodiscard]] WakeResult : std::uint32_t{Woken, NotBlocked, InvalidCpu};
 WakeResult wake(Task& t, std::uint32_t cpu = kAnyCpu);
 
-enum class [[nodiscard]] YieldResult : std::uint32_t {
+enum class [[nodiscard]] YieldResult : std::uint32_t{
     Switched,      // another task ran; we are back
     NothingBetter, // no task of our class or above is queued: kept running
     QueueFull,     // our class is at capacity on this hart: kept running
@@ -50,7 +50,7 @@ YieldResult yield();
 // While one lives, the tick does not preempt the calling task (it may still
 // yield or block). Nests.
 class PreemptGuard final {
-public:
+  public:
     PreemptGuard();
     ~PreemptGuard();
     PreemptGuard(const PreemptGuard&) = delete;
@@ -80,7 +80,7 @@ void set_steal_limit(std::uint32_t cpu, Qos q);
 
 // Hart hot-plug: the target hart migrates its tasks and stops with SBI HSM;
 // bring_online restarts it with hart_start.
-enum class [[nodiscard]] Hotplug : std::uint32_t { Ok, InvalidCpu, BootCpu, NotOnline, Timeout };
+enum class [[nodiscard]] Hotplug : std::uint32_t{Ok, InvalidCpu, BootCpu, NotOnline, Timeout};
 Hotplug take_offline(std::uint32_t cpu);
 Hotplug bring_online(std::uint32_t cpu);
 const char* hotplug_name(Hotplug h);

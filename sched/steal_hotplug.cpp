@@ -1,11 +1,11 @@
 // Bounded work stealing by idle harts, and hart offline/online with SBI HSM.
+#include "kernel/console.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/time.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
-#include "kernel/console.hpp"
 #include "trap/ipi.hpp"
 
 namespace sched {
@@ -20,7 +20,8 @@ constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
 enum class LockMode { Wait, SkipIfBusy };
 
 // Moves up to req.max_tasks from victim to s; the caller checked the request.
-std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req, LockMode mode) {
+std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& req,
+                         LockMode mode) {
     Task* got[kStealMaxPerAttempt];
     std::uint32_t taken;
     {
@@ -85,7 +86,8 @@ void go_offline(CpuSched& s) {
             return DrainAction::Take;
         },
         ~0u);
-    while (Task* t = leftovers.pop_front()) make_runnable(*t, kAnyCpu);
+    while (Task* t = leftovers.pop_front())
+        make_runnable(*t, kAnyCpu);
     s.started = false;
     k::time::disarm();
     k::set_cpu_state(self, k::CpuState::Offline);
@@ -116,7 +118,9 @@ StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_
     return StealCheck::Ok;
 }
 
-Qos steal_limit(std::uint32_t cpu) { return cpu_sched(cpu).steal_limit.load(std::memory_order_relaxed); }
+Qos steal_limit(std::uint32_t cpu) {
+    return cpu_sched(cpu).steal_limit.load(std::memory_order_relaxed);
+}
 
 void set_steal_limit(std::uint32_t cpu, Qos q) {
     cpu_sched(cpu).steal_limit.store(q, std::memory_order_relaxed);
@@ -124,11 +128,16 @@ void set_steal_limit(std::uint32_t cpu, Qos q) {
 
 const char* hotplug_name(Hotplug h) {
     switch (h) {
-    case Hotplug::Ok: return "ok";
-    case Hotplug::InvalidCpu: return "invalid cpu";
-    case Hotplug::BootCpu: return "boot cpu";
-    case Hotplug::NotOnline: return "not online";
-    case Hotplug::Timeout: return "timeout";
+    case Hotplug::Ok:
+        return "ok";
+    case Hotplug::InvalidCpu:
+        return "invalid cpu";
+    case Hotplug::BootCpu:
+        return "boot cpu";
+    case Hotplug::NotOnline:
+        return "not online";
+    case Hotplug::Timeout:
+        return "timeout";
     }
     return "?";
 }

@@ -23,15 +23,15 @@ struct JoinWaiter {
 using TaskEntry = void (*)(void* arg);
 
 struct Task {
-    ListLink link;                        // run queue or inbox; guarded by that list's lock
-    hal::Context ctx{};                   // valid while switched out
+    ListLink link;      // run queue or inbox; guarded by that list's lock
+    hal::Context ctx{}; // valid while switched out
     TaskStateCell state{TaskState::Ready};
-    std::atomic<std::uint32_t> on_cpu{0}; // cpu + 1 while its registers are live on a hart
-    std::atomic<std::uint32_t> refs{0};   // TaskRef count; the scheduler holds one until exit
+    std::atomic<std::uint32_t> on_cpu{0};   // cpu + 1 while its registers are live on a hart
+    std::atomic<std::uint32_t> refs{0};     // TaskRef count; the scheduler holds one until exit
     std::atomic<std::uint32_t> home_cpu{0}; // where a wake sends it when it is off cpu
     Qos qos = Qos::Normal;
-    bool pinned = false; // thieves leave pinned tasks alone
-    bool idle = false;   // a hart's idle context: never queued, never transitions
+    bool pinned = false;           // thieves leave pinned tasks alone
+    bool idle = false;             // a hart's idle context: never queued, never transitions
     std::uint32_t preempt_off = 0; // this task only: > 0 defers tick preemption
     std::uint32_t id = 0;
     const char* name = "";
@@ -44,7 +44,7 @@ struct Task {
     IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
     std::int64_t exit_value = 0;                          // guarded by lock, set before Exited
 
-    std::atomic<std::uint64_t> runs{0};    // dispatches onto a hart
+    std::atomic<std::uint64_t> runs{0};     // dispatches onto a hart
     std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)
     std::atomic<std::uint32_t> last_cpu{0};
 

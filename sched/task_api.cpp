@@ -39,7 +39,8 @@ void make_runnable(Task& t, std::uint32_t hint) {
     const std::uint32_t self = k::current_cpu();
     const std::uint32_t oc = t.on_cpu.load(std::memory_order_acquire);
     // Still switching out somewhere: that hart drains it after the switch.
-    std::uint32_t target = oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
+    std::uint32_t target =
+        oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
     for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
         CpuSched& s = cpu_sched(target);
         if (s.inbox.try_push(t) != PushResult::Closed) {
@@ -92,8 +93,12 @@ WakeResult wake(Task& t, std::uint32_t cpu) {
     return WakeResult::Woken;
 }
 
-PreemptGuard::PreemptGuard() { ++current()->preempt_off; }
-PreemptGuard::~PreemptGuard() { --current()->preempt_off; }
+PreemptGuard::PreemptGuard() {
+    ++current()->preempt_off;
+}
+PreemptGuard::~PreemptGuard() {
+    --current()->preempt_off;
+}
 
 YieldResult yield() {
     hal::Cpu::irq_push();
@@ -125,10 +130,12 @@ std::int64_t join(const TaskRef& target) {
             }
             // "About to sleep" is published under the target's lock, before
             // exit can look at the joiners: exit either sees us or we saw Exited.
-            if (me->state.block(BlockReason::Join) != Transition::Ok) k::panic("join: cannot block");
+            if (me->state.block(BlockReason::Join) != Transition::Ok)
+                k::panic("join: cannot block");
         }
         hal::Cpu::irq_push();
-        while (me->state.state() != TaskState::Running) (void)schedule();
+        while (me->state.state() != TaskState::Running)
+            (void)schedule();
         hal::Cpu::irq_pop();
         // Woken by exit, or by a stale wake: the target's state decides.
     }
@@ -162,8 +169,12 @@ void exit(std::int64_t value) {
     k::panic("exit: an exited task was scheduled again");
 }
 
-Task* current() { return local().current; }
-std::uint32_t cpu_of_current() { return k::current_cpu(); }
+Task* current() {
+    return local().current;
+}
+std::uint32_t cpu_of_current() {
+    return k::current_cpu();
+}
 
 CpuStats stats(std::uint32_t cpu) {
     CpuSched& s = cpu_sched(cpu);
@@ -189,7 +200,9 @@ std::uint32_t queued_on(std::uint32_t cpu, Qos q) {
     return s.rq.size(q);
 }
 
-void init(std::uint32_t cpus) { (void)cpus; }
+void init(std::uint32_t cpus) {
+    (void)cpus;
+}
 
 namespace {
 
@@ -218,7 +231,9 @@ namespace {
 
 } // namespace
 
-void start_secondary_cpu(std::uint32_t cpu) { run_cpu(cpu); }
+void start_secondary_cpu(std::uint32_t cpu) {
+    run_cpu(cpu);
+}
 
 } // namespace sched
 
@@ -229,8 +244,8 @@ void selftest_task(void*);
 namespace sched {
 
 void start_boot_cpu() {
-    Spawned s = spawn(&k::selftest::selftest_task, nullptr,
-                      SpawnOptions{Qos::Normal, 0, true, "selftest"});
+    Spawned s =
+        spawn(&k::selftest::selftest_task, nullptr, SpawnOptions{Qos::Normal, 0, true, "selftest"});
     if (s.error == SpawnError::NoMemory) k::panic("selftest task: task pool empty");
     if (s.error == SpawnError::InvalidCpu) k::panic("selftest task: boot cpu not valid");
     run_cpu(0);

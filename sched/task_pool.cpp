@@ -17,16 +17,17 @@ alignas(Task) unsigned char g_task_mem[kMaxTasks][sizeof(Task)];
 alignas(16) std::uint64_t g_stacks[kMaxTasks][kTaskStackSize / 8];
 
 k::SpinLock g_lock{"task pool"};
-std::uint32_t g_free[kMaxTasks];       // guarded by g_lock: stack of free slot indices
-std::uint32_t g_free_count = 0;        // guarded by g_lock
-bool g_ready = false;                  // guarded by g_lock
-std::uint64_t g_reclaimed = 0;         // guarded by g_lock
-bool g_used[kMaxTasks];                // guarded by g_lock
+std::uint32_t g_free[kMaxTasks]; // guarded by g_lock: stack of free slot indices
+std::uint32_t g_free_count = 0;  // guarded by g_lock
+bool g_ready = false;            // guarded by g_lock
+std::uint64_t g_reclaimed = 0;   // guarded by g_lock
+bool g_used[kMaxTasks];          // guarded by g_lock
 std::atomic<std::uint32_t> g_next_id{1};
 
 void fill_guard(std::uint32_t slot) {
     std::uint64_t* w = &g_stacks[slot][0];
-    for (std::uint32_t i = 0; i < kTaskStackGuard / 8; ++i) w[i] = kGuardPattern;
+    for (std::uint32_t i = 0; i < kTaskStackGuard / 8; ++i)
+        w[i] = kGuardPattern;
 }
 
 std::uint32_t slot_of(const Task* t) {
@@ -41,7 +42,8 @@ Task* task_alloc() {
     {
         k::SpinGuard g(g_lock);
         if (!g_ready) {
-            for (std::uint32_t i = 0; i < kMaxTasks; ++i) g_free[i] = kMaxTasks - 1 - i;
+            for (std::uint32_t i = 0; i < kMaxTasks; ++i)
+                g_free[i] = kMaxTasks - 1 - i;
             g_free_count = kMaxTasks;
             g_ready = true;
         }

@@ -11,7 +11,7 @@ namespace sched {
 void task_release(Task* t); // task_pool.cpp: frees on the last reference
 
 class TaskRef final {
-public:
+  public:
     TaskRef() = default;
     explicit TaskRef(Task* t) : t_(t) {
         if (t_) t_->refs.fetch_add(1, std::memory_order_relaxed);
@@ -38,7 +38,7 @@ public:
     Task& operator*() const { return *t_; }
     explicit operator bool() const { return t_ != nullptr; }
 
-private:
+  private:
     Task* t_ = nullptr;
 };
 

@@ -37,8 +37,10 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     const std::uint32_t self = sched::cpu_of_current();
     sched::detail::CpuSched& s = sched::detail::cpu_sched(self);
     static Counted idle_tasks[kCap + kExtra], normal_tasks[kCap];
-    for (auto& c : idle_tasks) c.ran.store(0);
-    for (auto& c : normal_tasks) c.ran.store(0);
+    for (auto& c : idle_tasks)
+        c.ran.store(0);
+    for (auto& c : normal_tasks)
+        c.ran.store(0);
     sched::Spawned spawned[2 * kCap + kExtra];
     const std::uint64_t rejected_before = rejected(self, Qos::Idle);
     const std::uint64_t full_before = sched::stats(self).yields_full;
@@ -46,24 +48,31 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     hal::Cpu::irq_push(); // nothing on this hart runs until we say so
     std::uint32_t n = 0;
     for (auto& c : idle_tasks)
-        spawned[n++] = sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Idle, self, true, "idle-fill"});
+        spawned[n++] =
+            sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Idle, self, true, "idle-fill"});
     sched::detail::drain_inbox(s);
     const std::uint32_t idle_queued = sched::queued_on(self, Qos::Idle);
     const std::uint32_t deferred = s.inbox.pending();
     const std::uint64_t idle_rejected = rejected(self, Qos::Idle) - rejected_before;
     for (auto& c : normal_tasks)
-        spawned[n++] = sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Normal, self, true, "normal-fill"});
+        spawned[n++] =
+            sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Normal, self, true, "normal-fill"});
     sched::detail::drain_inbox(s);
     const std::uint32_t normal_queued = sched::queued_on(self, Qos::Normal);
     const sched::YieldResult y = sched::detail::schedule();
     hal::Cpu::irq_pop();
 
-    for (std::uint32_t i = 0; i < n; ++i) KCHECK(spawned[i].error == sched::SpawnError::None);
-    for (std::uint32_t i = 0; i < n; ++i) (void)sched::join(spawned[i].task);
-    for (std::uint32_t i = 0; i < n; ++i) spawned[i].task.reset();
+    for (std::uint32_t i = 0; i < n; ++i)
+        KCHECK(spawned[i].error == sched::SpawnError::None);
+    for (std::uint32_t i = 0; i < n; ++i)
+        (void)sched::join(spawned[i].task);
+    for (std::uint32_t i = 0; i < n; ++i)
+        spawned[i].task.reset();
     std::uint32_t once = 0;
-    for (auto& c : idle_tasks) once += c.ran.load() == 1 ? 1 : 0;
-    for (auto& c : normal_tasks) once += c.ran.load() == 1 ? 1 : 0;
+    for (auto& c : idle_tasks)
+        once += c.ran.load() == 1 ? 1 : 0;
+    for (auto& c : normal_tasks)
+        once += c.ran.load() == 1 ? 1 : 0;
     println("KLOG: capacity: idle queued=", idle_queued, "/", kCap, " deferred=", deferred,
             " rejected=", idle_rejected, ", normal queued=", normal_queued, "/", kCap,
             ", yield at capacity kept the cpu=", y == sched::YieldResult::QueueFull,
@@ -116,10 +125,10 @@ KSELFTEST(HARD0003, "cpuid fallback counterfactual") {
                 const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
                 const std::uint32_t via_current = current_cpu();
                 hal::write_tp(tp);
-                wrong += (r.path == sched::CpuIdPath::StackRange && r.cpu == cpu &&
-                          via_current == cpu)
-                             ? 0
-                             : 1;
+                wrong +=
+                    (r.path == sched::CpuIdPath::StackRange && r.cpu == cpu && via_current == cpu)
+                        ? 0
+                        : 1;
                 ++checked;
                 ++expected_fallbacks;
             }

@@ -35,7 +35,9 @@ bool same_chain(const ipi::Snapshot& a, const ipi::Snapshot& b) {
            a.acked == b.acked;
 }
 
-std::uint32_t last_cpu() { return cpu_count() - 1; }
+std::uint32_t last_cpu() {
+    return cpu_count() - 1;
+}
 
 } // namespace
 
@@ -83,10 +85,12 @@ KSELFTEST(IPI0003, "test_reject_invalid_ipi_target_cpu") {
     const ipi::Snapshot before = chain_sum();
     const std::uint64_t rejected = ipi::rejected_invalid();
     const std::uint32_t bad[] = {cpu_count(), kMaxCpus, kMaxCpus + 5, 0xffffffffu};
-    for (std::uint32_t cpu : bad) KCHECK(ipi::request_resched(cpu) == ipi::Resched::InvalidCpu);
+    for (std::uint32_t cpu : bad)
+        KCHECK(ipi::request_resched(cpu) == ipi::Resched::InvalidCpu);
     KCHECK(ipi::rejected_invalid() == rejected + 4);
     KCHECK(same_chain(chain_sum(), before)); // rejected before anything counted
-    sched::Spawned s = sched::spawn([](void*) {}, nullptr, SpawnOptions{Qos::Normal, cpu_count(), false, "bad"});
+    sched::Spawned s =
+        sched::spawn([](void*) {}, nullptr, SpawnOptions{Qos::Normal, cpu_count(), false, "bad"});
     KCHECK(s.error == sched::SpawnError::InvalidCpu);
     return Result::pass();
 }
@@ -101,7 +105,8 @@ KSELFTEST(IPI0004, "test_reject_offline_cpu_resched") {
     const std::uint64_t rejected = ipi::rejected_offline();
     const ipi::Resched r = ipi::request_resched(x);
     const ipi::Snapshot after = ipi::chain(x);
-    sched::Spawned s = sched::spawn([](void*) {}, nullptr, SpawnOptions{Qos::Normal, x, false, "to-offline"});
+    sched::Spawned s =
+        sched::spawn([](void*) {}, nullptr, SpawnOptions{Qos::Normal, x, false, "to-offline"});
     const sched::Hotplug back = sched::bring_online(x);
     KCHECK(r == ipi::Resched::OfflineCpu);
     KCHECK(ipi::rejected_offline() == rejected + 1);
@@ -133,7 +138,8 @@ KSELFTEST(IPI0005, "hart offline online") {
         blocker_on_x.store(sched::cpu_of_current() == x ? 1u : 0u);
         // Preemptible (the tick still comes); once migrated it stops, so it
         // cannot starve the hart it lands on.
-        while (!release.load() && sched::cpu_of_current() == x) hal::Cpu::relax();
+        while (!release.load() && sched::cpu_of_current() == x)
+            hal::Cpu::relax();
     };
     Thunk<decltype(blocker)> tb{blocker};
     sched::Spawned b = spawn_fn(tb, SpawnOptions{Qos::PerfBurst, x, true, "blocker"});
@@ -141,14 +147,16 @@ KSELFTEST(IPI0005, "hart offline online") {
     KCHECK(await(kEventuallyUs, [&] { return blocker_on_x.load() != 0; }));
     sched::Spawned tasks[kTasks];
     for (std::uint32_t i = 0; i < kTasks; ++i) {
-        tasks[i] = sched::spawn(&Work::run, &work[i], SpawnOptions{Qos::Normal, x, true, "hotplug"});
+        tasks[i] =
+            sched::spawn(&Work::run, &work[i], SpawnOptions{Qos::Normal, x, true, "hotplug"});
         KCHECK(tasks[i].error == sched::SpawnError::None);
     }
     const sched::Hotplug off = sched::take_offline(x);
     const long status = hal::sbi::hart_status(cpu_block(x).head.hart_id).value;
     release.store(1);
     (void)sched::join(b.task);
-    for (auto& t : tasks) (void)sched::join(t.task);
+    for (auto& t : tasks)
+        (void)sched::join(t.task);
     std::uint32_t once = 0, elsewhere = 0;
     for (auto& w : work) {
         once += w.ran.load() == 1 ? 1 : 0;
@@ -156,7 +164,8 @@ KSELFTEST(IPI0005, "hart offline online") {
     }
     const sched::Hotplug on = sched::bring_online(x);
     std::uint32_t ran_on = ~0u;
-    const bool ran = on == sched::Hotplug::Ok && run_on(x, [&] { ran_on = sched::cpu_of_current(); });
+    const bool ran =
+        on == sched::Hotplug::Ok && run_on(x, [&] { ran_on = sched::cpu_of_current(); });
     println("KLOG: hotplug cpu", x, ": offline=", sched::hotplug_name(off), " (HSM status ", status,
             "), queued tasks ran once=", once, "/", kTasks, " all elsewhere=", elsewhere == kTasks,
             ", online=", sched::hotplug_name(on), ", ran there again=", ran && ran_on == x);

@@ -29,7 +29,9 @@ struct ExitRound {
 
 // Every task but the selftest task itself is back in the pool. Tasks of an
 // earlier test may still be finishing their final switch-out on another hart.
-bool pool_quiescent() { return sched::task_pool_free() == sched::kMaxTasks - 1; }
+bool pool_quiescent() {
+    return sched::task_pool_free() == sched::kMaxTasks - 1;
+}
 
 std::uint32_t joiners_of(sched::Task& t) {
     SpinGuard g(t.lock);
@@ -58,7 +60,8 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
             sched::exit(round.value);
         };
         Thunk<decltype(target_body)> tt{target_body};
-        sched::Spawned target = spawn_fn(tt, SpawnOptions{Qos::Normal, round.target_cpu, true, "exiter"});
+        sched::Spawned target =
+            spawn_fn(tt, SpawnOptions{Qos::Normal, round.target_cpu, true, "exiter"});
         KCHECK(target.error == sched::SpawnError::None);
         round.target = target.task;
         auto waiter_body = [&] {
@@ -74,7 +77,8 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
             w[i] = spawn_fn(tw, SpawnOptions{Qos::Normal, cpu, true, "joiner"});
             KCHECK(w[i].error == sched::SpawnError::None);
         }
-        for (std::uint32_t i = 0; i < waiters; ++i) (void)sched::join(w[i].task);
+        for (std::uint32_t i = 0; i < waiters; ++i)
+            (void)sched::join(w[i].task);
         KCHECK(sched::join(target.task) == round.value);
         raced += go.load();
         total_resumed += round.resumed.load();
@@ -108,11 +112,13 @@ KSELFTEST(LIFE0002, "task churn") {
     const std::uint32_t free_before = sched::task_pool_free();
     static std::atomic<std::uint32_t> ran[kTasks];
     static sched::Event events[kWave];
-    for (auto& r : ran) r.store(0);
+    for (auto& r : ran)
+        r.store(0);
     std::uint64_t migrated = 0;
     std::atomic<std::uint32_t> moved{0};
     for (std::uint32_t base = 0; base < kTasks; base += kWave) {
-        for (auto& e : events) new (&e) sched::Event();
+        for (auto& e : events)
+            new (&e) sched::Event();
         struct Arg {
             std::uint32_t index;
             std::atomic<std::uint32_t>* moved;
@@ -125,7 +131,8 @@ KSELFTEST(LIFE0002, "task churn") {
                 [](void* p) {
                     auto* a = static_cast<Arg*>(p);
                     const std::uint32_t before = sched::cpu_of_current();
-                    for (std::uint32_t y = 0; y < a->index % 3; ++y) (void)sched::yield();
+                    for (std::uint32_t y = 0; y < a->index % 3; ++y)
+                        (void)sched::yield();
                     events[a->index % kWave].wait();
                     if (sched::cpu_of_current() != before) a->moved->fetch_add(1);
                     ran[a->index].fetch_add(1);
@@ -133,12 +140,15 @@ KSELFTEST(LIFE0002, "task churn") {
                 &args[i], SpawnOptions{static_cast<Qos>(i % 3), cpu, false, "churn"});
             KCHECK(tasks[i].error == sched::SpawnError::None);
         }
-        for (std::uint32_t i = 0; i < kWave; ++i) events[i].signal((base + i + 1) % n);
-        for (std::uint32_t i = 0; i < kWave; ++i) (void)sched::join(tasks[i].task);
+        for (std::uint32_t i = 0; i < kWave; ++i)
+            events[i].signal((base + i + 1) % n);
+        for (std::uint32_t i = 0; i < kWave; ++i)
+            (void)sched::join(tasks[i].task);
     }
     migrated = moved.load();
     std::uint32_t wrong = 0;
-    for (auto& r : ran) wrong += r.load() == 1 ? 0 : 1;
+    for (auto& r : ran)
+        wrong += r.load() == 1 ? 0 : 1;
     const bool refilled = await(kEventuallyUs, pool_quiescent);
     println("KLOG: churn: tasks=", kTasks, " ran-once=", kTasks - wrong, " migrated=", migrated,
             " pool free before=", free_before, " after=", sched::task_pool_free(),
@@ -160,7 +170,8 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
         sched::exit(42);
     };
     Thunk<decltype(target_body)> tt{target_body};
-    sched::Spawned target = spawn_fn(tt, SpawnOptions{Qos::Normal, n > 1 ? 1u : 0u, true, "target"});
+    sched::Spawned target =
+        spawn_fn(tt, SpawnOptions{Qos::Normal, n > 1 ? 1u : 0u, true, "target"});
     KCHECK(target.error == sched::SpawnError::None);
     std::atomic<std::int64_t> got{-1};
     std::atomic<std::uint32_t> early{0};
@@ -170,13 +181,13 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
         got.store(v);
     };
     Thunk<decltype(joiner_body)> tj{joiner_body};
-    sched::Spawned joiner = spawn_fn(tj, SpawnOptions{Qos::Normal, n > 2 ? 2u : 0u, true, "joiner"});
+    sched::Spawned joiner =
+        spawn_fn(tj, SpawnOptions{Qos::Normal, n > 2 ? 2u : 0u, true, "joiner"});
     KCHECK(joiner.error == sched::SpawnError::None);
     sched::Task& j = *joiner.task;
     auto asleep_in_join = [&] {
         return j.state.state() == sched::TaskState::Blocked &&
-               j.state.reason() == sched::BlockReason::Join &&
-               j.on_cpu.load() == 0;
+               j.state.reason() == sched::BlockReason::Join && j.on_cpu.load() == 0;
     };
     constexpr std::uint32_t kStale = 5;
     std::uint32_t woken = 0;
@@ -189,8 +200,8 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
     go.signal();
     (void)sched::join(joiner.task);
     (void)sched::join(target.task);
-    println("KLOG: stale wake: ", woken, " stale wakes of a joiner, it returned only after exit with ",
-            got.load());
+    println("KLOG: stale wake: ", woken,
+            " stale wakes of a joiner, it returned only after exit with ", got.load());
     KCHECK(woken == kStale);
     KCHECK(before_exit == -1);
     KCHECK(got.load() == 42 && early.load() == 0);

@@ -18,7 +18,8 @@ namespace {
 constexpr std::uint64_t kTestBoundUs = 60'000'000;
 
 bool same(const char* a, const char* b) {
-    while (*a && *a == *b) ++a, ++b;
+    while (*a && *a == *b)
+        ++a, ++b;
     return *a == *b;
 }
 

@@ -26,7 +26,8 @@ KSELFTEST(SCHED0001, "context switch") {
         sched::PreemptGuard no_tick; // only the yields switch...
         started[me].store(1);
         // ...once both are past their guard (a tick may still land before it).
-        while (!started[1 - me].load()) (void)sched::yield();
+        while (!started[1 - me].load())
+            (void)sched::yield();
         for (std::uint64_t i = 0; i < kRounds; ++i) {
             const std::uint64_t other = count[1 - me].load();
             count[me].fetch_add(1);
@@ -95,7 +96,8 @@ KSELFTEST(SCHED0003, "timer preemption") {
     auto body = [&](int me) {
         spin[me].first = time::now();
         const std::uint64_t end = spin[me].first + time::from_us(100'000);
-        while (time::now() < end) hal::Cpu::relax();
+        while (time::now() < end)
+            hal::Cpu::relax();
         spin[me].last = time::now();
     };
     auto a = [&] { body(0); };

@@ -23,7 +23,7 @@ struct Test {
 // Checks a condition inside a test; a failed check returns its text.
 #define KCHECK(cond)                                                                               \
     do {                                                                                           \
-        if (!(cond)) return ::k::selftest::Result::fail("check failed: " #cond);                  \
+        if (!(cond)) return ::k::selftest::Result::fail("check failed: " #cond);                   \
     } while (0)
 
 #define KSELFTEST(ident, marker_name)                                                              \

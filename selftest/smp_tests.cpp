@@ -11,7 +11,8 @@ KSELFTEST(SMP0001, "smp online") {
     const std::uint32_t want = usable_cpu_target();
     KCHECK(want >= 2);
     KCHECK(online_count() == want);
-    for (std::uint32_t c = 0; c < cpu_count(); ++c) KCHECK(cpu_state(c) == CpuState::Online);
+    for (std::uint32_t c = 0; c < cpu_count(); ++c)
+        KCHECK(cpu_state(c) == CpuState::Online);
     return Result::pass();
 }
 

@@ -26,7 +26,8 @@ struct Probe {
 
 std::uint64_t stolen_total() {
     std::uint64_t n = 0;
-    for (std::uint32_t c = 0; c < cpu_count(); ++c) n += sched::stats(c).stolen;
+    for (std::uint32_t c = 0; c < cpu_count(); ++c)
+        n += sched::stats(c).stolen;
     return n;
 }
 
@@ -44,16 +45,19 @@ struct StealScene {
             sched::set_steal_limit(c, Qos::Idle);
         }
         for (std::uint32_t i = 0; i < kNormal; ++i)
-            tasks[i] = sched::spawn(&Probe::run, &normal[i], SpawnOptions{Qos::Normal, self, false, "victim"});
-        tasks[kNormal] =
-            sched::spawn(&Probe::run, &interactive, SpawnOptions{Qos::Interactive, self, false, "victim-hi"});
+            tasks[i] = sched::spawn(&Probe::run, &normal[i],
+                                    SpawnOptions{Qos::Normal, self, false, "victim"});
+        tasks[kNormal] = sched::spawn(&Probe::run, &interactive,
+                                      SpawnOptions{Qos::Interactive, self, false, "victim-hi"});
         sched::detail::drain_inbox(sched::detail::cpu_sched(self));
     }
     bool finish() {
-        for (std::uint32_t c = 0; c < cpu_count(); ++c) sched::set_steal_limit(c, saved[c]);
+        for (std::uint32_t c = 0; c < cpu_count(); ++c)
+            sched::set_steal_limit(c, saved[c]);
         for (auto& t : tasks)
             if (t.error != sched::SpawnError::None) return false;
-        for (auto& t : tasks) (void)sched::join(t.task);
+        for (auto& t : tasks)
+            (void)sched::join(t.task);
         for (auto& p : normal)
             if (p.ran.load() != 1) return false;
         return interactive.ran.load() == 1;
@@ -76,9 +80,9 @@ bool steal_from_masked_self(StealScene& scene, Qos thief_limit, Fn thief) {
     hal::Cpu::irq_push();
     scene.stage(self);
     sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::PerfBurst, 1, true, "thief"});
-    const bool finished =
-        s.error == sched::SpawnError::None &&
-        time::wait_until(time::now() + time::from_us(kEventuallyUs), [&] { return done.load() != 0; });
+    const bool finished = s.error == sched::SpawnError::None &&
+                          time::wait_until(time::now() + time::from_us(kEventuallyUs),
+                                           [&] { return done.load() != 0; });
     hal::Cpu::irq_pop();
     if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
     return finished;
@@ -97,7 +101,8 @@ KSELFTEST(STEAL0001, "work stealing") {
     sched::Spawned tasks[kTasks];
     const std::uint64_t stolen_before = stolen_total();
     for (std::uint32_t i = 0; i < kTasks; ++i) {
-        tasks[i] = sched::spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
+        tasks[i] =
+            sched::spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
         KCHECK(tasks[i].error == sched::SpawnError::None);
     }
     const bool all = time::wait_until(time::now() + time::from_us(kEventuallyUs), [&] {
@@ -105,16 +110,17 @@ KSELFTEST(STEAL0001, "work stealing") {
             if (p.ran.load() == 0) return false;
         return true;
     });
-    for (auto& t : tasks) (void)sched::join(t.task);
+    for (auto& t : tasks)
+        (void)sched::join(t.task);
     std::uint32_t once = 0, elsewhere = 0;
     for (auto& p : probes) {
         once += p.ran.load() == 1 ? 1 : 0;
         elsewhere += p.cpu.load() != self ? 1 : 0;
     }
     const std::uint64_t stolen = stolen_total() - stolen_before;
-    println("KLOG: work stealing: ", kTasks, " tasks queued on cpu", self, ", ran elsewhere=",
-            elsewhere, ", ran once=", once, ", stolen=", stolen, " (<= ",
-            sched::kStealMaxPerAttempt, " per attempt)");
+    println("KLOG: work stealing: ", kTasks, " tasks queued on cpu", self,
+            ", ran elsewhere=", elsewhere, ", ran once=", once, ", stolen=", stolen,
+            " (<= ", sched::kStealMaxPerAttempt, " per attempt)");
     KCHECK(all);
     KCHECK(once == kTasks && elsewhere == kTasks);
     KCHECK(stolen >= kTasks);
@@ -150,7 +156,8 @@ KSELFTEST(STEAL0003, "test_reject_steal_higher_qos") {
     std::uint32_t taken_higher = ~0u, taken_legal = 0, hi_left = 0, hi_before = 0;
     const bool ran = steal_from_masked_self(scene, Qos::Normal, [&] {
         hi_before = sched::queued_on(self, Qos::Interactive);
-        higher = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Interactive}, self, taken_higher);
+        higher =
+            sched::steal_now({sched::kStealMaxPerAttempt, Qos::Interactive}, self, taken_higher);
         legal = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Normal}, self, taken_legal);
         hi_left = sched::queued_on(self, Qos::Interactive);
     });

@@ -7,14 +7,14 @@
 
 namespace k::trap {
 
-enum class [[nodiscard]] Access : std::uint32_t { Granted, NotBootHart };
+enum class [[nodiscard]] Access : std::uint32_t{Granted, NotBootHart};
 
 // A cpu id no hart has: for callers whose identity could not be established.
 inline constexpr std::uint32_t kUntrustedCpu = 0xffffffffu;
 
 template <typename T>
 class BootHartOnly final {
-public:
+  public:
     explicit constexpr BootHartOnly(std::uint32_t boot_cpu) : boot_cpu_(boot_cpu) {}
     BootHartOnly(const BootHartOnly&) = delete;
     BootHartOnly& operator=(const BootHartOnly&) = delete;
@@ -34,7 +34,7 @@ public:
     const T& get() const { return value_; }
     std::uint64_t denied() const { return denied_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     T value_{};
     std::uint32_t boot_cpu_;
     std::atomic<std::uint64_t> denied_{0};

@@ -30,11 +30,16 @@ long send(std::uint32_t cpu) {
 
 const char* resched_name(Resched r) {
     switch (r) {
-    case Resched::Sent: return "sent";
-    case Resched::Coalesced: return "coalesced";
-    case Resched::InvalidCpu: return "invalid cpu";
-    case Resched::OfflineCpu: return "offline cpu";
-    case Resched::SendFailed: return "send failed";
+    case Resched::Sent:
+        return "sent";
+    case Resched::Coalesced:
+        return "coalesced";
+    case Resched::InvalidCpu:
+        return "invalid cpu";
+    case Resched::OfflineCpu:
+        return "offline cpu";
+    case Resched::SendFailed:
+        return "send failed";
     }
     return "?";
 }
@@ -72,7 +77,8 @@ bool handle_soft_irq() {
     t.chain.trapped.fetch_add(1, std::memory_order_relaxed);
     if (bits & kStop) {
         hal::csr::clear_sstatus(hal::csr::kSstatusSie);
-        for (;;) hal::wait_for_interrupt();
+        for (;;)
+            hal::wait_for_interrupt();
     }
     if (bits & kResched) {
         t.chain.acked.fetch_add(1, std::memory_order_relaxed);
@@ -97,13 +103,19 @@ Snapshot chain(std::uint32_t cpu) {
                     c.acked.load(),     c.coalesced.load(), c.send_failed.load()};
 }
 
-std::uint64_t rejected_invalid() { return g_rejected_invalid.load(); }
-std::uint64_t rejected_offline() { return g_rejected_offline.load(); }
+std::uint64_t rejected_invalid() {
+    return g_rejected_invalid.load();
+}
+std::uint64_t rejected_offline() {
+    return g_rejected_offline.load();
+}
 
 void reset_target(std::uint32_t cpu) {
     if (cpu < kMaxCpus) g_targets[cpu].pending.store(0, std::memory_order_release);
 }
 
-void force_send_failure(bool on) { g_force_fail.store(on ? 1u : 0u, std::memory_order_release); }
+void force_send_failure(bool on) {
+    g_force_fail.store(on ? 1u : 0u, std::memory_order_release);
+}
 
 } // namespace k::ipi

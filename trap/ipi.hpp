@@ -8,7 +8,7 @@ namespace k::ipi {
 
 // request_resched() outcome. Invalid and offline targets are rejected before
 // any counter moves.
-enum class [[nodiscard]] Resched : std::uint32_t {
+enum class [[nodiscard]] Resched : std::uint32_t{
     Sent,       // accepted, IPI sent
     Coalesced,  // accepted, an IPI for this target is already pending
     InvalidCpu, // no such cpu

@@ -9,14 +9,20 @@ namespace {
 BootHartOnly<Runtime> g_runtime{0};
 }
 
-BootHartOnly<Runtime>& runtime_gate() { return g_runtime; }
+BootHartOnly<Runtime>& runtime_gate() {
+    return g_runtime;
+}
 
 std::uint32_t trusted_cpu() {
     const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
     return r.path == sched::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
 }
-const Runtime& runtime() { return g_runtime.get(); }
-std::uint64_t runtime_denied() { return g_runtime.denied(); }
+const Runtime& runtime() {
+    return g_runtime.get();
+}
+std::uint64_t runtime_denied() {
+    return g_runtime.denied();
+}
 
 } // namespace k::trap
 
@@ -40,6 +46,8 @@ Access install_kernel_handlers() {
     return with_runtime_mut([](Runtime& r) { r.set(3, &on_breakpoint); });
 }
 
-std::uint64_t breakpoints() { return g_breakpoints.load(std::memory_order_relaxed); }
+std::uint64_t breakpoints() {
+    return g_breakpoints.load(std::memory_order_relaxed);
+}
 
 } // namespace k::trap

@@ -17,27 +17,45 @@ void install_on_this_hart() {
 const char* cause_name(std::uint64_t scause) {
     if (scause & hal::csr::kCauseInterrupt) {
         switch (scause & ~hal::csr::kCauseInterrupt) {
-        case 1: return "supervisor software interrupt";
-        case 5: return "supervisor timer interrupt";
-        case 9: return "supervisor external interrupt";
-        default: return "unknown interrupt";
+        case 1:
+            return "supervisor software interrupt";
+        case 5:
+            return "supervisor timer interrupt";
+        case 9:
+            return "supervisor external interrupt";
+        default:
+            return "unknown interrupt";
         }
     }
     switch (scause) {
-    case 0: return "instruction address misaligned";
-    case 1: return "instruction access fault";
-    case 2: return "illegal instruction";
-    case 3: return "breakpoint";
-    case 4: return "load address misaligned";
-    case 5: return "load access fault";
-    case 6: return "store address misaligned";
-    case 7: return "store access fault";
-    case 8: return "ecall from U-mode";
-    case 9: return "ecall from S-mode";
-    case 12: return "instruction page fault";
-    case 13: return "load page fault";
-    case 15: return "store page fault";
-    default: return "unknown exception";
+    case 0:
+        return "instruction address misaligned";
+    case 1:
+        return "instruction access fault";
+    case 2:
+        return "illegal instruction";
+    case 3:
+        return "breakpoint";
+    case 4:
+        return "load address misaligned";
+    case 5:
+        return "load access fault";
+    case 6:
+        return "store address misaligned";
+    case 7:
+        return "store access fault";
+    case 8:
+        return "ecall from U-mode";
+    case 9:
+        return "ecall from S-mode";
+    case 12:
+        return "instruction page fault";
+    case 13:
+        return "load page fault";
+    case 15:
+        return "store page fault";
+    default:
+        return "unknown exception";
     }
 }
 
@@ -55,9 +73,9 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
             k::sched_timer_tick();
             break;
         default:
-            k::panic_trap(k::trap::cause_name(tf->scause),
-                          {tf->scause, tf->sepc, tf->stval,
-                           reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
+            k::panic_trap(
+                k::trap::cause_name(tf->scause),
+                {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
         }
         k::sched_trap_exit();
         return;
@@ -67,8 +85,9 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         rt.handled.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    k::panic_trap(k::trap::cause_name(tf->scause),
-                  {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
+    k::panic_trap(
+        k::trap::cause_name(tf->scause),
+        {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
 }
 
 extern "C" [[noreturn]] void hal_trap_stack_overflow(std::uint64_t scause, std::uint64_t sepc,

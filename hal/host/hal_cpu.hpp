@@ -15,7 +15,9 @@ inline thread_local bool irq_on = true;
 inline thread_local bool irq_saved = true;
 
 // Tests pin a thread to a logical cpu before touching per-cpu state.
-inline void set_cpu(std::uint32_t id) { cpu_id = id; }
+inline void set_cpu(std::uint32_t id) {
+    cpu_id = id;
+}
 } // namespace host
 
 struct Cpu {

@@ -16,7 +16,7 @@
 
 /* hal::TrapFrame: x0..x31, then CSRs, then a frame record so the
  * frame-pointer backtrace walks through the trap into the interrupted code. */
-#define TF_X(n) ((n) * 8)
+#define TF_X(n) ((n)*8)
 #define TF_SEPC 256
 #define TF_SSTATUS 264
 #define TF_SCAUSE 272
@@ -28,7 +28,7 @@
 /* hal::Context: callee-saved state of a switched-out kernel thread. */
 #define CTX_RA 0
 #define CTX_SP 8
-#define CTX_S(n) (16 + (n) * 8)
+#define CTX_S(n) (16 + (n)*8)
 #define CTX_SIZE 112
 
 /* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. */

@@ -25,9 +25,15 @@ inline constexpr std::uint64_t kIrqTimer = 5;
         asm volatile("csrr %0, " #name : "=r"(v));                                                 \
         return v;                                                                                  \
     }                                                                                              \
-    inline void write_##name(std::uint64_t v) { asm volatile("csrw " #name ", %0" ::"r"(v)); }     \
-    inline void set_##name(std::uint64_t v) { asm volatile("csrs " #name ", %0" ::"r"(v)); }       \
-    inline void clear_##name(std::uint64_t v) { asm volatile("csrc " #name ", %0" ::"r"(v)); }
+    inline void write_##name(std::uint64_t v) {                                                    \
+        asm volatile("csrw " #name ", %0" ::"r"(v));                                               \
+    }                                                                                              \
+    inline void set_##name(std::uint64_t v) {                                                      \
+        asm volatile("csrs " #name ", %0" ::"r"(v));                                               \
+    }                                                                                              \
+    inline void clear_##name(std::uint64_t v) {                                                    \
+        asm volatile("csrc " #name ", %0" ::"r"(v));                                               \
+    }
 
 HAL_CSR_RW(sstatus)
 HAL_CSR_RW(sie)
@@ -41,7 +47,9 @@ HAL_CSR_RW(satp)
 #undef HAL_CSR_RW
 
 // Sstc's stimecmp (0x14d), named by number so older assemblers accept it.
-inline void write_stimecmp(std::uint64_t v) { asm volatile("csrw 0x14d, %0" ::"r"(v)); }
+inline void write_stimecmp(std::uint64_t v) {
+    asm volatile("csrw 0x14d, %0" ::"r"(v));
+}
 
 inline std::uint64_t read_time() {
     std::uint64_t v;

@@ -33,6 +33,8 @@ struct Cpu {
 
 static_assert(CpuHal<Cpu>);
 
-inline void wait_for_interrupt() { asm volatile("wfi" ::: "memory"); }
+inline void wait_for_interrupt() {
+    asm volatile("wfi" ::: "memory");
+}
 
 } // namespace hal

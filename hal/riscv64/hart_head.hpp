@@ -46,7 +46,9 @@ inline std::uintptr_t read_tp() {
     return v;
 }
 
-inline void write_tp(std::uintptr_t v) { asm volatile("mv tp, %0" ::"r"(v) : "memory"); }
+inline void write_tp(std::uintptr_t v) {
+    asm volatile("mv tp, %0" ::"r"(v) : "memory");
+}
 
 inline std::uintptr_t read_sp() {
     std::uintptr_t v;

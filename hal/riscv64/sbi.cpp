@@ -22,7 +22,9 @@ void legacy_putchar(char c) {
     call(Ext::LegacyPutchar, 0, static_cast<unsigned char>(c));
 }
 
-Ret set_timer(std::uint64_t deadline) { return call(Ext::Time, 0, deadline); }
+Ret set_timer(std::uint64_t deadline) {
+    return call(Ext::Time, 0, deadline);
+}
 
 Ret send_ipi(unsigned long hart_mask, unsigned long hart_mask_base) {
     return call(Ext::Ipi, 0, hart_mask, hart_mask_base);
@@ -32,9 +34,13 @@ Ret hart_start(unsigned long hart_id, std::uintptr_t start, std::uintptr_t opaqu
     return call(Ext::Hsm, 0, hart_id, start, opaque);
 }
 
-Ret hart_stop() { return call(Ext::Hsm, 1); }
+Ret hart_stop() {
+    return call(Ext::Hsm, 1);
+}
 
-Ret hart_status(unsigned long hart_id) { return call(Ext::Hsm, 2, hart_id); }
+Ret hart_status(unsigned long hart_id) {
+    return call(Ext::Hsm, 2, hart_id);
+}
 
 Ret system_reset(std::uint32_t type, std::uint32_t reason) {
     return call(Ext::Srst, 0, type, reason);
@@ -42,16 +48,26 @@ Ret system_reset(std::uint32_t type, std::uint32_t reason) {
 
 const char* error_name(long error) {
     switch (error) {
-    case 0: return "success";
-    case -1: return "failed";
-    case -2: return "not supported";
-    case -3: return "invalid param";
-    case -4: return "denied";
-    case -5: return "invalid address";
-    case -6: return "already available";
-    case -7: return "already started";
-    case -8: return "already stopped";
-    default: return "unknown error";
+    case 0:
+        return "success";
+    case -1:
+        return "failed";
+    case -2:
+        return "not supported";
+    case -3:
+        return "invalid param";
+    case -4:
+        return "denied";
+    case -5:
+        return "invalid address";
+    case -6:
+        return "already available";
+    case -7:
+        return "already started";
+    case -8:
+        return "already stopped";
+    default:
+        return "unknown error";
     }
 }
 

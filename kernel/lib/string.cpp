@@ -7,7 +7,8 @@ extern "C" {
 void* memcpy(void* dst, const void* src, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
-    while (n--) *d++ = *s++;
+    while (n--)
+        *d++ = *s++;
     return dst;
 }
 
@@ -15,16 +16,19 @@ void* memmove(void* dst, const void* src, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
     if (d < s) {
-        while (n--) *d++ = *s++;
+        while (n--)
+            *d++ = *s++;
     } else {
-        while (n--) d[n] = s[n];
+        while (n--)
+            d[n] = s[n];
     }
     return dst;
 }
 
 void* memset(void* dst, int c, std::size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
-    while (n--) *d++ = static_cast<unsigned char>(c);
+    while (n--)
+        *d++ = static_cast<unsigned char>(c);
     return dst;
 }
 
