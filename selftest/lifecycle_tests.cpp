@@ -103,29 +103,33 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
 }
 
 KSELFTEST(LIFE0002, "task churn") {
-    // 512 tasks in waves of 64: created across harts, each sleeps on an
-    // event and is woken towards another hart (migration), some yield, all
-    // exit. Each body must run exactly once; the pool must refill.
-    constexpr std::uint32_t kTasks = 512, kWave = 64;
+    // 512 tasks in waves of 64: created across harts, some yield, each sleeps
+    // on an event and is woken towards the next hart (migration), all exit.
+    // Each body must run exactly once; the pool must refill.
+    constexpr std::uint32_t kTasks = 512, kMaxWave = 64;
     const std::uint32_t n = cpu_count();
+    // At most 8 per class per hart in flight: well inside the run-queue bound,
+    // so that this test measures churn, not saturation (that has its own test).
+    const std::uint32_t wave = 16 * n < kMaxWave ? 16 * n : kMaxWave;
     KCHECK(await(kEventuallyUs, pool_quiescent));
     const std::uint32_t free_before = sched::task_pool_free();
     static std::atomic<std::uint32_t> ran[kTasks];
-    static sched::Event events[kWave];
+    static sched::Event events[kMaxWave];
     for (auto& r : ran)
         r.store(0);
     std::uint64_t migrated = 0;
     std::atomic<std::uint32_t> moved{0};
-    for (std::uint32_t base = 0; base < kTasks; base += kWave) {
+    for (std::uint32_t base = 0; base < kTasks; base += wave) {
         for (auto& e : events)
             new (&e) sched::Event();
         struct Arg {
             std::uint32_t index;
             std::atomic<std::uint32_t>* moved;
-        } args[kWave];
-        sched::Spawned tasks[kWave];
-        for (std::uint32_t i = 0; i < kWave; ++i) {
-            args[i] = Arg{base + i, &moved};
+            std::uint32_t wave;
+        } args[kMaxWave];
+        sched::Spawned tasks[kMaxWave];
+        for (std::uint32_t i = 0; i < wave; ++i) {
+            args[i] = Arg{base + i, &moved, wave};
             const std::uint32_t cpu = (base + i) % n;
             tasks[i] = sched::spawn(
                 [](void* p) {
@@ -133,16 +137,28 @@ KSELFTEST(LIFE0002, "task churn") {
                     const std::uint32_t before = sched::cpu_of_current();
                     for (std::uint32_t y = 0; y < a->index % 3; ++y)
                         (void)sched::yield();
-                    events[a->index % kWave].wait();
+                    events[a->index % a->wave].wait();
                     if (sched::cpu_of_current() != before) a->moved->fetch_add(1);
                     ran[a->index].fetch_add(1);
                 },
-                &args[i], SpawnOptions{static_cast<Qos>(i % 3), cpu, false, "churn"});
+                // Normal and Interactive only: this hart's share must be able to
+                // run while we wait below (an Idle task never outranks us).
+                &args[i], SpawnOptions{static_cast<Qos>(1 + i % 2), cpu, false, "churn"});
             KCHECK(tasks[i].error == sched::SpawnError::None);
         }
-        for (std::uint32_t i = 0; i < kWave; ++i)
+        // Wake only sleepers, so that every wake is a real cross-hart move.
+        KCHECK(await(kEventuallyUs, [&] {
+            for (std::uint32_t i = 0; i < wave; ++i) {
+                const sched::Spawned& t = tasks[i];
+                if (t.task->state.state() != sched::TaskState::Blocked ||
+                    t.task->on_cpu.load() != 0)
+                    return false;
+            }
+            return true;
+        }));
+        for (std::uint32_t i = 0; i < wave; ++i)
             events[i].signal((base + i + 1) % n);
-        for (std::uint32_t i = 0; i < kWave; ++i)
+        for (std::uint32_t i = 0; i < wave; ++i)
             (void)sched::join(tasks[i].task);
     }
     migrated = moved.load();
