@@ -13,7 +13,7 @@ enum class Fault : std::uint32_t {
     IpiDrop,       // every resched IPI send fails
     StackOverflow, // a task runs below its stack's lowest legal sp
     BadTrap,       // a task executes an illegal instruction
-    HartStartFail, // the last secondary's hart_start gets an invalid address
+    HartStartFail, // the last secondary's hart_start names the firmware's region
 };
 
 void init(const char* bootargs);

@@ -10,7 +10,10 @@
 #include "trap/ipi.hpp"
 #include "trap_frame.hpp"
 
-extern "C" volatile std::uint32_t k_boot_intruders; // entry.S
+extern "C" {
+extern volatile std::uint32_t k_boot_intruders;     // entry.S: harts sent back from _start
+extern volatile std::uint64_t k_boot_intruder_hart; // entry.S: the last one's hart id
+}
 
 namespace k::smp {
 
@@ -54,23 +57,26 @@ const char* start_one(std::uint32_t cpu) {
     ipi::reset_target(cpu);
     set_cpu_state(cpu, CpuState::Starting);
     std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
-    if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x1; // misaligned
+    // The firmware's own region: not executable for S-mode, so OpenSBI refuses it.
+    if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x80000000;
     for (int attempt = 0; attempt < 2; ++attempt) {
         const std::uint32_t intruders = k_boot_intruders;
         const hal::sbi::Ret r = kick(cpu, c, entry);
         if (r.error != 0) {
-            set_cpu_state(cpu, CpuState::Offline);
+            // It may have arrived after all (a retry raced a start in flight).
+            if (!claim_state(cpu, CpuState::Starting, CpuState::Offline)) return nullptr;
             return hal::sbi::error_name(r.error);
         }
+        const std::uint32_t hart = c.head.hart_id;
+        auto came_in_at_start = [intruders, hart] {
+            return k_boot_intruders != intruders && k_boot_intruder_hart == hart;
+        };
         const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-        if (time::wait_until(deadline,
-                             [cpu, intruders] {
-                                 return cpu_state(cpu) == CpuState::Online ||
-                                        k_boot_intruders != intruders;
-                             }) &&
-            cpu_state(cpu) == CpuState::Online)
-            return nullptr;
-        if (k_boot_intruders == intruders) break; // plain timeout
+        (void)time::wait_until(deadline, [cpu, &came_in_at_start] {
+            return cpu_state(cpu) == CpuState::Online || came_in_at_start();
+        });
+        if (cpu_state(cpu) == CpuState::Online) return nullptr;
+        if (!came_in_at_start()) break; // plain timeout
         println("KINIT: cpu", cpu, " hart ", c.head.hart_id,
                 " came up at _start instead of its start address; starting it again");
         (void)time::wait_until(time::now() + time::from_us(kArrivalTimeoutUs),

@@ -173,6 +173,9 @@ KSELFTEST(HARD0012, "trap runtime fail closed") {
     KCHECK(trap::with_runtime_mut([&](trap::Runtime&) { ran_on_boot = true; }) ==
            trap::Access::Granted);
     KCHECK(ran_on_boot);
+    // An identity that only the BOOT fallback could give is not the boot hart.
+    KCHECK(trap::trusted_cpu_for(hal::read_tp(), hal::read_sp()) == 0);
+    KCHECK(trap::trusted_cpu_for(0, 0x10) == trap::kUntrustedCpu);
     return Result::pass();
 }
 

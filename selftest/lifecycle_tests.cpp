@@ -55,8 +55,9 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
         std::atomic<std::uint32_t> go{0};
         auto target_body = [&] {
             // Exit once every waiter is linked and asleep (or after the bound).
-            (void)await(kEventuallyUs, [&] { return joiners_of(*sched::current()) == waiters; });
-            go.store(1);
+            const bool all_linked =
+                await(kEventuallyUs, [&] { return joiners_of(*sched::current()) == waiters; });
+            go.store(all_linked ? 1 : 0);
             sched::exit(round.value);
         };
         Thunk<decltype(target_body)> tt{target_body};

@@ -13,10 +13,12 @@ BootHartOnly<Runtime>& runtime_gate() {
     return g_runtime;
 }
 
-std::uint32_t trusted_cpu() {
-    const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
+std::uint32_t trusted_cpu_for(std::uintptr_t tp, std::uintptr_t sp) {
+    const sched::CpuIdResult r = cpu_id_probe(tp, sp);
     return r.path == sched::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
 }
+
+std::uint32_t trusted_cpu() { return trusted_cpu_for(hal::read_tp(), hal::read_sp()); }
 const Runtime& runtime() {
     return g_runtime.get();
 }

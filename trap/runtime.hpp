@@ -36,6 +36,7 @@ BootHartOnly<Runtime>& runtime_gate();
 // A caller whose identity came only from the BOOT fallback (no valid tp,
 // sp in no known stack) is not trusted to be the boot hart.
 std::uint32_t trusted_cpu();
+std::uint32_t trusted_cpu_for(std::uintptr_t tp, std::uintptr_t sp);
 
 template <typename Fn>
 Access with_runtime_mut(Fn&& fn) {

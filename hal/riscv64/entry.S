@@ -31,6 +31,9 @@ _start:
     j 3b
 
 .Lnot_the_boot_hart:
+    la t0, k_boot_intruder_hart
+    sd a0, 0(t0)
+    fence w, w                      /* the id is visible before the count moves */
     la t0, k_boot_intruders
     li t1, 1
     amoadd.w t1, t1, (t0)
@@ -42,11 +45,14 @@ _start:
 
     .section .data
     .align 2
-    .globl k_boot_claimed, k_boot_intruders
+    .globl k_boot_claimed, k_boot_intruders, k_boot_intruder_hart
 k_boot_claimed:
     .word 0
 k_boot_intruders:
     .word 0
+    .align 3
+k_boot_intruder_hart:
+    .dword 0
 
     .text
     .globl secondary_entry

@@ -31,9 +31,9 @@ expect() {
 
 expect no-preempt 1 0 kfault=no-preempt 'timer preemption FAIL'
 expect ipi-drop 2 1 kfault=ipi-drop 'remote wake FAIL'
-expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow'
+expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow \(trap frame below the stack guard\)'
 expect bad-trap 2 1 kfault=bad-trap 'KPANIC: .*illegal instruction'
-expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \('
+expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
