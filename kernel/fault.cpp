@@ -4,6 +4,7 @@
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/time.hpp"
+#include "sched/event.hpp"
 #include "sched/scheduler.hpp"
 #include "trap/ipi.hpp"
 
@@ -20,7 +21,7 @@ struct Entry {
 constexpr Entry kFaults[] = {
     {Fault::NoPreempt, "no-preempt"},          {Fault::IpiDrop, "ipi-drop"},
     {Fault::StackOverflow, "stack-overflow"},  {Fault::BadTrap, "bad-trap"},
-    {Fault::HartStartFail, "hart-start-fail"},
+    {Fault::HartStartFail, "hart-start-fail"}, {Fault::Hang, "hang"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {
@@ -83,6 +84,10 @@ const char* name(Fault f) {
 }
 
 void run_task_faults() {
+    if (g_fault == Fault::Hang) {
+        sched::Event never;
+        never.wait(); // only the watchdog ends this
+    }
     sched::TaskEntry entry = nullptr;
     if (g_fault == Fault::StackOverflow) entry = &overflow_task;
     if (g_fault == Fault::BadTrap) entry = &bad_trap_task;

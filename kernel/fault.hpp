@@ -14,6 +14,7 @@ enum class Fault : std::uint32_t {
     StackOverflow, // a task runs below its stack's lowest legal sp
     BadTrap,       // a task executes an illegal instruction
     HartStartFail, // the last secondary's hart_start names the firmware's region
+    Hang,          // the selftest task waits for an event nobody signals
 };
 
 void init(const char* bootargs);

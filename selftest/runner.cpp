@@ -1,4 +1,5 @@
 // Runs the registered selftests in ladder order and prints the summary.
+#include "kernel/boot_info.hpp"
 #include "kernel/console.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/percpu.hpp"
@@ -15,7 +16,22 @@ namespace k::selftest {
 namespace {
 
 // No test needs more than a few seconds; a stall past this is a bug.
+// `watchdog_ms=N` in the bootargs overrides it (the counterfactual uses it).
 constexpr std::uint64_t kTestBoundUs = 60'000'000;
+
+std::uint64_t test_bound_us() {
+    const char* v;
+    std::size_t len;
+    const char* args = platform().bootargs;
+    if (!args || !dtb::bootarg_value(args, "watchdog_ms", v, len) || len == 0 || len > 7)
+        return kTestBoundUs;
+    std::uint64_t ms = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (v[i] < '0' || v[i] > '9') return kTestBoundUs;
+        ms = ms * 10 + static_cast<std::uint64_t>(v[i] - '0');
+    }
+    return ms ? ms * 1000 : kTestBoundUs;
+}
 
 bool same(const char* a, const char* b) {
     while (*a && *a == *b)
@@ -38,7 +54,10 @@ bool in_ladder(const char* name) {
 } // namespace
 
 void selftest_task(void*) {
+    const std::uint64_t bound = test_bound_us();
+    watchdog::arm("injected faults", bound);
     fault::run_task_faults();
+    watchdog::disarm();
     const bool smp = online_count() >= 2;
     std::uint32_t total = 0, passed = 0;
     for (const LadderEntry& e : kLadder) {
@@ -50,7 +69,7 @@ void selftest_task(void*) {
             continue;
         }
         const std::uint64_t start = time::now();
-        watchdog::arm(e.name, kTestBoundUs);
+        watchdog::arm(e.name, bound);
         Result r = t->run();
         watchdog::disarm();
         const std::uint64_t took = time::to_us(time::now() - start);

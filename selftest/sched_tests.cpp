@@ -156,7 +156,10 @@ KSELFTEST(SCHED0005, "remote wake") {
     sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::Normal, b, true, "sleeper"});
     KCHECK(s.error == sched::SpawnError::None);
     for (std::uint32_t i = 0; i < kRounds; ++i) {
-        KCHECK(await(kEventuallyUs, [&] { return asleep.load() == i + 1; }));
+        if (!await(kEventuallyUs, [&] { return asleep.load() == i + 1; })) {
+            sched::dump_state("remote wake: the sleeper never came back");
+            return Result::fail("the sleeper did not get back to sleep");
+        }
         events[i].signal(b);
     }
     (void)sched::join(s.task);

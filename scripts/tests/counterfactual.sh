@@ -35,5 +35,28 @@ expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow
 expect bad-trap 2 1 kfault=bad-trap 'KPANIC: .*illegal instruction'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
+expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
+
+# A panic must also reach QEMU's exit status (the gate stops QEMU early, so
+# boot it directly here) and print its backtrace and the stop-IPI line.
+qemu_exit() {
+    local out rc
+    out=$(timeout 120 "${QEMU:-qemu-system-riscv64}" -machine virt -smp 2 -m 256M -nographic \
+        -bios "${OPENSBI_FW:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin}" \
+        -kernel "$KERNEL" -no-reboot -append kfault=bad-trap 2>&1)
+    rc=$?
+    if ((rc == 1)) && grep -q 'KPANIC:   #0 0x' <<<"$out" &&
+        grep -q 'KPANIC: stop IPI sent to 1 other cpu' <<<"$out"; then
+        echo "counterfactual panic-exit: QEMU exited 1 after KPANIC, backtrace and stop IPI"
+        passed=$((passed + 1))
+    else
+        echo "counterfactual panic-exit: WRONG (QEMU exit $rc)"
+        tail -n 15 <<<"$out" | sed 's/^/  | /'
+        failed=$((failed + 1))
+    fi
+}
+KERNEL=${KERNEL:-$here/../../build/kernel.elf}
+qemu_exit
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
