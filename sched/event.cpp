@@ -8,25 +8,44 @@ namespace sched {
 
 void Event::wait() {
     Task* me = current();
-    waiter_.store(me, std::memory_order_seq_cst);
     // A wake may be stale (meant for an earlier sleep of this task), so the
     // condition, not the wake, ends the wait.
-    while (!signalled()) {
-        if (me->state.block(BlockReason::Event) != Transition::Ok) k::panic("event: cannot block");
-        // Signalled meanwhile: undo the sleep, unless a waker already won the
-        // wake, in which case it is queueing us and we must switch out once.
-        if (signalled() && me->state.unblock_self() == Transition::Ok) break;
+    for (;;) {
+        {
+            k::SpinGuard g(lock_);
+            if (signalled_.load(std::memory_order_relaxed)) break;
+            waiter_.store(me, std::memory_order_relaxed);
+            if (me->state.block(BlockReason::Event) != Transition::Ok)
+                k::panic("event: cannot block");
+        }
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();
         hal::Cpu::irq_pop();
     }
+    k::SpinGuard g(lock_);
     waiter_.store(nullptr, std::memory_order_relaxed);
 }
 
-void Event::signal(std::uint32_t cpu) {
-    signalled_.store(1, std::memory_order_seq_cst);
-    if (Task* w = waiter_.load(std::memory_order_seq_cst)) (void)wake(*w, cpu);
+Event::Signalled Event::signal(std::uint32_t cpu) {
+    TaskRef w;
+    {
+        // A waiter seen under the lock is still inside wait() (it clears
+        // waiter_ under the lock before leaving), so it can be counted.
+        k::SpinGuard g(lock_);
+        signalled_.store(1, std::memory_order_release);
+        w = TaskRef(waiter_.load(std::memory_order_relaxed));
+    }
+    if (!w) return Signalled::NoWaiter;
+    switch (wake(*w, cpu)) {
+    case WakeResult::Woken:
+        return Signalled::Woken;
+    case WakeResult::NotBlocked:
+        return Signalled::NotBlocked;
+    case WakeResult::InvalidCpu:
+        return Signalled::InvalidCpu;
+    }
+    return Signalled::NotBlocked;
 }
 
 } // namespace sched

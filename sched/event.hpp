@@ -1,7 +1,8 @@
 // A one-shot event with a single waiter: the sleep/wake protocol in its
-// smallest form (publish Blocked, re-check, then switch out).
+// smallest form (publish Blocked under the lock the waker takes, then switch).
 #pragma once
 
+#include "kernel/sync/spin_lock.hpp"
 #include "sched/scheduler.hpp"
 
 #include <atomic>
@@ -16,16 +17,21 @@ class Event final {
 
     // Blocks the calling task until signal(); returns at once if already signalled.
     void wait();
-    // Sets the event and wakes the waiter, if any, on `cpu` (kAnyCpu: where it ran).
-    void signal(std::uint32_t cpu = kAnyCpu);
-    bool signalled() const { return signalled_.load(std::memory_order_seq_cst) != 0; }
+    // Sets the event and wakes the waiter, if any, on `cpu` (kAnyCpu: where it
+    // ran). Says what it found: no waiter yet, or the wake's outcome.
+    enum class Signalled : std::uint32_t { NoWaiter, Woken, NotBlocked, InvalidCpu };
+    Signalled signal(std::uint32_t cpu = kAnyCpu);
+    Task* waiter() const { return waiter_.load(std::memory_order_relaxed); } // diagnostics
+    bool signalled() const { return signalled_.load(std::memory_order_acquire) != 0; }
 
   private:
-    // seq_cst on both sides: the sleeper's (waiter store, block, signalled
-    // load) against the waker's (signalled store, waiter load, wake) is a
-    // store-buffering pair; one total order forbids both missing each other.
-    std::atomic<std::uint32_t> signalled_{0};
-    std::atomic<Task*> waiter_{nullptr};
+    // The sleeper publishes Blocked while holding lock_, and the waker reads
+    // the waiter while holding it: either the waker finds a Blocked waiter
+    // or the sleeper finds the event set. (A lock-free seq_cst version, a
+    // store-buffering pair, lost a wake-up under QEMU MTTCG; see RFC-0021.)
+    k::SpinLock lock_{"event"};
+    std::atomic<std::uint32_t> signalled_{0}; // written under lock_
+    std::atomic<Task*> waiter_{nullptr};      // written under lock_
 };
 
 } // namespace sched

@@ -158,7 +158,7 @@ KSELFTEST(LIFE0002, "task churn") {
             return true;
         }));
         for (std::uint32_t i = 0; i < wave; ++i)
-            events[i].signal((base + i + 1) % n);
+            (void)events[i].signal((base + i + 1) % n);
         for (std::uint32_t i = 0; i < wave; ++i)
             (void)sched::join(tasks[i].task);
     }
@@ -214,7 +214,7 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
     }
     KCHECK(await(kEventuallyUs, asleep_in_join)); // it went back to sleep
     const std::int64_t before_exit = got.load();
-    go.signal();
+    (void)go.signal();
     (void)sched::join(joiner.task);
     (void)sched::join(target.task);
     println("KLOG: stale wake: ", woken,

@@ -155,12 +155,18 @@ KSELFTEST(SCHED0005, "remote wake") {
     const std::uint64_t acked = ipi::chain(b).acked;
     sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::Normal, b, true, "sleeper"});
     KCHECK(s.error == sched::SpawnError::None);
+    sched::Event::Signalled last = sched::Event::Signalled::NoWaiter;
     for (std::uint32_t i = 0; i < kRounds; ++i) {
         if (!await(kEventuallyUs, [&] { return asleep.load() == i + 1; })) {
+            println("KDUMP: remote wake stalled at round ", i, ": last signal said ",
+                    static_cast<std::uint32_t>(last),
+                    ", event signalled=", events[i ? i - 1 : 0].signalled(), " waiter=",
+                    hex(reinterpret_cast<std::uintptr_t>(events[i ? i - 1 : 0].waiter())),
+                    " sleeper=", hex(reinterpret_cast<std::uintptr_t>(s.task.get())));
             sched::dump_state("remote wake: the sleeper never came back");
             return Result::fail("the sleeper did not get back to sleep");
         }
-        events[i].signal(b);
+        last = events[i].signal(b);
     }
     (void)sched::join(s.task);
     KCHECK(resumed_on_b.load() == kRounds);
