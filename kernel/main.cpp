@@ -68,6 +68,9 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     percpu_prepare(0, static_cast<std::uint32_t>(hart_id));
     percpu_install(0);
     set_cpu_state(0, CpuState::Online);
+    // No FP state is saved by the switch or the trap path: keep the FPU off
+    // so that any FP instruction traps (and panics) instead of corrupting.
+    hal::csr::clear_sstatus(hal::csr::kSstatusFs);
     trap::install_on_this_hart();
     if (trap::install_kernel_handlers() != trap::Access::Granted)
         panic("boot hart denied the trap runtime");
@@ -78,7 +81,6 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     const dtb::Hart* boot = find_hart(p, static_cast<std::uint32_t>(hart_id));
     time::init(p.timebase_hz, boot && boot->sstc);
     shutdown_init((p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base);
-    panic_set_ram(p.mem_base, p.mem_base + p.mem_size);
 
     println("KINIT: boot hart ", hart_id);
     println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
@@ -104,6 +106,7 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
         for (;;)
             hal::wait_for_interrupt();
     }
+    hal::csr::clear_sstatus(hal::csr::kSstatusFs);
     trap::install_on_this_hart();
     sched::start_secondary_cpu(cpu);
 }

@@ -11,12 +11,21 @@
 
 #include <atomic>
 
+extern "C" char __kernel_start[], __bss_end[];
+
 namespace k {
 
 namespace {
 
 std::atomic<std::uint32_t> g_panicking{0};
-std::uintptr_t g_ram_lo = 0x80000000, g_ram_hi = 0x80000000ull + (128ull << 20);
+// Every kernel stack (boot, emergency, task slab) lives in the kernel image's
+// BSS: a frame pointer outside it is corrupt, and following it could fault
+// (the firmware's region below us is not readable from S-mode).
+bool plausible_fp(std::uintptr_t fp) {
+    const auto lo = reinterpret_cast<std::uintptr_t>(__kernel_start);
+    const auto hi = reinterpret_cast<std::uintptr_t>(__bss_end);
+    return fp >= lo + 16 && fp < hi && (fp & 7) == 0;
+}
 
 void forced(const LineBuffer& l) {
     console::write_line_forced(l);
@@ -27,7 +36,7 @@ void backtrace(std::uintptr_t fp) {
     head.put("KPANIC: backtrace");
     forced(head);
     for (int depth = 0; depth < 24; ++depth) {
-        if (fp < g_ram_lo + 16 || fp >= g_ram_hi || (fp & 7)) break;
+        if (!plausible_fp(fp)) break;
         std::uintptr_t ra = reinterpret_cast<const std::uintptr_t*>(fp)[-1];
         std::uintptr_t prev = reinterpret_cast<const std::uintptr_t*>(fp)[-2];
         if (!ra) break;
@@ -48,16 +57,17 @@ bool panicking() {
     return g_panicking.load(std::memory_order_acquire) != 0;
 }
 
-void panic_set_ram(std::uintptr_t lo, std::uintptr_t hi) {
-    g_ram_lo = lo;
-    g_ram_hi = hi;
-}
-
 void panic_trap(const char* reason, const PanicFacts& f) {
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
-    if (g_panicking.exchange(1, std::memory_order_acq_rel) != 0) {
+    // g_panicking holds the first panicker's cpu + 1. Another hart parks (the
+    // first one reports and exits); the same hart panicking again (say, the
+    // backtrace faulted) goes straight to the failing exit.
+    const std::uint32_t me = hal::tp_head() ? hal::tp_head()->cpu + 1 : 1;
+    std::uint32_t first = 0;
+    if (!g_panicking.compare_exchange_strong(first, me, std::memory_order_acq_rel)) {
+        if (first == me) shutdown(false);
         for (;;)
-            hal::wait_for_interrupt(); // the first panicker reports and exits
+            hal::wait_for_interrupt();
     }
     hal::HartHead* h = hal::tp_head();
     LineBuffer l;

@@ -14,6 +14,5 @@ struct PanicFacts {
 
 [[noreturn]] void panic_trap(const char* reason, const PanicFacts& facts);
 bool panicking();
-void panic_set_ram(std::uintptr_t lo, std::uintptr_t hi);
 
 } // namespace k

@@ -2,6 +2,7 @@
 #include "kernel/percpu.hpp"
 
 #include "asm_offsets.hpp"
+#include "csr.hpp"
 #include "sched/cpu_id.hpp"
 
 #include <cstddef>
@@ -37,7 +38,12 @@ sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
 }
 
 std::uint32_t current_cpu() {
+    // Interrupts off for the probe (raw CSR, not irq_push: tp may be the very
+    // thing that is bad): a task migrated between reading tp and reading the
+    // stack bounds would otherwise see its sp outside "its" hart's stack.
+    const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
     const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
+    if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     if (r.path != sched::CpuIdPath::TpFast)
         g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
     return r.cpu;

@@ -12,6 +12,9 @@ namespace sched::detail {
 
 enum class Requeue : std::uint32_t { None, Local, Elsewhere };
 
+inline constexpr std::uint32_t kOfflineAsked = 1;
+inline constexpr std::uint32_t kOfflineTaken = 2;
+
 struct CpuSched {
     k::SpinLock rq_lock{"rq"};
     RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
@@ -22,6 +25,7 @@ struct CpuSched {
     Task* prev = nullptr;                 // this hart only: switched away from, not yet finished
     Requeue prev_requeue = Requeue::None; // this hart only
     std::uint64_t ticks = 0;              // this hart only
+    std::uint64_t next_tick = 0;          // this hart only: when the slice ends
     StealGate steal_gate;                 // this hart only
     std::atomic<Qos> steal_limit{kDefaultStealLimit}; // highest class this hart steals
     bool started = false;                             // this hart only
@@ -29,7 +33,9 @@ struct CpuSched {
     std::atomic<std::uint32_t> queued_hint{0};  // rq.size(), published under rq_lock
     std::atomic<std::uint32_t> need_resched{0}; // set by the tick or a resched IPI on this hart
     std::atomic<std::uint32_t> slice_over{0};   // the tick asked for this resched
-    std::atomic<std::uint32_t> offline_req{0};  // any hart: please go offline
+    // 0 none; kOfflineAsked by take_offline; kOfflineTaken once the hart
+    // commits to stopping (a timed-out request is withdrawn only before that).
+    std::atomic<std::uint32_t> offline_req{0};
 
     std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
     std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
@@ -75,7 +81,8 @@ void make_runnable(Task& t, std::uint32_t hint);
 
 [[noreturn]] void idle_loop();
 bool try_steal(CpuSched& s);
-[[noreturn]] void go_offline(CpuSched& s);
+// Stops this hart for good unless the request was withdrawn meanwhile.
+void go_offline(CpuSched& s);
 
 inline bool can_steal(const Task& t) {
     return !t.pinned && t.on_cpu.load(std::memory_order_acquire) == 0;

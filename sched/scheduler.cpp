@@ -158,7 +158,15 @@ namespace k {
 void sched_timer_tick() {
     using namespace sched::detail;
     CpuSched& s = local();
-    time::arm(time::now() + time::from_us(sched::kTickUs));
+    // Timer interrupts also end time::wait_until() steps; only a due deadline
+    // is a tick (slice end, steal gate, watchdog poll).
+    const std::uint64_t now = time::now();
+    if (now < s.next_tick) {
+        time::arm(s.next_tick);
+        return;
+    }
+    s.next_tick = now + time::from_us(sched::kTickUs);
+    time::arm(s.next_tick);
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
     watchdog::poll();

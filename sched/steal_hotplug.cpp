@@ -66,6 +66,9 @@ bool try_steal(CpuSched& s) {
 }
 
 void go_offline(CpuSched& s) {
+    std::uint32_t asked = kOfflineAsked;
+    if (!s.offline_req.compare_exchange_strong(asked, kOfflineTaken, std::memory_order_acq_rel))
+        return; // withdrawn by a requester that gave up waiting
     const std::uint32_t self = k::current_cpu();
     // Close first: from now on wakes go elsewhere; then move out what is here.
     s.inbox.close();
@@ -100,21 +103,22 @@ void go_offline(CpuSched& s) {
 
 StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_t& taken) {
     taken = 0;
+    hal::Cpu::irq_push(); // the thief's own hart must not change under us
     CpuSched& s = local();
-    StealCheck c = check_steal(req, s.steal_limit.load(std::memory_order_relaxed));
-    if (c != StealCheck::Ok) return c;
-    if (victim < k::cpu_count() && k::cpu_online(victim) && victim != k::current_cpu()) {
-        hal::Cpu::irq_push();
-        {
-            bool empty;
-            {
-                RqGuard g(s);
-                empty = s.rq.size() == 0;
-            }
-            if (empty) taken = steal_from(s, victim, req, LockMode::Wait);
-        }
+    const StealCheck c = check_steal(req, s.steal_limit.load(std::memory_order_relaxed));
+    if (c != StealCheck::Ok) {
         hal::Cpu::irq_pop();
+        return c;
     }
+    if (victim < k::cpu_count() && k::cpu_online(victim) && victim != k::current_cpu()) {
+        bool empty;
+        {
+            RqGuard g(s);
+            empty = s.rq.size() == 0;
+        }
+        if (empty) taken = steal_from(s, victim, req, LockMode::Wait);
+    }
+    hal::Cpu::irq_pop();
     return StealCheck::Ok;
 }
 
@@ -146,7 +150,7 @@ Hotplug take_offline(std::uint32_t cpu) {
     if (cpu >= k::cpu_count()) return Hotplug::InvalidCpu;
     if (cpu == 0) return Hotplug::BootCpu;
     if (!k::cpu_online(cpu)) return Hotplug::NotOnline;
-    cpu_sched(cpu).offline_req.store(1, std::memory_order_release);
+    cpu_sched(cpu).offline_req.store(kOfflineAsked, std::memory_order_release);
     cpu_sched(cpu).need_resched.store(1, std::memory_order_relaxed);
     (void)k::ipi::request_resched(cpu); // a lost IPI only delays to its next tick
     const std::uint64_t deadline = k::time::now() + k::time::from_us(kHotplugTimeoutUs);
@@ -155,7 +159,16 @@ Hotplug take_offline(std::uint32_t cpu) {
         return hal::sbi::hart_status(k::cpu_block(cpu).head.hart_id).value ==
                static_cast<long>(hal::sbi::HartState::Stopped);
     });
-    return gone ? Hotplug::Ok : Hotplug::Timeout;
+    if (gone) return Hotplug::Ok;
+    // Withdraw the request unless the hart already committed to it; then it
+    // will stop shortly, so wait for that instead of leaving it half-done.
+    std::uint32_t asked = kOfflineAsked;
+    if (cpu_sched(cpu).offline_req.compare_exchange_strong(asked, 0, std::memory_order_acq_rel))
+        return Hotplug::Timeout;
+    return k::time::wait_until(k::time::now() + k::time::from_us(kHotplugTimeoutUs),
+                               [cpu] { return k::cpu_state(cpu) == k::CpuState::Offline; })
+               ? Hotplug::Ok
+               : Hotplug::Timeout;
 }
 
 Hotplug bring_online(std::uint32_t cpu) {

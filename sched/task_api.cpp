@@ -170,7 +170,12 @@ void exit(std::int64_t value) {
 }
 
 Task* current() {
-    return local().current;
+    // Masked: a preemption between finding our hart and reading its current
+    // task could move us to another hart and return that hart's task.
+    hal::Cpu::irq_push();
+    Task* t = local().current;
+    hal::Cpu::irq_pop();
+    return t;
 }
 std::uint32_t cpu_of_current() {
     return k::current_cpu();
@@ -224,7 +229,12 @@ namespace {
     // section: its nesting count must start from zero again.
     hal::tp_head()->irq_depth = 0;
     hal::tp_head()->irq_saved = 0;
-    k::time::arm(k::time::now() + k::time::from_us(kTickUs));
+    // A resched IPI sent while this hart was stopped was dropped by the
+    // firmware; its pending bit must not swallow the next request. The idle
+    // loop drains the inbox first thing, so nothing queued is missed.
+    k::ipi::reset_target(cpu);
+    s.next_tick = k::time::now() + k::time::from_us(kTickUs);
+    k::time::arm(s.next_tick);
     hal::csr::set_sstatus(hal::csr::kSstatusSie);
     idle_loop();
 }
