@@ -90,7 +90,6 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
     fault::init(p.bootargs);
 
-    sched::init(cpu_count());
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
     sched::start_boot_cpu(); // runs the selftests in a task and shuts down
 }

@@ -49,10 +49,6 @@ std::uint32_t current_cpu() {
     return r.cpu;
 }
 
-PerCpu& this_cpu() {
-    return g_cpus[current_cpu()];
-}
-
 std::uint32_t cpu_count() {
     return g_cpu_count;
 }

@@ -24,7 +24,6 @@ struct PerCpu {
 static_assert(__builtin_offsetof(PerCpu, head) == 0, "tp points at the head and the block");
 
 PerCpu& cpu_block(std::uint32_t cpu);
-PerCpu& this_cpu();
 std::uint32_t current_cpu(); // validated tp hint -> stack range -> BOOT; fallbacks counted
 // The same resolution for given tp/sp values, without counting (selftests).
 sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp);

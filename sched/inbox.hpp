@@ -14,15 +14,15 @@ enum class DrainAction : std::uint32_t { Take, Keep };
 // try_push() outcome: a closed inbox (its hart is going offline) takes nothing.
 enum class [[nodiscard]] PushResult : std::uint32_t{Queued, FirstPending, Closed};
 
-// A waker on another hart push()es the task here instead of touching the
-// owner's run queue; push() reports the empty -> non-empty edge so the caller
+// A waker on another hart try_push()es the task here instead of touching the
+// owner's run queue; try_push() reports the empty -> non-empty edge so the caller
 // sends a resched IPI only then (NOVA Scheduler::Release).
 //
 // Bound: intrusive, so no capacity of its own; it holds at most the number of
 // tasks that exist (a task is on at most one list). A wake "defers" here
 // while the target's run queue class is full: the owner drains only what
 // fits (its Fn answers Keep for the rest) and retries on its next tick while
-// pending() != 0, since a later push() does not report the edge again.
+// pending() != 0, since a later try_push() does not report the edge again.
 //
 // Lock order: inbox lock, then the owner's rq lock (Fn may take it); never
 // the reverse.
@@ -40,17 +40,8 @@ class Inbox final {
     Inbox& operator=(const Inbox&) = delete;
 
     // True when the inbox went from empty to non-empty.
-    [[nodiscard]] bool push(T& t) {
-        k::SpinGuard g(lock_);
-        const bool was_empty = list_.empty();
-        list_.push_back(t);
-        ++stats_.pushed;
-        pending_.store(list_.size(), std::memory_order_relaxed);
-        return was_empty;
-    }
-
-    // push() for an inbox that may be closed: FirstPending is the
-    // empty -> non-empty edge, Closed means the caller must pick another hart.
+    // FirstPending is the empty -> non-empty edge (the caller decides about an
+    // IPI); Closed means the hart is going offline: pick another hart.
     PushResult try_push(T& t) {
         k::SpinGuard g(lock_);
         if (closed_) return PushResult::Closed;
@@ -62,7 +53,7 @@ class Inbox final {
     }
 
     // The owner closes its inbox before it goes offline (then drains what is
-    // left) and opens it when it comes back; push() ignores this state.
+    // left) and opens it when it comes back.
     void close() {
         k::SpinGuard g(lock_);
         closed_ = true;

@@ -15,7 +15,6 @@ inline constexpr std::uint64_t kTickUs = 10'000; // time slice
 inline constexpr std::uint32_t kAnyCpu = 0xffffffffu;
 inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
 
-void init(std::uint32_t cpus);
 [[noreturn]] void start_boot_cpu();
 [[noreturn]] void start_secondary_cpu(std::uint32_t cpu);
 

@@ -205,10 +205,6 @@ std::uint32_t queued_on(std::uint32_t cpu, Qos q) {
     return s.rq.size(q);
 }
 
-void init(std::uint32_t cpus) {
-    (void)cpus;
-}
-
 namespace {
 
 [[noreturn]] void run_cpu(std::uint32_t cpu) {

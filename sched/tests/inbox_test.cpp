@@ -37,12 +37,12 @@ std::vector<std::uint32_t> take_all(Box& box) {
 TEST_CASE("inbox: push reports only the empty -> non-empty edge", "[sched][inbox]") {
     Task t[3];
     Box box("edge");
-    CHECK(box.push(t[0]));
-    CHECK_FALSE(box.push(t[1]));
+    CHECK(box.try_push(t[0]) == sched::PushResult::FirstPending);
+    CHECK(box.try_push(t[1]) == sched::PushResult::Queued);
     CHECK(box.pending() == 2);
     CHECK(take_all(box).size() == 2);
     CHECK(box.pending() == 0);
-    CHECK(box.push(t[2]));
+    CHECK(box.try_push(t[2]) == sched::PushResult::FirstPending);
     CHECK(hal::Cpu::irq_depth() == 0);
 }
 
@@ -51,7 +51,7 @@ TEST_CASE("inbox: drain visits at most max entries, FIFO", "[sched][inbox]") {
     Box box("bounded");
     for (std::uint32_t i = 0; i < 10; ++i) {
         t[i].id = i;
-        (void)box.push(t[i]);
+        (void)box.try_push(t[i]);
     }
     std::vector<std::uint32_t> got;
     const std::uint32_t n = box.drain(
@@ -71,7 +71,7 @@ TEST_CASE("inbox: Keep leaves entries in place and in order", "[sched][inbox]") 
     Box box("keep");
     for (std::uint32_t i = 0; i < 5; ++i) {
         t[i].id = i;
-        (void)box.push(t[i]);
+        (void)box.try_push(t[i]);
     }
     std::uint32_t visited = 0;
     const std::uint32_t n = box.drain(
@@ -97,7 +97,7 @@ TEST_CASE("inbox: a wake defers while the run queue class is full", "[sched][inb
     Box box("defer");
     for (std::uint32_t i = 0; i < 5; ++i) {
         t[i].id = i;
-        (void)box.push(t[i]);
+        (void)box.try_push(t[i]);
     }
     auto into_rq = [&](Task& x) {
         return rq.enqueue(x, Qos::Normal).ok() ? DrainAction::Take : DrainAction::Keep;
@@ -146,7 +146,8 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
         }
         const std::uint32_t base = (cpu - 2) * kPerPusher;
         for (std::uint32_t i = 0; i < kPerPusher; ++i) {
-            if (box.push(tasks[base + i])) edges.fetch_add(1);
+            if (box.try_push(tasks[base + i]) == sched::PushResult::FirstPending)
+                edges.fetch_add(1);
         }
         pushers_done.fetch_add(1);
     });

@@ -98,7 +98,8 @@ void wake_scan(World& w, Hart& me, std::uint32_t& cursor) {
         while (t.on_cpu.load(std::memory_order_acquire) != 0)
             hal::Cpu::relax();
         Hart& home = w.harts[t.home.load(std::memory_order_relaxed)];
-        if (home.inbox.push(t)) ++me.ipi_edges; // would send the resched IPI
+        if (home.inbox.try_push(t) == sched::PushResult::FirstPending)
+            ++me.ipi_edges; // would send the resched IPI
     }
 }
 
@@ -257,7 +258,7 @@ void setup(World& w) {
         t.pinned = i % 16 == 0;
         t.home.store(i % kHarts);
         // Spawned tasks arrive like remote wakes: through the home inbox.
-        (void)w.harts[i % kHarts].inbox.push(t);
+        (void)w.harts[i % kHarts].inbox.try_push(t);
     }
 }
 
