@@ -24,16 +24,32 @@ PerCpu& cpu_block(std::uint32_t cpu) {
     return g_cpus[cpu < kMaxCpus ? cpu : 0];
 }
 
+namespace {
+
+sched::CpuSlot slot_of(std::uint32_t i) {
+    const PerCpu& c = g_cpus[i];
+    return sched::CpuSlot{
+        reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo, c.head.stack_hi,
+        c.state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(CpuState::Online)};
+}
+
+} // namespace
+
 sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
-    sched::CpuSlot slots[kMaxCpus];
     const std::uint32_t n = g_cpu_count;
-    for (std::uint32_t i = 0; i < n; ++i) {
-        const PerCpu& c = g_cpus[i];
-        slots[i] = sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic,
-                                  c.head.stack_lo, c.head.stack_hi,
-                                  c.state.load(std::memory_order_acquire) ==
-                                      static_cast<std::uint32_t>(CpuState::Online)};
+    // Hot path (every lock takes it): validate only the block tp names, with
+    // the same rules; the full table is built only when that fails.
+    const auto base = reinterpret_cast<std::uintptr_t>(&g_cpus[0]);
+    if (tp >= base && (tp - base) % sizeof(PerCpu) == 0 && (tp - base) / sizeof(PerCpu) < n) {
+        const auto i = static_cast<std::uint32_t>((tp - base) / sizeof(PerCpu));
+        const sched::CpuSlot own = slot_of(i);
+        if (sched::resolve_cpu_id(tp, sp, &own, 1, hal::kHartMagic).path ==
+            sched::CpuIdPath::TpFast)
+            return {i, sched::CpuIdPath::TpFast};
     }
+    sched::CpuSlot slots[kMaxCpus];
+    for (std::uint32_t i = 0; i < n; ++i)
+        slots[i] = slot_of(i);
     return sched::resolve_cpu_id(tp, sp, slots, n, hal::kHartMagic);
 }
 
