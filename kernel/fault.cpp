@@ -22,6 +22,9 @@ constexpr Entry kFaults[] = {
     {Fault::NoPreempt, "no-preempt"},          {Fault::IpiDrop, "ipi-drop"},
     {Fault::StackOverflow, "stack-overflow"},  {Fault::BadTrap, "bad-trap"},
     {Fault::HartStartFail, "hart-start-fail"}, {Fault::Hang, "hang"},
+    {Fault::RequeueEarly, "requeue-before-save"}, {Fault::WakeIgnoresOnCpu, "wake-ignores-on-cpu"},
+    {Fault::CtxLoseReg, "ctx-lose-reg"},          {Fault::EarlyRelease, "early-release"},
+    {Fault::LostWakeup, "lost-wakeup"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {

@@ -3,6 +3,7 @@
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/fault.hpp"
+#include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
@@ -89,6 +90,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     say_defaults(p);
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
     fault::init(p.bootargs);
+    (void)jitter::init(p.bootargs);
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
     sched::start_boot_cpu(); // runs the selftests in a task and shuts down

@@ -21,8 +21,10 @@ struct CpuSched {
     Inbox<Task, &Task::link> inbox{"inbox"};     // remote wake-ups land here
     Task idle;                                   // the hart's boot-stack context
 
-    Task* current = nullptr;              // this hart only
-    Task* prev = nullptr;                 // this hart only: switched away from, not yet finished
+    // Written by this hart only; atomic so that the handshake monitor may
+    // read them from another hart (relaxed: it reads them under an rq lock).
+    std::atomic<Task*> current{nullptr};
+    std::atomic<Task*> prev{nullptr}; // switched away from, not yet finished
     Requeue prev_requeue = Requeue::None; // this hart only
     std::uint64_t ticks = 0;              // this hart only
     std::uint64_t next_tick = 0;          // this hart only: when the slice ends

@@ -1,6 +1,7 @@
 // Event: the no-lost-wake-up sleep used by selftests and, later, IPC.
 #include "sched/event.hpp"
 
+#include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
 #include "sched/cpu_sched.hpp"
 
@@ -18,6 +19,7 @@ void Event::wait() {
             if (me->state.block(BlockReason::Event) != Transition::Ok)
                 k::panic("event: cannot block");
         }
+        k::jitter::point(k::jitter::Site::Block);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();

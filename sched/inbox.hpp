@@ -90,6 +90,13 @@ class Inbox final {
         return taken;
     }
 
+    // Visits every entry under the lock; fn(const T&) must not relink it.
+    template <typename Fn>
+    void for_each(Fn&& fn) {
+        k::SpinGuard g(lock_);
+        list_.for_each(fn);
+    }
+
     // Lock-free hint (e.g. for the idle loop); exact only under the lock.
     [[nodiscard]] std::uint32_t pending() const { return pending_.load(std::memory_order_relaxed); }
 

@@ -119,6 +119,12 @@ class RunQueue final {
     [[nodiscard]] bool empty() const { return bitmap_ == 0; }
     [[nodiscard]] bool contains(const T& t, Qos q) const { return lists_[checked(q)].contains(t); }
     [[nodiscard]] const Stats& stats() const { return stats_; }
+    // Every queued task, highest class first (diagnostics, monitors).
+    template <typename Fn>
+    void for_each(Fn&& fn) const {
+        for (std::uint32_t i = kQosCount; i-- > 0;)
+            lists_[i].for_each(fn);
+    }
 
   private:
     using List = IntrusiveList<T, Link>;

@@ -10,6 +10,7 @@
 #include "sched/cpu_sched.hpp"
 
 #include "kernel/fault.hpp"
+#include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/time.hpp"
 #include "kernel/watchdog.hpp"
@@ -34,7 +35,10 @@ void drain_inbox(CpuSched& s) {
     if (s.inbox.pending() == 0) return;
     (void)s.inbox.drain(
         [&s](Task& t) {
-            if (t.on_cpu.load(std::memory_order_acquire) != 0) return DrainAction::Keep;
+            k::jitter::point(k::jitter::Site::Drain);
+            if (t.on_cpu.load(std::memory_order_acquire) != 0 &&
+                !k::fault::is(k::fault::Fault::WakeIgnoresOnCpu))
+                return DrainAction::Keep;
             RqGuard g(s);
             EnqueueOutcome o = s.rq.enqueue(t, t.qos);
             if (o.ok()) return DrainAction::Take;
@@ -57,7 +61,7 @@ YieldResult schedule() {
     const bool leaving = s.offline_req.load(std::memory_order_acquire) != 0;
     drain_inbox(s);
 
-    Task* prev = s.current;
+    Task* prev = s.current.load(std::memory_order_relaxed);
     Task* next = nullptr;
     Requeue requeue = Requeue::None;
     {
@@ -96,16 +100,33 @@ YieldResult schedule() {
         next->home_cpu.store(cpu, std::memory_order_relaxed);
         next->last_cpu.store(cpu, std::memory_order_relaxed);
     }
+    // Only a task whose registers are saved may be dispatched: a queued task
+    // with on_cpu set is one that something made runnable too early.
+    if (!next->idle && next->on_cpu.load(std::memory_order_acquire) != 0)
+        k::panic("sched: dispatch of a task whose registers are live on another cpu");
     next->on_cpu.store(cpu + 1, std::memory_order_relaxed);
     check_stack_guard(*prev);
-    s.prev = prev;
+    s.prev.store(prev, std::memory_order_relaxed);
     s.prev_requeue = requeue;
-    s.current = next;
+    s.current.store(next, std::memory_order_relaxed);
     s.switches.fetch_add(1, std::memory_order_relaxed);
+    if (requeue == Requeue::Local && k::fault::is(k::fault::Fault::RequeueEarly)) {
+        // The bug of CONTRACT §6 on purpose: prev becomes stealable while its
+        // registers are still live on this hart.
+        s.prev_requeue = Requeue::None;
+        prev->on_cpu.store(0, std::memory_order_release);
+        RqGuard g(s);
+        if (!s.rq.enqueue(*prev, prev->qos).ok()) k::panic("sched: reserved slot taken");
+    }
 
     // irq_saved belongs to the thread, not the hart: carry ours across the switch.
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
+    k::jitter::point(k::jitter::Site::SwitchOut);
+    // Until the switch below saves them, prev's registers are live here, so
+    // nothing may have published it as takeable yet.
+    if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
+        k::panic("sched: prev made takeable before its registers were saved");
     hal_context_switch(&prev->ctx, &next->ctx);
     // We may now be on another hart: re-read everything per-hart.
     hal::tp_head()->irq_saved = irq_saved;
@@ -115,12 +136,15 @@ YieldResult schedule() {
 
 void finish_switch() {
     CpuSched& s = local();
-    Task* prev = s.prev;
+    Task* prev = s.prev.load(std::memory_order_relaxed);
     const Requeue requeue = s.prev_requeue;
-    s.prev = nullptr;
+    s.prev.store(nullptr, std::memory_order_relaxed);
     s.prev_requeue = Requeue::None;
     if (!prev) return;
     const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
+    if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
+        prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
+    k::jitter::point(k::jitter::Site::FinishSwitch);
     // Registers saved: from here on another hart may run prev.
     prev->on_cpu.store(0, std::memory_order_release);
     if (requeue == Requeue::Local) {
@@ -130,7 +154,8 @@ void finish_switch() {
     } else if (requeue == Requeue::Elsewhere) {
         make_runnable(*prev, kAnyCpu);
     }
-    if (exited) task_release(prev); // the scheduler's reference: after the final switch-out
+    // The scheduler's reference: after the final switch-out.
+    if (exited && !k::fault::is(k::fault::Fault::EarlyRelease)) task_release(prev);
     drain_inbox(s);
 }
 
@@ -170,7 +195,8 @@ void sched_timer_tick() {
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
     watchdog::poll();
-    if (s.current && !s.current->idle && !fault::is(fault::Fault::NoPreempt)) {
+    sched::Task* cur = s.current.load(std::memory_order_relaxed);
+    if (cur && !cur->idle && !fault::is(fault::Fault::NoPreempt)) {
         s.slice_over.store(1, std::memory_order_relaxed);
         s.need_resched.store(1, std::memory_order_relaxed);
     }
@@ -187,7 +213,7 @@ void sched_trap_exit() {
     CpuSched& s = local();
     s.trap_exits.fetch_add(1, std::memory_order_relaxed);
     if (!s.started || !s.need_resched.load(std::memory_order_relaxed)) return;
-    if (s.current->preempt_off) return; // need_resched stays set for its next switch point
+    if (s.current.load(std::memory_order_relaxed)->preempt_off) return; // need_resched stays set for its next switch point
     // The trap was taken with interrupts enabled, so no spin lock is held here.
     hal::Cpu::irq_push();
     (void)schedule();

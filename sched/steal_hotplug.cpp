@@ -191,7 +191,7 @@ void dump_state(const char* why) {
     k::console::write_line_forced(head);
     for (std::uint32_t c = 0; c < k::cpu_count(); ++c) {
         CpuSched& s = cpu_sched(c);
-        Task* cur = s.current;
+        Task* cur = s.current.load(std::memory_order_relaxed);
         const k::ipi::Snapshot ch = k::ipi::chain(c);
         k::LineBuffer l;
         l.put("KDUMP: cpu");

@@ -1,4 +1,6 @@
 // Task life cycle: spawn, wake, yield, join and exit.
+#include "kernel/fault.hpp"
+#include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/time.hpp"
 #include "sched/cpu_sched.hpp"
@@ -37,10 +39,13 @@ namespace detail {
 
 void make_runnable(Task& t, std::uint32_t hint) {
     const std::uint32_t self = k::current_cpu();
-    const std::uint32_t oc = t.on_cpu.load(std::memory_order_acquire);
+    const std::uint32_t oc = k::fault::is(k::fault::Fault::WakeIgnoresOnCpu)
+                                 ? 0
+                                 : t.on_cpu.load(std::memory_order_acquire);
     // Still switching out somewhere: that hart drains it after the switch.
     std::uint32_t target =
         oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
+    k::jitter::point(k::jitter::Site::Wake);
     for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
         CpuSched& s = cpu_sched(target);
         if (s.inbox.try_push(t) != PushResult::Closed) {
@@ -133,6 +138,7 @@ std::int64_t join(const TaskRef& target) {
             if (me->state.block(BlockReason::Join) != Transition::Ok)
                 k::panic("join: cannot block");
         }
+        k::jitter::point(k::jitter::Site::Block);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)schedule();
@@ -165,6 +171,9 @@ void exit(std::int64_t value) {
         // NotBlocked: a stale wake has it running; it re-checks Exited under our lock.
         (void)wake(*waiter);
     }
+    // The bug of CONTRACT §6 on purpose: the last reference may go while
+    // this stack is still in use.
+    if (k::fault::is(k::fault::Fault::EarlyRelease)) task_release(me);
     (void)schedule();
     k::panic("exit: an exited task was scheduled again");
 }
@@ -173,7 +182,7 @@ Task* current() {
     // Masked: a preemption between finding our hart and reading its current
     // task could move us to another hart and return that hart's task.
     hal::Cpu::irq_push();
-    Task* t = local().current;
+    Task* t = local().current.load(std::memory_order_relaxed);
     hal::Cpu::irq_pop();
     return t;
 }
@@ -215,8 +224,8 @@ namespace {
     s.idle.stack_lo = c.boot_stack_lo;
     s.idle.stack_hi = c.boot_stack_hi;
     s.idle.on_cpu.store(cpu + 1, std::memory_order_relaxed);
-    s.current = &s.idle;
-    s.prev = nullptr;
+    s.current.store(&s.idle, std::memory_order_relaxed);
+    s.prev.store(nullptr, std::memory_order_relaxed);
     s.prev_requeue = Requeue::None;
     s.offline_req.store(0, std::memory_order_relaxed);
     s.inbox.open();

@@ -25,11 +25,14 @@
 #define TF_FRAME_RA 296
 #define TF_SIZE 304
 
-/* hal::Context: callee-saved state of a switched-out kernel thread. */
+/* hal::Context: callee-saved state of a switched-out kernel thread, then the
+ * switch check: a weighted sum of the saved registers and whether it is set. */
 #define CTX_RA 0
 #define CTX_SP 8
 #define CTX_S(n) (16 + (n)*8)
-#define CTX_SIZE 112
+#define CTX_CHECK 112
+#define CTX_CHECKED 120
+#define CTX_SIZE 128
 
 /* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. */
 #define KSTACK_SIZE 16384

@@ -1,7 +1,29 @@
 /* void hal_context_switch(hal::Context* from, const hal::Context* to)
  * Saves the callee-saved registers of the running thread in *from and
- * resumes *to. tp is per-hart and never part of a thread's context. */
+ * resumes *to. tp is per-hart and never part of a thread's context.
+ *
+ * Switch check (on while hal_switch_check_on != 0): the save also stores
+ * a position-weighted sum of the registers it saved, and the restore of a
+ * context that has one recomputes it over the registers it loaded. Any
+ * register the restore does not bring back exactly as saved (an offset
+ * that differs between the halves, a slot overwritten in between, a
+ * register left out) makes the sums differ, and the switch panics. */
 #include "asm_offsets.hpp"
+
+/* t1 = sum over ra, sp, s0..s11 of reg * 2^(13 - position) (mod 2^64). */
+.macro REG_SUM
+    mv t1, ra
+    .irp reg, sp, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11
+    slli t1, t1, 1
+    add t1, t1, \reg
+    .endr
+.endm
+
+    .data
+    .globl hal_switch_check_on
+    .align 2
+hal_switch_check_on:
+    .word 0
 
     .text
     .globl hal_context_switch
@@ -21,6 +43,13 @@ hal_context_switch:
     sd s9, CTX_S(9)(a0)
     sd s10, CTX_S(10)(a0)
     sd s11, CTX_S(11)(a0)
+    lla t0, hal_switch_check_on
+    lwu t0, 0(t0)
+    beqz t0, 1f
+    REG_SUM
+    sd t1, CTX_CHECK(a0)
+    li t0, 1
+1:  sd t0, CTX_CHECKED(a0)
 
     ld ra, CTX_RA(a1)
     ld sp, CTX_SP(a1)
@@ -36,7 +65,19 @@ hal_context_switch:
     ld s9, CTX_S(9)(a1)
     ld s10, CTX_S(10)(a1)
     ld s11, CTX_S(11)(a1)
+    ld t0, CTX_CHECKED(a1)
+    bnez t0, 2f
     ret
+2:  REG_SUM
+    ld t0, CTX_CHECK(a1)
+    bne t0, t1, 3f
+    ret
+3:  /* sp may be the register that came back wrong: panic on this hart's
+     * emergency stack. */
+    ld sp, HART_EMERGENCY_SP(tp)
+    mv a0, a1
+    mv s0, zero
+    tail hal_context_mismatch
 
 /* First activation of a new thread: s1 = entry, s2 = argument.
  * hal_thread_start(entry, arg) is C++ and never returns. */

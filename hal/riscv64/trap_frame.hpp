@@ -34,18 +34,27 @@ struct Context {
     std::uint64_t ra;
     std::uint64_t sp;
     std::uint64_t s[12];
+    std::uint64_t check;   // sum of the registers as saved (valid when checked)
+    std::uint64_t checked; // 1: the restore verifies the registers it loads
 };
 
 static_assert(offsetof(Context, ra) == CTX_RA);
 static_assert(offsetof(Context, sp) == CTX_SP);
 static_assert(offsetof(Context, s) == CTX_S(0));
 static_assert(offsetof(Context, s) + 11 * 8 == CTX_S(11));
+static_assert(offsetof(Context, check) == CTX_CHECK);
+static_assert(offsetof(Context, checked) == CTX_CHECKED);
 static_assert(sizeof(Context) == CTX_SIZE);
 
 } // namespace hal
 
 extern "C" {
 void hal_context_switch(hal::Context* from, const hal::Context* to);
+// Non-zero: every switch-out records the sum of the registers it saves, and
+// the restore of such a context verifies the registers it loaded against it
+// (a save and restore that disagree, or a saved slot overwritten, panics).
+extern std::uint32_t hal_switch_check_on;
+[[noreturn]] void hal_context_mismatch(const hal::Context* to);
 void hal_thread_trampoline();
 void hal_trap_vector();
 void secondary_entry();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "hal_cpu.hpp"
+#include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
 
 #include <atomic>
@@ -61,6 +62,7 @@ class SpinLock final {
         owner_.store(kNoOwner, std::memory_order_relaxed);
         // Only the holder writes serving_; release publishes the critical section.
         serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
         hal::Cpu::irq_pop();
     }
 

@@ -1,0 +1,42 @@
+// Race-window widening: short random delays at lock releases and at the
+// steps of the switch/wake handshake, in the spirit of rcutorture's
+// stutter and KCSAN's delay injection. Off unless `jitter=<seed>` is in the
+// bootargs or a selftest turns it on; when off a site costs one load.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace k::jitter {
+
+enum class Site : std::uint32_t {
+    LockRelease,  // before a spin lock's serving ticket moves on
+    SwitchOut,    // schedule(): prev published as this hart's prev, before the switch
+    FinishSwitch, // finish_switch(): registers saved, before on_cpu is cleared
+    Wake,         // make_runnable(): before the task is pushed to an inbox
+    Drain,        // drain_inbox(): before a task's on_cpu is read
+    Block,        // a sleeper: Blocked published, before it switches away
+};
+
+using Hook = void (*)(Site);
+// Installed by enable(); a plain function pointer so that portable code
+// (the spin lock, host-tested) carries the sites without a link dependency.
+inline std::atomic<Hook> g_hook{nullptr};
+
+inline void point(Site s) {
+    if (Hook h = g_hook.load(std::memory_order_relaxed)) h(s);
+}
+
+// Kernel only (kernel/jitter.cpp). `seed` 0 is replaced by a fixed value.
+// Delays are 1..max_us µs of busy-waiting on the `time` CSR, taken at about
+// one site visit in four; max_us is clamped to 1..100.
+void enable(std::uint64_t seed, std::uint32_t max_us);
+void disable();
+bool enabled();
+std::uint64_t seed();
+// Reads `jitter=<seed>` (decimal) from the bootargs; true when it was set.
+bool init(const char* bootargs);
+// Delays taken since boot (diagnostics).
+std::uint64_t delays();
+
+} // namespace k::jitter

@@ -1,0 +1,70 @@
+// Notification: the sleep/wake protocol of Event, reusable, with a word.
+#include "sched/notification.hpp"
+
+#include "kernel/fault.hpp"
+#include "kernel/jitter.hpp"
+#include "kernel/panic.hpp"
+#include "sched/cpu_sched.hpp"
+
+namespace sched {
+
+std::uint64_t Notification::wait() {
+    Task* me = current();
+    for (;;) {
+        bool sleep_unlocked = false;
+        {
+            k::SpinGuard g(lock_);
+            if (std::uint64_t w = word_.load(std::memory_order_relaxed)) {
+                word_.store(0, std::memory_order_relaxed);
+                waiter_.store(nullptr, std::memory_order_relaxed);
+                return w;
+            }
+            Task* other = waiter_.load(std::memory_order_relaxed);
+            if (other && other != me) k::panic("notification: a second waiter");
+            waiter_.store(me, std::memory_order_release);
+            if (k::fault::is(k::fault::Fault::LostWakeup)) {
+                sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
+            } else if (me->state.block(BlockReason::Event) != Transition::Ok) {
+                k::panic("notification: cannot block");
+            }
+        }
+        if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
+            k::panic("notification: cannot block");
+        k::jitter::point(k::jitter::Site::Block);
+        hal::Cpu::irq_push();
+        while (me->state.state() != TaskState::Running)
+            (void)detail::schedule();
+        hal::Cpu::irq_pop();
+        // The word, not the wake, ends the wait: a wake may be stale.
+    }
+}
+
+std::uint64_t Notification::poll() {
+    k::SpinGuard g(lock_);
+    const std::uint64_t w = word_.load(std::memory_order_relaxed);
+    word_.store(0, std::memory_order_relaxed);
+    return w;
+}
+
+Notification::Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
+    TaskRef w;
+    {
+        k::SpinGuard g(lock_);
+        word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
+        // A waiter seen under the lock is inside wait() (it clears waiter_
+        // under the lock before it returns), so it can be counted.
+        w = TaskRef(waiter_.load(std::memory_order_relaxed));
+    }
+    if (!w) return Signalled::NoWaiter;
+    switch (wake(*w, cpu)) {
+    case WakeResult::Woken:
+        return Signalled::Woken;
+    case WakeResult::NotBlocked:
+        return Signalled::NotBlocked;
+    case WakeResult::InvalidCpu:
+        return Signalled::InvalidCpu;
+    }
+    return Signalled::NotBlocked;
+}
+
+} // namespace sched

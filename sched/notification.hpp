@@ -1,0 +1,44 @@
+// A notification word with a single waiter: signal ORs bits in, wait takes
+// them all, blocking while the word is zero (seL4's notification object
+// without the capability; IPC's notifications will build on it).
+#pragma once
+
+#include "kernel/sync/spin_lock.hpp"
+#include "sched/scheduler.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace sched {
+
+class Notification final {
+  public:
+    Notification() = default;
+    Notification(const Notification&) = delete;
+    Notification& operator=(const Notification&) = delete;
+
+    // Blocks the calling task until the word is non-zero, then returns it
+    // and clears it. One waiter at a time (a second one panics).
+    std::uint64_t wait();
+    // Takes the word without blocking (0: nothing pending).
+    std::uint64_t poll();
+    // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
+    // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found.
+    enum class Signalled : std::uint32_t { NoWaiter, Woken, NotBlocked, InvalidCpu };
+    Signalled signal(std::uint64_t bits, std::uint32_t cpu = kAnyCpu);
+
+    // Racy snapshots for diagnostics and monitors.
+    std::uint64_t pending() const { return word_.load(std::memory_order_acquire); }
+    Task* waiter() const { return waiter_.load(std::memory_order_acquire); }
+
+  private:
+    // Protocol (no lost wake-up): the sleeper publishes Blocked while holding
+    // lock_, and the signaller reads the waiter while holding it, so either
+    // the signaller sees a Blocked waiter and wakes it, or the sleeper sees
+    // the bits before it blocks.
+    k::SpinLock lock_{"notification"};
+    std::atomic<std::uint64_t> word_{0};  // written under lock_
+    std::atomic<Task*> waiter_{nullptr}; // written under lock_
+};
+
+} // namespace sched
