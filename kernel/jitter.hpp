@@ -28,8 +28,9 @@ inline void point(Site s) {
 }
 
 // Kernel only (kernel/jitter.cpp). `seed` 0 is replaced by a fixed value.
-// Delays are 1..max_us µs of busy-waiting on the `time` CSR, taken at about
-// one site visit in four; max_us is clamped to 1..100.
+// Delays are 1..max_us µs of busy-waiting on the `time` CSR, taken at one
+// lock release in four and one handshake step in two; max_us is clamped to
+// 1..100.
 void enable(std::uint64_t seed, std::uint32_t max_us);
 void disable();
 bool enabled();

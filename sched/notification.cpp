@@ -28,9 +28,9 @@ std::uint64_t Notification::wait() {
                 k::panic("notification: cannot block");
             }
         }
+        k::jitter::point(k::jitter::Site::Block);
         if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
             k::panic("notification: cannot block");
-        k::jitter::point(k::jitter::Site::Block);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();

@@ -118,6 +118,15 @@ class RunQueue final {
     [[nodiscard]] bool has_room(Qos q) const { return size(q) < CapacityPerClass; }
     [[nodiscard]] bool empty() const { return bitmap_ == 0; }
     [[nodiscard]] bool contains(const T& t, Qos q) const { return lists_[checked(q)].contains(t); }
+    // Whether t is linked on any class of this queue, callable without the
+    // lock by the hart that owns the queue: only it links its tasks here, so
+    // a positive answer is never stale (the link is read atomically).
+    [[nodiscard]] bool holds(const T& t) const {
+        const void* owner = __atomic_load_n(&(t.*Link).owner, __ATOMIC_RELAXED);
+        for (const List& l : lists_)
+            if (owner == &l) return true;
+        return false;
+    }
     [[nodiscard]] const Stats& stats() const { return stats_; }
     // Every queued task, highest class first (diagnostics, monitors).
     template <typename Fn>

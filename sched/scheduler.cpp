@@ -85,7 +85,12 @@ YieldResult schedule() {
             if (!next) next = &s.idle;
         }
     }
-    if (next == prev) return YieldResult::NothingBetter;
+    if (next == prev) {
+        // Only the idle context picks itself; a task can come out of the run
+        // queue while it runs only if something queued it on a cpu.
+        if (!prev->idle) k::panic("sched: picked the running task from its run queue");
+        return YieldResult::NothingBetter;
+    }
 
     if (requeue != Requeue::None) {
         if (prev->state.preempt() != Transition::Ok)
@@ -145,6 +150,9 @@ void finish_switch() {
     if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
         prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
     k::jitter::point(k::jitter::Site::FinishSwitch);
+    // Nothing may have queued prev here while its registers were live.
+    if (!prev->idle && s.rq.holds(*prev))
+        k::panic("sched: a task was queued before its registers were saved");
     // Registers saved: from here on another hart may run prev.
     prev->on_cpu.store(0, std::memory_order_release);
     if (requeue == Requeue::Local) {

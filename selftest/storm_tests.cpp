@@ -25,7 +25,11 @@ namespace {
 
 constexpr std::uint32_t kMaxWorkers = 32;
 constexpr std::uint32_t kWorkersPerCpu = 4;
-constexpr std::uint64_t kStormUs = 400'000;  // storm length on the time CSR
+// The storm lasts kStormUs and at least kStormMinSteps worker steps (a host
+// that starves the vCPUs must not shrink it to nothing), at most kStormMaxUs.
+constexpr std::uint64_t kStormUs = 400'000;
+constexpr std::uint64_t kStormMaxUs = 4'000'000;
+constexpr std::uint64_t kStormMinSteps = 2'000;
 constexpr std::uint64_t kBurstUs = 2'000;    // the monitor wakes parked workers this often
 constexpr std::uint64_t kSpinUs = 3'000;     // a spin op waits this long for a tick
 constexpr std::uint32_t kJitterMaxUs = 20;
@@ -55,6 +59,7 @@ struct Storm {
     std::atomic<std::uint32_t> stop{0};
     std::atomic<std::uint64_t> peer_signals{0};
     std::atomic<std::uint64_t> child_bad{0};
+    std::atomic<std::uint64_t> steps{0};
 };
 
 std::uint64_t next_random(std::uint64_t& s) {
@@ -125,6 +130,7 @@ void worker_body(void* p) {
         }
         if (sched::cpu_of_current() != cpu_before) ++w->migrations;
         ++w->steps;
+        storm->steps.fetch_add(1, std::memory_order_relaxed);
         // Now and then wake a peer: a cross-hart wake of a task that may be
         // switching out right now. Only an empty word is signalled, so a
         // lost wake-up is not papered over by a later signal.
@@ -196,10 +202,17 @@ KSELFTEST(RACE0001, "scheduler storm") {
     // storm runs, and wake parked workers in bursts onto one hart at a time.
     std::uint64_t scans = 0, seen = 0, bursts = 0;
     sched::HandshakeScan bad{0, {sched::HandshakeRule::Ok, 0}, 0, 0};
-    const std::uint64_t end = time::now() + time::from_us(kStormUs);
+    const std::uint64_t start = time::now();
+    const std::uint64_t end = start + time::from_us(kStormUs);
+    const std::uint64_t hard_end = start + time::from_us(kStormMaxUs);
+    auto storming = [&] {
+        const std::uint64_t now = time::now();
+        if (now >= hard_end) return false;
+        return now < end || storm.steps.load(std::memory_order_relaxed) < kStormMinSteps;
+    };
     std::uint64_t next_burst = 0;
     std::uint32_t target = storm.online[0];
-    while (spawned == storm.count && time::now() < end) {
+    while (spawned == storm.count && storming()) {
         const sched::HandshakeScan scan = sched::scan_handshake();
         ++scans;
         seen += scan.tasks_seen;
@@ -223,10 +236,17 @@ KSELFTEST(RACE0001, "scheduler storm") {
 
     // A worker asleep with bits pending is owed a wake that is in flight;
     // without the rescue below it must still arrive.
+    auto owed = [&] {
+        std::uint32_t n = 0;
+        for (std::uint32_t i = 0; i < spawned; ++i)
+            n += owed_a_wake(storm.workers[i]) ? 1 : 0;
+        return n;
+    };
     std::uint32_t lost = 0;
-    for (std::uint32_t i = 0; i < spawned; ++i) {
-        Worker& w = storm.workers[i];
-        if (!await(kEventuallyUs, [&w] { return !owed_a_wake(w); })) {
+    if (!await(kEventuallyUs, [&] { return owed() == 0; })) {
+        for (std::uint32_t i = 0; i < spawned; ++i) {
+            Worker& w = storm.workers[i];
+            if (!owed_a_wake(w)) continue;
             if (lost++ == 0)
                 println("KLOG: storm: worker ", i, " (task #", w.task->id,
                         ") stayed asleep with its notification set: a lost wake-up");
