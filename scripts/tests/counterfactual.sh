@@ -37,6 +37,16 @@ expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
 
+# The race classes of CONTRACT §6 (RFC-0021 §"Race detectors"), at SMP=8.
+expect requeue-before-save 8 1 kfault=requeue-before-save \
+    'KPANIC: .*prev made takeable before its registers were saved'
+expect wake-ignores-on-cpu 8 1 kfault=wake-ignores-on-cpu \
+    'KPANIC: .*(picked the running task from its run queue|dispatch of a task whose registers are live|queued before its registers were saved)|handshake monitor'
+expect ctx-lose-reg 8 1 kfault=ctx-lose-reg \
+    'KPANIC: .*registers restored differ from those saved|callee-saved registers changed'
+expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a cpu'
+expect lost-wakeup 8 1 kfault=lost-wakeup 'scheduler storm FAIL lost wake-up'
+
 # A panic must also reach QEMU's exit status (the gate stops QEMU early, so
 # boot it directly here) and print its backtrace and the stop-IPI line.
 qemu_exit() {
