@@ -22,6 +22,7 @@ constexpr Entry kFaults[] = {
     {Fault::NoPreempt, "no-preempt"},          {Fault::IpiDrop, "ipi-drop"},
     {Fault::StackOverflow, "stack-overflow"},  {Fault::BadTrap, "bad-trap"},
     {Fault::HartStartFail, "hart-start-fail"}, {Fault::Hang, "hang"},
+    {Fault::EarlyOnline, "early-online"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {

@@ -15,6 +15,7 @@ enum class Fault : std::uint32_t {
     BadTrap,       // a task executes an illegal instruction
     HartStartFail, // the last secondary's hart_start names the firmware's region
     Hang,          // the selftest task waits for an event nobody signals
+    EarlyOnline,   // a (re)started hart says Online 20 ms before it takes work
 };
 
 void init(const char* bootargs);

@@ -42,10 +42,30 @@ Event::Signalled Event::signal(std::uint32_t cpu) {
         return Signalled::Woken;
     case WakeResult::NotBlocked:
         return Signalled::NotBlocked;
+    case WakeResult::Parked:
+        return Signalled::Parked;
     case WakeResult::InvalidCpu:
-        return Signalled::InvalidCpu;
+        // The event is set: a waiter left asleep would never wake. It goes
+        // where it may run instead, and the refusal is reported.
+        return wake_anywhere(*w, Signalled::InvalidCpu);
+    case WakeResult::Pinned:
+        return wake_anywhere(*w, Signalled::Pinned);
     }
     return Signalled::NotBlocked;
+}
+
+Event::Signalled Event::wake_anywhere(Task& w, Signalled refused) {
+    switch (wake(w)) {
+    case WakeResult::Woken:
+    case WakeResult::Parked:
+        return refused;
+    case WakeResult::NotBlocked:
+        return Signalled::NotBlocked;
+    case WakeResult::InvalidCpu:
+    case WakeResult::Pinned:
+        break;
+    }
+    k::panic("event: a wake to the waiter's own hart was refused");
 }
 
 } // namespace sched

@@ -18,13 +18,25 @@ class Event final {
     // Blocks the calling task until signal(); returns at once if already signalled.
     void wait();
     // Sets the event and wakes the waiter, if any, on `cpu` (kAnyCpu: where it
-    // ran). Says what it found: no waiter yet, or the wake's outcome.
-    enum class Signalled : std::uint32_t { NoWaiter, Woken, NotBlocked, InvalidCpu };
+    // ran). Says what it found: no waiter yet, or the wake's outcome. Parked:
+    // a pinned waiter whose hart is offline waits there. InvalidCpu, Pinned:
+    // `cpu` was refused (offline, or not a pinned waiter's own hart) and the
+    // waiter was woken where it may run instead.
+    enum class Signalled : std::uint32_t {
+        NoWaiter,
+        Woken,
+        NotBlocked,
+        InvalidCpu,
+        Parked,
+        Pinned
+    };
     Signalled signal(std::uint32_t cpu = kAnyCpu);
     Task* waiter() const { return waiter_.load(std::memory_order_relaxed); } // diagnostics
     bool signalled() const { return signalled_.load(std::memory_order_acquire) != 0; }
 
   private:
+    Signalled wake_anywhere(Task& w, Signalled refused);
+
     // The sleeper publishes Blocked while holding lock_, and the waker reads
     // the waiter while holding it: either the waker finds a Blocked waiter
     // or the sleeper finds the event set. (A lock-free seq_cst version, a
