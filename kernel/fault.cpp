@@ -25,6 +25,7 @@ constexpr Entry kFaults[] = {
     {Fault::RequeueEarly, "requeue-before-save"}, {Fault::WakeIgnoresOnCpu, "wake-ignores-on-cpu"},
     {Fault::CtxLoseReg, "ctx-lose-reg"},          {Fault::EarlyRelease, "early-release"},
     {Fault::LostWakeup, "lost-wakeup"},
+    {Fault::EarlyOnline, "early-online"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {

@@ -21,6 +21,7 @@ enum class Fault : std::uint32_t {
     CtxLoseReg,    // one saved callee-saved slot (s11) is overwritten after the save
     EarlyRelease,  // exit drops the scheduler's reference before the final switch-out
     LostWakeup,    // a Notification sleeper publishes Blocked after dropping the lock
+    EarlyOnline,   // a (re)started hart says Online 20 ms before it takes work
 };
 
 void init(const char* bootargs);

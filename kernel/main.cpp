@@ -68,7 +68,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         (*c)();
     percpu_prepare(0, static_cast<std::uint32_t>(hart_id));
     percpu_install(0);
-    set_cpu_state(0, CpuState::Online);
+    set_cpu_state(0, CpuState::Joining); // Online once its scheduler takes work
     // No FP state is saved by the switch or the trap path: keep the FPU off
     // so that any FP instruction traps (and panics) instead of corrupting.
     hal::csr::clear_sstatus(hal::csr::kSstatusFs);
@@ -100,14 +100,15 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     using namespace k;
     (void)hart_id;
     std::uint32_t cpu = head->cpu;
-    auto expected = static_cast<std::uint32_t>(CpuState::Starting);
-    if (!cpu_block(cpu).state.compare_exchange_strong(
-            expected, static_cast<std::uint32_t>(CpuState::Online), std::memory_order_acq_rel)) {
+    // Arrived: claim the block. Online comes last, from the scheduler, once
+    // this hart takes work.
+    if (!claim_cpu_state(cpu, CpuState::Starting, CpuState::Joining)) {
         (void)hal::sbi::hart_stop(); // the boot hart already declared us offline
         for (;;)
             hal::wait_for_interrupt();
     }
     hal::csr::clear_sstatus(hal::csr::kSstatusFs);
     trap::install_on_this_hart();
+    smp::inject_early_online(cpu);
     sched::start_secondary_cpu(cpu);
 }

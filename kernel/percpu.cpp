@@ -26,11 +26,17 @@ PerCpu& cpu_block(std::uint32_t cpu) {
 
 namespace {
 
+// A hart runs on its block from Joining to Stopping, not only while Online
+// (publish-last: it takes locks before it may say Online).
+bool runs_on_block(std::uint32_t state) {
+    const auto s = static_cast<CpuState>(state);
+    return s == CpuState::Joining || s == CpuState::Online || s == CpuState::Stopping;
+}
+
 sched::CpuSlot slot_of(std::uint32_t i) {
     const PerCpu& c = g_cpus[i];
-    return sched::CpuSlot{
-        reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo, c.head.stack_hi,
-        c.state.load(std::memory_order_acquire) == static_cast<std::uint32_t>(CpuState::Online)};
+    return sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo,
+                          c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
 }
 
 } // namespace
@@ -96,6 +102,12 @@ void set_cpu_state(std::uint32_t cpu, CpuState s) {
 
 CpuState cpu_state(std::uint32_t cpu) {
     return static_cast<CpuState>(g_cpus[cpu].state.load(std::memory_order_acquire));
+}
+
+bool claim_cpu_state(std::uint32_t cpu, CpuState from, CpuState to) {
+    auto expected = static_cast<std::uint32_t>(from);
+    return g_cpus[cpu].state.compare_exchange_strong(expected, static_cast<std::uint32_t>(to),
+                                                     std::memory_order_acq_rel);
 }
 
 void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {

@@ -11,7 +11,15 @@ namespace k {
 
 inline constexpr std::uint32_t kMaxCpus = 8;
 
-enum class CpuState : std::uint32_t { Absent, Starting, Online, Offline };
+// Each state is published only once what it promises is true:
+// Starting: the boot hart asked the firmware to start it;
+// Joining: the hart runs on its block (claimed by the hart) but takes no work;
+// Online: it takes work: inbox open, offline request cleared, IPI chain
+//   reset, tick armed, interrupts on (published last by the hart itself);
+// Stopping: it left the scheduler and is on its way into the HSM stop;
+// Offline: stopped (published by whoever saw HSM report it stopped), or it
+//   never arrived. Appended values keep the KDUMP numbers stable.
+enum class CpuState : std::uint32_t { Absent, Starting, Online, Offline, Joining, Stopping };
 
 struct PerCpu {
     hal::HartHead head{}; // must stay first: tp == &head == this
@@ -40,6 +48,8 @@ void percpu_install(std::uint32_t cpu);
 void set_cpu_count(std::uint32_t n);
 void set_cpu_state(std::uint32_t cpu, CpuState s);
 CpuState cpu_state(std::uint32_t cpu);
+// from -> to if the state still is `from`; exactly one of two racing claims wins.
+[[nodiscard]] bool claim_cpu_state(std::uint32_t cpu, CpuState from, CpuState to);
 
 // Points this hart's stack bounds at the stack it is about to run on.
 inline void set_running_stack(std::uintptr_t lo, std::uintptr_t hi) {

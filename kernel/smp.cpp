@@ -7,7 +7,6 @@
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
 #include "sbi.hpp"
-#include "trap/ipi.hpp"
 #include "trap_frame.hpp"
 
 extern "C" {
@@ -22,11 +21,8 @@ namespace {
 constexpr std::uint64_t kArrivalTimeoutUs = 5'000'000;
 constexpr long kSbiAlreadyAvailable = -6;
 
-bool claim_state(std::uint32_t cpu, CpuState from, CpuState to) {
-    auto expected = static_cast<std::uint32_t>(from);
-    return cpu_block(cpu).state.compare_exchange_strong(expected, static_cast<std::uint32_t>(to),
-                                                        std::memory_order_acq_rel);
-}
+// kfault=early-online: how long the hart stays Online before it takes work.
+constexpr std::uint64_t kEarlyOnlineDelayUs = 20'000;
 
 bool parked_in_firmware(const PerCpu& c) {
     return hal::sbi::hart_status(c.head.hart_id).value ==
@@ -45,6 +41,17 @@ hal::sbi::Ret kick(std::uint32_t cpu, PerCpu& c, std::uintptr_t entry) {
     return hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
 }
 
+// The hart claimed its block (Joining) and publishes Online itself once it
+// takes work. Bounded like the arrival; on expiry whoever wins the
+// Joining -> {Online, Offline} exchange decides.
+const char* await_online(std::uint32_t cpu) {
+    (void)time::wait_until(time::now() + time::from_us(kArrivalTimeoutUs),
+                           [cpu] { return cpu_state(cpu) != CpuState::Joining; });
+    if (claim_cpu_state(cpu, CpuState::Joining, CpuState::Offline))
+        return "arrived but did not go online within 5000 ms";
+    return cpu_state(cpu) == CpuState::Online ? nullptr : "left while joining";
+}
+
 // Returns nullptr when the cpu came online, else the reason it did not.
 //
 // Seen under MTTCG: a hart whose host thread was slow to get through the
@@ -54,7 +61,7 @@ hal::sbi::Ret kick(std::uint32_t cpu, PerCpu& c, std::uintptr_t entry) {
 // for the hart to be parked, and start it again, once.
 const char* start_one(std::uint32_t cpu) {
     PerCpu& c = cpu_block(cpu);
-    ipi::reset_target(cpu);
+    // Its IPI chain is reset by the hart itself, before it publishes Online.
     set_cpu_state(cpu, CpuState::Starting);
     std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
     // The firmware's own region: not executable for S-mode, so OpenSBI refuses it.
@@ -64,7 +71,8 @@ const char* start_one(std::uint32_t cpu) {
         const hal::sbi::Ret r = kick(cpu, c, entry);
         if (r.error != 0) {
             // It may have arrived after all (a retry raced a start in flight).
-            if (!claim_state(cpu, CpuState::Starting, CpuState::Offline)) return nullptr;
+            if (!claim_cpu_state(cpu, CpuState::Starting, CpuState::Offline))
+                return await_online(cpu);
             return hal::sbi::error_name(r.error);
         }
         const std::uint32_t hart = c.head.hart_id;
@@ -73,9 +81,9 @@ const char* start_one(std::uint32_t cpu) {
         };
         const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
         (void)time::wait_until(deadline, [cpu, &came_in_at_start] {
-            return cpu_state(cpu) == CpuState::Online || came_in_at_start();
+            return cpu_state(cpu) != CpuState::Starting || came_in_at_start();
         });
-        if (cpu_state(cpu) == CpuState::Online) return nullptr;
+        if (cpu_state(cpu) != CpuState::Starting) return await_online(cpu);
         if (!came_in_at_start()) break; // plain timeout
         println("KINIT: cpu", cpu, " hart ", c.head.hart_id,
                 " came up at _start instead of its start address; starting it again");
@@ -83,10 +91,10 @@ const char* start_one(std::uint32_t cpu) {
                                [&c] { return parked_in_firmware(c); });
     }
     // A late arrival must not go online after we said offline: whoever wins
-    // the Starting -> {Online, Offline} exchange decides.
-    if (claim_state(cpu, CpuState::Starting, CpuState::Offline))
+    // the Starting -> {Joining, Offline} exchange decides.
+    if (claim_cpu_state(cpu, CpuState::Starting, CpuState::Offline))
         return "did not arrive within 5000 ms";
-    return nullptr;
+    return await_online(cpu);
 }
 
 } // namespace
@@ -131,6 +139,24 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
 
 bool restart_cpu(std::uint32_t cpu) {
     return start_one(cpu) == nullptr;
+}
+
+bool publish_online(std::uint32_t cpu) {
+    if (claim_cpu_state(cpu, CpuState::Joining, CpuState::Online)) return true;
+    // kfault=early-online published it already, before anything it promises.
+    return fault::is(fault::Fault::EarlyOnline) && cpu_state(cpu) == CpuState::Online;
+}
+
+void inject_early_online(std::uint32_t cpu) {
+    if (!fault::is(fault::Fault::EarlyOnline)) return;
+    set_cpu_state(cpu, CpuState::Online);
+    (void)time::wait_until(time::now() + time::from_us(kEarlyOnlineDelayUs), [] { return false; });
+}
+
+bool confirm_stopped(std::uint32_t cpu) {
+    if (cpu_state(cpu) == CpuState::Stopping && parked_in_firmware(cpu_block(cpu)))
+        (void)claim_cpu_state(cpu, CpuState::Stopping, CpuState::Offline);
+    return cpu_state(cpu) == CpuState::Offline;
 }
 
 } // namespace k::smp

@@ -14,8 +14,20 @@ namespace k::smp {
 std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart);
 
 // Bring one already-assigned cpu back (after an HSM stop). Returns true when it
-// arrived within the bound.
+// is Online (taking work) within the bound.
 bool restart_cpu(std::uint32_t cpu);
+
+// The joining hart's last step: Joining -> Online. False when the boot hart
+// declared it offline first (it must then stop).
+[[nodiscard]] bool publish_online(std::uint32_t cpu);
+
+// kfault=early-online: publishes Online at once and waits 20 ms before the
+// hart sets anything up (the bug publish_online's ordering prevents).
+void inject_early_online(std::uint32_t cpu);
+
+// A stopping hart cannot say it has stopped: whoever sees the firmware report
+// it stopped publishes Stopping -> Offline. True when the cpu is Offline.
+bool confirm_stopped(std::uint32_t cpu);
 
 } // namespace k::smp
 

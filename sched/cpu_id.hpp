@@ -12,7 +12,7 @@ struct CpuSlot {
     std::uint64_t magic;
     std::uintptr_t stack_lo; // [stack_lo, stack_hi): the stack the hart runs on
     std::uintptr_t stack_hi;
-    bool online;
+    bool running; // its hart runs on this block (joining, online or stopping)
 };
 
 enum class CpuIdPath : std::uint32_t { TpFast, StackRange, Boot };
@@ -31,9 +31,9 @@ inline constexpr std::uint32_t kBootCpu = 0;
 // tp is only a hint: it is never dereferenced, only compared with the known
 // block addresses. Linear scans, chosen over computing an index from tp:
 // blocks need not be contiguous, and for <= 32 cpus a scan is a few compares.
-// TpFast: tp equals a slot's block, that slot is online, its magic matches,
+// TpFast: tp equals a slot's block, its hart runs on it, its magic matches,
 // and sp lies in its stack. StackRange: the first cpu whose stack holds sp
-// (online not required: a hart coming up has its stack before it is online).
+// (running not required: a hart has its stack before it claims its block).
 // Boot: nothing matched. The caller counts the fallbacks.
 [[nodiscard]] constexpr CpuIdResult resolve_cpu_id(std::uintptr_t tp, std::uintptr_t sp,
                                                    const CpuSlot* slots, std::uint32_t count,
@@ -43,7 +43,7 @@ inline constexpr std::uint32_t kBootCpu = 0;
         for (std::uint32_t i = 0; i < count; ++i) {
             const CpuSlot& s = slots[i];
             if (s.block != tp) continue;
-            if (s.online && s.magic == expected_magic && stack_contains(s, sp)) {
+            if (s.running && s.magic == expected_magic && stack_contains(s, sp)) {
                 return {i, CpuIdPath::TpFast};
             }
         }

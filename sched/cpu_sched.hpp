@@ -18,8 +18,9 @@ inline constexpr std::uint32_t kOfflineTaken = 2;
 struct CpuSched {
     k::SpinLock rq_lock{"rq"};
     RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
-    Inbox<Task, &Task::link> inbox{"inbox"};     // remote wake-ups land here
-    Task idle;                                   // the hart's boot-stack context
+    Inbox<Task, &Task::link> inbox{"inbox",
+                                   false}; // remote wake-ups; open while the hart takes work
+    Task idle;                             // the hart's boot-stack context
 
     // Written by this hart only; atomic so that the handshake monitor may
     // read them from another hart (relaxed: it reads them under an rq lock).
@@ -78,8 +79,14 @@ YieldResult schedule();
 void finish_switch();
 void drain_inbox(CpuSched& s);
 
-// The caller owns a Ready task no list holds: hand it to a hart.
-void make_runnable(Task& t, std::uint32_t hint);
+// The caller owns a Ready task no list holds: hand it to a hart. An unpinned
+// task goes to `hint` (kAnyCpu: its home) or, if that hart is not taking
+// work, to the next one that is. A pinned task goes to its own hart or
+// nowhere: if that hart's inbox is closed, IfClosed decides whether it is
+// parked there until the hart is back (Parked) or refused (Refused).
+enum class [[nodiscard]] Placed : std::uint32_t{Queued, Parked, Refused};
+enum class IfClosed : std::uint32_t { Park, Refuse };
+Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed);
 
 [[noreturn]] void idle_loop();
 bool try_steal(CpuSched& s);

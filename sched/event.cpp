@@ -39,13 +39,41 @@ Event::Signalled Event::signal(std::uint32_t cpu) {
         w = TaskRef(waiter_.load(std::memory_order_relaxed));
     }
     if (!w) return Signalled::NoWaiter;
-    switch (wake(*w, cpu)) {
+    return wake_signalled(*w, cpu);
+}
+
+namespace {
+
+// The condition is set: a waiter left asleep would never wake. It goes where
+// it may run instead, and the refusal is reported.
+Signalled wake_anywhere(Task& w, Signalled refused) {
+    switch (wake(w)) {
+    case WakeResult::Woken:
+    case WakeResult::Parked:
+        return refused;
+    case WakeResult::NotBlocked:
+        return Signalled::NotBlocked;
+    case WakeResult::InvalidCpu:
+    case WakeResult::Pinned:
+        break;
+    }
+    k::panic("signal: a wake to the waiter's own hart was refused");
+}
+
+} // namespace
+
+Signalled wake_signalled(Task& w, std::uint32_t cpu) {
+    switch (wake(w, cpu)) {
     case WakeResult::Woken:
         return Signalled::Woken;
     case WakeResult::NotBlocked:
         return Signalled::NotBlocked;
+    case WakeResult::Parked:
+        return Signalled::Parked;
     case WakeResult::InvalidCpu:
-        return Signalled::InvalidCpu;
+        return wake_anywhere(w, Signalled::InvalidCpu);
+    case WakeResult::Pinned:
+        return wake_anywhere(w, Signalled::Pinned);
     }
     return Signalled::NotBlocked;
 }

@@ -4,6 +4,7 @@
 
 #include "kernel/sync/spin_lock.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/signal_wake.hpp"
 
 #include <atomic>
 
@@ -18,8 +19,8 @@ class Event final {
     // Blocks the calling task until signal(); returns at once if already signalled.
     void wait();
     // Sets the event and wakes the waiter, if any, on `cpu` (kAnyCpu: where it
-    // ran). Says what it found: no waiter yet, or the wake's outcome.
-    enum class Signalled : std::uint32_t { NoWaiter, Woken, NotBlocked, InvalidCpu };
+    // ran). Says what it found (sched/signal_wake.hpp).
+    using Signalled = sched::Signalled;
     Signalled signal(std::uint32_t cpu = kAnyCpu);
     Task* waiter() const { return waiter_.load(std::memory_order_relaxed); } // diagnostics
     bool signalled() const { return signalled_.load(std::memory_order_acquire) != 0; }

@@ -11,8 +11,13 @@ namespace sched {
 
 enum class DrainAction : std::uint32_t { Take, Keep };
 
-// try_push() outcome: a closed inbox (its hart is going offline) takes nothing.
-enum class [[nodiscard]] PushResult : std::uint32_t{Queued, FirstPending, Closed};
+// try_push() outcome. A closed inbox (its hart is offline or on its way
+// there) takes nothing, unless the caller asked to park the task there.
+enum class [[nodiscard]] PushResult : std::uint32_t{Queued, FirstPending, Closed, Parked};
+
+// What a closed inbox does with a push: refuse it, or keep the task until
+// the inbox opens again (a pinned task waits for its own hart).
+enum class Admit : std::uint32_t { OpenOnly, ParkIfClosed };
 
 // A waker on another hart try_push()es the task here instead of touching the
 // owner's run queue; try_push() reports the empty -> non-empty edge so the caller
@@ -32,28 +37,34 @@ class Inbox final {
     struct Stats {
         std::uint64_t pushed = 0;
         std::uint64_t taken = 0;
-        std::uint64_t kept = 0; // visits answered Keep (deferred wakes)
+        std::uint64_t kept = 0;   // visits answered Keep (deferred wakes)
+        std::uint64_t parked = 0; // pushes kept while closed
     };
 
-    explicit constexpr Inbox(const char* name) : lock_(name) {}
+    explicit constexpr Inbox(const char* name, bool open = true) : lock_(name), closed_(!open) {}
     Inbox(const Inbox&) = delete;
     Inbox& operator=(const Inbox&) = delete;
 
-    // True when the inbox went from empty to non-empty.
     // FirstPending is the empty -> non-empty edge (the caller decides about an
-    // IPI); Closed means the hart is going offline: pick another hart.
-    PushResult try_push(T& t) {
+    // IPI); Closed means the hart is not taking work: pick another hart, or
+    // refuse. With ParkIfClosed a closed inbox keeps the task (Parked) and
+    // its owner drains it once it is open again.
+    PushResult try_push(T& t, Admit admit = Admit::OpenOnly) {
         k::SpinGuard g(lock_);
-        if (closed_) return PushResult::Closed;
+        if (closed_ && admit == Admit::OpenOnly) return PushResult::Closed;
         const bool was_empty = list_.empty();
         list_.push_back(t);
         ++stats_.pushed;
         pending_.store(list_.size(), std::memory_order_relaxed);
+        if (closed_) {
+            ++stats_.parked;
+            return PushResult::Parked;
+        }
         return was_empty ? PushResult::FirstPending : PushResult::Queued;
     }
 
     // The owner closes its inbox before it goes offline (then drains what is
-    // left) and opens it when it comes back.
+    // left) and opens it before it takes work again.
     void close() {
         k::SpinGuard g(lock_);
         closed_ = true;
@@ -61,6 +72,10 @@ class Inbox final {
     void open() {
         k::SpinGuard g(lock_);
         closed_ = false;
+    }
+    [[nodiscard]] bool is_open() {
+        k::SpinGuard g(lock_);
+        return !closed_;
     }
 
     // Visits at most `max` entries from the front, under one lock hold. Each
@@ -112,7 +127,7 @@ class Inbox final {
     k::SpinLock lock_;
     List list_;                             // guarded by lock_
     Stats stats_;                           // guarded by lock_
-    bool closed_ = false;                   // guarded by lock_
+    bool closed_;                           // guarded by lock_
     std::atomic<std::uint32_t> pending_{0}; // list_.size(), written under lock_
 };
 

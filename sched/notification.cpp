@@ -46,7 +46,7 @@ std::uint64_t Notification::poll() {
     return w;
 }
 
-Notification::Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
+Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
     TaskRef w;
     {
         k::SpinGuard g(lock_);
@@ -56,15 +56,7 @@ Notification::Signalled Notification::signal(std::uint64_t bits, std::uint32_t c
         w = TaskRef(waiter_.load(std::memory_order_relaxed));
     }
     if (!w) return Signalled::NoWaiter;
-    switch (wake(*w, cpu)) {
-    case WakeResult::Woken:
-        return Signalled::Woken;
-    case WakeResult::NotBlocked:
-        return Signalled::NotBlocked;
-    case WakeResult::InvalidCpu:
-        return Signalled::InvalidCpu;
-    }
-    return Signalled::NotBlocked;
+    return wake_signalled(*w, cpu);
 }
 
 } // namespace sched

@@ -5,6 +5,7 @@
 
 #include "kernel/sync/spin_lock.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/signal_wake.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -23,8 +24,8 @@ class Notification final {
     // Takes the word without blocking (0: nothing pending).
     std::uint64_t poll();
     // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
-    // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found.
-    enum class Signalled : std::uint32_t { NoWaiter, Woken, NotBlocked, InvalidCpu };
+    // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found
+    // (sched/signal_wake.hpp).
     Signalled signal(std::uint64_t bits, std::uint32_t cpu = kAnyCpu);
 
     // Racy snapshots for diagnostics and monitors.

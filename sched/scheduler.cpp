@@ -160,7 +160,9 @@ void finish_switch() {
         EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
         if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
     } else if (requeue == Requeue::Elsewhere) {
-        make_runnable(*prev, kAnyCpu);
+        // Another hart, or (pinned) parked here until this hart is back.
+        if (make_runnable(*prev, kAnyCpu, IfClosed::Park) == Placed::Refused)
+            k::panic("sched: a parking requeue was refused");
     }
     // The scheduler's reference: after the final switch-out.
     if (exited && !k::fault::is(k::fault::Fault::EarlyRelease)) task_release(prev);

@@ -18,13 +18,17 @@ inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
 [[noreturn]] void start_boot_cpu();
 [[noreturn]] void start_secondary_cpu(std::uint32_t cpu);
 
+// A pinned task runs only on its hart: never stolen, never moved. When its
+// hart goes offline it is parked there and runs again once the hart is back.
 struct SpawnOptions {
     Qos qos = Qos::Normal;
     std::uint32_t cpu = kAnyCpu; // kAnyCpu: the caller's hart
-    bool pinned = false;         // never stolen
+    bool pinned = false;         // runs only on `cpu`
     const char* name = "task";
 };
 
+// InvalidCpu: out of range, not online, or going offline (a pinned spawn is
+// refused then, never placed elsewhere).
 enum class [[nodiscard]] SpawnError : std::uint32_t{None, NoMemory, InvalidCpu};
 
 struct [[nodiscard]] Spawned {
@@ -34,9 +38,12 @@ struct [[nodiscard]] Spawned {
 
 Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts);
 
-// Makes a Blocked task Ready on `cpu` (kAnyCpu: where it last ran). Only the
-// caller that wins the Blocked -> Ready exchange enqueues it.
-enum class [[nodiscard]] WakeResult : std::uint32_t{Woken, NotBlocked, InvalidCpu};
+// Makes a Blocked task Ready on `cpu` (kAnyCpu: where it last ran; a pinned
+// task: its own hart). Only the caller that wins the Blocked -> Ready
+// exchange enqueues it. Parked: a pinned task whose hart is offline is Ready
+// and waits there for the hart. Pinned: `cpu` names another hart than a
+// pinned task's own; refused before anything changed.
+enum class [[nodiscard]] WakeResult : std::uint32_t{Woken, NotBlocked, InvalidCpu, Parked, Pinned};
 WakeResult wake(Task& t, std::uint32_t cpu = kAnyCpu);
 
 enum class [[nodiscard]] YieldResult : std::uint32_t{
@@ -77,8 +84,10 @@ StealCheck steal_now(const StealRequest& req, std::uint32_t victim, std::uint32_
 Qos steal_limit(std::uint32_t cpu);
 void set_steal_limit(std::uint32_t cpu, Qos q);
 
-// Hart hot-plug: the target hart migrates its tasks and stops with SBI HSM;
-// bring_online restarts it with hart_start.
+// Hart hot-plug: the target hart moves its unpinned tasks elsewhere, parks
+// its pinned ones in its closed inbox, and stops with SBI HSM; bring_online
+// restarts it with hart_start and returns once it takes work again (the
+// parked tasks then run there).
 enum class [[nodiscard]] Hotplug : std::uint32_t{Ok, InvalidCpu, BootCpu, NotOnline, Timeout};
 Hotplug take_offline(std::uint32_t cpu);
 Hotplug bring_online(std::uint32_t cpu);

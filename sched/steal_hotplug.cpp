@@ -48,6 +48,19 @@ std::uint32_t steal_from(CpuSched& s, std::uint32_t victim, const StealRequest& 
     return taken;
 }
 
+// A task leaving a hart that goes offline: unpinned ones go to another hart,
+// pinned ones are parked in this hart's closed inbox until it is back.
+void move_off(Task& t) {
+    switch (make_runnable(t, kAnyCpu, IfClosed::Park)) {
+    case Placed::Queued:
+    case Placed::Parked:
+        return;
+    case Placed::Refused:
+        break;
+    }
+    k::panic("hotplug: a parking placement was refused");
+}
+
 } // namespace
 
 namespace detail {
@@ -70,7 +83,8 @@ void go_offline(CpuSched& s) {
     if (!s.offline_req.compare_exchange_strong(asked, kOfflineTaken, std::memory_order_acq_rel))
         return; // withdrawn by a requester that gave up waiting
     const std::uint32_t self = k::current_cpu();
-    // Close first: from now on wakes go elsewhere; then move out what is here.
+    // Close first: from now on unpinned wakes go elsewhere and pinned ones
+    // park here; then move out what is here.
     s.inbox.close();
     for (;;) {
         Task* t;
@@ -79,22 +93,26 @@ void go_offline(CpuSched& s) {
             t = s.rq.pick();
         }
         if (!t) break;
-        make_runnable(*t, kAnyCpu);
+        move_off(*t);
     }
-    // Take the inbox out under its lock, hand the tasks on outside it.
+    // Take the unpinned ones out of the inbox under its lock and hand them on
+    // outside it; pinned ones stay parked, in order.
     IntrusiveList<Task, &Task::link> leftovers;
     (void)s.inbox.drain(
         [&leftovers](Task& t) {
+            if (t.pinned) return DrainAction::Keep;
             leftovers.push_back(t);
             return DrainAction::Take;
         },
         ~0u);
     while (Task* t = leftovers.pop_front())
-        make_runnable(*t, kAnyCpu);
+        move_off(*t);
     s.started = false;
     k::time::disarm();
-    k::set_cpu_state(self, k::CpuState::Offline);
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
+    // Stopping, not Offline: the hart cannot say it has stopped. Whoever sees
+    // the firmware report it stopped publishes Offline (confirm_stopped).
+    k::set_cpu_state(self, k::CpuState::Stopping);
     (void)hal::sbi::hart_stop();
     k::panic("hotplug: SBI hart_stop returned");
 }
@@ -154,19 +172,15 @@ Hotplug take_offline(std::uint32_t cpu) {
     cpu_sched(cpu).need_resched.store(1, std::memory_order_relaxed);
     (void)k::ipi::request_resched(cpu); // a lost IPI only delays to its next tick
     const std::uint64_t deadline = k::time::now() + k::time::from_us(kHotplugTimeoutUs);
-    bool gone = k::time::wait_until(deadline, [cpu] {
-        if (k::cpu_state(cpu) != k::CpuState::Offline) return false;
-        return hal::sbi::hart_status(k::cpu_block(cpu).head.hart_id).value ==
-               static_cast<long>(hal::sbi::HartState::Stopped);
-    });
-    if (gone) return Hotplug::Ok;
+    if (k::time::wait_until(deadline, [cpu] { return k::smp::confirm_stopped(cpu); }))
+        return Hotplug::Ok;
     // Withdraw the request unless the hart already committed to it; then it
     // will stop shortly, so wait for that instead of leaving it half-done.
     std::uint32_t asked = kOfflineAsked;
     if (cpu_sched(cpu).offline_req.compare_exchange_strong(asked, 0, std::memory_order_acq_rel))
         return Hotplug::Timeout;
     return k::time::wait_until(k::time::now() + k::time::from_us(kHotplugTimeoutUs),
-                               [cpu] { return k::cpu_state(cpu) == k::CpuState::Offline; })
+                               [cpu] { return k::smp::confirm_stopped(cpu); })
                ? Hotplug::Ok
                : Hotplug::Timeout;
 }
@@ -174,7 +188,7 @@ Hotplug take_offline(std::uint32_t cpu) {
 Hotplug bring_online(std::uint32_t cpu) {
     if (cpu >= k::cpu_count()) return Hotplug::InvalidCpu;
     if (cpu == 0) return Hotplug::BootCpu;
-    if (k::cpu_state(cpu) != k::CpuState::Offline) return Hotplug::NotOnline;
+    if (!k::smp::confirm_stopped(cpu)) return Hotplug::NotOnline;
     return k::smp::restart_cpu(cpu) ? Hotplug::Ok : Hotplug::Timeout;
 }
 

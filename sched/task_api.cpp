@@ -2,7 +2,9 @@
 #include "kernel/fault.hpp"
 #include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/smp.hpp"
 #include "kernel/time.hpp"
+#include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
 #include "trap/ipi.hpp"
@@ -33,12 +35,50 @@ std::uint32_t choose_cpu(std::uint32_t hint, std::uint32_t home) {
     return first_valid_from(k::current_cpu());
 }
 
+// Tells `target` that its inbox has work.
+void notify(std::uint32_t target, std::uint32_t self) {
+    if (target == self) {
+        cpu_sched(target).need_resched.store(1, std::memory_order_relaxed);
+        return;
+    }
+    switch (k::ipi::request_resched(target)) {
+    case k::ipi::Resched::Sent:
+    case k::ipi::Resched::Coalesced:
+        return;
+    case k::ipi::Resched::SendFailed: // drained at the target's next tick
+        return;
+    case k::ipi::Resched::OfflineCpu:
+        // Joining: it drains its inbox before it idles (at the latest on its
+        // first tick). Leaving: its offline path takes the inbox.
+        return;
+    case k::ipi::Resched::InvalidCpu:
+        k::panic("sched: wake target out of range");
+    }
+}
+
 } // namespace
 
 namespace detail {
 
-void make_runnable(Task& t, std::uint32_t hint) {
+Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed) {
     const std::uint32_t self = k::current_cpu();
+    if (t.pinned) {
+        // Its own hart or nowhere (on_cpu, if still set, names that hart too).
+        const std::uint32_t pin = t.home_cpu.load(std::memory_order_relaxed);
+        CpuSched& s = cpu_sched(pin);
+        const Admit admit = if_closed == IfClosed::Park ? Admit::ParkIfClosed : Admit::OpenOnly;
+        switch (s.inbox.try_push(t, admit)) {
+        case PushResult::Queued:
+        case PushResult::FirstPending:
+            notify(pin, self);
+            return Placed::Queued;
+        case PushResult::Parked: // runs once its hart is back (its idle loop drains it)
+            return Placed::Parked;
+        case PushResult::Closed:
+            return Placed::Refused;
+        }
+        return Placed::Refused;
+    }
     const std::uint32_t oc = k::fault::is(k::fault::Fault::WakeIgnoresOnCpu)
                                  ? 0
                                  : t.on_cpu.load(std::memory_order_acquire);
@@ -47,26 +87,17 @@ void make_runnable(Task& t, std::uint32_t hint) {
         oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
     k::jitter::point(k::jitter::Site::Wake);
     for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
-        CpuSched& s = cpu_sched(target);
-        if (s.inbox.try_push(t) != PushResult::Closed) {
-            if (target == self) {
-                s.need_resched.store(1, std::memory_order_relaxed);
-                return;
-            }
-            switch (k::ipi::request_resched(target)) {
-            case k::ipi::Resched::Sent:
-            case k::ipi::Resched::Coalesced:
-                return;
-            case k::ipi::Resched::SendFailed: // drained at the target's next tick
-            case k::ipi::Resched::OfflineCpu: // its offline path migrates the inbox
-                return;
-            case k::ipi::Resched::InvalidCpu:
-                k::panic("sched: wake target out of range");
-            }
-            return;
+        switch (cpu_sched(target).inbox.try_push(t)) {
+        case PushResult::Queued:
+        case PushResult::FirstPending:
+            notify(target, self);
+            return Placed::Queued;
+        case PushResult::Closed: // its hart is not taking work: the next one that may
+            target = first_valid_from(target + 1);
+            break;
+        case PushResult::Parked:
+            k::panic("sched: an unpinned task was parked");
         }
-        // Closed (its hart is going offline): the next hart that may take it.
-        target = first_valid_from(target + 1);
     }
     k::panic("sched: no open inbox for a runnable task");
 }
@@ -87,15 +118,35 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
     t->ctx = hal::new_thread_context(t->stack_hi, entry, arg);
     t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit
     TaskRef ref(t);
-    make_runnable(*t, cpu);
-    return Spawned{SpawnError::None, static_cast<TaskRef&&>(ref)};
+    switch (make_runnable(*t, cpu, IfClosed::Refuse)) {
+    case Placed::Queued:
+        return Spawned{SpawnError::None, static_cast<TaskRef&&>(ref)};
+    case Placed::Refused:
+        // Pinned, and its hart closed its inbox since the check above: refused,
+        // never placed elsewhere. It never ran: drop the scheduler's
+        // reference; `ref` holds the last one and frees it.
+        task_release(t);
+        return Spawned{SpawnError::InvalidCpu, TaskRef{}};
+    case Placed::Parked:
+        break;
+    }
+    k::panic("spawn: a refusing placement parked a task");
 }
 
 WakeResult wake(Task& t, std::uint32_t cpu) {
     if (cpu != kAnyCpu && !valid_target(cpu)) return WakeResult::InvalidCpu;
+    if (t.pinned && cpu != kAnyCpu && cpu != t.home_cpu.load(std::memory_order_relaxed))
+        return WakeResult::Pinned;
     if (t.state.wake() != Transition::Ok) return WakeResult::NotBlocked;
-    make_runnable(t, cpu);
-    return WakeResult::Woken;
+    switch (make_runnable(t, cpu, IfClosed::Park)) {
+    case Placed::Queued:
+        return WakeResult::Woken;
+    case Placed::Parked:
+        return WakeResult::Parked;
+    case Placed::Refused:
+        break;
+    }
+    k::panic("wake: a parking placement was refused");
 }
 
 PreemptGuard::PreemptGuard() {
@@ -168,8 +219,16 @@ void exit(std::int64_t value) {
             if (!w) break;
             waiter = TaskRef::adopt(w->waiter);
         }
-        // NotBlocked: a stale wake has it running; it re-checks Exited under our lock.
-        (void)wake(*waiter);
+        switch (wake(*waiter)) {
+        case WakeResult::Woken:
+        case WakeResult::Parked:     // pinned to an offline hart: resumes when it is back
+        case WakeResult::NotBlocked: // a stale wake has it running; it re-checks Exited under our
+                                     // lock
+            break;
+        case WakeResult::InvalidCpu:
+        case WakeResult::Pinned:
+            k::panic("exit: a joiner's wake to its own hart was refused");
+        }
     }
     // The bug of CONTRACT §6 on purpose: the last reference may go while
     // this stack is still in use.
@@ -216,7 +275,11 @@ std::uint32_t queued_on(std::uint32_t cpu, Qos q) {
 
 namespace {
 
-[[noreturn]] void run_cpu(std::uint32_t cpu) {
+// Sets this hart's scheduler up and only then, last, publishes Online: its
+// inbox is open, its offline request cleared, its IPI chain reset, its tick
+// armed and its interrupts on. False when the boot hart gave up waiting and
+// declared it offline meanwhile.
+bool join_scheduler(std::uint32_t cpu) {
     CpuSched& s = cpu_sched(cpu);
     k::PerCpu& c = k::cpu_block(cpu);
     s.idle.idle = true;
@@ -227,27 +290,43 @@ namespace {
     s.current.store(&s.idle, std::memory_order_relaxed);
     s.prev.store(nullptr, std::memory_order_relaxed);
     s.prev_requeue = Requeue::None;
-    s.offline_req.store(0, std::memory_order_relaxed);
-    s.inbox.open();
-    s.started = true;
     // A hart back from an HSM stop left from inside the idle loop's masked
     // section: its nesting count must start from zero again.
     hal::tp_head()->irq_depth = 0;
     hal::tp_head()->irq_saved = 0;
-    // A resched IPI sent while this hart was stopped was dropped by the
-    // firmware; its pending bit must not swallow the next request. The idle
-    // loop drains the inbox first thing, so nothing queued is missed.
+    // A resched request that reached this hart while it was stopping left its
+    // pending bit (and maybe SSIP) set; either would swallow the next request.
+    // Nobody can send one until Online, so clearing here loses none.
+    (void)hal::csr::swap_clear_sip(hal::csr::kIntSoft);
     k::ipi::reset_target(cpu);
+    s.offline_req.store(0, std::memory_order_release);
+    // Pinned tasks parked here while the hart was offline are drained by the
+    // idle loop first thing.
+    s.inbox.open();
+    s.started = true;
     s.next_tick = k::time::now() + k::time::from_us(kTickUs);
     k::time::arm(s.next_tick);
     hal::csr::set_sstatus(hal::csr::kSstatusSie);
-    idle_loop();
+    return k::smp::publish_online(cpu);
+}
+
+// Declared offline while joining: nothing could target this hart (it never
+// was Online), so undo and stop; parked tasks stay parked.
+[[noreturn]] void leave_unpublished(std::uint32_t cpu) {
+    CpuSched& s = cpu_sched(cpu);
+    hal::csr::clear_sstatus(hal::csr::kSstatusSie);
+    k::time::disarm();
+    s.started = false;
+    s.inbox.close();
+    (void)hal::sbi::hart_stop();
+    k::panic("hotplug: SBI hart_stop returned");
 }
 
 } // namespace
 
 void start_secondary_cpu(std::uint32_t cpu) {
-    run_cpu(cpu);
+    if (!join_scheduler(cpu)) leave_unpublished(cpu);
+    idle_loop();
 }
 
 } // namespace sched
@@ -259,11 +338,12 @@ void selftest_task(void*);
 namespace sched {
 
 void start_boot_cpu() {
+    if (!join_scheduler(0)) k::panic("boot cpu: could not publish Online");
     Spawned s =
         spawn(&k::selftest::selftest_task, nullptr, SpawnOptions{Qos::Normal, 0, true, "selftest"});
     if (s.error == SpawnError::NoMemory) k::panic("selftest task: task pool empty");
     if (s.error == SpawnError::InvalidCpu) k::panic("selftest task: boot cpu not valid");
-    run_cpu(0);
+    idle_loop();
 }
 
 } // namespace sched

@@ -42,6 +42,7 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     for (auto& c : normal_tasks)
         c.ran.store(0);
     sched::Spawned spawned[2 * kCap + kExtra];
+    TaskScope scope;
     const std::uint64_t rejected_before = rejected(self, Qos::Idle);
     const std::uint64_t full_before = sched::stats(self).yields_full;
 
@@ -49,14 +50,14 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     std::uint32_t n = 0;
     for (auto& c : idle_tasks)
         spawned[n++] =
-            sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Idle, self, true, "idle-fill"});
+            scope.spawn(&Counted::run, &c, SpawnOptions{Qos::Idle, self, true, "idle-fill"});
     sched::detail::drain_inbox(s);
     const std::uint32_t idle_queued = sched::queued_on(self, Qos::Idle);
     const std::uint32_t deferred = s.inbox.pending();
     const std::uint64_t idle_rejected = rejected(self, Qos::Idle) - rejected_before;
     for (auto& c : normal_tasks)
         spawned[n++] =
-            sched::spawn(&Counted::run, &c, SpawnOptions{Qos::Normal, self, true, "normal-fill"});
+            scope.spawn(&Counted::run, &c, SpawnOptions{Qos::Normal, self, true, "normal-fill"});
     sched::detail::drain_inbox(s);
     const std::uint32_t normal_queued = sched::queued_on(self, Qos::Normal);
     const sched::YieldResult y = sched::detail::schedule();
@@ -91,7 +92,9 @@ KSELFTEST(HARD0002, "cpuid fast path") {
     // On every online hart the tp hint validates (range, online, magic, sp in
     // that hart's stack) and names the hart; no fallback happened this boot.
     KCHECK(cpuid_fallback_total() == 0);
-    for (std::uint32_t cpu = 0; cpu < cpu_count(); ++cpu) {
+    const OnlineCpus on = online_cpus();
+    for (std::uint32_t i = 0; i < on.count; ++i) {
+        const std::uint32_t cpu = on.cpu[i];
         sched::CpuIdResult r{~0u, sched::CpuIdPath::Boot};
         std::uint32_t head_cpu = ~0u;
         KCHECK(run_on(cpu, [&] {
@@ -112,12 +115,14 @@ KSELFTEST(HARD0003, "cpuid fallback counterfactual") {
     std::uint32_t wrong = 0, boot_wrong = 0, checked = 0;
     const std::uint64_t fallbacks_before = cpuid_fallback_total();
     std::uint64_t expected_fallbacks = 0;
-    for (std::uint32_t cpu = 0; cpu < cpu_count(); ++cpu) {
+    const OnlineCpus on = online_cpus();
+    for (std::uint32_t i = 0; i < on.count; ++i) {
+        const std::uint32_t cpu = on.cpu[i];
         KCHECK(run_on(cpu, [&] {
             hal::Cpu::irq_push();
             const std::uintptr_t tp = hal::read_tp();
             const std::uintptr_t other =
-                reinterpret_cast<std::uintptr_t>(&cpu_block((cpu + 1) % cpu_count()));
+                reinterpret_cast<std::uintptr_t>(&cpu_block(on.after(cpu)));
             const std::uintptr_t poisons[] = {0, 0xdead0000beefull, tp + 8, other};
             for (std::uintptr_t p : poisons) {
                 if (p == tp) continue; // SMP=1: "other" is ourselves
@@ -156,7 +161,8 @@ KSELFTEST(HARD0012, "trap runtime fail closed") {
     // A secondary hart asking for the mutable trap runtime gets an error,
     // counted, and its closure never runs; it can still take traps that the
     // boot hart's handlers serve. The boot hart is granted.
-    const std::uint32_t secondary = 1;
+    const std::uint32_t secondary = online_cpus().first_secondary();
+    KCHECK(secondary != 0);
     const std::uint64_t denied = trap::runtime_denied();
     const std::uint64_t bps = trap::breakpoints();
     bool ran_on_secondary = false;

@@ -44,27 +44,26 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
     // A task exits while waiters are blocked on it from other harts (the
     // crash of the seed post-mortem): every waiter must resume, on any hart,
     // exactly once, and see the exit value. 1000 rounds per boot.
-    const std::uint32_t n = cpu_count();
+    const OnlineCpus on = online_cpus();
+    const std::uint32_t n = on.count;
     const std::uint32_t waiters = n > 1 ? (n - 1 < kMaxWaiters ? n - 1 : kMaxWaiters) : 2;
     std::uint64_t total_resumed = 0, total_wrong = 0, total_cross = 0, raced = 0;
     KCHECK(await(kEventuallyUs, pool_quiescent));
     for (std::uint32_t r = 0; r < kExitRounds; ++r) {
         ExitRound round;
         round.value = static_cast<std::int64_t>(r) * 7 + 1;
-        round.target_cpu = r % n;
-        std::atomic<std::uint32_t> go{0};
+        round.target_cpu = on.at(r);
+        std::atomic<std::uint32_t> go{0}, abandon{0};
         auto target_body = [&] {
-            // Exit once every waiter is linked and asleep (or after the bound).
-            const bool all_linked =
-                await(kEventuallyUs, [&] { return joiners_of(*sched::current()) == waiters; });
-            go.store(all_linked ? 1 : 0);
+            // Exit once every waiter is linked and asleep (or after the bound,
+            // or when the round is abandoned).
+            const bool all_linked = await(kEventuallyUs, [&] {
+                return joiners_of(*sched::current()) == waiters || abandon.load() != 0;
+            });
+            go.store(all_linked && abandon.load() == 0 ? 1 : 0);
             sched::exit(round.value);
         };
         Thunk<decltype(target_body)> tt{target_body};
-        sched::Spawned target =
-            spawn_fn(tt, SpawnOptions{Qos::Normal, round.target_cpu, true, "exiter"});
-        KCHECK(target.error == sched::SpawnError::None);
-        round.target = target.task;
         auto waiter_body = [&] {
             const std::int64_t v = sched::join(round.target);
             if (v != round.value) round.wrong.fetch_add(1);
@@ -72,10 +71,16 @@ KSELFTEST(LIFE0001, "exit wakes waiters") {
             round.resumed.fetch_add(1);
         };
         Thunk<decltype(waiter_body)> tw{waiter_body};
+        auto give_up = [&] { abandon.store(1); };
+        TaskScope scope(give_up);
+        sched::Spawned target =
+            scope.spawn(tt, SpawnOptions{Qos::Normal, round.target_cpu, true, "exiter"});
+        KCHECK(target.error == sched::SpawnError::None);
+        round.target = target.task;
         sched::Spawned w[kMaxWaiters];
         for (std::uint32_t i = 0; i < waiters; ++i) {
-            const std::uint32_t cpu = n > 1 ? (round.target_cpu + 1 + i) % n : 0;
-            w[i] = spawn_fn(tw, SpawnOptions{Qos::Normal, cpu, true, "joiner"});
+            const std::uint32_t cpu = n > 1 ? on.at(r + 1 + i) : on.cpu[0];
+            w[i] = scope.spawn(tw, SpawnOptions{Qos::Normal, cpu, true, "joiner"});
             KCHECK(w[i].error == sched::SpawnError::None);
         }
         for (std::uint32_t i = 0; i < waiters; ++i)
@@ -108,7 +113,8 @@ KSELFTEST(LIFE0002, "task churn") {
     // on an event and is woken towards the next hart (migration), all exit.
     // Each body must run exactly once; the pool must refill.
     constexpr std::uint32_t kTasks = 512, kMaxWave = 64;
-    const std::uint32_t n = cpu_count();
+    const OnlineCpus on = online_cpus();
+    const std::uint32_t n = on.count;
     // At most 8 per class per hart in flight: well inside the run-queue bound,
     // so that this test measures churn, not saturation (that has its own test).
     const std::uint32_t wave = 16 * n < kMaxWave ? 16 * n : kMaxWave;
@@ -129,10 +135,15 @@ KSELFTEST(LIFE0002, "task churn") {
             std::uint32_t wave;
         } args[kMaxWave];
         sched::Spawned tasks[kMaxWave];
+        auto release = [&] {
+            for (auto& e : events)
+                (void)e.signal();
+        };
+        TaskScope scope(release);
         for (std::uint32_t i = 0; i < wave; ++i) {
             args[i] = Arg{base + i, &moved, wave};
-            const std::uint32_t cpu = (base + i) % n;
-            tasks[i] = sched::spawn(
+            const std::uint32_t cpu = on.at(base + i);
+            tasks[i] = scope.spawn(
                 [](void* p) {
                     auto* a = static_cast<Arg*>(p);
                     const std::uint32_t before = sched::cpu_of_current();
@@ -158,7 +169,7 @@ KSELFTEST(LIFE0002, "task churn") {
             return true;
         }));
         for (std::uint32_t i = 0; i < wave; ++i)
-            (void)events[i].signal((base + i + 1) % n);
+            (void)events[i].signal(on.at(base + i + 1));
         for (std::uint32_t i = 0; i < wave; ++i)
             (void)sched::join(tasks[i].task);
     }
@@ -180,16 +191,14 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
     // A joiner woken by someone other than the exiting task (a stale or
     // spurious wake) must go back to sleep, not return early; exit then
     // releases it with the right value.
-    const std::uint32_t n = cpu_count();
+    const OnlineCpus on = online_cpus();
     sched::Event go;
+    sched::Spawned target, joiner;
     auto target_body = [&] {
         go.wait();
         sched::exit(42);
     };
     Thunk<decltype(target_body)> tt{target_body};
-    sched::Spawned target =
-        spawn_fn(tt, SpawnOptions{Qos::Normal, n > 1 ? 1u : 0u, true, "target"});
-    KCHECK(target.error == sched::SpawnError::None);
     std::atomic<std::int64_t> got{-1};
     std::atomic<std::uint32_t> early{0};
     auto joiner_body = [&] {
@@ -198,8 +207,12 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
         got.store(v);
     };
     Thunk<decltype(joiner_body)> tj{joiner_body};
-    sched::Spawned joiner =
-        spawn_fn(tj, SpawnOptions{Qos::Normal, n > 2 ? 2u : 0u, true, "joiner"});
+    auto release = [&] { (void)go.signal(); };
+    TaskScope scope(release);
+    target = scope.spawn(tt, SpawnOptions{Qos::Normal, on.at(1), true, "target"});
+    KCHECK(target.error == sched::SpawnError::None);
+    joiner =
+        scope.spawn(tj, SpawnOptions{Qos::Normal, on.count > 2 ? on.at(2) : 0u, true, "joiner"});
     KCHECK(joiner.error == sched::SpawnError::None);
     sched::Task& j = *joiner.task;
     auto asleep_in_join = [&] {

@@ -31,60 +31,57 @@ std::uint64_t stolen_total() {
     return n;
 }
 
-// A victim queue on this hart that no idle hart may touch: every other hart's
-// steal limit drops to Idle while the thief on cpu 1 gets `thief_limit`.
+// A victim queue on this hart that no idle hart may touch: every hart's
+// steal limit is Idle while the scene lives, except the thief's own while it
+// steals (`thief_limit`).
 struct StealScene {
     static constexpr std::uint32_t kNormal = 3;
     Probe normal[kNormal], interactive;
     sched::Spawned tasks[kNormal + 1];
-    Qos saved[kMaxCpus];
+    NoStealing no_stealing;
+    TaskScope scope; // last: joins before the probes go
 
     void stage(std::uint32_t self) {
-        for (std::uint32_t c = 0; c < cpu_count(); ++c) {
-            saved[c] = sched::steal_limit(c);
-            sched::set_steal_limit(c, Qos::Idle);
-        }
         for (std::uint32_t i = 0; i < kNormal; ++i)
-            tasks[i] = sched::spawn(&Probe::run, &normal[i],
-                                    SpawnOptions{Qos::Normal, self, false, "victim"});
-        tasks[kNormal] = sched::spawn(&Probe::run, &interactive,
-                                      SpawnOptions{Qos::Interactive, self, false, "victim-hi"});
+            tasks[i] = scope.spawn(&Probe::run, &normal[i],
+                                   SpawnOptions{Qos::Normal, self, false, "victim"});
+        tasks[kNormal] = scope.spawn(&Probe::run, &interactive,
+                                     SpawnOptions{Qos::Interactive, self, false, "victim-hi"});
         sched::detail::drain_inbox(sched::detail::cpu_sched(self));
     }
     bool finish() {
-        for (std::uint32_t c = 0; c < cpu_count(); ++c)
-            sched::set_steal_limit(c, saved[c]);
+        scope.join_all();
         for (auto& t : tasks)
             if (t.error != sched::SpawnError::None) return false;
-        for (auto& t : tasks)
-            (void)sched::join(t.task);
         for (auto& p : normal)
             if (p.ran.load() != 1) return false;
         return interactive.ran.load() == 1;
     }
 };
 
-// Runs `thief` on cpu 1 while this hart keeps interrupts masked (so it runs
-// none of its own queue) and waits for it in wfi.
+// Runs `thief` on the first secondary while this hart keeps interrupts
+// masked (so it runs none of its own queue) and waits for it in wfi.
 template <typename Fn>
 bool steal_from_masked_self(StealScene& scene, Qos thief_limit, Fn thief) {
     const std::uint32_t self = sched::cpu_of_current();
+    const std::uint32_t thief_cpu = online_cpus().first_secondary();
+    if (thief_cpu == 0) return false;
     std::atomic<std::uint32_t> done{0};
     auto body = [&] {
-        sched::set_steal_limit(1, thief_limit);
+        sched::set_steal_limit(thief_cpu, thief_limit);
         thief();
-        sched::set_steal_limit(1, Qos::Idle);
+        sched::set_steal_limit(thief_cpu, Qos::Idle);
         done.store(1);
     };
     Thunk<decltype(body)> t{body};
+    TaskScope scope;
     hal::Cpu::irq_push();
     scene.stage(self);
-    sched::Spawned s = spawn_fn(t, SpawnOptions{Qos::PerfBurst, 1, true, "thief"});
+    sched::Spawned s = scope.spawn(t, SpawnOptions{Qos::PerfBurst, thief_cpu, true, "thief"});
     const bool finished = s.error == sched::SpawnError::None &&
                           time::wait_until(time::now() + time::from_us(kEventuallyUs),
                                            [&] { return done.load() != 0; });
     hal::Cpu::irq_pop();
-    if (s.error == sched::SpawnError::None) (void)sched::join(s.task);
     return finished;
 }
 
@@ -99,10 +96,11 @@ KSELFTEST(STEAL0001, "work stealing") {
     const std::uint32_t self = sched::cpu_of_current();
     Probe probes[kTasks];
     sched::Spawned tasks[kTasks];
+    TaskScope scope;
     const std::uint64_t stolen_before = stolen_total();
     for (std::uint32_t i = 0; i < kTasks; ++i) {
         tasks[i] =
-            sched::spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
+            scope.spawn(&Probe::run, &probes[i], SpawnOptions{Qos::Idle, self, false, "stealme"});
         KCHECK(tasks[i].error == sched::SpawnError::None);
     }
     const bool all = time::wait_until(time::now() + time::from_us(kEventuallyUs), [&] {

@@ -33,6 +33,7 @@ constexpr std::uint64_t kStormMinSteps = 2'000;
 constexpr std::uint64_t kBurstUs = 2'000;    // the monitor wakes parked workers this often
 constexpr std::uint64_t kSpinUs = 3'000;     // a spin op waits this long for a tick
 constexpr std::uint32_t kJitterMaxUs = 20;
+constexpr std::uint32_t kWakePassesPerScan = 8;
 
 enum class Op : std::uint32_t { Yield, Spin, Park, Child };
 
@@ -226,9 +227,12 @@ KSELFTEST(RACE0001, "scheduler storm") {
             target = storm.online[bursts++ % storm.online_n];
             next_burst = time::now() + time::from_us(kBurstUs);
         }
-        for (std::uint32_t i = 0; i < storm.count; ++i) {
-            Worker& w = storm.workers[i];
-            if (w.note.waiter() && w.note.pending() == 0) (void)w.note.signal(2, target);
+        // A scan takes long next to a park: wake in several passes per scan.
+        for (std::uint32_t pass = 0; pass < kWakePassesPerScan; ++pass) {
+            for (std::uint32_t i = 0; i < storm.count; ++i) {
+                Worker& w = storm.workers[i];
+                if (w.note.waiter() && w.note.pending() == 0) (void)w.note.signal(2, target);
+            }
         }
         if (shared) (void)sched::yield();
     }

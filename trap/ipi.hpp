@@ -43,8 +43,10 @@ bool handle_soft_irq();
 // Panic: asks every other online hart to stop; returns how many were asked.
 std::uint32_t stop_others();
 
-// Clears a target's pending bits before its hart is (re)started, so a bit
-// left from before an HSM stop cannot swallow the next request.
+// Clears a target's pending bits. Its hart calls it while joining, before it
+// publishes Online (nobody may send to it until then), so a bit left from
+// before an HSM stop cannot swallow the next request, and no request sent
+// after Online can be wiped.
 void reset_target(std::uint32_t cpu);
 
 // Selftest-only counterfactual switch: while set, the SBI send is skipped and

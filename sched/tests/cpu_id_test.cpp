@@ -27,7 +27,7 @@ constexpr std::uintptr_t in_stack(std::uint32_t i) {
     return stack_lo(i) + 0x1230;
 }
 
-// Four cpus, adjacent stacks; cpu 2 is coming up (stack set, not online).
+// Four cpus, adjacent stacks; cpu 2 is coming up (stack set, block not claimed yet).
 constexpr CpuSlot kSlots[4] = {
     {block(0), kMagic, stack_lo(0), stack_lo(0) + kStackSize, true},
     {block(1), kMagic, stack_lo(1), stack_lo(1) + kStackSize, true},

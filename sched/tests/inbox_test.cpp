@@ -161,3 +161,47 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
     CHECK(s.pushed == tasks.size());
     CHECK(s.taken == tasks.size());
 }
+
+TEST_CASE("inbox: a closed inbox refuses, or parks when asked, and keeps order", "[sched][inbox]") {
+    Task t[4];
+    for (std::uint32_t i = 0; i < 4; ++i)
+        t[i].id = i;
+    Box box("park");
+    CHECK(box.try_push(t[0]) == sched::PushResult::FirstPending);
+    box.close();
+    CHECK(!box.is_open());
+    CHECK(box.try_push(t[1]) == sched::PushResult::Closed);
+    CHECK(!t[1].link.linked());
+    CHECK(box.try_push(t[2], sched::Admit::ParkIfClosed) == sched::PushResult::Parked);
+    CHECK(box.try_push(t[3], sched::Admit::ParkIfClosed) == sched::PushResult::Parked);
+    CHECK(box.pending() == 3);
+    CHECK(box.stats().parked == 2);
+    // The owner going offline takes what it may move and keeps the parked ones.
+    std::vector<std::uint32_t> moved;
+    (void)box.drain(
+        [&](Task& x) {
+            if (x.id >= 2) return DrainAction::Keep;
+            moved.push_back(x.id);
+            return DrainAction::Take;
+        },
+        1000);
+    CHECK(moved == std::vector<std::uint32_t>{0});
+    CHECK(box.pending() == 2);
+    // Open again: the parked tasks come out first, in push order, and the
+    // next push is an ordinary one.
+    box.open();
+    CHECK(box.is_open());
+    CHECK(box.try_push(t[1], sched::Admit::ParkIfClosed) == sched::PushResult::Queued);
+    CHECK(take_all(box) == std::vector<std::uint32_t>{2, 3, 1});
+    CHECK(hal::Cpu::irq_depth() == 0);
+}
+
+TEST_CASE("inbox: one created closed takes nothing until opened", "[sched][inbox]") {
+    Task t;
+    Box box("born-closed", false);
+    CHECK(!box.is_open());
+    CHECK(box.try_push(t) == sched::PushResult::Closed);
+    box.open();
+    CHECK(box.try_push(t) == sched::PushResult::FirstPending);
+    CHECK(take_all(box).size() == 1);
+}

@@ -1,0 +1,117 @@
+// Hot-plug selftests: what pinned tasks do while their hart is offline (SMP only).
+#include "kernel/console.hpp"
+#include "kernel/percpu.hpp"
+#include "sched/event.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+#include <atomic>
+
+namespace k::selftest {
+
+using sched::Qos;
+using sched::SpawnOptions;
+
+namespace {
+
+// Where a pinned task ran: every run must be on its own hart.
+struct Runs {
+    std::uint32_t home = 0;
+    std::atomic<std::uint32_t> ran{0};
+    std::atomic<std::uint32_t> away{0}; // runs on another hart
+    void note() {
+        if (sched::cpu_of_current() != home) away.fetch_add(1);
+        ran.fetch_add(1);
+    }
+    static void run(void* self) { static_cast<Runs*>(self)->note(); }
+};
+
+} // namespace
+
+KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
+    // A pinned task is never moved. Take its hart offline while one pinned
+    // task runs there (a spinning blocker), some are queued behind it and one
+    // sleeps: none runs anywhere while the hart is away; they wait, parked
+    // in its closed inbox. A wake meanwhile parks the sleeper too, and a new
+    // pinned spawn there is refused. Bring the hart back: each runs there,
+    // exactly once.
+    constexpr std::uint32_t kQueued = 4;
+    const std::uint32_t x = online_cpus().last_secondary();
+    KCHECK(x != 0);
+    Runs queued[kQueued], sleeper, blocker;
+    for (auto& q : queued)
+        q.home = x;
+    sleeper.home = blocker.home = x;
+    std::atomic<std::uint32_t> blocker_started{0}, release{0};
+    sched::Event wakeup;
+    auto blocker_body = [&] {
+        blocker_started.store(1);
+        while (!release.load()) {
+            if (sched::cpu_of_current() != x) blocker.away.store(1);
+            hal::Cpu::relax();
+        }
+        blocker.note();
+    };
+    auto sleeper_body = [&] {
+        wakeup.wait();
+        sleeper.note();
+    };
+    Thunk<decltype(blocker_body)> tb{blocker_body};
+    Thunk<decltype(sleeper_body)> ts{sleeper_body};
+    auto let_go = [&] {
+        release.store(1);
+        (void)wakeup.signal();
+        if (!cpu_online(x)) (void)sched::bring_online(x);
+    };
+    TaskScope scope(let_go);
+
+    sched::Spawned s = scope.spawn(ts, SpawnOptions{Qos::Normal, x, true, "sleeper"});
+    KCHECK(s.error == sched::SpawnError::None);
+    KCHECK(await(kEventuallyUs, [&] {
+        return s.task->state.state() == sched::TaskState::Blocked && s.task->on_cpu.load() == 0;
+    }));
+    sched::Spawned b = scope.spawn(tb, SpawnOptions{Qos::PerfBurst, x, true, "blocker"});
+    KCHECK(b.error == sched::SpawnError::None);
+    KCHECK(await(kEventuallyUs, [&] { return blocker_started.load() != 0; }));
+    for (auto& q : queued)
+        KCHECK(scope.spawn(&Runs::run, &q, SpawnOptions{Qos::Normal, x, true, "queued"}).error ==
+               sched::SpawnError::None);
+
+    const sched::Hotplug off = sched::take_offline(x);
+    const sched::Event::Signalled woke = wakeup.signal();
+    TaskScope refused_scope;
+    const sched::SpawnError refused =
+        refused_scope.spawn(&Runs::run, &sleeper, SpawnOptions{Qos::Normal, x, true, "late"}).error;
+    // Sampled while the hart is offline: nothing ran, everything waits there.
+    std::uint32_t ran_while_off = blocker.ran.load() + sleeper.ran.load();
+    for (auto& q : queued)
+        ran_while_off += q.ran.load();
+    const sched::CpuStats st = sched::stats(x);
+    const sched::Hotplug on = sched::bring_online(x);
+    release.store(1);
+    scope.join_all();
+    std::uint32_t once = 0, away = blocker.away.load() + sleeper.away.load();
+    once += blocker.ran.load() == 1 ? 1 : 0;
+    once += sleeper.ran.load() == 1 ? 1 : 0;
+    for (auto& q : queued) {
+        once += q.ran.load() == 1 ? 1 : 0;
+        away += q.away.load();
+    }
+    println("KLOG: pinned on cpu", x, ": offline=", sched::hotplug_name(off),
+            ", parked in its inbox ", st.inbox, ", ran while offline=", ran_while_off,
+            ", wake while offline parked=", woke == sched::Event::Signalled::Parked,
+            ", spawn refused=", refused == sched::SpawnError::InvalidCpu,
+            ", online=", sched::hotplug_name(on), ", ran once there=", once, "/", kQueued + 2,
+            ", runs elsewhere=", away);
+    KCHECK(off == sched::Hotplug::Ok);
+    KCHECK(woke == sched::Event::Signalled::Parked);
+    KCHECK(refused == sched::SpawnError::InvalidCpu);
+    KCHECK(ran_while_off == 0);
+    KCHECK(st.inbox == kQueued + 2); // blocker, queued, sleeper
+    KCHECK(on == sched::Hotplug::Ok);
+    KCHECK(once == kQueued + 2);
+    KCHECK(away == 0);
+    return Result::pass();
+}
+
+} // namespace k::selftest
