@@ -49,8 +49,13 @@ void say_defaults(const dtb::Platform& p) {
 void say_refusals(const dtb::Platform& p) {
     for (std::uint32_t i = 0; i < p.refusal_count; ++i) {
         const dtb::Refusal& r = p.refusals[i];
-        println("KINIT: dtb: refused ", r.node[0] ? r.node : "/", " ", r.prop, " (",
-                dtb::problem_name(r.problem), ", ", r.value, "): ", dtb::effect_name(r.effect));
+        const char* node = r.node[0] ? r.node : "/";
+        if (r.problem == dtb::Problem::Missing || r.problem == dtb::Problem::NotString)
+            println("KINIT: dtb: refused ", node, " ", r.prop, " (", dtb::problem_name(r.problem),
+                    "): ", dtb::effect_name(r.effect));
+        else
+            println("KINIT: dtb: refused ", node, " ", r.prop, " (", dtb::problem_name(r.problem),
+                    ": ", r.value, "): ", dtb::effect_name(r.effect));
     }
     if (p.refusals_dropped) println("KINIT: dtb: ", p.refusals_dropped, " more refusal(s)");
 }

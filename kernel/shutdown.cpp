@@ -29,9 +29,10 @@ void shutdown(bool success) {
         *reg = success ? 0x5555u : (0x3333u | (1u << 16));
     }
     if (g_htif_base) {
-        // HTIF tohost, device 0 command 0: bit 0 set means "exit with payload >> 1".
-        // The low word first: QEMU acts on the write of the high word.
-        auto* tohost = reinterpret_cast<volatile std::uint32_t*>(g_htif_base);
+        // The node's reg is fromhost; tohost follows it (as OpenSBI and QEMU
+        // lay them out). Device 0 command 0 with bit 0 set: "exit with
+        // payload >> 1". The low word first: QEMU acts on the high word.
+        auto* tohost = reinterpret_cast<volatile std::uint32_t*>(g_htif_base + 8);
         tohost[0] = success ? 1u : 3u;
         tohost[1] = 0;
     }

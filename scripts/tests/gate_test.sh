@@ -237,6 +237,7 @@ run_gate() {
     t0=${EPOCHREALTIME//[.,]/}
     rc=0
     out=$(cd / && env -u SMP -u REQUIRE_SMP -u RUN_UNTIL_MARKER -u BOOTARGS -u QEMU_EXTRA -u GATE_LOG \
+        -u MACHINE -u DTB -u EXPECT_LINES \
         QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
         BUILD_DIR="$work/build" LADDER="$work/ladder.txt" RUN_TIMEOUT=20s \
         FAKE_LOG="$work/$name.log" FAKE_PIDFILE="$work/pid" FAKE_ARGSFILE="$work/args" \
@@ -433,6 +434,45 @@ printf 'all KINIT: boot hart\nsmp KINIT: cpu1 online\n' >"$work/bad-ladder2.txt"
 run_gate good1 LADDER="$work/bad-ladder2.txt"
 expect_rc "usage: ladder whose final marker is smp-scoped" 2 'final'
 
+run_gate good1 MACHINE=bogus
+expect_rc "usage: MACHINE=bogus" 2 "MACHINE must be virt, spike or sifive_u \(got 'bogus'\)"
+run_gate good1 MACHINE=spike SMP=9
+expect_rc "usage: MACHINE=spike SMP=9" 2 'MACHINE=spike supports SMP 1..8'
+run_gate good1 MACHINE=sifive_u SMP=1
+expect_rc "usage: MACHINE=sifive_u SMP=1" 2 'MACHINE=sifive_u needs SMP 2..5'
+run_gate good2 MACHINE=sifive_u SMP=2 REQUIRE_SMP=1
+expect_rc "usage: sifive_u SMP=2 has one kernel cpu, REQUIRE_SMP=1 refused" 2 'REQUIRE_SMP=1 needs'
+run_gate good1 DTB="$work/no-such.dtb"
+expect_rc "usage: DTB not a readable file" 2 'DTB is not a readable file'
+
+# ------------------------------------------------------------------ machines, EXPECT_LINES
+# sifive_u: hart 0 has no S-mode, so SMP=3 means kernel cpus 0 and 1 only.
+run_gate good2 MACHINE=sifive_u SMP=3 REQUIRE_SMP=1
+expect_rc "pass: sifive_u SMP=3 requires cpu1 only" 0 '^gate: PASS MACHINE=sifive_u SMP=3'
+run_gate good4 MACHINE=sifive_u SMP=2
+expect_rc "fail: sifive_u SMP=2 (one kernel cpu) rejects smp markers" 1 'smp-only marker at SMP=1'
+
+run_gate good1 SMP=1 EXPECT_LINES="KINIT: boot hart 0|KSELFTEST: pmm"
+expect_rc "pass: EXPECT_LINES all present" 0 '^gate: PASS SMP=1 \(6 markers'
+run_gate good1 SMP=1 EXPECT_LINES="KINIT: boot hart 0|KLOG: never printed"
+expect_rc "fail: EXPECT_LINES names the missing line" 1 \
+    "expected line missing \(EXPECT_LINES\): 'KLOG: never printed'"
+mklog after_end <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+@sleep 1
+KLOG: shutdown (pass) did not take effect (SBI SRST: not supported); parking every hart
+EOF
+run_gate after_end SMP=1 FAKE_HANG=1 EXPECT_LINES="KLOG: shutdown (pass) did not take effect"
+expect_rc "pass: an EXPECT_LINES line after the final marker is waited for" 0 '^gate: PASS SMP=1'
+fake_gone "pass: the waited-for fake QEMU was stopped"
+run_gate good1 SMP=1 FAKE_HANG=1 RUN_TIMEOUT=3s EXPECT_LINES="KLOG: shutdown"
+expect_rc "fail: an EXPECT_LINES line that never comes ends at the timeout" 1 \
+    "expected line missing \(EXPECT_LINES\): 'KLOG: shutdown'"
+
 # ------------------------------------------------------------------ command line, logs
 run_gate good1 SMP=4 REQUIRE_SMP=0 BOOTARGS="console=sbi loglevel=7" QEMU_EXTRA="-d guest_errors  -D /tmp/x.log"
 # shellcheck disable=SC2054 # tcg,thread=multi is one argument
@@ -443,6 +483,20 @@ if [[ $rc == 0 && -f $work/args && "$(cat "$work/args")" == "$(printf '%s\n' "${
 else
     bad "qemu: command line" "args were: $(tr '\n' ' ' <"$work/args")"
 fi
+
+# MACHINE and DTB reach the command line; other machines' logs carry their name.
+printf 'dtb' >"$work/board.dtb"
+run_gate good2 MACHINE=spike SMP=2 REQUIRE_SMP=1 DTB="$work/board.dtb"
+# shellcheck disable=SC2054 # tcg,thread=multi is one argument
+expected_args=(-machine spike -smp 2 -m 256M -nographic -bios "$work/fw_dynamic.bin" -kernel "$work/kernel.elf"
+    -accel tcg,thread=multi -no-reboot -dtb "$work/board.dtb")
+if [[ $rc == 0 && -f $work/args && "$(cat "$work/args")" == "$(printf '%s\n' "${expected_args[@]}")" ]]; then
+    ok "qemu: MACHINE=spike and DTB on the command line"
+else
+    bad "qemu: MACHINE/DTB command line" "args were: $(tr '\n' ' ' <"$work/args")"
+fi
+expect_rc "pass: MACHINE=spike names the machine and its log" 0 \
+    '^gate: PASS MACHINE=spike SMP=2 .*log: .*/spike-smp2-[0-9-]+\.log\)$'
 
 run_gate good1 SMP=1
 logpath=$(sed -n 's/.*log: \(.*\))$/\1/p' <<<"$out")

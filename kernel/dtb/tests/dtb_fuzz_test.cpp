@@ -15,8 +15,10 @@ using dtbtest::put_be32;
 namespace {
 
 const char* const kFixtures[] = {
-    "virt-smp1.dtb",  "virt-smp2.dtb", "virt-smp4.dtb",     "virt-smp8.dtb",
-    "virt-smp40.dtb", "spike.dtb",     "sifive_u-smp2.dtb", "virt-bootargs.dtb",
+    "virt-smp1.dtb",         "virt-smp2.dtb",       "virt-smp4.dtb",
+    "virt-smp8.dtb",         "virt-smp40.dtb",      "spike.dtb",
+    "sifive_u-smp2.dtb",     "virt-bootargs.dtb",   "virt-timebase-2cell.dtb",
+    "virt-memory-noreg.dtb", "virt-dup-hartid.dtb",
 };
 
 // Parses an exact-size copy and checks the result is self-consistent. Returns the status.
