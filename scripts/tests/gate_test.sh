@@ -623,6 +623,43 @@ expect_rc "gate-repeat: usage with K=abc" 2 'K must be a positive integer'
 rc=0
 out=$("$REPEAT" 1 99 2>&1) || rc=$?
 expect_rc "gate-repeat: usage with SMP=99" 2 "bad SMP value '99'"
+rc=0
+out=$(LOAD=2 "$REPEAT" 1 1 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with LOAD=2" 2 "LOAD must be 0 or 1"
+
+# LOAD=1: the busy loop runs during the runs and is gone afterwards, also when
+# the script is stopped in the middle of a run.
+rc=0
+out=$(cd / && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild3" LADDER="$work/ladder.txt" FAKE_LOG="$work/good1.log" LOAD=1 \
+    "$REPEAT" 1 1 2>&1) || rc=$?
+loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' <<<"$out")
+if [[ $rc == 0 && -n $loadpid ]] && ! kill -0 "$loadpid" 2>/dev/null &&
+    [[ $(tail -n 1 <<<"$out") == "1 passed, 0 failed" ]]; then
+    ok "gate-repeat: LOAD=1 starts a busy loop and ends it by its pid"
+else
+    bad "gate-repeat: LOAD=1" "rc=$rc pid='$loadpid'"
+fi
+(cd / && exec env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild4" LADDER="$work/ladder.txt" FAKE_LOG="$work/good1.log" FAKE_HANG=1 \
+    RUN_UNTIL_MARKER=0 RUN_TIMEOUT=30s LOAD=1 "$REPEAT" 1 1 >"$work/rep-term.out" 2>&1) &
+reppid=$!
+loadpid=""
+for ((i = 0; i < 50; i++)); do
+    loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' "$work/rep-term.out")
+    [[ -n $loadpid ]] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -TERM "$reppid" 2>/dev/null || true
+wait "$reppid" 2>/dev/null || true
+sleep 0.5
+if [[ -n $loadpid ]] && ! kill -0 "$loadpid" 2>/dev/null; then
+    ok "gate-repeat: LOAD=1 busy loop ended when the script is terminated"
+else
+    bad "gate-repeat: LOAD=1 on TERM" "busy loop pid '$loadpid' still there"
+    [[ -n $loadpid ]] && kill -KILL "$loadpid" 2>/dev/null
+fi
 
 # ------------------------------------------------------------------ helpers
 # shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
