@@ -1,11 +1,16 @@
 // Timer programming, the per-hart Sstc probe, and tick conversion.
 #include "kernel/time.hpp"
 
+#include "kernel/dtb/dtb.hpp"
 #include "kernel/percpu.hpp"
 #include "probe.hpp"
 #include "sbi.hpp"
 
 namespace k::time {
+
+// The DTB reader refuses a timebase by the same range the arithmetic is exact over.
+static_assert(dtb::kMinTimebaseHz == kMinTimebaseHz && dtb::kMaxTimebaseHz == kMaxTimebaseHz &&
+              dtb::kDefaultTimebaseHz == kDefaultTimebaseHz);
 
 namespace {
 std::uint64_t g_hz = kDefaultTimebaseHz; // written once at boot, before secondaries
