@@ -6,7 +6,15 @@ namespace k {
 namespace {
 dtb::Platform g_platform{}; // written by the boot hart before secondaries start
 std::uint32_t g_usable = 1;
+const char* g_fallback = nullptr;
 } // namespace
+
+const char* platform_fallback() {
+    return g_fallback;
+}
+void set_platform_fallback(const char* reason) {
+    g_fallback = reason;
+}
 
 const dtb::Platform& platform() {
     return g_platform;

@@ -25,8 +25,6 @@ namespace k {
 
 namespace {
 
-constexpr std::size_t kMaxDtbSize = 1u << 20;
-
 const dtb::Hart* find_hart(const dtb::Platform& p, std::uint32_t hart_id) {
     for (std::uint32_t i = 0; i < p.hart_count; ++i)
         if (p.harts[i].hart_id == hart_id) return &p.harts[i];
@@ -39,23 +37,44 @@ void say_defaults(const dtb::Platform& p) {
         const char* text;
     };
     static constexpr Note kNotes[] = {
-        {dtb::kNoMemory, "no /memory node: assuming 128 MiB at 0x80000000"},
+        {dtb::kNoMemory, "no usable /memory node: assuming 128 MiB at 0x80000000"},
         {dtb::kNoUart, "no ns16550a UART: console through SBI"},
         {dtb::kNoTestDevice, "no sifive,test0 device: exit status through SBI SRST only"},
-        {dtb::kNoTimebase, "no timebase-frequency: assuming 10 MHz"},
-        {dtb::kNoCpus, "no /cpus harts: running on the boot hart only"},
+        {dtb::kNoTimebase, "no usable timebase-frequency: assuming 10 MHz"},
+        {dtb::kNoCpus, "no usable /cpus harts: running on the boot hart only"},
     };
     for (const Note& n : kNotes)
         if (p.defaulted & n.bit) println("KINIT: dtb: ", n.text);
 }
 
-dtb::Platform read_platform(const void* blob) {
-    dtb::Platform p{};
-    std::size_t size = blob ? dtb::blob_size(blob) : 0;
-    dtb::Status st = dtb::parse(blob, size < kMaxDtbSize ? size : kMaxDtbSize, p);
-    if (st != dtb::Status::Ok)
-        println("KINIT: dtb: unreadable (", dtb::status_name(st), "), using defaults");
-    return p;
+void say_refusals(const dtb::Platform& p) {
+    for (std::uint32_t i = 0; i < p.refusal_count; ++i) {
+        const dtb::Refusal& r = p.refusals[i];
+        const char* node = r.node[0] ? r.node : "/";
+        if (r.problem == dtb::Problem::Missing || r.problem == dtb::Problem::NotString)
+            println("KINIT: dtb: refused ", node, " ", r.prop, " (", dtb::problem_name(r.problem),
+                    "): ", dtb::effect_name(r.effect));
+        else
+            println("KINIT: dtb: refused ", node, " ", r.prop, " (", dtb::problem_name(r.problem),
+                    ": ", r.value, "): ", dtb::effect_name(r.effect));
+    }
+    if (p.refusals_dropped) println("KINIT: dtb: ", p.refusals_dropped, " more refusal(s)");
+}
+
+// The facts the kernel cannot run honestly without; a default for one of
+// them makes the boot fail (selftest "platform from dtb").
+const char* essential_fallback(dtb::Status st, const dtb::Platform& p, std::uint32_t boot_hart) {
+    if (st == dtb::Status::TooLarge) return "device tree above the size bound";
+    if (st != dtb::Status::Ok) return "device tree unreadable";
+    if (p.defaulted & dtb::kNoCpus) return "no usable cpu node";
+    if (!find_hart(p, boot_hart)) return "boot hart not among the usable cpu nodes";
+    if (p.defaulted & dtb::kNoMemory) return "no usable memory node";
+    return nullptr;
+}
+
+void say_timer(std::uint32_t cpu, time::TimerSource s) {
+    if (s == time::TimerSource::SbiProbeFault)
+        println("KINIT: cpu", cpu, " timer: ", time::source_name(s));
 }
 
 } // namespace
@@ -76,18 +95,30 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     if (trap::install_kernel_handlers() != trap::Access::Granted)
         panic("boot hart denied the trap runtime");
 
-    dtb::Platform p = read_platform(dtb_blob);
+    dtb::Platform p{};
+    const dtb::Status st = dtb::parse_blob(dtb_blob, p);
     set_platform(p);
     if (!(p.defaulted & dtb::kNoUart)) console::init(p.uart_base, p.uart_reg_shift);
-    const dtb::Hart* boot = find_hart(p, static_cast<std::uint32_t>(hart_id));
-    time::init(p.timebase_hz, boot && boot->sstc);
-    shutdown_init((p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base);
+    const auto boot_hart = static_cast<std::uint32_t>(hart_id);
+    const dtb::Hart* boot = find_hart(p, boot_hart);
+    const std::uint64_t hz = time::init(p.timebase_hz);
+    const time::TimerSource timer = time::init_this_hart(boot && boot->sstc);
+    shutdown_init((p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base, p.htif_base);
 
     println("KINIT: boot hart ", hart_id);
+    if (st != dtb::Status::Ok)
+        println("KINIT: dtb: unreadable (", dtb::status_name(st), ", totalsize ",
+                dtb_blob ? dtb::blob_size(dtb_blob) : 0, "), using defaults");
+    say_refusals(p);
     println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
-            hex(p.mem_size), ", timebase ", p.timebase_hz, " Hz, timer ",
-            time::has_sstc() ? "sstc" : "sbi");
+            hex(p.mem_size), ", timebase ", hz, " Hz, timer ",
+            timer == time::TimerSource::Sstc ? "sstc" : "sbi");
     say_defaults(p);
+    say_timer(0, timer);
+    if (const char* why = essential_fallback(st, p, boot_hart)) {
+        set_platform_fallback(why);
+        println("KINIT: dtb: essential fact defaulted (", why, "): this boot cannot pass");
+    }
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
     fault::init(p.bootargs);
     (void)jitter::init(p.bootargs);
@@ -98,7 +129,6 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
 
 extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead* head) {
     using namespace k;
-    (void)hart_id;
     std::uint32_t cpu = head->cpu;
     // Arrived: claim the block. Online comes last, from the scheduler, once
     // this hart takes work.
@@ -109,6 +139,10 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     }
     hal::csr::clear_sstatus(hal::csr::kSstatusFs);
     trap::install_on_this_hart();
+    // Probe before going Online: once Online, the hart must reach the
+    // scheduler without delay. The boot hart says what it found (smp.cpp).
+    const dtb::Hart* h = find_hart(platform(), static_cast<std::uint32_t>(hart_id));
+    (void)time::init_this_hart(h && h->sstc);
     smp::inject_early_online(cpu);
     sched::start_secondary_cpu(cpu);
 }

@@ -27,6 +27,9 @@ struct PerCpu {
     std::uintptr_t boot_stack_lo = 0; // this hart's boot/idle stack
     std::uintptr_t boot_stack_hi = 0;
     std::atomic<std::uint64_t> cpuid_fallbacks{0}; // tp hint rejected on this hart
+    bool timer_sstc = false;        // this hart programs stimecmp (probed), else SBI TIME
+    bool timer_probed = false;      // time::init_this_hart() ran on this hart
+    std::uint32_t timer_source = 0; // its time::TimerSource, written before going Online
 };
 
 static_assert(__builtin_offsetof(PerCpu, head) == 0, "tp points at the head and the block");

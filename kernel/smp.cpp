@@ -128,6 +128,9 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
             println("KINIT: cpu", cpu, " offline (", why, ")");
         } else {
             println("KINIT: cpu", cpu, " online");
+            if (const time::TimerSource t = time::source_on(cpu);
+                t == time::TimerSource::SbiProbeFault)
+                println("KINIT: cpu", cpu, " timer: ", time::source_name(t));
             ++online;
         }
     }

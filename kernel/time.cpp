@@ -1,36 +1,86 @@
-// Timer programming and tick conversion.
+// Timer programming, the per-hart Sstc probe, and tick conversion.
 #include "kernel/time.hpp"
 
+#include "kernel/dtb/dtb.hpp"
+#include "kernel/percpu.hpp"
+#include "probe.hpp"
 #include "sbi.hpp"
 
 namespace k::time {
 
+// The DTB reader refuses a timebase by the same range the arithmetic is exact over.
+static_assert(dtb::kMinTimebaseHz == kMinTimebaseHz && dtb::kMaxTimebaseHz == kMaxTimebaseHz &&
+              dtb::kDefaultTimebaseHz == kDefaultTimebaseHz);
+
 namespace {
-std::uint64_t g_hz = 10'000'000; // written once at boot, before secondaries
-bool g_sstc = false;
+std::uint64_t g_hz = kDefaultTimebaseHz; // written once at boot, before secondaries
+std::uint64_t g_max_ahead = ticks_from_us(kMaxArmAheadUs, kDefaultTimebaseHz);
+
+// This hart's block; null before the boot hart installed its own (a very
+// early panic), when only SBI TIME is safe.
+PerCpu* self() {
+    return reinterpret_cast<PerCpu*>(hal::tp_head());
+}
+bool use_sstc() {
+    const PerCpu* c = self();
+    return c != nullptr && c->timer_sstc;
+}
 } // namespace
 
-void init(std::uint64_t timebase_hz, bool sstc) {
-    if (timebase_hz) g_hz = timebase_hz;
-    g_sstc = sstc;
+std::uint64_t init(std::uint64_t timebase_hz) {
+    if (timebase_in_range(timebase_hz)) g_hz = timebase_hz;
+    g_max_ahead = ticks_from_us(kMaxArmAheadUs, g_hz);
+    return g_hz;
 }
 
 std::uint64_t hz() {
     return g_hz;
 }
-bool has_sstc() {
-    return g_sstc;
+
+TimerSource init_this_hart(bool isa_lists_sstc) {
+    TimerSource s = TimerSource::SbiNotListed;
+    if (isa_lists_sstc)
+        s = hal::probe_stimecmp() == hal::Probe::Works ? TimerSource::Sstc
+                                                       : TimerSource::SbiProbeFault;
+    self()->timer_sstc = s == TimerSource::Sstc;
+    self()->timer_probed = true;
+    self()->timer_source = static_cast<std::uint32_t>(s);
+    return s;
+}
+
+TimerSource source_on(std::uint32_t cpu) {
+    return static_cast<TimerSource>(cpu_block(cpu).timer_source);
+}
+
+bool this_hart_has_sstc() {
+    return use_sstc();
+}
+
+const char* source_name(TimerSource s) {
+    switch (s) {
+    case TimerSource::Sstc:
+        return "sstc";
+    case TimerSource::SbiNotListed:
+        return "SBI TIME";
+    case TimerSource::SbiProbeFault:
+        return "SBI TIME (riscv,isa lists sstc but stimecmp traps: firmware left menvcfg.STCE off)";
+    }
+    return "?";
 }
 
 std::uint64_t from_us(std::uint64_t us) {
-    return us * g_hz / 1'000'000;
+    return ticks_from_us(us, g_hz);
 }
 std::uint64_t to_us(std::uint64_t ticks) {
-    return ticks * 1'000'000 / g_hz;
+    return us_from_ticks(ticks, g_hz);
+}
+std::uint64_t deadline_in_us(std::uint64_t us) {
+    return add_saturating(now(), from_us(us));
 }
 
 void arm(std::uint64_t deadline) {
-    if (g_sstc) {
+    deadline = clamp_deadline(now(), deadline, g_max_ahead);
+    if (use_sstc()) {
         hal::csr::write_stimecmp(deadline);
     } else {
         (void)hal::sbi::set_timer(deadline); // SBI TIME cannot fail for a valid deadline
@@ -38,7 +88,11 @@ void arm(std::uint64_t deadline) {
 }
 
 void disarm() {
-    arm(~std::uint64_t{0});
+    if (use_sstc()) {
+        hal::csr::write_stimecmp(kForever);
+    } else {
+        (void)hal::sbi::set_timer(kForever);
+    }
 }
 
 } // namespace k::time

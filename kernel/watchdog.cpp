@@ -16,8 +16,13 @@ std::atomic<std::uint32_t> g_fired{0};
 } // namespace
 
 void arm(const char* what, std::uint64_t timeout_us) {
+    // Its own bounded arithmetic: the bound is capped before conversion, and
+    // the conversion saturates instead of wrapping, so no timebase in range
+    // and no caller value can turn the deadline into "never" or "already".
+    if (timeout_us == 0 || timeout_us > kMaxBoundUs) timeout_us = kMaxBoundUs;
+    const std::uint64_t ticks = time::ticks_from_us(timeout_us, time::hz());
     g_what.store(what, std::memory_order_relaxed);
-    g_deadline.store(time::now() + time::from_us(timeout_us), std::memory_order_release);
+    g_deadline.store(time::add_saturating(time::now(), ticks), std::memory_order_release);
 }
 
 void disarm() {
@@ -30,7 +35,7 @@ void poll() {
     if (g_fired.exchange(1, std::memory_order_acq_rel)) return;
     sched::dump_state(g_what.load(std::memory_order_relaxed));
     // A second look 200 ms later tells a spinning hart from a stuck one.
-    (void)time::wait_until(time::now() + time::from_us(200'000), [] { return false; });
+    (void)time::wait_until(time::deadline_in_us(200'000), [] { return false; });
     sched::dump_state("(200 ms later)");
     panic("watchdog: no progress within the bound (see KDUMP lines)");
 }

@@ -193,8 +193,12 @@ namespace k {
 void sched_timer_tick() {
     using namespace sched::detail;
     CpuSched& s = local();
+    // The watchdog is polled on every timer interrupt, not only on due ticks,
+    // so a bad next_tick cannot keep it from ever looking (time::arm bounds
+    // every deadline, so timer interrupts keep coming).
+    watchdog::poll();
     // Timer interrupts also end time::wait_until() steps; only a due deadline
-    // is a tick (slice end, steal gate, watchdog poll).
+    // is a tick (slice end, steal gate).
     const std::uint64_t now = time::now();
     if (now < s.next_tick) {
         time::arm(s.next_tick);
@@ -204,7 +208,6 @@ void sched_timer_tick() {
     time::arm(s.next_tick);
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
-    watchdog::poll();
     sched::Task* cur = s.current.load(std::memory_order_relaxed);
     if (cur && !cur->idle && !fault::is(fault::Fault::NoPreempt)) {
         s.slice_over.store(1, std::memory_order_relaxed);

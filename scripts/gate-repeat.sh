@@ -11,6 +11,11 @@
 # failing ones are kept with the gate's report next to them (<log>.report).
 # Prints one line per run, a per-SMP tally, and finally "N passed, N failed".
 # Exit status: 0 all passed, 1 some run failed, 2 usage error.
+#
+# LOAD=1 keeps one other host core busy during the runs (a shell busy loop,
+# started before the first run and ended by its pid when the script exits,
+# however it exits), so the emulated harts get less host time than they
+# would on an idle machine. LOAD=0 (default): no load.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -38,6 +43,12 @@ for s in "${smps[@]}"; do
     fi
 done
 
+LOAD=${LOAD:-0}
+case $LOAD in
+    0 | 1) ;;
+    *) usage "LOAD must be 0 or 1 (got '$LOAD')" ;;
+esac
+
 export RUN_TIMEOUT=${RUN_TIMEOUT:-120s}
 kestrel_parse_duration "$RUN_TIMEOUT" >/dev/null || usage "bad RUN_TIMEOUT '$RUN_TIMEOUT'"
 if [[ -n ${BUILD_DIR:-} ]]; then
@@ -50,7 +61,31 @@ unset GATE_LOG
 
 repdir=$BUILD_DIR/qemu-logs/repeat-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p -- "$repdir"
+load_pid=""
+stop_load() {
+    if [[ -n $load_pid ]]; then
+        kill -TERM "$load_pid" 2>/dev/null || true
+        wait "$load_pid" 2>/dev/null || true
+        echo "gate-repeat: host load (pid $load_pid) stopped"
+        load_pid=""
+    fi
+}
+gate_pid=""
+stop_gate() {
+    if [[ -n $gate_pid ]]; then
+        kill -TERM "$gate_pid" 2>/dev/null || true # the gate then stops its own QEMU
+        wait "$gate_pid" 2>/dev/null || true
+        gate_pid=""
+    fi
+}
+trap 'stop_gate; stop_load' EXIT
 trap 'echo "gate-repeat: interrupted" >&2; exit 130' INT TERM
+if ((LOAD == 1)); then
+    # A subshell spinning on builtins only: one host core busy, nothing else.
+    (while :; do :; done) &
+    load_pid=$!
+    echo "gate-repeat: host load on (busy loop pid $load_pid)"
+fi
 
 declare -A tally_pass=() tally_fail=()
 total_pass=0
@@ -64,7 +99,14 @@ for s in "${smps[@]}"; do
     for ((i = 1; i <= runs; i++)); do
         log=$repdir/smp$s-run$i.log
         rc=0
-        out=$(SMP=$s REQUIRE_SMP=$req RUN_UNTIL_MARKER=1 GATE_LOG=$log "$gate" 2>&1) || rc=$?
+        # In the background and waited for, so that INT/TERM are handled at
+        # once (and stop this gate run) instead of after the run.
+        SMP=$s REQUIRE_SMP=$req RUN_UNTIL_MARKER=1 GATE_LOG=$log "$gate" >"$log.out" 2>&1 &
+        gate_pid=$!
+        wait "$gate_pid" || rc=$?
+        gate_pid=""
+        out=$(<"$log.out")
+        rm -f -- "$log.out"
         case $rc in
             0)
                 t=$(sed -n 's/^gate: PASS .*markers, \([0-9.]*\) s,.*/\1/p' <<<"$out")
@@ -94,6 +136,7 @@ for s in "${smps[@]}"; do
     done
 done
 
+stop_load
 for s in "${smps[@]}"; do
     s=$((10#$s))
     [[ -n ${tally_pass[$s]+x} ]] || continue

@@ -3,9 +3,18 @@
 # against the selftest ladder (selftest/ladder.txt).
 #
 # Environment (all optional):
+#   MACHINE=virt|spike|sifive_u
+#                      QEMU machine (default virt). spike: SMP 1..8, console
+#                      and exit through HTIF. sifive_u: SMP 2..5, hart 0 is the
+#                      E51 monitor core without S-mode, so the kernel's cpus
+#                      are SMP-1 and REQUIRE_SMP=1 needs SMP>=3.
 #   SMP=N              harts, 1..16 (default 1)
 #   REQUIRE_SMP=0|1    1: the ladder's smp markers and "KINIT: cpuK online" for
-#                      every K in 1..SMP-1 are required (needs SMP>=2)
+#                      every kernel cpu K >= 1 are required (needs 2+ cpus)
+#   DTB=file           boot this device tree instead of QEMU's own (-dtb); it
+#                      must describe the machine and SMP given
+#   EXPECT_LINES=str   log line prefixes, separated by '|', that must each
+#                      appear (anywhere) before the gate passes
 #   RUN_UNTIL_MARKER=0|1
 #                      1 (default): stop QEMU as soon as the final marker or a
 #                      failure shows. 0: wait for the kernel to shut QEMU down;
@@ -62,7 +71,10 @@ if (($# > 0)); then
     esac
 fi
 
+MACHINE=${MACHINE:-virt}
 SMP=${SMP:-1}
+DTB=${DTB:-}
+EXPECT_LINES=${EXPECT_LINES:-}
 REQUIRE_SMP=${REQUIRE_SMP:-0}
 RUN_UNTIL_MARKER=${RUN_UNTIL_MARKER:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-90s}
@@ -76,12 +88,32 @@ if [[ ! $SMP =~ ^[0-9]+$ ]] || ((10#$SMP < 1 || 10#$SMP > 16)); then
     usage_error "SMP must be an integer 1..16 (got '$SMP')"
 fi
 SMP=$((10#$SMP))
+# cpus: the harts that can run the kernel (S-mode); the ladder checks use it.
+case $MACHINE in
+    virt) cpus=$SMP ;;
+    spike)
+        ((SMP <= 8)) || usage_error "MACHINE=spike supports SMP 1..8 (got SMP=$SMP)"
+        cpus=$SMP
+        ;;
+    sifive_u)
+        ((SMP >= 2 && SMP <= 5)) || usage_error "MACHINE=sifive_u needs SMP 2..5 (got SMP=$SMP)"
+        cpus=$((SMP - 1))
+        ;;
+    *) usage_error "MACHINE must be virt, spike or sifive_u (got '$MACHINE')" ;;
+esac
 case $REQUIRE_SMP in
     0 | 1) ;;
     *) usage_error "REQUIRE_SMP must be 0 or 1 (got '$REQUIRE_SMP')" ;;
 esac
-if ((REQUIRE_SMP == 1 && SMP < 2)); then
-    usage_error "REQUIRE_SMP=1 needs SMP>=2 (got SMP=$SMP)"
+if ((REQUIRE_SMP == 1 && cpus < 2)); then
+    usage_error "REQUIRE_SMP=1 needs SMP>=2 (got SMP=$SMP, $cpus kernel cpu(s) on $MACHINE)"
+fi
+if [[ -n $DTB ]]; then
+    DTB=$(abspath "$DTB")
+    [[ -f $DTB && -r $DTB ]] || usage_error "DTB is not a readable file: $DTB"
+fi
+if [[ $EXPECT_LINES == *$'\t'* || $EXPECT_LINES == *$'\n'* ]]; then
+    usage_error "EXPECT_LINES must not contain tabs or newlines"
 fi
 case $RUN_UNTIL_MARKER in
     0 | 1) ;;
@@ -142,9 +174,11 @@ if [[ -n ${GATE_LOG:-} ]]; then
     mkdir -p -- "$(dirname -- "$log")"
     : >"$log"
 else
-    log=$logdir/smp$SMP-$(date +%Y%m%d-%H%M%S)-$$.log
+    tag=smp$SMP
+    [[ $MACHINE == virt ]] || tag=$MACHINE-smp$SMP
+    log=$logdir/$tag-$(date +%Y%m%d-%H%M%S)-$$.log
     : >"$log"
-    latest=$logdir/smp$SMP-latest.log
+    latest=$logdir/$tag-latest.log
     if ! ln -sfn -- "$(basename -- "$log")" "$latest" 2>/dev/null; then
         # no symlinks here: keep a copy instead, refreshed on exit
         latest_copy=$latest
@@ -190,9 +224,14 @@ function process(line, nr,    i, nm, t, p, f, k, rest) {
     if (idx <= nreq && starts(line, req[idx])) { at[idx] = nr; idx++ }
     for (i = 1; i <= nreq; i++)
         if (!(i in seen) && starts(line, req[i])) seen[i] = nr
+    for (i = 1; i <= nexp; i++)
+        if (!(i in expseen) && starts(line, expl[i])) expseen[i] = nr
     if (!finalseen && starts(line, finalm)) finalseen = nr
 }
-BEGIN { FS = "\t"; idx = 1; nreq = 0; nsmpm = 0; nlog = 0; nb = 0; pending = 0 }
+BEGIN {
+    FS = "\t"; idx = 1; nreq = 0; nsmpm = 0; nlog = 0; nb = 0; pending = 0
+    nexp = (expect == "") ? 0 : split(expect, expl, "|")
+}
 NR == FNR {
     scope = $1; m = substr($0, length($1) + 2)
     if (scope == "all" || (scope == "smp" && reqsmp)) { req[++nreq] = m; reqset[m] = 1 }
@@ -232,9 +271,21 @@ END {
                 break
             }
     }
+    # An expected line may follow the final marker (a shutdown message): it
+    # keeps the verdict pending until QEMU stops or the timeout.
+    expwait = 0
+    if (miss == "")
+        for (i = 1; i <= nexp; i++)
+            if (!(i in expseen)) {
+                miss = expl[i]
+                why = "expected line missing (EXPECT_LINES): '" miss "'"
+                expwait = !final
+                break
+            }
+    nmark += nexp
     if (failed) status = "fail"
     else if (finalseen && miss == "") status = "pass"
-    else if (finalseen) { status = "fail"; freason = why; fline = wline ? wline : finalseen }
+    else if (finalseen && !expwait) { status = "fail"; freason = why; fline = wline ? wline : finalseen }
     else { status = "pending"; freason = why; fline = wline }
     print "status=" status
     print "reason=" freason
@@ -261,7 +312,7 @@ evaluate() {
             markers) G_MARKERS=$v ;;
             lines) G_LINES=$v ;;
         esac
-    done < <(head -c "$size" -- "$log" | LC_ALL=C awk -v smp="$SMP" -v reqsmp="$REQUIRE_SMP" \
+    done < <(head -c "$size" -- "$log" | LC_ALL=C awk -v smp="$cpus" -v reqsmp="$REQUIRE_SMP" -v expect="$EXPECT_LINES" \
         -v final="$final" -v size="$size" -f "$tmp/gate.awk" "$ladder_norm" -)
     if [[ -z $G_STATUS ]]; then
         echo "gate: internal error: log evaluation produced no verdict" >&2
@@ -295,7 +346,8 @@ stop_qemu() {
     qpid=""
 }
 
-kestrel_qemu_cmd cmd "$QEMU" "$SMP" "$KERNEL" "$OPENSBI_FW" "$BOOTARGS"
+kestrel_qemu_cmd cmd "$QEMU" "$SMP" "$KERNEL" "$OPENSBI_FW" "$BOOTARGS" "$MACHINE"
+[[ -n $DTB ]] && cmd+=(-dtb "$DTB")
 cmd+=("${qemu_extra[@]}")
 
 now
@@ -310,9 +362,12 @@ elapsed() {
     printf '%d.%d' $((e / 1000000)) $((e / 100000 % 10))
 }
 
+what="SMP=$SMP"
+[[ $MACHINE == virt ]] || what="MACHINE=$MACHINE SMP=$SMP"
+
 report_fail() {
     local reason=$1 from to n
-    echo "gate: FAIL SMP=$SMP: $reason"
+    echo "gate: FAIL $what: $reason"
     if [[ -n $G_MISSING ]]; then
         echo "gate: first missing marker: '$G_MISSING'"
     fi
@@ -335,7 +390,7 @@ report_fail() {
 }
 
 report_pass() {
-    echo "gate: PASS SMP=$SMP ($G_MARKERS markers, $(elapsed) s, log: $log)"
+    echo "gate: PASS $what ($G_MARKERS markers, $(elapsed) s, log: $log)"
     exit 0
 }
 

@@ -11,6 +11,9 @@ void install_on_this_hart();
 
 const char* cause_name(std::uint64_t scause);
 
+// Illegal-instruction traps at a probe pc that resumed at their fixup (all harts).
+std::uint64_t fixups();
+
 } // namespace k::trap
 
 namespace k {

@@ -1,7 +1,9 @@
-// Device tree reader: walks the validated structure block and fills a Platform.
+// Device tree reader: walks the validated structure block and fills a Platform, refusing bad
+// values one by one (never the whole tree for a bad value).
 #include "kernel/dtb/dtb.hpp"
 
 #include "kernel/dtb/fdt.hpp"
+#include "kernel/dtb/values.hpp"
 
 namespace dtb {
 namespace {
@@ -9,52 +11,6 @@ namespace {
 using fdt::Event;
 using fdt::Token;
 using fdt::Value;
-
-constexpr std::uint32_t kAllDefaulted =
-    kNoMemory | kNoUart | kNoTestDevice | kNoTimebase | kNoBootargs | kNoCpus;
-constexpr std::uint64_t kMaxRegShift = 3; // 8-bit .. 64-bit register stride
-
-void set_defaults(Platform& p) {
-    for (Hart& h : p.harts)
-        h = Hart{};
-    p.hart_count = 0;
-    p.harts_dropped = 0;
-    p.mem_base = kDefaultMemBase;
-    p.mem_size = kDefaultMemSize;
-    p.uart_base = kDefaultUartBase;
-    p.uart_reg_shift = 0;
-    p.test_base = 0;
-    p.timebase_hz = kDefaultTimebaseHz;
-    p.bootargs = "";
-    p.defaulted = kAllDefaulted;
-}
-
-std::uint64_t read_cells(const unsigned char* p, std::uint32_t cells) {
-    std::uint64_t v = 0;
-    for (std::uint32_t i = 0; i < cells; ++i)
-        v = v << 32 | fdt::be32(p + 4 * i);
-    return v;
-}
-
-// The cell sizes a node gives its children (defaults per DTSpec 2.3.5).
-struct Level {
-    const char* name = "";
-    std::uint32_t addr_cells = 2;
-    std::uint32_t size_cells = 1;
-};
-
-// First entry of a reg property, read with the parent's cell sizes. A reg must hold whole
-// entries; more than two cells per number does not fit our 64-bit values.
-bool read_reg(const Value& reg, const Level& parent, std::uint64_t& addr, std::uint64_t& size) {
-    const std::uint32_t ac = parent.addr_cells;
-    const std::uint32_t sc = parent.size_cells;
-    if (!reg.present() || ac < 1 || ac > 2 || sc > 2) return false;
-    const std::uint32_t entry = 4 * (ac + sc);
-    if (reg.len < entry || reg.len % entry != 0) return false;
-    addr = read_cells(reg.data, ac);
-    size = read_cells(reg.data + 4 * ac, sc);
-    return true;
-}
 
 // Properties of the open node that the reader may consume. Properties precede subnodes, so a
 // node is complete at its first subnode or its end, whichever comes first.
@@ -72,12 +28,19 @@ class Parser {
     Status run();
 
   private:
-    Status on_prop(const Event& ev);
-    Status finish_node();
-    Status cpu(const Level& parent);
-    Status uart(const Level& parent);
-    Status take_timebase();
+    void on_prop(const Event& ev);
+    void finish_node();
+    void cpu(const Level& parent, const char* name);
+    void memory(const Level& parent, const char* name);
+    void uart(const Level& parent, const char* name);
+    bool device_reg(const Level& parent, const char* name, std::uint64_t& base);
+    void take_timebase(const char* name);
+    void take_bootargs(const char* name);
+    bool node_okay(const char* name, bool& okay);
     void finish();
+    void refuse(const char* node, const char* prop, Problem p, Effect e, std::uint64_t v = 0) {
+        add_refusal(out_, node, prop, p, e, v);
+    }
 
     const fdt::Blob& blob_;
     Platform& out_;
@@ -86,7 +49,7 @@ class Parser {
     std::uint32_t depth_ = 0; // depth of the node whose NodeProps are pending
     NodeProps cur_;
 
-    bool mem_found_ = false, test_found_ = false, timebase_found_ = false;
+    bool mem_found_ = false, test_found_ = false, htif_found_ = false, timebase_found_ = false;
     bool bootargs_found_ = false, uart_first_found_ = false, uart_stdout_found_ = false;
     std::uint64_t uart_first_base_ = 0, uart_stdout_base_ = 0;
     std::uint32_t uart_first_shift_ = 0, uart_stdout_shift_ = 0;
@@ -97,10 +60,9 @@ Status Parser::run() {
     for (;;) {
         Event ev;
         if (const Status s = walker.next(ev); s != Status::Ok) return s;
-        Status s = Status::Ok;
         switch (ev.kind) {
         case Token::BeginNode:
-            if (cur_.pending) s = finish_node(); // the parent's properties are complete
+            if (cur_.pending) finish_node(); // the parent's properties are complete
             depth_ = ev.depth;
             levels_[depth_] = Level{ev.name};
             cur_ = NodeProps{};
@@ -108,26 +70,33 @@ Status Parser::run() {
             cur_.stdout_target = stdout_.enter(ev.depth, ev.name);
             break;
         case Token::Prop:
-            s = on_prop(ev); // the walker guarantees ev.depth == depth_
+            on_prop(ev); // the walker guarantees ev.depth == depth_
             break;
         case Token::EndNode:
-            if (cur_.pending) s = finish_node();
+            if (cur_.pending) finish_node();
             break;
         case Token::End:
             finish();
             return Status::Ok;
         }
-        if (s != Status::Ok) return s;
     }
 }
 
-Status Parser::on_prop(const Event& ev) {
+void Parser::on_prop(const Event& ev) {
     const char* n = ev.name;
     Level& lv = levels_[depth_];
     if (fdt::str_eq(n, "#address-cells") || fdt::str_eq(n, "#size-cells")) {
-        if (ev.value.len != 4) return Status::BadStructure;
-        (n[1] == 'a' ? lv.addr_cells : lv.size_cells) = fdt::be32(ev.value.data);
-        return Status::Ok;
+        std::uint32_t& cells = n[1] == 'a' ? lv.addr_cells : lv.size_cells;
+        if (ev.value.len != 4) {
+            refuse(lv.name, n, Problem::WrongLength, Effect::Ignored, ev.value.len);
+            lv.cells_ok = false;
+        } else if (fdt::be32(ev.value.data) > kMaxCells) {
+            refuse(lv.name, n, Problem::OutOfRange, Effect::Ignored, fdt::be32(ev.value.data));
+            lv.cells_ok = false;
+        } else {
+            cells = fdt::be32(ev.value.data);
+        }
+        return;
     }
     struct Slot {
         const char* name;
@@ -151,103 +120,150 @@ Status Parser::on_prop(const Event& ev) {
             break;
         }
     }
-    return Status::Ok;
 }
 
-Status Parser::finish_node() {
+void Parser::finish_node() {
     cur_.pending = false;
     const std::uint32_t d = depth_;
-    if (d == 0) return Status::Ok;
+    if (d == 0) return;
     const Level& parent = levels_[d - 1];
     const char* name = levels_[d].name;
 
-    // device_type and compatible are checked on every node that has them.
+    // device_type and compatible decide what a node is: unreadable, it is nothing.
     const char* type = "";
-    bool uart_compat = false;
-    bool test_compat = false;
-    if (cur_.device_type.present() && !cur_.device_type.as_string(type))
-        return Status::BadStructure;
+    bool uart_compat = false, test_compat = false, htif_compat = false;
+    if (cur_.device_type.present() && !cur_.device_type.as_string(type)) {
+        refuse(name, "device_type", Problem::NotString, Effect::NodeSkipped);
+        return;
+    }
     if (cur_.compatible.present() && (!cur_.compatible.list_has("ns16550a", uart_compat) ||
-                                      !cur_.compatible.list_has("sifive,test0", test_compat)))
-        return Status::BadStructure;
+                                      !cur_.compatible.list_has("sifive,test0", test_compat) ||
+                                      !cur_.compatible.list_has("ucb,htif0", htif_compat))) {
+        refuse(name, "compatible", Problem::NotString, Effect::NodeSkipped);
+        return;
+    }
 
-    if (d == 1 && fdt::str_eq(name, "chosen") && cur_.bootargs.present()) {
-        if (!cur_.bootargs.as_string(out_.bootargs)) return Status::BadStructure;
-        bootargs_found_ = true;
-    }
-    if (d == 1 && fdt::str_eq(name, "cpus")) return take_timebase();
+    if (d == 1 && fdt::str_eq(name, "chosen")) take_bootargs(name);
+    if (d == 1 && fdt::str_eq(name, "cpus")) take_timebase(name);
     if (d == 2 && fdt::str_eq(levels_[1].name, "cpus") && fdt::str_eq(type, "cpu"))
-        return cpu(parent);
-    if (d == 1 && fdt::str_eq(type, "memory") && !mem_found_) {
-        std::uint64_t base = 0, size = 0;
-        if (!read_reg(cur_.reg, parent, base, size) || base + size < base)
-            return Status::BadStructure; // missing, malformed, or wrapping around
-        if (size != 0) {
-            out_.mem_base = base;
-            out_.mem_size = size;
-            mem_found_ = true;
-        }
-    }
-    if (uart_compat) {
-        if (const Status s = uart(parent); s != Status::Ok) return s;
-    }
-    if (test_compat && !test_found_) {
-        std::uint64_t size = 0;
-        if (!read_reg(cur_.reg, parent, out_.test_base, size)) return Status::BadStructure;
-        test_found_ = true;
-    }
-    return Status::Ok;
+        return cpu(parent, name);
+    if (d == 1 && fdt::str_eq(type, "memory") && !mem_found_) memory(parent, name);
+    if (uart_compat) uart(parent, name);
+    if (test_compat && !test_found_) test_found_ = device_reg(parent, name, out_.test_base);
+    if (htif_compat && !htif_found_) htif_found_ = device_reg(parent, name, out_.htif_base);
 }
 
-// timebase-frequency of /cpus, or of a cpu node when /cpus has none (the first one wins).
-// A zero frequency counts as absent: it would only make the kernel divide by zero.
-Status Parser::take_timebase() {
+// status: absent or "okay"/"ok" means usable. False (and a refusal) when it is no string.
+bool Parser::node_okay(const char* name, bool& okay) {
+    const char* s = "";
+    okay = true;
+    if (!cur_.status.present()) return true;
+    if (!cur_.status.as_string(s)) {
+        refuse(name, "status", Problem::NotString, Effect::NodeSkipped);
+        return false;
+    }
+    okay = fdt::str_eq(s, "okay") || fdt::str_eq(s, "ok");
+    return true;
+}
+
+// The first entry of a device's reg; false (and a refusal: node skipped) when unusable.
+bool Parser::device_reg(const Level& parent, const char* name, std::uint64_t& base) {
+    bool okay = false;
+    if (!node_okay(name, okay) || !okay) return false;
+    std::uint64_t size = 0;
+    const RegCheck r = read_reg(cur_.reg, parent, base, size);
+    if (!r.ok) refuse(name, "reg", r.problem, Effect::NodeSkipped, r.value);
+    return r.ok;
+}
+
+// timebase-frequency of /cpus, or of a cpu node when /cpus has none usable (the first one
+// wins). DTSpec allows one or two cells; the value must be within the accepted range.
+void Parser::take_timebase(const char* name) {
+    const Value& v = cur_.timebase;
+    if (!v.present() || timebase_found_) return;
     std::uint64_t hz = 0;
-    if (!cur_.timebase.present() || timebase_found_) return Status::Ok;
-    if (!cur_.timebase.as_u64(hz)) return Status::BadStructure;
-    if (hz != 0) {
+    if (!v.as_u64(hz)) {
+        refuse(name, "timebase-frequency", Problem::WrongLength, Effect::DefaultUsed, v.len);
+    } else if (hz < kMinTimebaseHz || hz > kMaxTimebaseHz) {
+        refuse(name, "timebase-frequency", Problem::OutOfRange, Effect::DefaultUsed, hz);
+    } else {
         out_.timebase_hz = hz;
         timebase_found_ = true;
     }
-    return Status::Ok;
 }
 
-Status Parser::cpu(const Level& parent) {
+// /chosen/bootargs: exactly one NUL-terminated string filling the property.
+void Parser::take_bootargs(const char* name) {
+    const Value& v = cur_.bootargs;
+    if (!v.present()) return;
+    const char* s = "";
+    if (!v.as_string(s) || fdt::str_len(s) + 1 != v.len) {
+        refuse(name, "bootargs", Problem::NotString, Effect::DefaultUsed, v.len);
+        return;
+    }
+    out_.bootargs = s;
+    bootargs_found_ = true;
+}
+
+void Parser::cpu(const Level& parent, const char* name) {
     std::uint64_t id = 0, size = 0;
-    if (!read_reg(cur_.reg, parent, id, size)) return Status::BadStructure;
+    if (const RegCheck r = read_reg(cur_.reg, parent, id, size); !r.ok)
+        return refuse(name, "reg", r.problem, Effect::NodeSkipped, r.value);
     Hart h{};
     h.hart_id = static_cast<std::uint32_t>(id);
+    if (!node_okay(name, h.enabled)) return;
     const char* s = "";
-    if (cur_.status.present() && !cur_.status.as_string(s)) return Status::BadStructure;
-    h.enabled = !cur_.status.present() || fdt::str_eq(s, "okay") || fdt::str_eq(s, "ok");
     if (cur_.mmu_type.present()) {
-        if (!cur_.mmu_type.as_string(s)) return Status::BadStructure;
+        if (!cur_.mmu_type.as_string(s))
+            return refuse(name, "mmu-type", Problem::NotString, Effect::NodeSkipped);
         h.s_mode = !fdt::str_eq(s, "riscv,none");
     }
     if (cur_.isa.present()) {
-        if (!cur_.isa.as_string(s)) return Status::BadStructure;
-        h.sstc = fdt::isa_has_sstc(s);
+        if (cur_.isa.as_string(s))
+            h.sstc = fdt::isa_has_sstc(s);
+        else
+            refuse(name, "riscv,isa", Problem::NotString, Effect::Ignored);
     }
     if (cur_.isa_ext.present()) { // the newer string-list form
         bool listed = false;
-        if (!cur_.isa_ext.list_has("sstc", listed)) return Status::BadStructure;
-        h.sstc = h.sstc || listed;
+        if (cur_.isa_ext.list_has("sstc", listed))
+            h.sstc = h.sstc || listed;
+        else
+            refuse(name, "riscv,isa-extensions", Problem::NotString, Effect::Ignored);
     }
-    if (const Status st = take_timebase(); st != Status::Ok) return st;
+    take_timebase(name);
     if (id > 0xffff'ffffu || out_.hart_count == kMaxHarts) {
         ++out_.harts_dropped;
-        return Status::Ok;
+        return;
     }
+    for (std::uint32_t i = 0; i < out_.hart_count; ++i)
+        if (out_.harts[i].hart_id == h.hart_id)
+            return refuse(name, "reg", Problem::Duplicate, Effect::NodeSkipped, id);
     out_.harts[out_.hart_count++] = h;
-    return Status::Ok;
 }
 
-Status Parser::uart(const Level& parent) {
-    std::uint64_t base = 0, size = 0, shift = 0;
-    if (!read_reg(cur_.reg, parent, base, size)) return Status::BadStructure;
-    if (cur_.reg_shift.present() &&
-        (cur_.reg_shift.len != 4 || !cur_.reg_shift.as_u64(shift) || shift > kMaxRegShift))
-        return Status::BadStructure;
+void Parser::memory(const Level& parent, const char* name) {
+    bool okay = false;
+    if (!node_okay(name, okay) || !okay) return;
+    std::uint64_t base = 0, size = 0;
+    if (const RegCheck r = read_reg(cur_.reg, parent, base, size); !r.ok)
+        return refuse(name, "reg", r.problem, Effect::NodeSkipped, r.value);
+    if (size == 0) return refuse(name, "reg", Problem::OutOfRange, Effect::NodeSkipped, 0);
+    out_.mem_base = base;
+    out_.mem_size = size;
+    mem_found_ = true;
+}
+
+void Parser::uart(const Level& parent, const char* name) {
+    std::uint64_t base = 0, shift = 0;
+    if (!device_reg(parent, name, base)) return;
+    if (cur_.reg_shift.present()) {
+        if (cur_.reg_shift.len != 4 || !cur_.reg_shift.as_u64(shift))
+            return refuse(name, "reg-shift", Problem::WrongLength, Effect::NodeSkipped,
+                          cur_.reg_shift.len);
+        if (shift > kMaxRegShift)
+            return refuse(name, "reg-shift", Problem::OutOfRange, Effect::NodeSkipped, shift);
+    }
     if (cur_.stdout_target && !uart_stdout_found_) { // the first match, if ambiguous
         uart_stdout_base_ = base;
         uart_stdout_shift_ = static_cast<std::uint32_t>(shift);
@@ -258,7 +274,6 @@ Status Parser::uart(const Level& parent) {
         uart_first_shift_ = static_cast<std::uint32_t>(shift);
         uart_first_found_ = true;
     }
-    return Status::Ok;
 }
 
 // Whatever was not found keeps its default from set_defaults() and gets its Defaulted bit.
@@ -281,36 +296,6 @@ void Parser::finish() {
     out_.defaulted = bits;
 }
 
-// The node /chosen/stdout-path names: "path[:options]" or "alias[:options]" (DTSpec 3.6).
-Status stdout_path(const fdt::Blob& blob, const char*& path, std::uint32_t& len) {
-    path = "";
-    len = 0;
-    Value v;
-    static constexpr const char* kProps[] = {"stdout-path", "linux,stdout-path"};
-    for (const char* prop : kProps) {
-        if (const Status s = fdt::find_property(blob, "/chosen", 7, prop,
-                                                static_cast<std::uint32_t>(fdt::str_len(prop)), v);
-            s != Status::Ok)
-            return s;
-        if (v.present()) break;
-    }
-    const char* spec = "";
-    if (v.present() && !v.as_string(spec)) return Status::BadStructure;
-    std::uint32_t n = 0;
-    while (spec[n] != '\0' && spec[n] != ':')
-        ++n;
-    if (n == 0 || spec[0] == '/') {
-        path = spec;
-        len = n;
-        return Status::Ok;
-    }
-    if (const Status s = fdt::find_property(blob, "/aliases", 8, spec, n, v); s != Status::Ok)
-        return s;
-    if (v.present() && !v.as_string(path)) return Status::BadStructure;
-    len = static_cast<std::uint32_t>(fdt::str_len(path));
-    return Status::Ok;
-}
-
 } // namespace
 
 Status parse(const void* blob, std::size_t size, Platform& out) {
@@ -319,12 +304,26 @@ Status parse(const void* blob, std::size_t size, Platform& out) {
     if (const Status s = fdt::check_header(blob, size, b); s != Status::Ok) return s;
     const char* path = "";
     std::uint32_t len = 0;
-    if (const Status s = stdout_path(b, path, len); s != Status::Ok) return s;
-    // The main walk validates the whole tree; on failure nothing it wrote may survive.
+    if (const Status s = stdout_path(b, out, path, len); s != Status::Ok) {
+        set_defaults(out);
+        return s;
+    }
+    // The main walk validates the whole blob; on failure nothing it wrote may survive.
     Parser parser(b, out, path, len);
     const Status s = parser.run();
     if (s != Status::Ok) set_defaults(out);
     return s;
+}
+
+Status parse_blob(const void* blob, Platform& out) {
+    if (blob == nullptr) return parse(blob, 0, out);
+    const std::size_t total = blob_size(blob);
+    if (total > kMaxBlobSize) {
+        set_defaults(out);
+        return Status::TooLarge;
+    }
+    // A bad magic or a totalsize below the header: let the header check say which.
+    return parse(blob, total != 0 ? total : fdt::kHeaderSize, out);
 }
 
 } // namespace dtb

@@ -64,8 +64,40 @@ const char* status_name(Status s) {
         return "BadVersion";
     case Status::BadStructure:
         return "BadStructure";
+    case Status::TooLarge:
+        return "TooLarge";
     }
     return "Unknown";
+}
+
+const char* problem_name(Problem p) {
+    switch (p) {
+    case Problem::Missing:
+        return "missing";
+    case Problem::WrongLength:
+        return "wrong length";
+    case Problem::NotString:
+        return "not a string";
+    case Problem::OutOfRange:
+        return "out of range";
+    case Problem::Duplicate:
+        return "duplicate hart id";
+    case Problem::BadCells:
+        return "parent #address-cells/#size-cells unusable";
+    }
+    return "?";
+}
+
+const char* effect_name(Effect e) {
+    switch (e) {
+    case Effect::NodeSkipped:
+        return "node skipped";
+    case Effect::DefaultUsed:
+        return "default used";
+    case Effect::Ignored:
+        return "value ignored";
+    }
+    return "?";
 }
 
 std::size_t blob_size(const void* blob) {

@@ -141,12 +141,13 @@ PY
 }
 
 # The QEMU command line shared by the gate and boot.sh:
-#   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS]
+#   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS] [MACHINE]
+# MACHINE is virt (default), spike or sifive_u; the caller validates it.
 kestrel_qemu_cmd() {
     local -n _cmd=$1
-    local qemu=$2 smp=$3 kernel=$4 fw=$5 bootargs=${6:-}
+    local qemu=$2 smp=$3 kernel=$4 fw=$5 bootargs=${6:-} machine=${7:-virt}
     # shellcheck disable=SC2054 # tcg,thread=multi is one argument
-    _cmd=("$qemu" -machine virt -smp "$smp" -m 256M -nographic
+    _cmd=("$qemu" -machine "$machine" -smp "$smp" -m 256M -nographic
         -bios "$fw" -kernel "$kernel" -accel tcg,thread=multi -no-reboot)
     if [[ -n $bootargs ]]; then
         _cmd+=(-append "$bootargs")

@@ -17,7 +17,7 @@ failed=0
 expect() {
     local name=$1 smp=$2 req=$3 args=$4 want=$5 out rc
     out=$(SMP=$smp REQUIRE_SMP=$req BOOTARGS=$args RUN_UNTIL_MARKER=1 RUN_TIMEOUT=60s \
-        "$gate" 2>&1)
+        DTB=${DTB:-} "$gate" 2>&1)
     rc=$?
     if ((rc == 1)) && grep -qE -- "$want" <<<"$out"; then
         echo "counterfactual $name: gate failed as it must (matched: $want)"
@@ -49,6 +49,14 @@ expect ctx-lose-reg 8 1 kfault=ctx-lose-reg \
     'KPANIC: .*registers restored differ from those saved|callee-saved registers changed'
 expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a cpu'
 expect lost-wakeup 8 1 kfault=lost-wakeup 'scheduler storm FAIL lost wake-up'
+
+# A boot on a default for an essential fact must not pass: the real virt tree
+# with the memory node's reg deleted (the kernel then assumes 128 MiB).
+tmpdtb=$(mktemp "${TMPDIR:-/tmp}/cf-nomem.XXXXXX")
+trap 'rm -f -- "$tmpdtb"' EXIT
+cp -- "$here/../../kernel/dtb/tests/fixtures/virt-smp2.dtb" "$tmpdtb"
+fdtput -d "$tmpdtb" /memory@80000000 reg
+DTB=$tmpdtb expect dtb-no-memory 2 1 '' 'platform from dtb FAIL no usable memory node'
 
 # A panic must also reach QEMU's exit status (the gate stops QEMU early, so
 # boot it directly here) and print its backtrace and the stop-IPI line.

@@ -237,6 +237,7 @@ run_gate() {
     t0=${EPOCHREALTIME//[.,]/}
     rc=0
     out=$(cd / && env -u SMP -u REQUIRE_SMP -u RUN_UNTIL_MARKER -u BOOTARGS -u QEMU_EXTRA -u GATE_LOG \
+        -u MACHINE -u DTB -u EXPECT_LINES \
         QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
         BUILD_DIR="$work/build" LADDER="$work/ladder.txt" RUN_TIMEOUT=20s \
         FAKE_LOG="$work/$name.log" FAKE_PIDFILE="$work/pid" FAKE_ARGSFILE="$work/args" \
@@ -433,6 +434,45 @@ printf 'all KINIT: boot hart\nsmp KINIT: cpu1 online\n' >"$work/bad-ladder2.txt"
 run_gate good1 LADDER="$work/bad-ladder2.txt"
 expect_rc "usage: ladder whose final marker is smp-scoped" 2 'final'
 
+run_gate good1 MACHINE=bogus
+expect_rc "usage: MACHINE=bogus" 2 "MACHINE must be virt, spike or sifive_u \(got 'bogus'\)"
+run_gate good1 MACHINE=spike SMP=9
+expect_rc "usage: MACHINE=spike SMP=9" 2 'MACHINE=spike supports SMP 1..8'
+run_gate good1 MACHINE=sifive_u SMP=1
+expect_rc "usage: MACHINE=sifive_u SMP=1" 2 'MACHINE=sifive_u needs SMP 2..5'
+run_gate good2 MACHINE=sifive_u SMP=2 REQUIRE_SMP=1
+expect_rc "usage: sifive_u SMP=2 has one kernel cpu, REQUIRE_SMP=1 refused" 2 'REQUIRE_SMP=1 needs'
+run_gate good1 DTB="$work/no-such.dtb"
+expect_rc "usage: DTB not a readable file" 2 'DTB is not a readable file'
+
+# ------------------------------------------------------------------ machines, EXPECT_LINES
+# sifive_u: hart 0 has no S-mode, so SMP=3 means kernel cpus 0 and 1 only.
+run_gate good2 MACHINE=sifive_u SMP=3 REQUIRE_SMP=1
+expect_rc "pass: sifive_u SMP=3 requires cpu1 only" 0 '^gate: PASS MACHINE=sifive_u SMP=3'
+run_gate good4 MACHINE=sifive_u SMP=2
+expect_rc "fail: sifive_u SMP=2 (one kernel cpu) rejects smp markers" 1 'smp-only marker at SMP=1'
+
+run_gate good1 SMP=1 EXPECT_LINES="KINIT: boot hart 0|KSELFTEST: pmm"
+expect_rc "pass: EXPECT_LINES all present" 0 '^gate: PASS SMP=1 \(6 markers'
+run_gate good1 SMP=1 EXPECT_LINES="KINIT: boot hart 0|KLOG: never printed"
+expect_rc "fail: EXPECT_LINES names the missing line" 1 \
+    "expected line missing \(EXPECT_LINES\): 'KLOG: never printed'"
+mklog after_end <<EOF
+$banner
+KINIT: boot hart 0
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+@sleep 1
+KLOG: shutdown (pass) did not take effect (SBI SRST: not supported); parking every hart
+EOF
+run_gate after_end SMP=1 FAKE_HANG=1 EXPECT_LINES="KLOG: shutdown (pass) did not take effect"
+expect_rc "pass: an EXPECT_LINES line after the final marker is waited for" 0 '^gate: PASS SMP=1'
+fake_gone "pass: the waited-for fake QEMU was stopped"
+run_gate good1 SMP=1 FAKE_HANG=1 RUN_TIMEOUT=3s EXPECT_LINES="KLOG: shutdown"
+expect_rc "fail: an EXPECT_LINES line that never comes ends at the timeout" 1 \
+    "expected line missing \(EXPECT_LINES\): 'KLOG: shutdown'"
+
 # ------------------------------------------------------------------ command line, logs
 run_gate good1 SMP=4 REQUIRE_SMP=0 BOOTARGS="console=sbi loglevel=7" QEMU_EXTRA="-d guest_errors  -D /tmp/x.log"
 # shellcheck disable=SC2054 # tcg,thread=multi is one argument
@@ -443,6 +483,20 @@ if [[ $rc == 0 && -f $work/args && "$(cat "$work/args")" == "$(printf '%s\n' "${
 else
     bad "qemu: command line" "args were: $(tr '\n' ' ' <"$work/args")"
 fi
+
+# MACHINE and DTB reach the command line; other machines' logs carry their name.
+printf 'dtb' >"$work/board.dtb"
+run_gate good2 MACHINE=spike SMP=2 REQUIRE_SMP=1 DTB="$work/board.dtb"
+# shellcheck disable=SC2054 # tcg,thread=multi is one argument
+expected_args=(-machine spike -smp 2 -m 256M -nographic -bios "$work/fw_dynamic.bin" -kernel "$work/kernel.elf"
+    -accel tcg,thread=multi -no-reboot -dtb "$work/board.dtb")
+if [[ $rc == 0 && -f $work/args && "$(cat "$work/args")" == "$(printf '%s\n' "${expected_args[@]}")" ]]; then
+    ok "qemu: MACHINE=spike and DTB on the command line"
+else
+    bad "qemu: MACHINE/DTB command line" "args were: $(tr '\n' ' ' <"$work/args")"
+fi
+expect_rc "pass: MACHINE=spike names the machine and its log" 0 \
+    '^gate: PASS MACHINE=spike SMP=2 .*log: .*/spike-smp2-[0-9-]+\.log\)$'
 
 run_gate good1 SMP=1
 logpath=$(sed -n 's/.*log: \(.*\))$/\1/p' <<<"$out")
@@ -569,6 +623,43 @@ expect_rc "gate-repeat: usage with K=abc" 2 'K must be a positive integer'
 rc=0
 out=$("$REPEAT" 1 99 2>&1) || rc=$?
 expect_rc "gate-repeat: usage with SMP=99" 2 "bad SMP value '99'"
+rc=0
+out=$(LOAD=2 "$REPEAT" 1 1 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with LOAD=2" 2 "LOAD must be 0 or 1"
+
+# LOAD=1: the busy loop runs during the runs and is gone afterwards, also when
+# the script is stopped in the middle of a run.
+rc=0
+out=$(cd / && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild3" LADDER="$work/ladder.txt" FAKE_LOG="$work/good1.log" LOAD=1 \
+    "$REPEAT" 1 1 2>&1) || rc=$?
+loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' <<<"$out")
+if [[ $rc == 0 && -n $loadpid ]] && ! kill -0 "$loadpid" 2>/dev/null &&
+    [[ $(tail -n 1 <<<"$out") == "1 passed, 0 failed" ]]; then
+    ok "gate-repeat: LOAD=1 starts a busy loop and ends it by its pid"
+else
+    bad "gate-repeat: LOAD=1" "rc=$rc pid='$loadpid'"
+fi
+(cd / && exec env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
+    BUILD_DIR="$work/repbuild4" LADDER="$work/ladder.txt" FAKE_LOG="$work/good1.log" FAKE_HANG=1 \
+    RUN_UNTIL_MARKER=0 RUN_TIMEOUT=30s LOAD=1 "$REPEAT" 1 1 >"$work/rep-term.out" 2>&1) &
+reppid=$!
+loadpid=""
+for ((i = 0; i < 50; i++)); do
+    loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' "$work/rep-term.out")
+    [[ -n $loadpid ]] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -TERM "$reppid" 2>/dev/null || true
+wait "$reppid" 2>/dev/null || true
+sleep 0.5
+if [[ -n $loadpid ]] && ! kill -0 "$loadpid" 2>/dev/null; then
+    ok "gate-repeat: LOAD=1 busy loop ended when the script is terminated"
+else
+    bad "gate-repeat: LOAD=1 on TERM" "busy loop pid '$loadpid' still there"
+    [[ -n $loadpid ]] && kill -KILL "$loadpid" 2>/dev/null
+fi
 
 # ------------------------------------------------------------------ helpers
 # shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh

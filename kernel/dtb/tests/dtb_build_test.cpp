@@ -211,7 +211,7 @@ TEST_CASE("nesting: 16 levels are fine, 17 are not", "[dtb][build]") {
     }
 }
 
-TEST_CASE("malformed shapes are BadStructure", "[dtb][build]") {
+TEST_CASE("a malformed blob is BadStructure", "[dtb][build]") {
     using F = void (*)(FdtBuilder&);
     const std::pair<const char*, F> cases[] = {
         {"property after a subnode",
@@ -227,82 +227,6 @@ TEST_CASE("malformed shapes are BadStructure", "[dtb][build]") {
          [](FdtBuilder& b) { b.begin("").word(3).word(0).word(999).end(); }},
         {"length past struct",
          [](FdtBuilder& b) { b.begin("").word(3).word(0xffff'fff0).word(0).end(); }},
-        {"#address-cells not 1 cell",
-         [](FdtBuilder& b) {
-             b.begin("").cells("#address-cells", {0, 2}).end();
-         }},
-        {"compatible not NUL-terminated",
-         [](FdtBuilder& b) {
-             b.begin("").begin("a").prop("compatible", {'n', 's'}).end().end();
-         }},
-        {"empty compatible",
-         [](FdtBuilder& b) { b.begin("").begin("a").prop("compatible", {}).end().end(); }},
-        {"device_type not a string",
-         [](FdtBuilder& b) { b.begin("").begin("a").prop("device_type", {'x'}).end().end(); }},
-        {"bootargs not a string",
-         [](FdtBuilder& b) { b.begin("").begin("chosen").prop("bootargs", {'x'}).end().end(); }},
-        {"stdout-path not a string",
-         [](FdtBuilder& b) { b.begin("").begin("chosen").prop("stdout-path", {'/'}).end().end(); }},
-        {"memory without reg",
-         [](FdtBuilder& b) { b.begin("").begin("m").str("device_type", "memory").end().end(); }},
-        {"memory reg short",
-         [](FdtBuilder& b) {
-             b.begin("").begin("m").str("device_type", "memory").cells("reg", {0, 1}).end().end();
-         }},
-        {"memory wraps",
-         [](FdtBuilder& b) {
-             b.begin("")
-                 .begin("m")
-                 .str("device_type", "memory")
-                 .cells("reg", {0xffff'ffff, 0xffff'f000, 0x10000})
-                 .end()
-                 .end();
-         }},
-        {"uart reg with 3 address cells",
-         [](FdtBuilder& b) {
-             b.begin("")
-                 .cells("#address-cells", {3})
-                 .begin("u")
-                 .str("compatible", "ns16550a")
-                 .cells("reg", {0, 0, 1, 1})
-                 .end()
-                 .end();
-         }},
-        {"uart reg-shift 9",
-         [](FdtBuilder& b) {
-             b.begin("")
-                 .begin("u")
-                 .str("compatible", "ns16550a")
-                 .cells("reg", {0, 1, 1})
-                 .cells("reg-shift", {9})
-                 .end()
-                 .end();
-         }},
-        {"test device without reg",
-         [](FdtBuilder& b) {
-             b.begin("").begin("t").str("compatible", "sifive,test0").end().end();
-         }},
-        {"cpu without reg",
-         [](FdtBuilder& b) {
-             b.begin("").begin("cpus").begin("cpu@0").str("device_type", "cpu").end().end().end();
-         }},
-        {"cpu status not a string",
-         [](FdtBuilder& b) {
-             b.begin("")
-                 .begin("cpus")
-                 .cells("#size-cells", {0})
-                 .begin("cpu@0")
-                 .str("device_type", "cpu")
-                 .cells("reg", {0, 0})
-                 .prop("status", {'o', 'k'})
-                 .end()
-                 .end()
-                 .end();
-         }},
-        {"timebase 3 bytes",
-         [](FdtBuilder& b) {
-             b.begin("").begin("cpus").prop("timebase-frequency", {1, 2, 3}).end().end();
-         }},
     };
     for (const auto& [what, build] : cases) {
         INFO(what);
