@@ -19,11 +19,16 @@ struct Entry {
     const char* name;
 };
 constexpr Entry kFaults[] = {
-    {Fault::NoPreempt, "no-preempt"},          {Fault::IpiDrop, "ipi-drop"},
-    {Fault::StackOverflow, "stack-overflow"},  {Fault::BadTrap, "bad-trap"},
-    {Fault::HartStartFail, "hart-start-fail"}, {Fault::Hang, "hang"},
-    {Fault::RequeueEarly, "requeue-before-save"}, {Fault::WakeIgnoresOnCpu, "wake-ignores-on-cpu"},
-    {Fault::CtxLoseReg, "ctx-lose-reg"},          {Fault::EarlyRelease, "early-release"},
+    {Fault::NoPreempt, "no-preempt"},
+    {Fault::IpiDrop, "ipi-drop"},
+    {Fault::StackOverflow, "stack-overflow"},
+    {Fault::BadTrap, "bad-trap"},
+    {Fault::HartStartFail, "hart-start-fail"},
+    {Fault::Hang, "hang"},
+    {Fault::RequeueEarly, "requeue-before-save"},
+    {Fault::WakeIgnoresOnCpu, "wake-ignores-on-cpu"},
+    {Fault::CtxLoseReg, "ctx-lose-reg"},
+    {Fault::EarlyRelease, "early-release"},
     {Fault::LostWakeup, "lost-wakeup"},
     {Fault::EarlyOnline, "early-online"},
 };

@@ -16,12 +16,12 @@ enum class Fault : std::uint32_t {
     HartStartFail, // the last secondary's hart_start names the firmware's region
     Hang,          // the selftest task waits for an event nobody signals
     // Race classes of CONTRACT §6, each re-created on purpose for the storm:
-    RequeueEarly,  // prev re-queued and on_cpu cleared before its registers are saved
+    RequeueEarly,     // prev re-queued and on_cpu cleared before its registers are saved
     WakeIgnoresOnCpu, // a wake targets any hart and the inbox drain ignores on_cpu
-    CtxLoseReg,    // one saved callee-saved slot (s11) is overwritten after the save
-    EarlyRelease,  // exit drops the scheduler's reference before the final switch-out
-    LostWakeup,    // a Notification sleeper publishes Blocked after dropping the lock
-    EarlyOnline,   // a (re)started hart says Online 20 ms before it takes work
+    CtxLoseReg,       // one saved callee-saved slot (s11) is overwritten after the save
+    EarlyRelease,     // exit drops the scheduler's reference before the final switch-out
+    LostWakeup,       // a Notification sleeper publishes Blocked after dropping the lock
+    EarlyOnline,      // a (re)started hart says Online 20 ms before it takes work
 };
 
 void init(const char* bootargs);

@@ -25,11 +25,11 @@ struct CpuSched {
     // Written by this hart only; atomic so that the handshake monitor may
     // read them from another hart (relaxed: it reads them under an rq lock).
     std::atomic<Task*> current{nullptr};
-    std::atomic<Task*> prev{nullptr}; // switched away from, not yet finished
-    Requeue prev_requeue = Requeue::None; // this hart only
-    std::uint64_t ticks = 0;              // this hart only
-    std::uint64_t next_tick = 0;          // this hart only: when the slice ends
-    StealGate steal_gate;                 // this hart only
+    std::atomic<Task*> prev{nullptr};                 // switched away from, not yet finished
+    Requeue prev_requeue = Requeue::None;             // this hart only
+    std::uint64_t ticks = 0;                          // this hart only
+    std::uint64_t next_tick = 0;                      // this hart only: when the slice ends
+    StealGate steal_gate;                             // this hart only
     std::atomic<Qos> steal_limit{kDefaultStealLimit}; // highest class this hart steals
     bool started = false;                             // this hart only
 

@@ -24,7 +24,7 @@ struct QueuedView {
     bool in_run_queue; // false: in an inbox, where on_cpu may still be set
 };
 
-enum class [[nodiscard]] HandshakeRule : std::uint32_t {
+enum class [[nodiscard]] HandshakeRule : std::uint32_t{
     Ok,
     QueuedOnCpu,   // a run-queue task whose registers are still live
     QueuedCurrent, // a takeable task is some hart's current

@@ -9,10 +9,10 @@
 namespace sched {
 
 struct HandshakeScan {
-    std::uint32_t tasks_seen;  // queued tasks checked
-    HandshakeFinding finding;  // the first broken rule (rule Ok: none)
-    std::uint32_t queued_cpu;  // where the offending task was queued
-    std::uint32_t task_id;     // its id
+    std::uint32_t tasks_seen; // queued tasks checked
+    HandshakeFinding finding; // the first broken rule (rule Ok: none)
+    std::uint32_t queued_cpu; // where the offending task was queued
+    std::uint32_t task_id;    // its id
 };
 
 // Takes each online hart's rq lock in turn (then its inbox lock) and checks

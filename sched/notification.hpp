@@ -38,7 +38,7 @@ class Notification final {
     // the signaller sees a Blocked waiter and wakes it, or the sleeper sees
     // the bits before it blocks.
     k::SpinLock lock_{"notification"};
-    std::atomic<std::uint64_t> word_{0};  // written under lock_
+    std::atomic<std::uint64_t> word_{0}; // written under lock_
     std::atomic<Task*> waiter_{nullptr}; // written under lock_
 };
 

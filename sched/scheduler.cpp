@@ -226,7 +226,8 @@ void sched_trap_exit() {
     CpuSched& s = local();
     s.trap_exits.fetch_add(1, std::memory_order_relaxed);
     if (!s.started || !s.need_resched.load(std::memory_order_relaxed)) return;
-    if (s.current.load(std::memory_order_relaxed)->preempt_off) return; // need_resched stays set for its next switch point
+    if (s.current.load(std::memory_order_relaxed)->preempt_off)
+        return; // need_resched stays set for its next switch point
     // The trap was taken with interrupts enabled, so no spin lock is held here.
     hal::Cpu::irq_push();
     (void)schedule();

@@ -10,9 +10,9 @@
 #include "sched/handshake_monitor.hpp"
 #include "sched/notification.hpp"
 #include "sched/task_pool.hpp"
-#include "trap_frame.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
+#include "trap_frame.hpp"
 
 #include <atomic>
 
@@ -30,8 +30,8 @@ constexpr std::uint32_t kWorkersPerCpu = 4;
 constexpr std::uint64_t kStormUs = 400'000;
 constexpr std::uint64_t kStormMaxUs = 4'000'000;
 constexpr std::uint64_t kStormMinSteps = 2'000;
-constexpr std::uint64_t kBurstUs = 2'000;    // the monitor wakes parked workers this often
-constexpr std::uint64_t kSpinUs = 3'000;     // a spin op waits this long for a tick
+constexpr std::uint64_t kBurstUs = 2'000; // the monitor wakes parked workers this often
+constexpr std::uint64_t kSpinUs = 3'000;  // a spin op waits this long for a tick
 constexpr std::uint32_t kJitterMaxUs = 20;
 constexpr std::uint32_t kWakePassesPerScan = 8;
 
@@ -164,12 +164,13 @@ std::uint64_t sum_stolen(const Storm& s) {
 KSELFTEST(RACE0001, "scheduler storm") {
     static Storm storm; // too big for the selftest task's stack
     new (&storm) Storm();
-    // The monitor keeps this hart to itself when there are others: the
-    // workers run, park and get stolen on the rest.
+    // The monitor keeps this hart to itself when at least two others are
+    // left for the workers to run, park and be stolen on; otherwise it
+    // shares its hart with them and yields between scans.
     const std::uint32_t self = sched::cpu_of_current();
     for (std::uint32_t c = 0; c < cpu_count(); ++c)
         if (cpu_online(c) && c != self) storm.online[storm.online_n++] = c;
-    const bool shared = storm.online_n == 0;
+    const bool shared = storm.online_n < 2;
     if (shared) storm.online[storm.online_n++] = self;
     storm.count = kWorkersPerCpu * storm.online_n;
     if (storm.count > kMaxWorkers) storm.count = kMaxWorkers;
@@ -190,9 +191,9 @@ KSELFTEST(RACE0001, "scheduler storm") {
         w.storm = &storm;
         w.index = i;
         w.rng = 0x9e3779b97f4a7c15ull * (i + 1) ^ time::now();
-        sched::Spawned s = sched::spawn(
-            &worker_body, &w,
-            SpawnOptions{Qos::Normal, storm.online[i % spawn_harts], false, "storm"});
+        sched::Spawned s =
+            sched::spawn(&worker_body, &w,
+                         SpawnOptions{Qos::Normal, storm.online[i % spawn_harts], false, "storm"});
         if (s.error != sched::SpawnError::None) break;
         w.task = s.task.get();
         refs[i] = static_cast<sched::TaskRef&&>(s.task);
@@ -294,16 +295,15 @@ KSELFTEST(RACE0001, "scheduler storm") {
     const bool refilled =
         await(kEventuallyUs, [] { return sched::task_pool_free() == sched::kMaxTasks - 1; });
     println("KLOG: storm: workers=", spawned, " worker-harts=", storm.online_n, " steps=", steps,
-            " regs-bad=", badregs, " mask=", hex(first_mask), " child-regs-bad=",
-            storm.child_bad.load(), " migrations=", migrations, " stolen=", stolen,
-            " preempted=", preempted, " children=", children);
+            " regs-bad=", badregs, " mask=", hex(first_mask),
+            " child-regs-bad=", storm.child_bad.load(), " migrations=", migrations,
+            " stolen=", stolen, " preempted=", preempted, " children=", children);
     println("KLOG: storm: peer-wakes=", storm.peer_signals.load(), " bursts=", bursts,
             " monitor-scans=", scans, " queued-seen=", seen, " lost-wakeups=", lost,
             " jitter-seed=", jitter::seed(), " jitter-delays=", jitter::delays());
     if (bad.finding.rule != sched::HandshakeRule::Ok) {
-        println("KLOG: storm: monitor: task #", bad.task_id, " queued on cpu", bad.queued_cpu,
-                ": ", sched::handshake_rule_name(bad.finding.rule), " (cpu",
-                bad.finding.hart, ")");
+        println("KLOG: storm: monitor: task #", bad.task_id, " queued on cpu", bad.queued_cpu, ": ",
+                sched::handshake_rule_name(bad.finding.rule), " (cpu", bad.finding.hart, ")");
         return Result::fail("handshake monitor: a takeable task is still held by a hart");
     }
     if (badregs || storm.child_bad.load())

@@ -18,7 +18,9 @@ std::uint32_t trusted_cpu_for(std::uintptr_t tp, std::uintptr_t sp) {
     return r.path == sched::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
 }
 
-std::uint32_t trusted_cpu() { return trusted_cpu_for(hal::read_tp(), hal::read_sp()); }
+std::uint32_t trusted_cpu() {
+    return trusted_cpu_for(hal::read_tp(), hal::read_sp());
+}
 const Runtime& runtime() {
     return g_runtime.get();
 }
