@@ -32,7 +32,10 @@ expect() {
 expect no-preempt 1 0 kfault=no-preempt 'timer preemption FAIL'
 expect ipi-drop 2 1 kfault=ipi-drop 'remote wake FAIL'
 expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow \(trap frame below the stack guard\)'
-expect bad-trap 2 1 kfault=bad-trap 'KPANIC: .*illegal instruction'
+# The gate's excerpt also names the function that trapped (sepc), with its file
+# and line: the backtrace is symbolized (scripts/lib/symbolize.sh).
+expect bad-trap 2 1 kfault=bad-trap \
+    '  \| KPANIC: hart .*illegal instruction \[sepc: (k::fault::)?[^ ]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
