@@ -430,17 +430,19 @@ extern "C" int _start() {
 }
 CPP
     if riscv64-linux-gnu-g++ -g -O1 -nostdlib -static -o "$work/real-sym/t.elf" "$work/real-sym/t.cpp" 2>"$work/real-sym/cc.err"; then
-        a=$(riscv64-linux-gnu-nm "$work/real-sym/t.elf" | awk '$3 == "_ZN4demo6calleeEi" { print $1 }')
+        callee_addr=$(riscv64-linux-gnu-nm "$work/real-sym/t.elf" | awk '$3 == "_ZN4demo6calleeEi" { print $1 }')
+        [[ $callee_addr =~ ^[0-9a-f]+$ ]] || callee_addr=0
         printf 'x\nKPANIC: hart 1 cpu 0 cause 0x2 sepc 0x%016x stval 0x0 reason: r\r\nKPANIC:   #0 0x%016x\n' \
-            $((16#$a)) $((16#$a + 1)) >"$work/real-sym/log"
+            $((16#$callee_addr)) $((16#$callee_addr + 1)) >"$work/real-sym/log"
+        # shellcheck source-path=SCRIPTDIR source=../lib/symbolize.sh
         out=$( (source "$scripts/lib/symbolize.sh" && unset ADDR2LINE &&
             kestrel_symbolize "$work/real-sym/t.elf" <"$work/real-sym/log") 2>&1) || true
-        want_pc=$(printf 'KPANIC: hart 1 cpu 0 cause 0x2 sepc 0x%016x stval 0x0 reason: r [sepc: demo::callee(int) at ' $((16#$a)))
-        if [[ -n $a && $(sed -n 1p <<<"$out") == x && $(sed -n 2p <<<"$out") == "$want_pc"*"/t.cpp:3]"$'\r' &&
+        want_pc=$(printf 'KPANIC: hart 1 cpu 0 cause 0x2 sepc 0x%016x stval 0x0 reason: r [sepc: demo::callee(int) at ' $((16#$callee_addr)))
+        if [[ $callee_addr != 0 && $(sed -n 1p <<<"$out") == x && $(sed -n 2p <<<"$out") == "$want_pc"*"/t.cpp:3]"$'\r' &&
             $(sed -n 3p <<<"$out") == "KPANIC:   #0 0x"*" demo::callee(int) at "*"/t.cpp:"[23] ]]; then
             ok "symbolize: real riscv64-linux-gnu-addr2line resolves a demangled function and line"
         else
-            bad "symbolize: real addr2line" "callee at '$a'"
+            bad "symbolize: real addr2line" "callee at '$callee_addr'"
         fi
     else
         bad "symbolize: real addr2line" "cross compile failed: $(head -n 3 "$work/real-sym/cc.err")"
