@@ -69,7 +69,8 @@ cat >"$fake_a2l" <<A2L
 #!/usr/bin/env bash
 printf '%s\n' "\$*" >>"$work/a2l-calls"
 case \${*: -1} in
-    0x0000000080204000) printf '%s\n' bad_trap_task "$root/kernel/fault.cpp:66" ;;
+    0x0000000080204000 | 0x80204000) printf '%s\n' bad_trap_task "$root/build/../kernel/fault.cpp:66" ;;
+    0x8020aaa9) printf '%s\n' __bss_start '??:?' ;;
     0x80201233) printf '%s\n' 'inner_fn()' '../kernel/a.hpp:10 (discriminator 2)' 'outer_fn(int)' '../kernel/b.cpp:20' ;;
     *) printf '%s\n' '??' '??:0' ;;
 esac
@@ -149,8 +150,10 @@ $banner
 KINIT: boot hart 0
 KPANIC: hart 0 cpu 0 cause 0x0000000000000002 sepc 0x0000000080204000 stval 0x0000000000000000 reason: illegal instruction
 KPANIC: backtrace
-KPANIC:   #0 0x0000000080201234
-KPANIC:   #1 0x0000000080209999
+KPANIC:   #0 0x0000000080204000
+KPANIC:   #1 0x0000000080201234
+KPANIC:   #2 0x0000000080209999
+KPANIC:   #3 0x8020aaaa
 KPANIC: stop IPI sent to 0 other cpu(s); exiting with failure
 EOF
 
@@ -379,19 +382,22 @@ run_gate panic_bt SMP=1 FAKE_HANG=1 GATE_LOG="$work/sym/panic.log"
 expect_rc "symbolize: excerpt names function, file and line of each frame" 1 \
     '^gate: FAIL SMP=1: kernel panic: KPANIC: hart 0 cpu 0 ' \
     '^gate: backtrace symbolized with .*fake-addr2line \(copy: .*/sym/panic\.log\.sym\)$' \
-    '^  \| KPANIC:   #0 0x0000000080201234 inner_fn\(\) at kernel/a\.hpp:10 \(inlined into outer_fn\(int\) at kernel/b\.cpp:20\)$' \
+    '^  \| KPANIC:   #1 0x0000000080201234 inner_fn\(\) at kernel/a\.hpp:10 \(inlined into outer_fn\(int\) at kernel/b\.cpp:20\)$' \
     '^  \| KPANIC: hart 0 cpu 0 .* reason: illegal instruction \[sepc: bad_trap_task at kernel/fault\.cpp:66\]$' \
-    '^  \| KPANIC:   #1 0x0000000080209999$' '^  \| KPANIC: stop IPI sent'
-# The frame is a return address: looked up at address-1; sepc as it is.
+    '^  \| KPANIC:   #0 0x0000000080204000 bad_trap_task at kernel/fault\.cpp:66$' \
+    '^  \| KPANIC:   #2 0x0000000080209999$' '^  \| KPANIC:   #3 0x8020aaaa __bss_start \(no line info\)$' \
+    '^  \| KPANIC: stop IPI sent'
+# A frame is a return address: looked up at address-1; sepc as it is, also as frame #0.
 if grep -qx -- "-f -i -C -e $work/kernel.elf 0x80201233" "$work/a2l-calls" 2>/dev/null &&
-    grep -qx -- "-f -i -C -e $work/kernel.elf 0x0000000080204000" "$work/a2l-calls"; then
+    grep -qx -- "-f -i -C -e $work/kernel.elf 0x0000000080204000" "$work/a2l-calls" &&
+    grep -qx -- "-f -i -C -e $work/kernel.elf 0x80204000" "$work/a2l-calls"; then
     ok "symbolize: addr2line -f -i -C -e <kernel>, frames at return address-1, sepc as is"
 else
     bad "symbolize: addr2line calls" "calls: $(tr '\n' ';' <"$work/a2l-calls" 2>/dev/null)"
 fi
 if cmp -s <(grep -v '^@' "$work/panic_bt.log") "$work/sym/panic.log" &&
     [[ $(wc -l <"$work/sym/panic.log.sym") == $(wc -l <"$work/sym/panic.log") ]] &&
-    grep -q '^KPANIC:   #0 0x0000000080201234 inner_fn() at kernel/a.hpp:10' "$work/sym/panic.log.sym"; then
+    grep -q '^KPANIC:   #1 0x0000000080201234 inner_fn() at kernel/a.hpp:10' "$work/sym/panic.log.sym"; then
     ok "symbolize: the log keeps the raw lines; <log>.sym is the symbolized copy, line for line"
 else
     bad "symbolize: log and .sym" "log or copy differ from what they must be"
@@ -401,7 +407,7 @@ rm -f "$work/a2l-calls"
 run_gate panic_bt SMP=1 FAKE_HANG=1 GATE_LOG="$work/sym2/panic.log" ADDR2LINE="$work/no-such-addr2line"
 expect_rc "symbolize: without addr2line the gate says so and keeps the excerpt raw" 1 \
     'kernel panic: KPANIC: hart 0' "^gate: $work/no-such-addr2line not found \(binutils-riscv64-linux-gnu\): backtrace left raw$" \
-    '^  \| KPANIC:   #0 0x0000000080201234$'
+    '^  \| KPANIC:   #1 0x0000000080201234$'
 if [[ ! -e $work/sym2/panic.log.sym ]] && ! grep -q 'symbolized with' <<<"$out"; then
     ok "symbolize: no .sym copy without addr2line"
 else
