@@ -7,13 +7,19 @@
 # deps -> meson setup (only if build/ is not configured) -> ninja -> QEMU
 # -nographic with the gate's machine arguments. The kernel shuts QEMU down by
 # itself; this script exits with QEMU's status. Ctrl-A X quits QEMU by hand.
-# Environment: SMP, BOOTARGS, QEMU_EXTRA, QEMU, OPENSBI_FW, BUILD_DIR (as for
-# scripts/qemu-test.sh), SKIP_DEPS=1 skips the package check.
+# The console goes through the KPANIC symbolizer (scripts/lib/symbolize.sh):
+# a panic's backtrace frames and sepc get function, file and line appended;
+# every other line passes unchanged. Without addr2line it says so and the
+# backtrace stays raw.
+# Environment: SMP, BOOTARGS, QEMU_EXTRA, QEMU, OPENSBI_FW, BUILD_DIR, ADDR2LINE
+# (as for scripts/qemu-test.sh), SKIP_DEPS=1 skips the package check.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
 source "$here/lib/ladder.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/symbolize.sh
+source "$here/lib/symbolize.sh"
 # A relative BUILD_DIR is taken relative to the caller's directory (as in the
 # gate); the default is build/ in the repository root.
 build=build
@@ -47,4 +53,11 @@ kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" "$SMP" "$kernel" \
 cmd+=("${extra[@]}")
 echo "+ ${cmd[*]}"
 echo "boot: SMP=$SMP; the kernel powers off at the end; Ctrl-A X quits QEMU"
-exec "${cmd[@]}"
+if ! kestrel_addr2line >/dev/null; then
+    echo "boot: ${ADDR2LINE:-riscv64-linux-gnu-addr2line} not found (binutils-riscv64-linux-gnu): a KPANIC backtrace stays raw"
+fi
+# QEMU keeps the terminal as its stdin (Ctrl-A X); its output goes through the
+# symbolizer, which ends when QEMU closes the pipe.
+rc=0
+"${cmd[@]}" | kestrel_symbolize "$kernel" || rc=${PIPESTATUS[0]}
+exit "$rc"

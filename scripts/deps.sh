@@ -10,7 +10,9 @@ packages=(
     ninja-build
     catch2                 # host unit tests
     g++-riscv64-linux-gnu  # kernel cross compiler
+    binutils-riscv64-linux-gnu # riscv64-linux-gnu-addr2line: symbolized KPANIC backtraces
     device-tree-compiler   # dtc
+    libfdt-dev             # libfdt: the DTB reader's oracle in the host tests
     g++                    # host tests (brings libasan/libubsan/libtsan)
     python3                # scripts/test.sh parses meson's testlog.json
 )

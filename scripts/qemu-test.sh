@@ -31,6 +31,13 @@
 #   GATE_LOG=file      write the serial log here instead of an automatic name
 #                      (BUILD_DIR/qemu-logs/smpN-<date>-<pid>.log, with the
 #                      smpN-latest.log symlink updated; not updated with GATE_LOG)
+#   ADDR2LINE=cmd      symbolizer (default riscv64-linux-gnu-addr2line)
+#
+# A failing log with KPANIC lines is symbolized (scripts/lib/symbolize.sh): the
+# copy <log>.sym gives every backtrace frame and the panic's sepc as function,
+# file and line, and the failure excerpt is taken from it (same line numbers);
+# the log itself keeps the raw lines. Without addr2line the gate says so and
+# the excerpt stays raw.
 #
 # Checks: the required markers appear in ladder order (a log line matches a
 # marker when it starts with it, \r ignored). Fails fast on a line with
@@ -45,6 +52,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
 source "$here/lib/ladder.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/symbolize.sh
+source "$here/lib/symbolize.sh"
 ROOT=$KESTREL_ROOT
 
 usage_error() {
@@ -366,12 +375,26 @@ what="SMP=$SMP"
 [[ $MACHINE == virt ]] || what="MACHINE=$MACHINE SMP=$SMP"
 
 report_fail() {
-    local reason=$1 from to n
+    local reason=$1 from to n excerpt
     echo "gate: FAIL $what: $reason"
     if [[ -n $G_MISSING ]]; then
         echo "gate: first missing marker: '$G_MISSING'"
     fi
     n=$G_LINES
+    # A panic: the excerpt comes from a symbolized copy (one line per log line).
+    excerpt=$log
+    if grep -q '^KPANIC:' -- "$log" 2>/dev/null; then
+        if kestrel_addr2line >/dev/null; then
+            if tr -d '\r' <"$log" | kestrel_symbolize "$KERNEL" >"$log.sym"; then
+                excerpt=$log.sym
+                echo "gate: backtrace symbolized with $(kestrel_addr2line) (copy: $log.sym)"
+            else
+                echo "gate: symbolizing the backtrace failed: excerpt left raw"
+            fi
+        else
+            echo "gate: ${ADDR2LINE:-riscv64-linux-gnu-addr2line} not found (binutils-riscv64-linux-gnu): backtrace left raw"
+        fi
+    fi
     if ((G_LINE > 0)); then
         from=$((G_LINE > 10 ? G_LINE - 10 : 1))
         to=$((from + 39))
@@ -382,7 +405,7 @@ report_fail() {
         echo "gate: last lines $from-$to of $n of the log:"
     fi
     if ((n > 0)); then
-        sed -n "${from},${to}p" -- "$log" | tr -d '\r' | cut -c1-300 | sed 's/^/  | /'
+        sed -n "${from},${to}p" -- "$excerpt" | tr -d '\r' | cut -c1-400 | sed 's/^/  | /'
     fi
     echo "gate: qemu: ${cmd[*]}"
     echo "gate: log: $log"

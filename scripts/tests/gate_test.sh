@@ -61,6 +61,22 @@ chmod +x "$fake"
 
 touch "$work/kernel.elf" "$work/fw_dynamic.bin"
 
+# The fake addr2line: records its arguments (one call per line) and answers
+# from a table, as "-f -i" does (function, then file:line; inlined callers
+# follow as further pairs). Unknown addresses get "??" as the real one says.
+fake_a2l=$work/fake-addr2line
+cat >"$fake_a2l" <<A2L
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$work/a2l-calls"
+case \${*: -1} in
+    0x0000000080204000 | 0x80204000) printf '%s\n' bad_trap_task "$root/build/../kernel/fault.cpp:66" ;;
+    0x8020aaa9) printf '%s\n' __bss_start '??:?' ;;
+    0x80201233) printf '%s\n' 'inner_fn()' '../kernel/a.hpp:10 (discriminator 2)' 'outer_fn(int)' '../kernel/b.cpp:20' ;;
+    *) printf '%s\n' '??' '??:0' ;;
+esac
+A2L
+chmod +x "$fake_a2l"
+
 cat >"$work/ladder.txt" <<'EOF'
 # test ladder
 all KINIT: boot hart
@@ -126,6 +142,19 @@ KPANIC: assertion failed at kernel/pmm.cpp:42
 @sleep 0.3
   #0 0x80201234 pmm_alloc
   #1 0x80205678 kmain
+EOF
+
+# kernel/panic.cpp's format: the panic line, then one frame per line.
+mklog panic_bt <<EOF
+$banner
+KINIT: boot hart 0
+KPANIC: hart 0 cpu 0 cause 0x0000000000000002 sepc 0x0000000080204000 stval 0x0000000000000000 reason: illegal instruction
+KPANIC: backtrace
+KPANIC:   #0 0x0000000080204000
+KPANIC:   #1 0x0000000080201234
+KPANIC:   #2 0x0000000080209999
+KPANIC:   #3 0x8020aaaa
+KPANIC: stop IPI sent to 0 other cpu(s); exiting with failure
 EOF
 
 mklog summary_failed <<EOF
@@ -237,7 +266,7 @@ run_gate() {
     t0=${EPOCHREALTIME//[.,]/}
     rc=0
     out=$(cd / && env -u SMP -u REQUIRE_SMP -u RUN_UNTIL_MARKER -u BOOTARGS -u QEMU_EXTRA -u GATE_LOG \
-        -u MACHINE -u DTB -u EXPECT_LINES \
+        -u MACHINE -u DTB -u EXPECT_LINES -u ADDR2LINE ADDR2LINE="$fake_a2l" \
         QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/kernel.elf" \
         BUILD_DIR="$work/build" LADDER="$work/ladder.txt" RUN_TIMEOUT=20s \
         FAKE_LOG="$work/$name.log" FAKE_PIDFILE="$work/pid" FAKE_ARGSFILE="$work/args" \
@@ -346,6 +375,87 @@ run_gate panic SMP=1 FAKE_HANG=1
 expect_rc "fail: KPANIC, backtrace kept in the excerpt" 1 '^gate: FAIL SMP=1: kernel panic: KPANIC: assertion failed' \
     '  \|   #1 0x80205678 kmain'
 fake_gone "fail: KPANIC: fake QEMU gone"
+
+# ------------------------------------------------------------------ symbolized panics
+rm -f "$work/a2l-calls"
+run_gate panic_bt SMP=1 FAKE_HANG=1 GATE_LOG="$work/sym/panic.log"
+expect_rc "symbolize: excerpt names function, file and line of each frame" 1 \
+    '^gate: FAIL SMP=1: kernel panic: KPANIC: hart 0 cpu 0 ' \
+    '^gate: backtrace symbolized with .*fake-addr2line \(copy: .*/sym/panic\.log\.sym\)$' \
+    '^  \| KPANIC:   #1 0x0000000080201234 inner_fn\(\) at kernel/a\.hpp:10 \(inlined into outer_fn\(int\) at kernel/b\.cpp:20\)$' \
+    '^  \| KPANIC: hart 0 cpu 0 .* reason: illegal instruction \[sepc: bad_trap_task at kernel/fault\.cpp:66\]$' \
+    '^  \| KPANIC:   #0 0x0000000080204000 bad_trap_task at kernel/fault\.cpp:66$' \
+    '^  \| KPANIC:   #2 0x0000000080209999$' '^  \| KPANIC:   #3 0x8020aaaa __bss_start \(no line info\)$' \
+    '^  \| KPANIC: stop IPI sent'
+# A frame is a return address: looked up at address-1; sepc as it is, also as frame #0.
+if grep -qx -- "-f -i -C -e $work/kernel.elf 0x80201233" "$work/a2l-calls" 2>/dev/null &&
+    grep -qx -- "-f -i -C -e $work/kernel.elf 0x0000000080204000" "$work/a2l-calls" &&
+    grep -qx -- "-f -i -C -e $work/kernel.elf 0x80204000" "$work/a2l-calls"; then
+    ok "symbolize: addr2line -f -i -C -e <kernel>, frames at return address-1, sepc as is"
+else
+    bad "symbolize: addr2line calls" "calls: $(tr '\n' ';' <"$work/a2l-calls" 2>/dev/null)"
+fi
+if cmp -s <(grep -v '^@' "$work/panic_bt.log") "$work/sym/panic.log" &&
+    [[ $(wc -l <"$work/sym/panic.log.sym") == $(wc -l <"$work/sym/panic.log") ]] &&
+    grep -q '^KPANIC:   #1 0x0000000080201234 inner_fn() at kernel/a.hpp:10' "$work/sym/panic.log.sym"; then
+    ok "symbolize: the log keeps the raw lines; <log>.sym is the symbolized copy, line for line"
+else
+    bad "symbolize: log and .sym" "log or copy differ from what they must be"
+fi
+
+rm -f "$work/a2l-calls"
+run_gate panic_bt SMP=1 FAKE_HANG=1 GATE_LOG="$work/sym2/panic.log" ADDR2LINE="$work/no-such-addr2line"
+expect_rc "symbolize: without addr2line the gate says so and keeps the excerpt raw" 1 \
+    'kernel panic: KPANIC: hart 0' "^gate: $work/no-such-addr2line not found \(binutils-riscv64-linux-gnu\): backtrace left raw$" \
+    '^  \| KPANIC:   #1 0x0000000080201234$'
+if [[ ! -e $work/sym2/panic.log.sym ]] && ! grep -q 'symbolized with' <<<"$out"; then
+    ok "symbolize: no .sym copy without addr2line"
+else
+    bad "symbolize: no .sym copy without addr2line" "there is one"
+fi
+
+run_gate fail_line SMP=1 FAKE_HANG=1 GATE_LOG="$work/sym3/fail.log"
+if [[ $rc == 1 && ! -e $work/sym3/fail.log.sym && ! -e $work/a2l-calls ]]; then
+    ok "symbolize: a failure without KPANIC is not symbolized"
+else
+    bad "symbolize: failure without KPANIC" "rc=$rc, .sym or addr2line call present"
+fi
+
+# The real cross addr2line on a real RISC-V ELF (its flags and the output
+# format the filter parses), when the cross toolchain is installed.
+if command -v riscv64-linux-gnu-g++ >/dev/null && command -v riscv64-linux-gnu-addr2line >/dev/null; then
+    mkdir -p "$work/real-sym"
+    cat >"$work/real-sym/t.cpp" <<'CPP'
+namespace demo {
+__attribute__((noinline)) int callee(int x) {
+    return x * 3;
+}
+} // namespace demo
+extern "C" int _start() {
+    return demo::callee(7);
+}
+CPP
+    if riscv64-linux-gnu-g++ -g -O1 -nostdlib -static -o "$work/real-sym/t.elf" "$work/real-sym/t.cpp" 2>"$work/real-sym/cc.err"; then
+        callee_addr=$(riscv64-linux-gnu-nm "$work/real-sym/t.elf" | awk '$3 == "_ZN4demo6calleeEi" { print $1 }')
+        [[ $callee_addr =~ ^[0-9a-f]+$ ]] || callee_addr=0
+        printf 'x\nKPANIC: hart 1 cpu 0 cause 0x2 sepc 0x%016x stval 0x0 reason: r\r\nKPANIC:   #0 0x%016x\n' \
+            $((16#$callee_addr)) $((16#$callee_addr + 1)) >"$work/real-sym/log"
+        # shellcheck source-path=SCRIPTDIR source=../lib/symbolize.sh
+        out=$( (source "$scripts/lib/symbolize.sh" && unset ADDR2LINE &&
+            kestrel_symbolize "$work/real-sym/t.elf" <"$work/real-sym/log") 2>&1) || true
+        want_pc=$(printf 'KPANIC: hart 1 cpu 0 cause 0x2 sepc 0x%016x stval 0x0 reason: r [sepc: demo::callee(int) at ' $((16#$callee_addr)))
+        if [[ $callee_addr != 0 && $(sed -n 1p <<<"$out") == x && $(sed -n 2p <<<"$out") == "$want_pc"*"/t.cpp:3]"$'\r' &&
+            $(sed -n 3p <<<"$out") == "KPANIC:   #0 0x"*" demo::callee(int) at "*"/t.cpp:"[23] ]]; then
+            ok "symbolize: real riscv64-linux-gnu-addr2line resolves a demangled function and line"
+        else
+            bad "symbolize: real addr2line" "callee at '$callee_addr'"
+        fi
+    else
+        bad "symbolize: real addr2line" "cross compile failed: $(head -n 3 "$work/real-sym/cc.err")"
+    fi
+else
+    echo "SKIP  symbolize: real addr2line (riscv64-linux-gnu-g++ or -addr2line not installed)"
+fi
 
 run_gate summary_failed SMP=1
 expect_rc "fail: summary failed=1" 1 'summary reports failures: KSELFTEST: summary total=1 passed=0 failed=1'
