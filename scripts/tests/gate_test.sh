@@ -763,7 +763,11 @@ done
 sleep 0.5
 kill -TERM "$reppid" 2>/dev/null || true
 wait "$reppid" 2>/dev/null || true
-sleep 0.5
+# The EXIT trap ends the loop by its pid; give a loaded host time to reap it.
+for ((i = 0; i < 100; i++)); do
+    [[ -n $loadpid ]] && kill -0 "$loadpid" 2>/dev/null || break
+    sleep 0.1
+done
 if [[ -n $loadpid ]] && ! kill -0 "$loadpid" 2>/dev/null; then
     ok "gate-repeat: LOAD=1 busy loop ended when the script is terminated"
 else
