@@ -39,13 +39,6 @@ std::uint64_t Notification::wait() {
     }
 }
 
-std::uint64_t Notification::poll() {
-    k::SpinGuard g(lock_);
-    const std::uint64_t w = word_.load(std::memory_order_relaxed);
-    word_.store(0, std::memory_order_relaxed);
-    return w;
-}
-
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
     TaskRef w;
     {

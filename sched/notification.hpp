@@ -21,8 +21,6 @@ class Notification final {
     // Blocks the calling task until the word is non-zero, then returns it
     // and clears it. One waiter at a time (a second one panics).
     std::uint64_t wait();
-    // Takes the word without blocking (0: nothing pending).
-    std::uint64_t poll();
     // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
     // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found
     // (sched/signal_wake.hpp).

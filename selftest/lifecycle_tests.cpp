@@ -27,12 +27,6 @@ struct ExitRound {
     std::uint32_t target_cpu = 0;
 };
 
-// Every task but the selftest task itself is back in the pool. Tasks of an
-// earlier test may still be finishing their final switch-out on another hart.
-bool pool_quiescent() {
-    return sched::task_pool_free() == sched::kMaxTasks - 1;
-}
-
 std::uint32_t joiners_of(sched::Task& t) {
     SpinGuard g(t.lock);
     return t.joiners.size();

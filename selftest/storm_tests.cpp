@@ -174,7 +174,7 @@ KSELFTEST(RACE0001, "scheduler storm") {
     if (shared) storm.online[storm.online_n++] = self;
     storm.count = kWorkersPerCpu * storm.online_n;
     if (storm.count > kMaxWorkers) storm.count = kMaxWorkers;
-    KCHECK(await(kEventuallyUs, [] { return sched::task_pool_free() == sched::kMaxTasks - 1; }));
+    KCHECK(await(kEventuallyUs, pool_quiescent));
 
     const bool jitter_was_on = jitter::enabled();
     if (!jitter_was_on) jitter::enable(time::now() | 1, kJitterMaxUs);
@@ -213,8 +213,7 @@ KSELFTEST(RACE0001, "scheduler storm") {
     auto storming = [&] {
         const std::uint64_t now = time::now();
         if (now >= hard_end) return false;
-        if (now < end || storm.steps.load(std::memory_order_relaxed) < kStormMinSteps)
-            return true;
+        if (now < end || storm.steps.load(std::memory_order_relaxed) < kStormMinSteps) return true;
         return storm.online_n > 1 && sum_stolen(storm) == stolen_before;
     };
     std::uint64_t next_burst = 0;
@@ -297,8 +296,7 @@ KSELFTEST(RACE0001, "scheduler storm") {
         if (!first_mask) first_mask = w.first_bad_mask;
     }
     const std::uint64_t stolen = sum_stolen(storm) - stolen_before;
-    const bool refilled =
-        await(kEventuallyUs, [] { return sched::task_pool_free() == sched::kMaxTasks - 1; });
+    const bool refilled = await(kEventuallyUs, pool_quiescent);
     println("KLOG: storm: workers=", spawned, " worker-harts=", storm.online_n, " steps=", steps,
             " regs-bad=", badregs, " mask=", hex(first_mask),
             " child-regs-bad=", storm.child_bad.load(), " migrations=", migrations,

@@ -16,6 +16,12 @@ struct Thunk {
     static void run(void* self) { static_cast<Thunk*>(self)->fn(); }
 };
 
+// Every task but the selftest task itself is back in the pool. Tasks of an
+// earlier test may still be finishing their final switch-out on another hart.
+inline bool pool_quiescent() {
+    return sched::task_pool_free() == sched::kMaxTasks - 1;
+}
+
 // Bound for things that must happen soon but can be delayed by the host: a
 // vCPU thread of an emulated hart may not run for a while. Waits end as soon
 // as their condition holds, so a generous bound costs nothing when all is well.
