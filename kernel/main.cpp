@@ -1,5 +1,6 @@
 // kmain on the boot hart, secondary_main on every other hart.
 #include "kernel/boot_info.hpp"
+#include "kernel/boot_mode.hpp"
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/fault.hpp"
@@ -122,6 +123,11 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     if (p.bootargs && p.bootargs[0]) println("KINIT: bootargs: ", p.bootargs);
     fault::init(p.bootargs);
     (void)jitter::init(p.bootargs);
+    BootMode mode;
+    if (!parse_boot_mode(p.bootargs, mode))
+        println("KINIT: mode: unknown value, running the selftests");
+    set_boot_mode(mode);
+    if (mode != BootMode::Selftest) println("KINIT: mode: ", boot_mode_name(mode));
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
     sched::start_boot_cpu(); // runs the selftests in a task and shuts down

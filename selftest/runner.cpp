@@ -1,5 +1,6 @@
 // Runs the registered selftests in ladder order and prints the summary.
 #include "kernel/boot_info.hpp"
+#include "kernel/boot_mode.hpp"
 #include "kernel/console.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/percpu.hpp"
@@ -54,6 +55,14 @@ bool in_ladder(const char* name) {
 } // namespace
 
 void selftest_task(void*) {
+    switch (boot_mode()) {
+    case BootMode::Bench:
+        run_bench();
+    case BootMode::Torture:
+        run_torture();
+    case BootMode::Selftest:
+        break;
+    }
     const std::uint64_t bound = test_bound_us();
     watchdog::arm("injected faults", bound);
     fault::run_task_faults();

@@ -26,6 +26,11 @@ struct Test {
         if (!(cond)) return ::k::selftest::Result::fail("check failed: " #cond);                   \
     } while (0)
 
+// The other boot modes (kernel/boot_mode.hpp): each prints its own report
+// and shuts down with its verdict.
+[[noreturn]] void run_bench();
+[[noreturn]] void run_torture();
+
 #define KSELFTEST(ident, marker_name)                                                              \
     static ::k::selftest::Result ident##_run();                                                    \
     [[gnu::used, gnu::section(".kselftests." #ident)]] constexpr ::k::selftest::Test ident{        \

@@ -1,0 +1,61 @@
+// Parsing `mode=` (kernel/boot_mode.hpp).
+#include "kernel/boot_mode.hpp"
+
+#include <cstddef>
+
+#include "kernel/dtb/dtb.hpp"
+
+namespace k {
+
+namespace {
+
+BootMode g_mode = BootMode::Selftest; // written by the boot hart before secondaries start
+
+struct Name {
+    BootMode mode;
+    const char* name;
+};
+constexpr Name kNames[] = {
+    {BootMode::Selftest, "selftest"},
+    {BootMode::Bench, "bench"},
+    {BootMode::Torture, "torture"},
+};
+
+bool equals(const char* s, std::size_t len, const char* word) {
+    std::size_t i = 0;
+    for (; i < len && word[i]; ++i)
+        if (s[i] != word[i]) return false;
+    return i == len && word[i] == 0;
+}
+
+} // namespace
+
+bool parse_boot_mode(const char* bootargs, BootMode& out) {
+    out = BootMode::Selftest;
+    const char* v;
+    std::size_t len;
+    if (!bootargs || !dtb::bootarg_value(bootargs, "mode", v, len)) return true;
+    for (const Name& n : kNames) {
+        if (equals(v, len, n.name)) {
+            out = n.mode;
+            return true;
+        }
+    }
+    return false;
+}
+
+void set_boot_mode(BootMode m) {
+    g_mode = m;
+}
+
+BootMode boot_mode() {
+    return g_mode;
+}
+
+const char* boot_mode_name(BootMode m) {
+    for (const Name& n : kNames)
+        if (n.mode == m) return n.name;
+    return "?";
+}
+
+} // namespace k
