@@ -24,7 +24,7 @@ std::uint64_t draw() {
     return z ^ (z >> 31);
 }
 
-void delay(Site s) {
+void delay(Site s, const void*) {
     const std::uint64_t r = draw();
     // Lock releases are frequent: one in four. A handshake step: one in two.
     if ((r & (s == Site::LockRelease ? 3u : 1u)) != 0) return;
@@ -49,11 +49,12 @@ void enable(std::uint64_t seed_value, std::uint32_t max_us) {
 }
 
 void disable() {
-    g_hook.store(nullptr, std::memory_order_release);
+    Hook expected = &delay;
+    (void)g_hook.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
 }
 
 bool enabled() {
-    return g_hook.load(std::memory_order_relaxed) != nullptr;
+    return g_hook.load(std::memory_order_relaxed) == &delay;
 }
 
 std::uint64_t seed() {

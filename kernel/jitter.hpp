@@ -18,13 +18,16 @@ enum class Site : std::uint32_t {
     Block,        // a sleeper: Blocked published, before it switches away
 };
 
-using Hook = void (*)(Site);
+// `subject` is the task the step is about (nullptr at a lock release).
+using Hook = void (*)(Site, const void* subject);
 // Installed by enable(); a plain function pointer so that portable code
 // (the spin lock, host-tested) carries the sites without a link dependency.
+// A selftest may put its own hook here for a while (selftest/window_tests.cpp
+// holds a chosen task's handshake window open) and chain to the one it found.
 inline std::atomic<Hook> g_hook{nullptr};
 
-inline void point(Site s) {
-    if (Hook h = g_hook.load(std::memory_order_relaxed)) h(s);
+inline void point(Site s, const void* subject = nullptr) {
+    if (Hook h = g_hook.load(std::memory_order_relaxed)) h(s, subject);
 }
 
 // Kernel only (kernel/jitter.cpp). `seed` 0 is replaced by a fixed value.

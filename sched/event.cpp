@@ -19,7 +19,7 @@ void Event::wait() {
             if (me->state.block(BlockReason::Event) != Transition::Ok)
                 k::panic("event: cannot block");
         }
-        k::jitter::point(k::jitter::Site::Block);
+        k::jitter::point(k::jitter::Site::Block, me);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();

@@ -28,7 +28,7 @@ std::uint64_t Notification::wait() {
                 k::panic("notification: cannot block");
             }
         }
-        k::jitter::point(k::jitter::Site::Block);
+        k::jitter::point(k::jitter::Site::Block, me);
         if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
             k::panic("notification: cannot block");
         hal::Cpu::irq_push();

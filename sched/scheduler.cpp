@@ -35,7 +35,7 @@ void drain_inbox(CpuSched& s) {
     if (s.inbox.pending() == 0) return;
     (void)s.inbox.drain(
         [&s](Task& t) {
-            k::jitter::point(k::jitter::Site::Drain);
+            k::jitter::point(k::jitter::Site::Drain, &t);
             if (t.on_cpu.load(std::memory_order_acquire) != 0 &&
                 !k::fault::is(k::fault::Fault::WakeIgnoresOnCpu))
                 return DrainAction::Keep;
@@ -127,7 +127,7 @@ YieldResult schedule() {
     // irq_saved belongs to the thread, not the hart: carry ours across the switch.
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
-    k::jitter::point(k::jitter::Site::SwitchOut);
+    k::jitter::point(k::jitter::Site::SwitchOut, prev);
     // Until the switch below saves them, prev's registers are live here, so
     // nothing may have published it as takeable yet.
     if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
@@ -149,7 +149,7 @@ void finish_switch() {
     const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
     if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
         prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
-    k::jitter::point(k::jitter::Site::FinishSwitch);
+    k::jitter::point(k::jitter::Site::FinishSwitch, prev);
     // Nothing may have queued prev here while its registers were live.
     if (!prev->idle && s.rq.holds(*prev))
         k::panic("sched: a task was queued before its registers were saved");

@@ -85,7 +85,7 @@ Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed) {
     // Still switching out somewhere: that hart drains it after the switch.
     std::uint32_t target =
         oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
-    k::jitter::point(k::jitter::Site::Wake);
+    k::jitter::point(k::jitter::Site::Wake, &t);
     for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
         switch (cpu_sched(target).inbox.try_push(t)) {
         case PushResult::Queued:
@@ -189,7 +189,7 @@ std::int64_t join(const TaskRef& target) {
             if (me->state.block(BlockReason::Join) != Transition::Ok)
                 k::panic("join: cannot block");
         }
-        k::jitter::point(k::jitter::Site::Block);
+        k::jitter::point(k::jitter::Site::Block, me);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)schedule();

@@ -7,7 +7,7 @@
 
 namespace sched {
 
-inline constexpr std::uint32_t kMaxTasks = 256;
+inline constexpr std::uint32_t kMaxTasks = 1024;
 inline constexpr std::uint32_t kTaskStackSize = 16384;
 inline constexpr std::uint32_t kTaskStackGuard = 512; // bottom band, never a legal sp
 static_assert(kTaskStackGuard > TF_SIZE, "the band absorbs the first trap-frame store");

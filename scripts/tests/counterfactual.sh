@@ -58,7 +58,7 @@ expect wake-ignores-on-cpu 8 1 kfault=wake-ignores-on-cpu \
 expect ctx-lose-reg 8 1 kfault=ctx-lose-reg \
     'KPANIC: .*registers restored differ from those saved|callee-saved registers changed'
 expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a cpu'
-expect lost-wakeup 8 1 kfault=lost-wakeup 'scheduler storm FAIL lost wake-up'
+expect lost-wakeup 8 1 kfault=lost-wakeup 'KSELFTEST: handshake windows FAIL lost wake-up'
 
 # A boot on a default for an essential fact must not pass: the real virt tree
 # with the memory node's reg deleted (the kernel then assumes 128 MiB).
