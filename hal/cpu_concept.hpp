@@ -8,6 +8,10 @@ namespace hal {
 
 // Interrupt masking nests per hart: irq_push() disables and counts,
 // irq_pop() re-enables only when the outermost push had them enabled.
+// id() is the validated cpu id (kernel/percpu.hpp: tp hint, stack range,
+// BOOT). lock_id() is the id a lock records as its owner: it trusts this
+// hart's block exactly as far as irq_push() already does (the lock pushed
+// first), so validating it again there would guard nothing.
 template <typename T>
 concept CpuHal = requires(std::uint32_t n) {
     { T::irq_push() } -> std::same_as<void>;
@@ -16,6 +20,7 @@ concept CpuHal = requires(std::uint32_t n) {
     { T::irq_depth() } -> std::same_as<std::uint32_t>;
     { T::relax() } -> std::same_as<void>;
     { T::id() } -> std::same_as<std::uint32_t>;
+    { T::lock_id() } -> std::same_as<std::uint32_t>;
 };
 
 } // namespace hal

@@ -12,8 +12,6 @@ namespace k::fault {
 
 namespace {
 
-Fault g_fault = Fault::None; // written once by the boot hart
-
 struct Entry {
     Fault fault;
     const char* name;
@@ -73,17 +71,13 @@ void init(const char* bootargs) {
     std::size_t len;
     if (!bootargs || !dtb::bootarg_value(bootargs, "kfault", value, len)) return;
     for (const Entry& e : kFaults)
-        if (equals(value, len, e.name)) g_fault = e.fault;
-    if (g_fault == Fault::None) {
+        if (equals(value, len, e.name)) g_active = e.fault;
+    if (g_active == Fault::None) {
         println("KINIT: kfault: unknown fault ignored");
         return;
     }
-    println("KINIT: kfault=", name(g_fault), ": this boot is a counterfactual and must fail");
-    if (g_fault == Fault::IpiDrop) ipi::force_send_failure(true);
-}
-
-Fault active() {
-    return g_fault;
+    println("KINIT: kfault=", name(g_active), ": this boot is a counterfactual and must fail");
+    if (g_active == Fault::IpiDrop) ipi::force_send_failure(true);
 }
 
 const char* name(Fault f) {
@@ -93,13 +87,13 @@ const char* name(Fault f) {
 }
 
 void run_task_faults() {
-    if (g_fault == Fault::Hang) {
+    if (g_active == Fault::Hang) {
         sched::Event never;
         never.wait(); // only the watchdog ends this
     }
     sched::TaskEntry entry = nullptr;
-    if (g_fault == Fault::StackOverflow) entry = &overflow_task;
-    if (g_fault == Fault::BadTrap) entry = &bad_trap_task;
+    if (g_active == Fault::StackOverflow) entry = &overflow_task;
+    if (g_active == Fault::BadTrap) entry = &bad_trap_task;
     if (!entry) return;
     sched::Spawned s =
         sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});

@@ -25,9 +25,14 @@ enum class Fault : std::uint32_t {
 };
 
 void init(const char* bootargs);
-Fault active();
+// Written once by the boot hart (init) before any other hart starts; read on
+// hot paths, so it is a plain inline variable, not a call.
+inline Fault g_active = Fault::None;
+inline Fault active() {
+    return g_active;
+}
 inline bool is(Fault f) {
-    return active() == f;
+    return g_active == f;
 }
 const char* name(Fault f);
 

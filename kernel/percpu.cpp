@@ -28,15 +28,35 @@ namespace {
 
 // A hart runs on its block from Joining to Stopping, not only while Online
 // (publish-last: it takes locks before it may say Online).
+constexpr std::uint32_t kRunsOnBlock = 1u << static_cast<std::uint32_t>(CpuState::Joining) |
+                                       1u << static_cast<std::uint32_t>(CpuState::Online) |
+                                       1u << static_cast<std::uint32_t>(CpuState::Stopping);
 bool runs_on_block(std::uint32_t state) {
-    const auto s = static_cast<CpuState>(state);
-    return s == CpuState::Joining || s == CpuState::Online || s == CpuState::Stopping;
+    return state < 32 && ((kRunsOnBlock >> state) & 1u) != 0;
 }
 
-sched::CpuSlot slot_of(std::uint32_t i) {
+// `order`: acquire when reading other harts' blocks; the hot path reads the
+// block tp names, normally its own hart's, whose state this hart wrote itself.
+sched::CpuSlot slot_of(std::uint32_t i, std::memory_order order = std::memory_order_acquire) {
     const PerCpu& c = g_cpus[i];
     return sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo,
-                          c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
+                          c.head.stack_hi, runs_on_block(c.state.load(order))};
+}
+
+// The index of the block tp names, if tp names one exactly (kMaxCpus if not).
+// Unsigned: a tp below the array wraps to a huge offset and fails the bound.
+std::uint32_t block_index(std::uintptr_t tp, std::uint32_t n) {
+    const std::uintptr_t off = tp - reinterpret_cast<std::uintptr_t>(&g_cpus[0]);
+    if (off >= n * kPerCpuStride || (off & (kPerCpuStride - 1)) != 0) return kMaxCpus;
+    return static_cast<std::uint32_t>(off / kPerCpuStride);
+}
+
+// Everything but the hot path: the table of every block, the counted fallback.
+[[gnu::noinline]] std::uint32_t current_cpu_slow(std::uintptr_t tp, std::uintptr_t sp) {
+    const sched::CpuIdResult r = cpu_id_probe(tp, sp);
+    if (r.path != sched::CpuIdPath::TpFast)
+        g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    return r.cpu;
 }
 
 } // namespace
@@ -45,14 +65,9 @@ sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     const std::uint32_t n = g_cpu_count;
     // Hot path (every lock takes it): validate only the block tp names, with
     // the same rules; the full table is built only when that fails.
-    const auto base = reinterpret_cast<std::uintptr_t>(&g_cpus[0]);
-    if (tp >= base && (tp - base) % sizeof(PerCpu) == 0 && (tp - base) / sizeof(PerCpu) < n) {
-        const auto i = static_cast<std::uint32_t>((tp - base) / sizeof(PerCpu));
-        const sched::CpuSlot own = slot_of(i);
-        if (sched::resolve_cpu_id(tp, sp, &own, 1, hal::kHartMagic).path ==
-            sched::CpuIdPath::TpFast)
-            return {i, sched::CpuIdPath::TpFast};
-    }
+    const std::uint32_t own = block_index(tp, n);
+    if (own < n && sched::tp_fast_valid(slot_of(own), tp, sp, hal::kHartMagic))
+        return {own, sched::CpuIdPath::TpFast};
     sched::CpuSlot slots[kMaxCpus];
     for (std::uint32_t i = 0; i < n; ++i)
         slots[i] = slot_of(i);
@@ -63,12 +78,19 @@ std::uint32_t current_cpu() {
     // Interrupts off for the probe (raw CSR, not irq_push: tp may be the very
     // thing that is bad): a task migrated between reading tp and reading the
     // stack bounds would otherwise see its sp outside "its" hart's stack.
+    // The hot path is cpu_id_probe's first step, inlined: the same rules
+    // (sched::tp_fast_valid) on the block tp names.
     const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
-    const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
+    const std::uintptr_t tp = hal::read_tp();
+    const std::uintptr_t sp = hal::read_sp();
+    const std::uint32_t i = block_index(tp, g_cpu_count);
+    const std::uint32_t cpu =
+        i < kMaxCpus &&
+                sched::tp_fast_valid(slot_of(i, std::memory_order_relaxed), tp, sp, hal::kHartMagic)
+            ? i
+            : current_cpu_slow(tp, sp);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
-    if (r.path != sched::CpuIdPath::TpFast)
-        g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
-    return r.cpu;
+    return cpu;
 }
 
 std::uint32_t cpu_count() {

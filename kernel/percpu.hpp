@@ -5,6 +5,7 @@
 #include "sched/cpu_id.hpp"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace k {
@@ -21,7 +22,11 @@ inline constexpr std::uint32_t kMaxCpus = 8;
 //   never arrived. Appended values keep the KDUMP numbers stable.
 enum class CpuState : std::uint32_t { Absent, Starting, Online, Offline, Joining, Stopping };
 
-struct PerCpu {
+// Blocks are kPerCpuStride bytes apart, a power of two, so the hot path turns
+// a tp hint into an index with a subtraction, a mask and a shift.
+inline constexpr std::size_t kPerCpuStride = 256;
+
+struct alignas(kPerCpuStride) PerCpu {
     hal::HartHead head{}; // must stay first: tp == &head == this
     std::atomic<std::uint32_t> state{static_cast<std::uint32_t>(CpuState::Absent)};
     std::uintptr_t boot_stack_lo = 0; // this hart's boot/idle stack
@@ -33,6 +38,8 @@ struct PerCpu {
 };
 
 static_assert(__builtin_offsetof(PerCpu, head) == 0, "tp points at the head and the block");
+static_assert(sizeof(PerCpu) == kPerCpuStride, "blocks are one stride apart");
+static_assert((kPerCpuStride & (kPerCpuStride - 1)) == 0, "the stride is a power of two");
 
 PerCpu& cpu_block(std::uint32_t cpu);
 std::uint32_t current_cpu(); // validated tp hint -> stack range -> BOOT; fallbacks counted

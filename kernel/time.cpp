@@ -19,7 +19,7 @@ std::uint64_t g_max_ahead = ticks_from_us(kMaxArmAheadUs, kDefaultTimebaseHz);
 // This hart's block; null before the boot hart installed its own (a very
 // early panic), when only SBI TIME is safe.
 PerCpu* self() {
-    return reinterpret_cast<PerCpu*>(hal::tp_head());
+    return reinterpret_cast<PerCpu*>(hal::read_tp()); // tp == the block (percpu_install)
 }
 bool use_sstc() {
     const PerCpu* c = self();

@@ -28,6 +28,14 @@ inline constexpr std::uint32_t kBootCpu = 0;
     return s.stack_lo < s.stack_hi && sp >= s.stack_lo && sp < s.stack_hi;
 }
 
+// The TpFast rule for the one slot tp names: the hart runs on that block, its
+// magic matches and sp lies in its stack. resolve_cpu_id() applies it to
+// every slot; the kernel's hot path applies it to the block tp names only.
+[[nodiscard]] constexpr bool tp_fast_valid(const CpuSlot& s, std::uintptr_t tp, std::uintptr_t sp,
+                                           std::uint64_t expected_magic) {
+    return s.block == tp && s.running && s.magic == expected_magic && stack_contains(s, sp);
+}
+
 // tp is only a hint: it is never dereferenced, only compared with the known
 // block addresses. Linear scans, chosen over computing an index from tp:
 // blocks need not be contiguous, and for <= 32 cpus a scan is a few compares.
@@ -41,11 +49,7 @@ inline constexpr std::uint32_t kBootCpu = 0;
     if (slots == nullptr) return {kBootCpu, CpuIdPath::Boot};
     if (tp != 0) {
         for (std::uint32_t i = 0; i < count; ++i) {
-            const CpuSlot& s = slots[i];
-            if (s.block != tp) continue;
-            if (s.running && s.magic == expected_magic && stack_contains(s, sp)) {
-                return {i, CpuIdPath::TpFast};
-            }
+            if (tp_fast_valid(slots[i], tp, sp, expected_magic)) return {i, CpuIdPath::TpFast};
         }
     }
     for (std::uint32_t i = 0; i < count; ++i) {

@@ -76,7 +76,8 @@ CpuSched& local();
 
 // Switch points (interrupts masked by the caller, irq depth 1).
 YieldResult schedule();
-void finish_switch();
+// `s`: the block of the hart that just switched (hal_context_switch's carry).
+void finish_switch(CpuSched& s);
 void drain_inbox(CpuSched& s);
 
 // The caller owns a Ready task no list holds: hand it to a hart. An unpinned

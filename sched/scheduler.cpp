@@ -54,8 +54,8 @@ YieldResult schedule() {
     // Every switch point holds exactly one level of masking: the thread we
     // switch to resumes expecting the depth it left with.
     if (hal::Cpu::irq_depth() != 1) k::panic("schedule: irq depth is not 1 (a lock held?)");
-    CpuSched& s = local();
     const std::uint32_t cpu = k::current_cpu();
+    CpuSched& s = cpu_sched(cpu);
     const bool slice_over = s.slice_over.exchange(0, std::memory_order_relaxed) != 0;
     s.need_resched.store(0, std::memory_order_relaxed);
     const bool leaving = s.offline_req.load(std::memory_order_acquire) != 0;
@@ -132,15 +132,14 @@ YieldResult schedule() {
     // nothing may have published it as takeable yet.
     if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
         k::panic("sched: prev made takeable before its registers were saved");
-    hal_context_switch(&prev->ctx, &next->ctx);
-    // We may now be on another hart: re-read everything per-hart.
+    // We resume on whichever hart switches back to us: it passes its block.
+    auto* here = static_cast<CpuSched*>(hal_context_switch(&prev->ctx, &next->ctx, &s));
     hal::tp_head()->irq_saved = irq_saved;
-    finish_switch();
+    finish_switch(*here);
     return YieldResult::Switched;
 }
 
-void finish_switch() {
-    CpuSched& s = local();
+void finish_switch(CpuSched& s) {
     Task* prev = s.prev.load(std::memory_order_relaxed);
     const Requeue requeue = s.prev_requeue;
     s.prev.store(nullptr, std::memory_order_relaxed);
@@ -237,8 +236,8 @@ void sched_trap_exit() {
 } // namespace k
 
 // First activation of every task (from hal_thread_trampoline).
-extern "C" [[noreturn]] void hal_thread_start(void (*entry)(void*), void* arg) {
-    sched::detail::finish_switch();
+extern "C" [[noreturn]] void hal_thread_start(void (*entry)(void*), void* arg, void* carry) {
+    sched::detail::finish_switch(*static_cast<sched::detail::CpuSched*>(carry));
     hal::tp_head()->irq_saved = 1; // a new thread starts with interrupts on
     hal::Cpu::irq_pop();
     entry(arg);

@@ -33,6 +33,7 @@ struct Cpu {
     static std::uint32_t irq_depth() { return host::irq_depth; }
     static void relax() { std::this_thread::yield(); }
     static std::uint32_t id() { return host::cpu_id; }
+    static std::uint32_t lock_id() { return host::cpu_id; }
 };
 
 static_assert(CpuHal<Cpu>);

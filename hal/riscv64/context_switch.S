@@ -1,6 +1,10 @@
-/* void hal_context_switch(hal::Context* from, const hal::Context* to)
+/* void* hal_context_switch(hal::Context* from, const hal::Context* to, void* carry)
  * Saves the callee-saved registers of the running thread in *from and
- * resumes *to. tp is per-hart and never part of a thread's context.
+ * resumes *to, returning `carry` there (a2 -> a0), as Linux's switch_to
+ * returns `last`: the thread that resumes learns what its switcher knew (the
+ * scheduler passes its hart's block) without looking it up again. A new
+ * thread gets it as the trampoline's a0. tp is per-hart and never part of a
+ * thread's context.
  *
  * Switch check (on while hal_switch_check_on != 0): the save also stores
  * a position-weighted sum of the registers it saved, and the restore of a
@@ -65,6 +69,7 @@ hal_context_switch:
     ld s9, CTX_S(9)(a1)
     ld s10, CTX_S(10)(a1)
     ld s11, CTX_S(11)(a1)
+    mv a0, a2
     ld t0, CTX_CHECKED(a1)
     bnez t0, 2f
     ret
@@ -79,11 +84,13 @@ hal_context_switch:
     mv s0, zero
     tail hal_context_mismatch
 
-/* First activation of a new thread: s1 = entry, s2 = argument.
- * hal_thread_start(entry, arg) is C++ and never returns. */
+/* First activation of a new thread: s1 = entry, s2 = argument, a0 = the
+ * switcher's carry. hal_thread_start(entry, arg, carry) is C++ and never
+ * returns. */
     .globl hal_thread_trampoline
     .align 2
 hal_thread_trampoline:
+    mv a2, a0
     mv a0, s1
     mv a1, s2
     mv s0, zero

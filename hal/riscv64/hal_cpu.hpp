@@ -29,6 +29,8 @@ struct Cpu {
     // Zihintpause `pause`, encoded by hand for assemblers without the extension.
     static void relax() { asm volatile(".word 0x0100000f" ::: "memory"); }
     static std::uint32_t id() { return k::current_cpu(); }
+    // One load from the block tp names: what irq_push() just wrote through.
+    static std::uint32_t lock_id() { return tp_head()->cpu; }
 };
 
 static_assert(CpuHal<Cpu>);

@@ -49,7 +49,8 @@ static_assert(sizeof(Context) == CTX_SIZE);
 } // namespace hal
 
 extern "C" {
-void hal_context_switch(hal::Context* from, const hal::Context* to);
+// Returns `carry` in the thread that resumes (context_switch.S).
+void* hal_context_switch(hal::Context* from, const hal::Context* to, void* carry);
 // Non-zero: every switch-out records the sum of the registers it saves, and
 // the restore of such a context verifies the registers it loaded against it
 // (a save and restore that disagree, or a saved slot overwritten, panics).
@@ -62,7 +63,7 @@ void secondary_entry();
 
 namespace hal {
 
-// A context that starts in hal_thread_start(entry, arg) on the given stack.
+// A context that starts in hal_thread_start(entry, arg, carry) on the given stack.
 inline Context new_thread_context(std::uintptr_t stack_top, void (*entry)(void*), void* arg) {
     Context c{};
     c.ra = reinterpret_cast<std::uint64_t>(&hal_thread_trampoline);

@@ -24,7 +24,7 @@ class RwLock final {
 
     void lock_shared() {
         hal::Cpu::irq_push();
-        if (write_owner_.load(std::memory_order_relaxed) == hal::Cpu::id()) {
+        if (write_owner_.load(std::memory_order_relaxed) == hal::Cpu::lock_id()) {
             panic("rw lock read while this cpu holds it for write");
         }
         for (;;) {
@@ -51,7 +51,7 @@ class RwLock final {
 
     void lock() {
         hal::Cpu::irq_push();
-        const std::uint32_t me = hal::Cpu::id();
+        const std::uint32_t me = hal::Cpu::lock_id();
         if (write_owner_.load(std::memory_order_relaxed) == me) panic("rw lock write recursion");
         writers_waiting_.fetch_add(1, std::memory_order_relaxed);
         for (;;) {
@@ -68,7 +68,7 @@ class RwLock final {
     }
 
     void unlock() {
-        if (write_owner_.load(std::memory_order_relaxed) != hal::Cpu::id()) {
+        if (write_owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
             panic("rw lock write-released by a cpu that does not hold it");
         }
         write_owner_.store(kNoOwner, std::memory_order_relaxed);
@@ -78,7 +78,7 @@ class RwLock final {
     }
 
     [[nodiscard]] bool write_held_by_me() const {
-        return write_owner_.load(std::memory_order_relaxed) == hal::Cpu::id();
+        return write_owner_.load(std::memory_order_relaxed) == hal::Cpu::lock_id();
     }
     // Racy snapshot for diagnostics and tests.
     [[nodiscard]] std::uint32_t readers() const {

@@ -25,7 +25,7 @@ class SpinLock final {
 
     void lock() {
         hal::Cpu::irq_push();
-        const std::uint32_t me = hal::Cpu::id();
+        const std::uint32_t me = hal::Cpu::lock_id();
         // Relaxed is enough: only this cpu ever stores `me` here, so seeing it
         // means this cpu holds the lock (coherence of one location).
         if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
@@ -41,7 +41,7 @@ class SpinLock final {
     // Takes the lock only if nobody holds or waits for it.
     [[nodiscard]] bool try_lock() {
         hal::Cpu::irq_push();
-        const std::uint32_t me = hal::Cpu::id();
+        const std::uint32_t me = hal::Cpu::lock_id();
         if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
         // Acquire on serving_ synchronises with the last unlock(); the CAS only
         // claims the ticket equal to it (free lock), so it can stay relaxed.
@@ -56,7 +56,7 @@ class SpinLock final {
     }
 
     void unlock() {
-        if (owner_.load(std::memory_order_relaxed) != hal::Cpu::id()) {
+        if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
             panic("spin lock released by a cpu that does not hold it");
         }
         owner_.store(kNoOwner, std::memory_order_relaxed);
@@ -68,7 +68,7 @@ class SpinLock final {
 
     // For asserts: true only on the cpu that holds the lock.
     [[nodiscard]] bool held_by_me() const {
-        return owner_.load(std::memory_order_relaxed) == hal::Cpu::id();
+        return owner_.load(std::memory_order_relaxed) == hal::Cpu::lock_id();
     }
     // Racy snapshot for diagnostics only.
     [[nodiscard]] std::uint32_t owner() const { return owner_.load(std::memory_order_relaxed); }
