@@ -1,6 +1,8 @@
 // Per-hart scheduler state, shared by the scheduler's translation units.
 #pragma once
 
+#include <cstddef>
+
 #include "kernel/percpu.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
@@ -15,7 +17,12 @@ enum class Requeue : std::uint32_t { None, Local, Elsewhere };
 inline constexpr std::uint32_t kOfflineAsked = 1;
 inline constexpr std::uint32_t kOfflineTaken = 2;
 
-struct CpuSched {
+// A power-of-two size, so that finding a hart's block is a shift, not a
+// multiply the compiler repeats at every use (seen on the yield path), and no
+// two harts' blocks share a cache line.
+inline constexpr std::size_t kCpuSchedAlign = 1024;
+
+struct alignas(kCpuSchedAlign) CpuSched {
     k::SpinLock rq_lock{"rq"};
     RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
     Inbox<Task, &Task::link> inbox{"inbox",

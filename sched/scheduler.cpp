@@ -74,7 +74,12 @@ YieldResult schedule() {
             Qos top;
             if (!s.rq.top(top) || qos_index(top) < qos_index(prev->qos))
                 return YieldResult::NothingBetter;
-            if (!s.rq.has_room(prev->qos)) {
+            // Picking from prev's own class frees the slot prev goes back to,
+            // so only a pick from a higher class can find prev's class full
+            // (then prev keeps the cpu). Refusing whenever the class was full
+            // left a never-blocking task on its hart for ever, 16 tasks
+            // queued behind it (found by the torture run, RFC-0024).
+            if (top != prev->qos && !s.rq.has_room(prev->qos)) {
                 s.yields_full.fetch_add(1, std::memory_order_relaxed);
                 return YieldResult::QueueFull; // saturated: the current task keeps the cpu
             }

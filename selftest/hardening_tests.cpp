@@ -31,17 +31,21 @@ std::uint64_t rejected(std::uint32_t cpu, Qos q) {
 KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     // Fill this hart's Idle class past its bound: the extra wakes are
     // rejected by the run queue (QueueFull{Idle, capacity}), counted, and
-    // kept in the inbox. Then fill our own class: a yield is refused and we
-    // keep the cpu. Afterwards every task runs exactly once.
+    // kept in the inbox. Then fill our own class and queue one task above
+    // it: a yield must pick that one, but our full class has no slot for us,
+    // so it is refused and we keep the cpu. With only our own class full a
+    // yield switches (the pick frees our slot). Every task runs exactly once.
     constexpr std::uint32_t kCap = sched::kRqCapacity, kExtra = 2;
     const std::uint32_t self = sched::cpu_of_current();
     sched::detail::CpuSched& s = sched::detail::cpu_sched(self);
-    static Counted idle_tasks[kCap + kExtra], normal_tasks[kCap];
+    static Counted idle_tasks[kCap + kExtra], normal_tasks[2 * kCap], urgent;
     for (auto& c : idle_tasks)
         c.ran.store(0);
     for (auto& c : normal_tasks)
         c.ran.store(0);
-    sched::Spawned spawned[2 * kCap + kExtra];
+    urgent.ran.store(0);
+    constexpr std::uint32_t kTasks = 3 * kCap + kExtra + 1;
+    sched::Spawned spawned[kTasks];
     TaskScope scope;
     const std::uint64_t rejected_before = rejected(self, Qos::Idle);
     const std::uint64_t full_before = sched::stats(self).yields_full;
@@ -55,12 +59,26 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
     const std::uint32_t idle_queued = sched::queued_on(self, Qos::Idle);
     const std::uint32_t deferred = s.inbox.pending();
     const std::uint64_t idle_rejected = rejected(self, Qos::Idle) - rejected_before;
-    for (auto& c : normal_tasks)
-        spawned[n++] =
-            scope.spawn(&Counted::run, &c, SpawnOptions{Qos::Normal, self, true, "normal-fill"});
+    for (std::uint32_t i = 0; i < kCap; ++i)
+        spawned[n++] = scope.spawn(&Counted::run, &normal_tasks[i],
+                                   SpawnOptions{Qos::Normal, self, true, "normal-fill"});
+    spawned[n++] =
+        scope.spawn(&Counted::run, &urgent, SpawnOptions{Qos::Interactive, self, true, "urgent"});
     sched::detail::drain_inbox(s);
     const std::uint32_t normal_queued = sched::queued_on(self, Qos::Normal);
-    const sched::YieldResult y = sched::detail::schedule();
+    const std::uint32_t urgent_queued = sched::queued_on(self, Qos::Interactive);
+    const sched::YieldResult y_above = sched::detail::schedule();
+    hal::Cpu::irq_pop();
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (spawned[i].error == sched::SpawnError::None) (void)sched::join(spawned[i].task);
+
+    hal::Cpu::irq_push();
+    for (std::uint32_t i = kCap; i < 2 * kCap; ++i)
+        spawned[n++] = scope.spawn(&Counted::run, &normal_tasks[i],
+                                   SpawnOptions{Qos::Normal, self, true, "normal-fill"});
+    sched::detail::drain_inbox(s);
+    const std::uint32_t own_queued = sched::queued_on(self, Qos::Normal);
+    const sched::YieldResult y_own = sched::detail::schedule();
     hal::Cpu::irq_pop();
 
     for (std::uint32_t i = 0; i < n; ++i)
@@ -69,21 +87,26 @@ KSELFTEST(HARD0001, "enqueue rejected at capacity") {
         (void)sched::join(spawned[i].task);
     for (std::uint32_t i = 0; i < n; ++i)
         spawned[i].task.reset();
-    std::uint32_t once = 0;
+    std::uint32_t once = urgent.ran.load() == 1 ? 1 : 0;
     for (auto& c : idle_tasks)
         once += c.ran.load() == 1 ? 1 : 0;
     for (auto& c : normal_tasks)
         once += c.ran.load() == 1 ? 1 : 0;
     println("KLOG: capacity: idle queued=", idle_queued, "/", kCap, " deferred=", deferred,
             " rejected=", idle_rejected, ", normal queued=", normal_queued, "/", kCap,
-            ", yield at capacity kept the cpu=", y == sched::YieldResult::QueueFull,
+            ", yield below a waiting class kept the cpu=", y_above == sched::YieldResult::QueueFull,
+            ", yield in a full own class switched=", y_own == sched::YieldResult::Switched,
             ", ran once=", once, "/", n);
+    KCHECK(n == kTasks);
     KCHECK(idle_queued == kCap);
     KCHECK(deferred == kExtra);
     KCHECK(idle_rejected >= kExtra);
     KCHECK(normal_queued == kCap);
-    KCHECK(y == sched::YieldResult::QueueFull);
+    KCHECK(urgent_queued == 1);
+    KCHECK(y_above == sched::YieldResult::QueueFull);
     KCHECK(sched::stats(self).yields_full >= full_before + 1);
+    KCHECK(own_queued == kCap);
+    KCHECK(y_own == sched::YieldResult::Switched);
     KCHECK(once == n);
     return Result::pass();
 }
