@@ -196,12 +196,13 @@ void run_torture() {
             " hotplug=", hotplug, " jitter-seed=", jitter::seed());
 
     std::uint64_t rng = t.seed | 1;
-    for (std::uint32_t i = 0; i < t.count; ++i) {
-        Slot& s = t.slots[i];
-        s.t = &t;
-        s.index = i;
-        if (!spawn_worker(t, s, next_random(rng))) rep.fail("could not spawn the workers");
+    // Every slot is a wake target from the first worker's first step on.
+    for (std::uint32_t i = 0; i < kMaxWorkers; ++i) {
+        t.slots[i].t = &t;
+        t.slots[i].index = i;
     }
+    for (std::uint32_t i = 0; i < t.count; ++i)
+        if (!spawn_worker(t, t.slots[i], next_random(rng))) rep.fail("could not spawn the workers");
 
     Hotplugger hp;
     hp.rng = t.seed ^ 0x686f74706c7567ull;
