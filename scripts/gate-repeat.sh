@@ -150,6 +150,7 @@ done
 
 stop_load
 sec() { printf '%d.%d' $(($1 / 1000)) $(($1 / 100 % 10)); }
+tallies=()
 echo "gate-repeat: flake report ($runs run(s) per SMP, LOAD=$LOAD of $host_cores host cores, BOOTARGS='${BOOTARGS:-}')"
 echo "| SMP | runs | passed | failed | mean s | max s | first failure |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
@@ -163,9 +164,10 @@ for s in "${smps[@]}"; do
         max=$(sec "${tally_max[$s]}")
     fi
     echo "| $s | $((p + f)) | $p | $f | $mean | $max | ${first_fail[$s]:--} |"
-    echo "SMP=$s: $p/$((p + f)) passed"
+    tallies+=("SMP=$s: $p/$((p + f)) passed")
     unset "tally_pass[$s]"
 done
+printf '%s\n' "${tallies[@]}"
 if ((total_fail > 0)); then
     echo "gate-repeat: failing logs kept in $repdir"
 else
