@@ -9,13 +9,16 @@
 # BOOTARGS, QEMU_EXTRA, ...) pass through. Logs go to
 # BUILD_DIR/qemu-logs/repeat-<date>-<pid>/; logs of passing runs are deleted,
 # failing ones are kept with the gate's report next to them (<log>.report).
-# Prints one line per run, a per-SMP tally, and finally "N passed, N failed".
+# Prints one line per run, then the flake report: a table with one row per
+# SMP value (runs, passed, failed, mean and max seconds of the passing runs,
+# the first failure's reason), and finally "N passed, N failed".
 # Exit status: 0 all passed, 1 some run failed, 2 usage error.
 #
-# LOAD=1 keeps one other host core busy during the runs (a shell busy loop,
-# started before the first run and ended by its pid when the script exits,
-# however it exits), so the emulated harts get less host time than they
-# would on an idle machine. LOAD=0 (default): no load.
+# LOAD=N keeps N other host cores busy during the runs (shell busy loops,
+# started before the first run and ended by their pids when the script
+# exits, however it exits), so the emulated harts get less host time than
+# they would on an idle machine. LOAD=0 (default): no load; N at most the
+# host's cores minus one.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -44,10 +47,12 @@ for s in "${smps[@]}"; do
 done
 
 LOAD=${LOAD:-0}
-case $LOAD in
-    0 | 1) ;;
-    *) usage "LOAD must be 0 or 1 (got '$LOAD')" ;;
-esac
+host_cores=$(nproc 2>/dev/null || echo 1)
+max_load=$((host_cores > 1 ? host_cores - 1 : 1))
+if [[ ! $LOAD =~ ^[0-9]+$ ]] || ((10#$LOAD > max_load)); then
+    usage "LOAD must be 0..$max_load (busy host cores; got '$LOAD')"
+fi
+LOAD=$((10#$LOAD))
 
 export RUN_TIMEOUT=${RUN_TIMEOUT:-120s}
 kestrel_parse_duration "$RUN_TIMEOUT" >/dev/null || usage "bad RUN_TIMEOUT '$RUN_TIMEOUT'"
@@ -61,14 +66,15 @@ unset GATE_LOG
 
 repdir=$BUILD_DIR/qemu-logs/repeat-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p -- "$repdir"
-load_pid=""
+load_pids=()
 stop_load() {
-    if [[ -n $load_pid ]]; then
-        kill -TERM "$load_pid" 2>/dev/null || true
-        wait "$load_pid" 2>/dev/null || true
-        echo "gate-repeat: host load (pid $load_pid) stopped"
-        load_pid=""
-    fi
+    local p
+    for p in "${load_pids[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+        echo "gate-repeat: host load (pid $p) stopped"
+    done
+    load_pids=()
 }
 gate_pid=""
 stop_gate() {
@@ -80,14 +86,14 @@ stop_gate() {
 }
 trap 'stop_gate; stop_load' EXIT
 trap 'echo "gate-repeat: interrupted" >&2; exit 130' INT TERM
-if ((LOAD == 1)); then
+for ((l = 0; l < LOAD; l++)); do
     # A subshell spinning on builtins only: one host core busy, nothing else.
     (while :; do :; done) &
-    load_pid=$!
-    echo "gate-repeat: host load on (busy loop pid $load_pid)"
-fi
+    load_pids+=($!)
+    echo "gate-repeat: host load on (busy loop pid $!)"
+done
 
-declare -A tally_pass=() tally_fail=()
+declare -A tally_pass=() tally_fail=() tally_ms=() tally_max=() first_fail=()
 total_pass=0
 total_fail=0
 for s in "${smps[@]}"; do
@@ -112,6 +118,11 @@ for s in "${smps[@]}"; do
                 t=$(sed -n 's/^gate: PASS .*markers, \([0-9.]*\) s,.*/\1/p' <<<"$out")
                 echo "run $i/$runs SMP=$s: PASS (${t:-?} s)"
                 rm -f -- "$log"
+                if [[ $t =~ ^([0-9]+)\.([0-9])$ ]]; then
+                    ms=$((10#${BASH_REMATCH[1]} * 1000 + 10#${BASH_REMATCH[2]} * 100))
+                    tally_ms[$s]=$((${tally_ms[$s]:-0} + ms))
+                    ((ms > ${tally_max[$s]:-0})) && tally_max[$s]=$ms
+                fi
                 tally_pass[$s]=$((tally_pass[$s] + 1))
                 total_pass=$((total_pass + 1))
                 ;;
@@ -129,6 +140,7 @@ for s in "${smps[@]}"; do
                 reason=$(sed -n 's/^gate: FAIL SMP=[0-9]*: //p' <<<"$out" | head -n 1)
                 printf '%s\n' "$out" >"$log.report"
                 echo "run $i/$runs SMP=$s: FAIL (exit $rc): ${reason:-see report} (log: $log)"
+                [[ -n ${first_fail[$s]:-} ]] || first_fail[$s]=${reason:-see report}
                 tally_fail[$s]=$((tally_fail[$s] + 1))
                 total_fail=$((total_fail + 1))
                 ;;
@@ -137,12 +149,25 @@ for s in "${smps[@]}"; do
 done
 
 stop_load
+sec() { printf '%d.%d' $(($1 / 1000)) $(($1 / 100 % 10)); }
+tallies=()
+echo "gate-repeat: flake report ($runs run(s) per SMP, LOAD=$LOAD of $host_cores host cores, BOOTARGS='${BOOTARGS:-}')"
+echo "| SMP | runs | passed | failed | mean s | max s | first failure |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 for s in "${smps[@]}"; do
     s=$((10#$s))
     [[ -n ${tally_pass[$s]+x} ]] || continue
-    echo "SMP=$s: ${tally_pass[$s]}/$((tally_pass[$s] + tally_fail[$s])) passed"
+    p=${tally_pass[$s]} f=${tally_fail[$s]}
+    mean=- max=-
+    if ((p > 0)) && [[ -n ${tally_ms[$s]:-} ]]; then
+        mean=$(sec $((tally_ms[$s] / p)))
+        max=$(sec "${tally_max[$s]}")
+    fi
+    echo "| $s | $((p + f)) | $p | $f | $mean | $max | ${first_fail[$s]:--} |"
+    tallies+=("SMP=$s: $p/$((p + f)) passed")
     unset "tally_pass[$s]"
 done
+printf '%s\n' "${tallies[@]}"
 if ((total_fail > 0)); then
     echo "gate-repeat: failing logs kept in $repdir"
 else

@@ -711,7 +711,9 @@ out=$(cd / && env QEMU="$fake" OPENSBI_FW="$work/fw_dynamic.bin" KERNEL="$work/k
     "$REPEAT" 2 1 4 2>&1) || rc=$?
 ((verbose)) && printf '%s\n' "$out" | sed 's/^/    /'
 expect_rc "gate-repeat: failures counted" 1 '^run 2/2 SMP=4: FAIL \(exit 1\): hart 3 did not come online' \
-    '^SMP=1: 2/2 passed$' '^SMP=4: 0/2 passed$'
+    '^SMP=1: 2/2 passed$' '^SMP=4: 0/2 passed$' \
+    '^\| 1 \| 2 \| 2 \| 0 \| [0-9]+\.[0-9] \| [0-9]+\.[0-9] \| - \|$' \
+    '^\| 4 \| 2 \| 0 \| 2 \| - \| - \| hart 3 did not come online'
 if [[ $(tail -n 1 <<<"$out") == "2 passed, 2 failed" ]]; then
     ok "gate-repeat: last line '2 passed, 2 failed'"
 else
@@ -734,8 +736,11 @@ rc=0
 out=$("$REPEAT" 1 99 2>&1) || rc=$?
 expect_rc "gate-repeat: usage with SMP=99" 2 "bad SMP value '99'"
 rc=0
-out=$(LOAD=2 "$REPEAT" 1 1 2>&1) || rc=$?
-expect_rc "gate-repeat: usage with LOAD=2" 2 "LOAD must be 0 or 1"
+out=$(LOAD=999 "$REPEAT" 1 1 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with LOAD=999" 2 "LOAD must be 0\.\.[0-9]+"
+rc=0
+out=$(LOAD=x "$REPEAT" 1 1 2>&1) || rc=$?
+expect_rc "gate-repeat: usage with LOAD=x" 2 "LOAD must be 0\.\.[0-9]+"
 
 # LOAD=1: the busy loop runs during the runs and is gone afterwards, also when
 # the script is stopped in the middle of a run.
