@@ -72,9 +72,9 @@ bool all_asleep(std::uint32_t from, std::uint32_t to) {
     return true;
 }
 
-// Grows the blocked population to `n`, spread over the online harts. A hart's
-// run queue holds kRqCapacity tasks per class and a task in a full class
-// cannot yield (it keeps the cpu), so they are started a few at a time.
+// Grows the blocked population to `n`, spread over the online harts, a few
+// at a time: a hart's run queue holds kRqCapacity tasks per class, the rest
+// wait in its inbox.
 bool grow_blockers(std::uint32_t n) {
     const OnlineCpus on = online_cpus();
     constexpr std::uint32_t kChunk = sched::kRqCapacity / 2;

@@ -125,8 +125,8 @@ void op_child(Slot& s, std::uint64_t r) {
 }
 
 // Fills this hart's Normal run queue with pinned children and yields into
-// it: the yield must report the queue full (unless the hart is leaving or a
-// thief made room meanwhile: counted apart).
+// it: the yield must switch, though the class is full (the pick frees the
+// slot we go back to); counted apart when the fill fell short.
 void op_flood(Slot& s) {
     Torture& t = *s.t;
     // Never on the controller's hart: it polls and never blocks, and a task
@@ -160,7 +160,8 @@ void op_flood(Slot& s) {
             bump(t.n.spawned);
             bump(t.n.children);
         }
-        if (n == kFlood && sched::yield() == sched::YieldResult::QueueFull)
+        // A full own class no longer keeps the cpu: the pick frees our slot.
+        if (n == kFlood && sched::yield() == sched::YieldResult::Switched)
             bump(t.n.flood_full);
         else
             bump(t.n.flood_not_full);
