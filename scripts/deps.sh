@@ -15,6 +15,7 @@ packages=(
     libfdt-dev             # libfdt: the DTB reader's oracle in the host tests
     g++                    # host tests (brings libasan/libubsan/libtsan)
     python3                # scripts/test.sh parses meson's testlog.json
+    gnuplot-nox            # scripts/bench.sh: the scaling plot
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
