@@ -72,6 +72,11 @@ class RqGuard final {
     RqGuard(const RqGuard&) = delete;
     RqGuard& operator=(const RqGuard&) = delete;
     bool held() const { return held_; }
+    // The switch path's split hold (see schedule()): released on the far side.
+    static void release_after_switch(CpuSched& s) {
+        s.queued_hint.store(s.rq.size(), std::memory_order_relaxed);
+        s.rq_lock.unlock();
+    }
 
   private:
     CpuSched& s_;

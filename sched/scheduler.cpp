@@ -64,16 +64,22 @@ YieldResult schedule() {
     Task* prev = s.current.load(std::memory_order_relaxed);
     Task* next = nullptr;
     Requeue requeue = Requeue::None;
+    // The rq lock is held from the pick to finish_switch() on the far side of
+    // hal_context_switch, as Linux holds rq->lock across context_switch():
+    // one lock round per switch. Thieves only try-lock, so a switching hart
+    // is skipped, never waited for.
+    s.rq_lock.lock();
     {
-        RqGuard g(s);
         const bool runnable = !prev->idle && prev->state.state() == TaskState::Running;
         if (runnable && leaving) {
             requeue = Requeue::Elsewhere;
             next = &s.idle;
         } else if (runnable) {
             Qos top;
-            if (!s.rq.top(top) || qos_index(top) < qos_index(prev->qos))
+            if (!s.rq.top(top) || qos_index(top) < qos_index(prev->qos)) {
+                RqGuard::release_after_switch(s);
                 return YieldResult::NothingBetter;
+            }
             // Picking from prev's own class frees the slot prev goes back to,
             // so only a pick from a higher class can find prev's class full
             // (then prev keeps the cpu). Refusing whenever the class was full
@@ -81,6 +87,7 @@ YieldResult schedule() {
             // queued behind it (found by the torture run, RFC-0024).
             if (top != prev->qos && !s.rq.has_room(prev->qos)) {
                 s.yields_full.fetch_add(1, std::memory_order_relaxed);
+                RqGuard::release_after_switch(s);
                 return YieldResult::QueueFull; // saturated: the current task keeps the cpu
             }
             next = s.rq.pick();
@@ -94,6 +101,7 @@ YieldResult schedule() {
         // Only the idle context picks itself; a task can come out of the run
         // queue while it runs only if something queued it on a cpu.
         if (!prev->idle) k::panic("sched: picked the running task from its run queue");
+        RqGuard::release_after_switch(s);
         return YieldResult::NothingBetter;
     }
 
@@ -125,11 +133,12 @@ YieldResult schedule() {
         // registers are still live on this hart.
         s.prev_requeue = Requeue::None;
         prev->on_cpu.store(0, std::memory_order_release);
-        RqGuard g(s);
         if (!s.rq.enqueue(*prev, prev->qos).ok()) k::panic("sched: reserved slot taken");
     }
 
-    // irq_saved belongs to the thread, not the hart: carry ours across the switch.
+    // irq_saved belongs to the thread, not the hart: carry ours across the
+    // switch. The depth is 2 here (the rq lock): finish_switch's release
+    // brings the resumed thread back to the 1 it switched out with.
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
     k::jitter::point(k::jitter::Site::SwitchOut, prev);
@@ -145,11 +154,15 @@ YieldResult schedule() {
 }
 
 void finish_switch(CpuSched& s) {
+    // Entered holding s.rq_lock, taken by the schedule() that switched here.
     Task* prev = s.prev.load(std::memory_order_relaxed);
     const Requeue requeue = s.prev_requeue;
     s.prev.store(nullptr, std::memory_order_relaxed);
     s.prev_requeue = Requeue::None;
-    if (!prev) return;
+    if (!prev) {
+        RqGuard::release_after_switch(s);
+        return;
+    }
     const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
     if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
         prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
@@ -160,10 +173,11 @@ void finish_switch(CpuSched& s) {
     // Registers saved: from here on another hart may run prev.
     prev->on_cpu.store(0, std::memory_order_release);
     if (requeue == Requeue::Local) {
-        RqGuard g(s);
         EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
         if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
-    } else if (requeue == Requeue::Elsewhere) {
+    }
+    RqGuard::release_after_switch(s);
+    if (requeue == Requeue::Elsewhere) {
         // Another hart, or (pinned) parked here until this hart is back.
         if (make_runnable(*prev, kAnyCpu, IfClosed::Park) == Placed::Refused)
             k::panic("sched: a parking requeue was refused");
