@@ -51,11 +51,15 @@ std::uint32_t block_index(std::uintptr_t tp, std::uint32_t n) {
     return static_cast<std::uint32_t>(off / kPerCpuStride);
 }
 
-// Everything but the hot path: the table of every block, the counted fallback.
-[[gnu::noinline]] std::uint32_t current_cpu_slow(std::uintptr_t tp, std::uintptr_t sp) {
+// Everything but the hot path: the table of every block, the counted
+// fallback, then SIE back as current_cpu() found it (a tail call from there,
+// so the hot path needs no frame of its own).
+[[gnu::noinline]] std::uint32_t current_cpu_slow(std::uintptr_t tp, std::uintptr_t sp,
+                                                 std::uint64_t sie) {
     const sched::CpuIdResult r = cpu_id_probe(tp, sp);
     if (r.path != sched::CpuIdPath::TpFast)
         g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     return r.cpu;
 }
 
@@ -84,13 +88,11 @@ std::uint32_t current_cpu() {
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
     const std::uint32_t i = block_index(tp, g_cpu_count);
-    const std::uint32_t cpu =
-        i < kMaxCpus &&
-                sched::tp_fast_valid(slot_of(i, std::memory_order_relaxed), tp, sp, hal::kHartMagic)
-            ? i
-            : current_cpu_slow(tp, sp);
+    if (i >= kMaxCpus ||
+        !sched::tp_fast_valid(slot_of(i, std::memory_order_relaxed), tp, sp, hal::kHartMagic))
+        return current_cpu_slow(tp, sp, sie);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
-    return cpu;
+    return i;
 }
 
 std::uint32_t cpu_count() {

@@ -63,6 +63,18 @@ class RunQueue final {
         return t;
     }
 
+    // pick() when the caller already asked top(): the front of class q, or
+    // nullptr when class q is empty.
+    [[nodiscard]] T* pick_from(Qos q) {
+        const std::uint32_t i = checked(q);
+        T* t = lists_[i].pop_front();
+        if (t == nullptr) return nullptr;
+        --size_;
+        settle(i);
+        ++stats_.picked;
+        return t;
+    }
+
     // False (nothing changes) when t is not queued in class q here.
     [[nodiscard]] bool remove(T& t, Qos q) {
         const std::uint32_t i = checked(q);

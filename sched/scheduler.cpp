@@ -90,7 +90,7 @@ YieldResult schedule() {
                 RqGuard::release_after_switch(s);
                 return YieldResult::QueueFull; // saturated: the current task keeps the cpu
             }
-            next = s.rq.pick();
+            next = s.rq.pick_from(top);
             requeue = Requeue::Local; // the slot checked above stays free: only we add here
         } else {
             next = leaving ? nullptr : s.rq.pick();

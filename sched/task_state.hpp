@@ -26,10 +26,29 @@ inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
     {false, false, false, false, false, false}, // Exited (terminal)
 };
 
-[[nodiscard]] constexpr bool legal(TaskState from, TransitionKind t) {
-    const auto s = static_cast<std::uint32_t>(from);
+// The one state a kind may start from (kTaskStateCount for an invalid kind).
+[[nodiscard]] constexpr std::uint32_t source_of(TransitionKind t) {
     const auto k = static_cast<std::uint32_t>(t);
-    return s < kTaskStateCount && k < kTransitionKindCount && kLegal[s][k];
+    for (std::uint32_t s = 0; k < kTransitionKindCount && s < kTaskStateCount; ++s)
+        if (kLegal[s][k]) return s;
+    return kTaskStateCount;
+}
+
+[[nodiscard]] constexpr bool kinds_have_one_source() {
+    for (std::uint32_t k = 0; k < kTransitionKindCount; ++k) {
+        std::uint32_t sources = 0;
+        for (std::uint32_t s = 0; s < kTaskStateCount; ++s)
+            sources += kLegal[s][k] ? 1u : 0u;
+        if (sources != 1) return false;
+    }
+    return true;
+}
+static_assert(kinds_have_one_source(), "legal() compares with the single source state");
+
+// The table's answer as one compare: with a constant kind (every named
+// transition) source_of folds to a constant.
+[[nodiscard]] constexpr bool legal(TaskState from, TransitionKind t) {
+    return static_cast<std::uint32_t>(from) == source_of(t);
 }
 
 // Where a legal transition lands.
@@ -56,7 +75,8 @@ inline constexpr bool kLegal[kTaskStateCount][kTransitionKindCount] = {
 // against the sleeper's unblock_self(), exactly one returns Ok.
 // Word: bits 0-7 state, 8-15 reason, 32-63 count of transitions taken.
 //
-// Ordering: every load and CAS is seq_cst. acq_rel would order the task's
+// Ordering: every CAS and every state()/reason() load is seq_cst (apply()'s
+// first read is only the CAS's expected value). acq_rel would order the task's
 // data (the sleeper's published state, the winner's view of it) but not the
 // lost-wake-up pair: sleeper `block(); re-check condition` against waker
 // `set condition; wake()` is a store-buffering pattern, and only a single
@@ -93,7 +113,9 @@ class TaskStateCell final {
             return Transition::Illegal;
         }
         const BlockReason next_reason = t == TransitionKind::Block ? r : BlockReason::None;
-        std::uint64_t cur = word_.load(std::memory_order_seq_cst);
+        // Relaxed: only the CAS's expected value; the seq_cst CAS orders, and
+        // a stale value just fails it and reloads (seq_cst) for a re-judge.
+        std::uint64_t cur = word_.load(std::memory_order_relaxed);
         for (;;) {
             if (!legal(state_of(cur), t)) return Transition::Illegal;
             const std::uint64_t want = pack(target(t), next_reason, count_of(cur) + 1u);
