@@ -35,12 +35,10 @@ bool runs_on_block(std::uint32_t state) {
     return state < 32 && ((kRunsOnBlock >> state) & 1u) != 0;
 }
 
-// `order`: acquire when reading other harts' blocks; the hot path reads the
-// block tp names, normally its own hart's, whose state this hart wrote itself.
-sched::CpuSlot slot_of(std::uint32_t i, std::memory_order order = std::memory_order_acquire) {
+sched::CpuSlot slot_of(std::uint32_t i) {
     const PerCpu& c = g_cpus[i];
     return sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo,
-                          c.head.stack_hi, runs_on_block(c.state.load(order))};
+                          c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
 }
 
 // The index of the block tp names, if tp names one exactly (kMaxCpus if not).
@@ -88,8 +86,12 @@ std::uint32_t current_cpu() {
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
     const std::uint32_t i = block_index(tp, g_cpu_count);
-    if (i >= kMaxCpus ||
-        !sched::tp_fast_valid(slot_of(i, std::memory_order_relaxed), tp, sp, hal::kHartMagic))
+    if (i >= kMaxCpus) return current_cpu_slow(tp, sp, sie);
+    // tp names it exactly (block_index). Relaxed: normally this hart's own
+    // block, whose state this hart wrote itself.
+    const PerCpu& c = g_cpus[i];
+    if (!sched::block_valid(c.head.magic, runs_on_block(c.state.load(std::memory_order_relaxed)),
+                            c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic))
         return current_cpu_slow(tp, sp, sie);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     return i;

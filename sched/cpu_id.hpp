@@ -31,9 +31,19 @@ inline constexpr std::uint32_t kBootCpu = 0;
 // The TpFast rule for the one slot tp names: the hart runs on that block, its
 // magic matches and sp lies in its stack. resolve_cpu_id() applies it to
 // every slot; the kernel's hot path applies it to the block tp names only.
+// The same rule for a block already known to be the one tp names, from its
+// fields (the kernel's hot path reads them in place).
+[[nodiscard]] constexpr bool block_valid(std::uint64_t magic, bool running, std::uintptr_t stack_lo,
+                                         std::uintptr_t stack_hi, std::uintptr_t sp,
+                                         std::uint64_t expected_magic) {
+    return running && magic == expected_magic && stack_lo < stack_hi && sp >= stack_lo &&
+           sp < stack_hi;
+}
+
 [[nodiscard]] constexpr bool tp_fast_valid(const CpuSlot& s, std::uintptr_t tp, std::uintptr_t sp,
                                            std::uint64_t expected_magic) {
-    return s.block == tp && s.running && s.magic == expected_magic && stack_contains(s, sp);
+    return s.block == tp &&
+           block_valid(s.magic, s.running, s.stack_lo, s.stack_hi, sp, expected_magic);
 }
 
 // tp is only a hint: it is never dereferenced, only compared with the known

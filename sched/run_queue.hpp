@@ -134,9 +134,10 @@ class RunQueue final {
     // a positive answer is never stale (the link is read atomically).
     [[nodiscard]] bool holds(const T& t) const {
         const void* owner = __atomic_load_n(&(t.*Link).owner, __ATOMIC_RELAXED);
-        for (const List& l : lists_)
-            if (owner == &l) return true;
-        return false;
+        // The class lists are one array: linked here iff owner points into it.
+        const auto o = reinterpret_cast<std::uintptr_t>(owner);
+        const auto first = reinterpret_cast<std::uintptr_t>(&lists_[0]);
+        return o - first < sizeof(lists_) && (o - first) % sizeof(List) == 0;
     }
     [[nodiscard]] const Stats& stats() const { return stats_; }
     // Every queued task, highest class first (diagnostics, monitors).

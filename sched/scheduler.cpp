@@ -50,6 +50,45 @@ void drain_inbox(CpuSched& s) {
         kDrainMax);
 }
 
+namespace {
+
+// finish_switch(), inlined into schedule(): every switch runs it.
+[[gnu::always_inline]] inline void finish_switch_here(CpuSched& s) {
+    // Entered holding s.rq_lock, taken by the schedule() that switched here.
+    Task* prev = s.prev.load(std::memory_order_relaxed);
+    const Requeue requeue = s.prev_requeue;
+    s.prev.store(nullptr, std::memory_order_relaxed);
+    s.prev_requeue = Requeue::None;
+    if (!prev) {
+        RqGuard::release_after_switch(s);
+        return;
+    }
+    const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
+    if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
+        prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
+    k::jitter::point(k::jitter::Site::FinishSwitch, prev);
+    // Nothing may have queued prev here while its registers were live.
+    if (!prev->idle && s.rq.holds(*prev))
+        k::panic("sched: a task was queued before its registers were saved");
+    // Registers saved: from here on another hart may run prev.
+    prev->on_cpu.store(0, std::memory_order_release);
+    if (requeue == Requeue::Local) {
+        EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
+        if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
+    }
+    RqGuard::release_after_switch(s);
+    if (requeue == Requeue::Elsewhere) {
+        // Another hart, or (pinned) parked here until this hart is back.
+        if (make_runnable(*prev, kAnyCpu, IfClosed::Park) == Placed::Refused)
+            k::panic("sched: a parking requeue was refused");
+    }
+    // The scheduler's reference: after the final switch-out.
+    if (exited && !k::fault::is(k::fault::Fault::EarlyRelease)) task_release(prev);
+    drain_inbox(s);
+}
+
+} // namespace
+
 YieldResult schedule() {
     // Every switch point holds exactly one level of masking: the thread we
     // switch to resumes expecting the depth it left with.
@@ -149,42 +188,12 @@ YieldResult schedule() {
     // We resume on whichever hart switches back to us: it passes its block.
     auto* here = static_cast<CpuSched*>(hal_context_switch(&prev->ctx, &next->ctx, &s));
     hal::tp_head()->irq_saved = irq_saved;
-    finish_switch(*here);
+    finish_switch_here(*here);
     return YieldResult::Switched;
 }
 
 void finish_switch(CpuSched& s) {
-    // Entered holding s.rq_lock, taken by the schedule() that switched here.
-    Task* prev = s.prev.load(std::memory_order_relaxed);
-    const Requeue requeue = s.prev_requeue;
-    s.prev.store(nullptr, std::memory_order_relaxed);
-    s.prev_requeue = Requeue::None;
-    if (!prev) {
-        RqGuard::release_after_switch(s);
-        return;
-    }
-    const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
-    if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg))
-        prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull; // a "lost" register: the slot no longer matches
-    k::jitter::point(k::jitter::Site::FinishSwitch, prev);
-    // Nothing may have queued prev here while its registers were live.
-    if (!prev->idle && s.rq.holds(*prev))
-        k::panic("sched: a task was queued before its registers were saved");
-    // Registers saved: from here on another hart may run prev.
-    prev->on_cpu.store(0, std::memory_order_release);
-    if (requeue == Requeue::Local) {
-        EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
-        if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
-    }
-    RqGuard::release_after_switch(s);
-    if (requeue == Requeue::Elsewhere) {
-        // Another hart, or (pinned) parked here until this hart is back.
-        if (make_runnable(*prev, kAnyCpu, IfClosed::Park) == Placed::Refused)
-            k::panic("sched: a parking requeue was refused");
-    }
-    // The scheduler's reference: after the final switch-out.
-    if (exited && !k::fault::is(k::fault::Fault::EarlyRelease)) task_release(prev);
-    drain_inbox(s);
+    finish_switch_here(s);
 }
 
 void idle_loop() {

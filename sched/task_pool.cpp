@@ -11,8 +11,6 @@ namespace sched {
 
 namespace {
 
-constexpr std::uint64_t kGuardPattern = 0x5354414b47554152ull; // "STAKGUAR"
-
 alignas(Task) unsigned char g_task_mem[kMaxTasks][sizeof(Task)];
 alignas(16) std::uint64_t g_stacks[kMaxTasks][kTaskStackSize / 8];
 
@@ -60,12 +58,8 @@ Task* task_alloc() {
     return t;
 }
 
-void check_stack_guard(const Task& t) {
-    if (t.idle) return;
-    const auto* w = reinterpret_cast<const std::uint64_t*>(t.stack_lo - kTaskStackGuard);
-    // The top word of the band is the first one an overflow reaches.
-    if (w[kTaskStackGuard / 8 - 1] != kGuardPattern || w[0] != kGuardPattern)
-        k::panic("kernel stack overflow: task stack guard band overwritten");
+void stack_guard_overwritten() {
+    k::panic("kernel stack overflow: task stack guard band overwritten");
 }
 
 void task_release(Task* t) {

@@ -17,8 +17,19 @@ Task* task_alloc();
 std::uint32_t task_pool_free();
 std::uint64_t task_pool_reclaimed();
 
-// Panics when the guard band of t's stack was written (overflow caught at switch-out).
-void check_stack_guard(const Task& t);
+inline constexpr std::uint64_t kGuardPattern = 0x5354414b47554152ull; // "STAKGUAR"
+
+[[noreturn]] void stack_guard_overwritten();
+
+// Panics when the guard band of t's stack was written (overflow caught at
+// switch-out). Inline: the switch path runs it on every switch.
+inline void check_stack_guard(const Task& t) {
+    if (t.idle) return;
+    const auto* w = reinterpret_cast<const std::uint64_t*>(t.stack_lo - kTaskStackGuard);
+    // The top word of the band is the first one an overflow reaches.
+    if (w[kTaskStackGuard / 8 - 1] != kGuardPattern || w[0] != kGuardPattern)
+        stack_guard_overwritten();
+}
 
 // KDUMP line per live task (diagnostics after a stall).
 void dump_tasks();
