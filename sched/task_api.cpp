@@ -156,13 +156,6 @@ PreemptGuard::~PreemptGuard() {
     --current()->preempt_off;
 }
 
-YieldResult yield() {
-    hal::Cpu::irq_push();
-    YieldResult r = schedule();
-    hal::Cpu::irq_pop();
-    return r;
-}
-
 std::int64_t join(const TaskRef& target) {
     Task* me = current();
     JoinWaiter node{ListLink{}, me};
