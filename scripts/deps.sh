@@ -15,6 +15,8 @@ packages=(
     libfdt-dev             # libfdt: the DTB reader's oracle in the host tests
     g++                    # host tests (brings libasan/libubsan/libtsan)
     python3                # scripts/test.sh parses meson's testlog.json
+    gdb-multiarch          # scripts/debug.sh (QEMU gdbstub) and the gdb-debug test
+    clang                  # the second compiler (cross/riscv64-clang.ini)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
