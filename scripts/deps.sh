@@ -16,6 +16,8 @@ packages=(
     g++                    # host tests (brings libasan/libubsan/libtsan)
     python3                # scripts/test.sh parses meson's testlog.json
     gnuplot-nox            # scripts/bench.sh: the scaling plot
+    gdb-multiarch          # scripts/debug.sh (QEMU gdbstub) and the gdb-debug test
+    clang                  # the second compiler (cross/riscv64-clang.ini)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -5,10 +5,15 @@
 #
 # deps -> meson setup (only if needed) -> ninja -> meson test (host suite and
 # the qemu gate suite in one invocation; the qemu tests are not parallel) ->
-# counts the results in build/meson-logs/testlog.json. The very last line is
-# "N passed, N failed" (", N skipped" appended when N>0). Exit status is
-# non-zero if any test failed or no test ran.
-# Environment: BUILD_DIR (default build), SKIP_DEPS=1 skips the package check.
+# the second compiler: BUILD_DIR-clang (cross/riscv64-clang.ini and
+# cross/native-clang.ini) builds kernel.elf and the host tests without
+# sanitizers (alias host-tests-plain), runs those and gates its kernel at
+# SMP=1, 2 and 8 -> counts the results of both testlog.json files. The very
+# last line is "N passed, N failed" (", N skipped" appended when N>0). Exit
+# status is non-zero if any test failed or no test ran.
+# Environment: BUILD_DIR (default build), SKIP_DEPS=1 skips the package check,
+# CLANG=auto|0|1: the Clang stage (auto: only when no meson test arguments
+# were given, i.e. for the full run).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -42,8 +47,42 @@ echo "+ meson test -C $build --print-errorlogs $*"
 mrc=0
 meson test -C "$build" --print-errorlogs "$@" || mrc=$?
 
+# The Clang build: same sources and strict flags, its kernel through the gate.
+clang_tests=(dtb dtb-libfdt sched sync time-math gate-smp1 gate-smp2 gate-smp8)
+logs=("$testlog")
+case ${CLANG:-auto} in
+    auto) (($# == 0)) && clang=1 || clang=0 ;;
+    0 | 1) clang=$CLANG ;;
+    *) no_tests "CLANG must be auto, 0 or 1 (got '$CLANG')" ;;
+esac
+if ((clang == 1)); then
+    cbuild=$build-clang
+    clog=$cbuild/meson-logs/testlog.json
+    rm -f -- "$clog"
+    logs+=("$clog")
+    t0=$SECONDS
+    if ! kestrel_configure "$cbuild" --cross-file cross/riscv64-clang.ini \
+        --native-file cross/native-clang.ini; then
+        echo "test: clang: meson setup failed"
+        mrc=1
+    else
+        echo "+ ninja -C $cbuild kernel.elf host-tests-plain"
+        if ! ninja -C "$cbuild" kernel.elf host-tests-plain; then
+            echo "test: clang: build failed"
+            mrc=1
+        else
+            echo "+ meson test -C $cbuild --no-rebuild --print-errorlogs ${clang_tests[*]}"
+            meson test -C "$cbuild" --no-rebuild --print-errorlogs "${clang_tests[@]}" || mrc=1
+        fi
+    fi
+    echo "test: clang stage took $((SECONDS - t0)) s"
+    # A stage that never ran a test still counts as a failure.
+    mkdir -p -- "$cbuild/meson-logs"
+    [[ -f $clog ]] || printf '{"name": "clang-build", "result": "FAIL"}\n' >"$clog"
+fi
+
 crc=0
-kestrel_count_testlog "$testlog" || crc=$?
+kestrel_count_testlog "${logs[@]}" || crc=$?
 if ((crc != 0)); then
     exit 1
 fi

@@ -6,10 +6,12 @@
 #   kestrel_parse_duration STR   -> prints whole seconds; returns 1 if malformed
 #   kestrel_ladder_normalize F O -> writes "scope<TAB>marker" lines of ladder F
 #                                   to O; returns 2 with a message if malformed
-#   kestrel_configure BUILD_DIR  -> meson setup (or --reconfigure) only if needed
-#   kestrel_count_testlog FILE   -> prints "N passed, N failed[, N skipped]"
-#                                   from a meson testlog.json; returns 1 if any
-#                                   test failed or none ran
+#   kestrel_configure BUILD_DIR [SETUP_ARGS...]
+#                                -> meson setup (or --reconfigure) only if needed;
+#                                   SETUP_ARGS default: --cross-file cross/riscv64.ini
+#   kestrel_count_testlog FILE...-> prints "N passed, N failed[, N skipped]"
+#                                   over meson testlog.json files; returns 1 if
+#                                   any test failed or none ran
 
 KESTREL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 # shellcheck disable=SC2034 # used by the sourcing scripts
@@ -90,6 +92,9 @@ kestrel_ladder_normalize() {
 # configured tree is left alone.
 kestrel_configure() {
     local b=$1
+    shift
+    local args=("$@")
+    ((${#args[@]} > 0)) || args=(--cross-file cross/riscv64.ini)
     if [[ -f $b/build.ninja && -f $b/meson-private/coredata.dat ]]; then
         return 0
     fi
@@ -97,22 +102,26 @@ kestrel_configure() {
         echo "+ meson setup --reconfigure $b"
         (cd "$KESTREL_ROOT" && meson setup --reconfigure "$b")
     else
-        echo "+ meson setup --cross-file cross/riscv64.ini $b"
-        (cd "$KESTREL_ROOT" && meson setup --cross-file cross/riscv64.ini "$b")
+        echo "+ meson setup ${args[*]} $b"
+        (cd "$KESTREL_ROOT" && meson setup "${args[@]}" "$b")
     fi
 }
 
 kestrel_count_testlog() {
-    python3 - "$1" <<'PY'
-import json, sys
+    python3 - "$@" <<'PY'
+import json, os, sys
 passed = failed = skipped = 0
 bad = []
-try:
-    with open(sys.argv[1], encoding="utf-8") as f:
-        lines = f.readlines()
-except OSError:
-    lines = []
-for raw in lines:
+lines = []
+for path in sys.argv[1:]:
+    # With several logs, a failure names its build directory.
+    tag = " [%s]" % os.path.basename(os.path.dirname(os.path.dirname(path))) if len(sys.argv) > 2 else ""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines += [(raw, tag) for raw in f.readlines()]
+    except OSError:
+        pass
+for raw, tag in lines:
     raw = raw.strip()
     if not raw:
         continue
@@ -129,7 +138,7 @@ for raw in lines:
         skipped += 1
     else:
         failed += 1
-        bad.append("%s (%s)" % (t.get("name", "?"), r))
+        bad.append("%s (%s)%s" % (t.get("name", "?"), r, tag))
 for b in bad:
     print("failed: " + b)
 line = "%d passed, %d failed" % (passed, failed)

@@ -83,7 +83,8 @@ torture_expect torture-early-release kfault=early-release 'KPANIC: .*task freed 
 # with the memory node's reg deleted (the kernel then assumes 128 MiB).
 tmpdtb=$(mktemp "${TMPDIR:-/tmp}/cf-nomem.XXXXXX")
 trap 'rm -f -- "$tmpdtb"' EXIT
-cp -- "$here/../../kernel/dtb/tests/fixtures/virt-smp2.dtb" "$tmpdtb"
+# DTB_FIXTURES: the dtc-built fixtures (meson passes it; default build/...).
+cp -- "${DTB_FIXTURES:-$here/../../build/kernel/dtb/tests/fixtures}/virt-smp2.dtb" "$tmpdtb"
 fdtput -d "$tmpdtb" /memory@80000000 reg
 DTB=$tmpdtb expect dtb-no-memory 2 1 '' 'platform from dtb FAIL no usable memory node'
 

@@ -806,6 +806,17 @@ if [[ $rc == 0 && $out == "1 passed, 0 failed" ]]; then
 else
     bad "testlog: all passed" "rc=$rc"
 fi
+# Two build directories (GCC and Clang): one count, a failure names its directory.
+mkdir -p "$work/b1/meson-logs" "$work/b2/meson-logs"
+printf '{"name": "a", "result": "OK"}\n{"name": "b", "result": "OK"}\n' >"$work/b1/meson-logs/testlog.json"
+printf '{"name": "a", "result": "OK"}\n{"name": "gate-smp8", "result": "FAIL"}\n' >"$work/b2/meson-logs/testlog.json"
+rc=0
+out=$(kestrel_count_testlog "$work/b1/meson-logs/testlog.json" "$work/b2/meson-logs/testlog.json") || rc=$?
+if [[ $rc == 1 && $(tail -n 1 <<<"$out") == "3 passed, 1 failed" && $out == *"failed: gate-smp8 (FAIL) [b2]"* ]]; then
+    ok "testlog: two build directories counted together"
+else
+    bad "testlog: two build directories" "rc=$rc out=$out"
+fi
 rc=0
 out=$(kestrel_count_testlog "$work/missing.json") || rc=$?
 if [[ $rc == 1 && $out == "0 passed, 0 failed" ]]; then
