@@ -18,7 +18,7 @@ enum class Fault : std::uint32_t {
     // Race classes of CONTRACT §6, each re-created on purpose for the storm:
     RequeueEarly,     // prev re-queued and on_cpu cleared before its registers are saved
     WakeIgnoresOnCpu, // a wake targets any hart and the inbox drain ignores on_cpu
-    CtxLoseReg,       // one saved callee-saved slot (s11) is overwritten after the save
+    CtxLoseReg,       // one saved callee-saved slot (s11) is overwritten after the save, while the switch check runs
     EarlyRelease,     // exit drops the scheduler's reference before the final switch-out
     LostWakeup,       // a Notification sleeper publishes Blocked after dropping the lock
     EarlyOnline,      // a (re)started hart says Online 20 ms before it takes work
