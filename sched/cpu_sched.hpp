@@ -73,9 +73,10 @@ class RqGuard final {
     RqGuard& operator=(const RqGuard&) = delete;
     bool held() const { return held_; }
     // The switch path's split hold (see schedule()): released on the far side.
+    // Taken with lock_masked(): the switch path runs at irq depth 1 throughout.
     static void release_after_switch(CpuSched& s) {
         s.queued_hint.store(s.rq.size(), std::memory_order_relaxed);
-        s.rq_lock.unlock();
+        s.rq_lock.unlock_masked();
     }
 
   private:

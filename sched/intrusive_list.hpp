@@ -24,7 +24,9 @@ struct ListLink {
 };
 
 template <typename T, ListLink T::*Link>
-class IntrusiveList final {
+// 32 bytes (aligned so): an array of lists (the run queue's classes) is
+// indexed with a shift.
+class alignas(32) IntrusiveList final {
   public:
     constexpr IntrusiveList() = default;
     IntrusiveList(const IntrusiveList&) = delete;

@@ -114,7 +114,7 @@ namespace {
     // hal_context_switch, as Linux holds rq->lock across context_switch():
     // one lock round per switch. Thieves only try-lock, so a switching hart
     // is skipped, never waited for.
-    s.rq_lock.lock();
+    s.rq_lock.lock_masked(); // interrupts are masked (depth 1, checked above)
     {
         const bool runnable = !prev->idle && prev->state.state() == TaskState::Running;
         if (runnable && leaving) {
@@ -183,8 +183,7 @@ namespace {
     }
 
     // irq_saved belongs to the thread, not the hart: carry ours across the
-    // switch. The depth is 2 here (the rq lock): finish_switch's release
-    // brings the resumed thread back to the 1 it switched out with.
+    // switch. The depth is 1 on both sides (the rq lock is taken masked).
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
     k::jitter::point(k::jitter::Site::SwitchOut, prev);

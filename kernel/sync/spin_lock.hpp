@@ -25,18 +25,23 @@ class SpinLock final {
 
     void lock() {
         hal::Cpu::irq_push();
-        const std::uint32_t me = hal::Cpu::lock_id();
-        // Relaxed is enough: only this cpu ever stores `me` here, so seeing it
-        // means this cpu holds the lock (coherence of one location).
-        if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
-        // Relaxed: the ticket only reserves a place; acquire on serving_ orders.
-        const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
-        // Acquire pairs with the release in unlock(): the previous critical
-        // section happens-before ours.
-        while (serving_.load(std::memory_order_acquire) != ticket)
-            hal::Cpu::relax();
-        owner_.store(me, std::memory_order_relaxed);
+        acquire();
     }
+
+    void unlock() {
+        release();
+        hal::Cpu::irq_pop();
+    }
+
+    // For a caller that keeps interrupts masked from before lock_masked()
+    // until after unlock_masked() (the switch path, which runs at irq depth
+    // 1): the same lock without a push and pop of its own. Panics if
+    // interrupts are not masked.
+    void lock_masked() {
+        if (hal::Cpu::irq_depth() == 0) panic("spin lock: lock_masked with interrupts on");
+        acquire();
+    }
+    void unlock_masked() { release(); }
 
     // Takes the lock only if nobody holds or waits for it.
     [[nodiscard]] bool try_lock() {
@@ -55,17 +60,6 @@ class SpinLock final {
         return false;
     }
 
-    void unlock() {
-        if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
-            panic("spin lock released by a cpu that does not hold it");
-        }
-        owner_.store(kNoOwner, std::memory_order_relaxed);
-        // Only the holder writes serving_; release publishes the critical section.
-        serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-        jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
-        hal::Cpu::irq_pop();
-    }
-
     // For asserts: true only on the cpu that holds the lock.
     [[nodiscard]] bool held_by_me() const {
         return owner_.load(std::memory_order_relaxed) == hal::Cpu::lock_id();
@@ -75,6 +69,30 @@ class SpinLock final {
     [[nodiscard]] const char* name() const { return name_; }
 
   private:
+    void acquire() {
+        const std::uint32_t me = hal::Cpu::lock_id();
+        // Relaxed is enough: only this cpu ever stores `me` here, so seeing it
+        // means this cpu holds the lock (coherence of one location).
+        if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
+        // Relaxed: the ticket only reserves a place; acquire on serving_ orders.
+        const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+        // Acquire pairs with the release in unlock(): the previous critical
+        // section happens-before ours.
+        while (serving_.load(std::memory_order_acquire) != ticket)
+            hal::Cpu::relax();
+        owner_.store(me, std::memory_order_relaxed);
+    }
+
+    void release() {
+        if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
+            panic("spin lock released by a cpu that does not hold it");
+        }
+        owner_.store(kNoOwner, std::memory_order_relaxed);
+        // Only the holder writes serving_; release publishes the critical section.
+        serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
+    }
+
     std::atomic<std::uint32_t> next_{0};         // next ticket to hand out
     std::atomic<std::uint32_t> serving_{0};      // ticket that holds the lock
     std::atomic<std::uint32_t> owner_{kNoOwner}; // cpu id of the holder
