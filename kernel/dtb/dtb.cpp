@@ -32,6 +32,9 @@ class Parser {
     void finish_node();
     void cpu(const Level& parent, const char* name);
     void memory(const Level& parent, const char* name);
+    void reserved(const Level& parent, const char* name);
+    std::uint32_t ranges(const Level& parent, const char* name, MemRange* out, std::uint32_t cap,
+                         std::uint32_t& count, std::uint32_t& dropped);
     void uart(const Level& parent, const char* name);
     bool device_reg(const Level& parent, const char* name, std::uint64_t& base);
     void take_timebase(const char* name);
@@ -147,7 +150,8 @@ void Parser::finish_node() {
     if (d == 1 && fdt::str_eq(name, "cpus")) take_timebase(name);
     if (d == 2 && fdt::str_eq(levels_[1].name, "cpus") && fdt::str_eq(type, "cpu"))
         return cpu(parent, name);
-    if (d == 1 && fdt::str_eq(type, "memory") && !mem_found_) memory(parent, name);
+    if (d == 1 && fdt::str_eq(type, "memory")) memory(parent, name);
+    if (d == 2 && fdt::str_eq(levels_[1].name, "reserved-memory")) reserved(parent, name);
     if (uart_compat) uart(parent, name);
     if (test_compat && !test_found_) test_found_ = device_reg(parent, name, out_.test_base);
     if (htif_compat && !htif_found_) htif_found_ = device_reg(parent, name, out_.htif_base);
@@ -242,16 +246,58 @@ void Parser::cpu(const Level& parent, const char* name) {
     out_.harts[out_.hart_count++] = h;
 }
 
+// Every reg entry of the open node into out[] (up to cap; more are counted in dropped).
+// Entries of size 0 are refused one by one; a node left without any is skipped. Returns the
+// number of usable entries.
+std::uint32_t Parser::ranges(const Level& parent, const char* name, MemRange* out,
+                             std::uint32_t cap, std::uint32_t& count, std::uint32_t& dropped) {
+    std::uint64_t base = 0, size = 0;
+    if (const RegCheck r = read_reg(cur_.reg, parent, base, size); !r.ok) {
+        refuse(name, "reg", r.problem, Effect::NodeSkipped, r.value);
+        return 0;
+    }
+    const std::uint32_t n = reg_entries(cur_.reg, parent);
+    std::uint32_t usable = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        if (const RegCheck r = read_reg(cur_.reg, parent, base, size, i); !r.ok) {
+            refuse(name, "reg", r.problem, n == 1 ? Effect::NodeSkipped : Effect::Ignored, r.value);
+            continue;
+        }
+        if (size == 0) {
+            refuse(name, "reg", Problem::OutOfRange, n == 1 ? Effect::NodeSkipped : Effect::Ignored,
+                   0);
+            continue;
+        }
+        ++usable;
+        if (count == cap) {
+            ++dropped;
+            continue;
+        }
+        out[count++] = MemRange{base, size};
+    }
+    return usable;
+}
+
 void Parser::memory(const Level& parent, const char* name) {
     bool okay = false;
     if (!node_okay(name, okay) || !okay) return;
-    std::uint64_t base = 0, size = 0;
-    if (const RegCheck r = read_reg(cur_.reg, parent, base, size); !r.ok)
-        return refuse(name, "reg", r.problem, Effect::NodeSkipped, r.value);
-    if (size == 0) return refuse(name, "reg", Problem::OutOfRange, Effect::NodeSkipped, 0);
-    out_.mem_base = base;
-    out_.mem_size = size;
-    mem_found_ = true;
+    const std::uint32_t first = out_.memory_count;
+    if (ranges(parent, name, out_.memory, kMaxMemRanges, out_.memory_count, out_.memory_dropped) ==
+        0)
+        return;
+    if (!mem_found_ && out_.memory_count > first) {
+        out_.mem_base = out_.memory[first].base;
+        out_.mem_size = out_.memory[first].size;
+        mem_found_ = true;
+    }
+}
+
+// A child of /reserved-memory; a disabled one reserves nothing (as in Linux).
+void Parser::reserved(const Level& parent, const char* name) {
+    bool okay = false;
+    if (!node_okay(name, okay) || !okay) return;
+    (void)ranges(parent, name, out_.reserved, kMaxReserved, out_.reserved_count,
+                 out_.reserved_dropped);
 }
 
 void Parser::uart(const Level& parent, const char* name) {

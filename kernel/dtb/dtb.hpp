@@ -81,6 +81,14 @@ inline constexpr std::uint64_t kDefaultTimebaseHz = 10'000'000;
 inline constexpr std::uint64_t kMinTimebaseHz = 1'000;
 inline constexpr std::uint64_t kMaxTimebaseHz = 10'000'000'000;
 
+// A physical range from a reg entry: [base, base + size), size > 0, no wrap-around.
+struct MemRange {
+    std::uint64_t base;
+    std::uint64_t size;
+};
+inline constexpr std::uint32_t kMaxMemRanges = 16; // memory reg entries; more: memory_dropped
+inline constexpr std::uint32_t kMaxReserved = 16;  // /reserved-memory entries; more: dropped
+
 // Addresses are the first reg entry of the node, read with the parent's #address-cells and
 // #size-cells. No `ranges` translation is done: every bus above these devices is assumed to map
 // 1:1 (an empty `ranges;`, as on QEMU virt/spike/sifive_u).
@@ -100,6 +108,18 @@ struct Platform {
     Refusal refusals[kMaxRefusals];
     std::uint32_t refusal_count;    // entries used in refusals[] (document order)
     std::uint32_t refusals_dropped; // refusals beyond kMaxRefusals
+    // Every usable reg entry of every /memory node (device_type "memory", status okay), in
+    // document order; entries of size 0 are refused. Empty when kNoMemory is set.
+    MemRange memory[kMaxMemRanges];
+    std::uint32_t memory_count;   // entries used in memory[]
+    std::uint32_t memory_dropped; // usable entries beyond kMaxMemRanges
+    // Every reg entry of the children of /reserved-memory (DTSpec 3.5.4), whatever their
+    // no-map/reusable flags: the kernel never hands these out. A child without reg (a
+    // dynamic `size` request) or with a bad one is refused with a line.
+    MemRange reserved[kMaxReserved];
+    std::uint32_t reserved_count;   // entries used in reserved[]
+    std::uint32_t reserved_dropped; // entries beyond kMaxReserved (the caller must not
+                                    // hand out memory it cannot see: treat as unusable)
 };
 
 // Parse the blob. On anything but Ok, `out` still holds safe defaults: no harts (kNoCpus and
@@ -111,7 +131,8 @@ struct Platform {
 // (4 bytes, 0..4), reg (whole entries, 1..2 address and 0..2 size cells, no wrap-around),
 // cpu reg (unique hart ids), status/mmu-type/riscv,isa/device_type/bootargs/stdout-path
 // (strings), compatible/riscv,isa-extensions (string lists), timebase-frequency (4 or 8
-// bytes, kMinTimebaseHz..kMaxTimebaseHz), reg-shift (4 bytes, 0..3), memory size (nonzero).
+// bytes, kMinTimebaseHz..kMaxTimebaseHz), reg-shift (4 bytes, 0..3), memory and reserved-memory
+// sizes (nonzero, every reg entry, no wrap-around).
 Status parse(const void* blob, std::size_t size, Platform& out);
 
 // Parse a blob handed over by the firmware, whose size only its header knows: totalsize is

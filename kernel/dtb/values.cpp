@@ -21,17 +21,27 @@ RegCheck refused(Problem p, std::uint64_t value) {
 } // namespace
 
 RegCheck read_reg(const fdt::Value& reg, const Level& parent, std::uint64_t& addr,
-                  std::uint64_t& size) {
+                  std::uint64_t& size, std::uint32_t index) {
     const std::uint32_t ac = parent.addr_cells;
     const std::uint32_t sc = parent.size_cells;
     if (!reg.present()) return refused(Problem::Missing, 0);
     if (!parent.cells_ok || ac < 1 || ac > 2 || sc > 2) return refused(Problem::BadCells, ac);
     const std::uint32_t entry = 4 * (ac + sc);
     if (reg.len < entry || reg.len % entry != 0) return refused(Problem::WrongLength, reg.len);
-    addr = read_cells(reg.data, ac);
-    size = read_cells(reg.data + 4 * ac, sc);
+    if (index >= reg.len / entry) return refused(Problem::Missing, index);
+    const unsigned char* e = reg.data + std::uint64_t{entry} * index;
+    addr = read_cells(e, ac);
+    size = read_cells(e + 4 * ac, sc);
     if (size != 0 && addr + (size - 1) < addr) return refused(Problem::OutOfRange, addr);
     return RegCheck{};
+}
+
+std::uint32_t reg_entries(const fdt::Value& reg, const Level& parent) {
+    const std::uint32_t ac = parent.addr_cells;
+    const std::uint32_t sc = parent.size_cells;
+    if (!reg.present() || !parent.cells_ok || ac < 1 || ac > 2 || sc > 2) return 0;
+    const std::uint32_t entry = 4 * (ac + sc);
+    return reg.len % entry == 0 ? reg.len / entry : 0;
 }
 
 void add_refusal(Platform& out, const char* node, const char* prop, Problem p, Effect e,
@@ -50,6 +60,14 @@ void set_defaults(Platform& p) {
     p.harts_dropped = 0;
     p.mem_base = kDefaultMemBase;
     p.mem_size = kDefaultMemSize;
+    for (MemRange& m : p.memory)
+        m = MemRange{0, 0};
+    p.memory_count = 0;
+    p.memory_dropped = 0;
+    for (MemRange& m : p.reserved)
+        m = MemRange{0, 0};
+    p.reserved_count = 0;
+    p.reserved_dropped = 0;
     p.uart_base = kDefaultUartBase;
     p.uart_reg_shift = 0;
     p.test_base = 0;

@@ -27,11 +27,13 @@ struct RegCheck {
     std::uint64_t value = 0;            // the length (WrongLength) or the cell count (BadCells)
 };
 
-// First entry of a reg property, read with the parent's cell sizes. A reg must hold whole
+// Entry `index` of a reg property, read with the parent's cell sizes. A reg must hold whole
 // entries; an address needs 1..2 cells and a size 0..2 (our numbers are 64-bit); address +
-// size must not wrap around.
+// size must not wrap around. An index past the last entry is refused as Missing.
 RegCheck read_reg(const fdt::Value& reg, const Level& parent, std::uint64_t& addr,
-                  std::uint64_t& size);
+                  std::uint64_t& size, std::uint32_t index = 0);
+// Whole entries in a reg property (0 when its length or the parent's cells are unusable).
+std::uint32_t reg_entries(const fdt::Value& reg, const Level& parent);
 
 // Records a refusal in `out` (or counts it when the table is full).
 void add_refusal(Platform& out, const char* node, const char* prop, Problem p, Effect e,
