@@ -1,6 +1,7 @@
 // Parsing `kfault=` and the task-borne injected faults.
 #include "kernel/fault.hpp"
 
+#include "hal_cpu.hpp"
 #include "kernel/console.hpp"
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/time.hpp"
@@ -29,6 +30,8 @@ constexpr Entry kFaults[] = {
     {Fault::EarlyRelease, "early-release"},
     {Fault::LostWakeup, "lost-wakeup"},
     {Fault::EarlyOnline, "early-online"},
+    {Fault::TextWrite, "text-write"},
+    {Fault::StackGuardPage, "stack-guard-page"},
 };
 
 bool equals(const char* s, std::size_t len, const char* word) {
@@ -53,11 +56,40 @@ bool equals(const char* s, std::size_t len, const char* word) {
         *sink = *sink + 1;
 }
 
+[[gnu::noinline]] void dive_masked(std::uintptr_t lowest, volatile std::uint64_t* sink) {
+    volatile std::uint64_t frame[16];
+    frame[0] = *sink;
+    *sink = frame[0] + 1;
+    if (reinterpret_cast<std::uintptr_t>(&frame[0]) > lowest) dive_masked(lowest, sink);
+}
+
 void overflow_task(void*) {
     volatile std::uint64_t sink = 0;
     sched::Task* me = sched::current();
     dive(me->stack_lo - 64, &sink);
     println("KLOG: kfault=stack-overflow: no trap caught the overflow");
+}
+
+// Kernel text is mapped R-X: this store must take a store page fault (cause 15).
+void text_write_task(void*) {
+    auto* text = reinterpret_cast<volatile std::uint32_t*>(&text_write_task);
+    const std::uint32_t word = *text;
+    *text = word; // the same bytes: if it ever succeeded, nothing else would break
+    println("KLOG: kfault=text-write: the store to kernel text at ",
+            hex(reinterpret_cast<std::uintptr_t>(text)), " succeeded");
+}
+
+// Recurses with interrupts off, so no tick can catch it in the band first: the first store
+// below the band lands in the unmapped guard page. Were the page mapped, the dive stops
+// half-way into it and says so (the tick then catches sp below the band).
+void guard_page_task(void*) {
+    volatile std::uint64_t sink = 0;
+    sched::Task* me = sched::current();
+    const std::uintptr_t guard = (me->stack_lo & ~std::uintptr_t{4095}) - 4096;
+    hal::Cpu::irq_push();
+    dive_masked(guard + 2048, &sink);
+    hal::Cpu::irq_pop();
+    println("KLOG: kfault=stack-guard-page: no fault in the guard page at ", hex(guard));
 }
 
 void bad_trap_task(void*) {
@@ -94,6 +126,8 @@ void run_task_faults() {
     sched::TaskEntry entry = nullptr;
     if (g_active == Fault::StackOverflow) entry = &overflow_task;
     if (g_active == Fault::BadTrap) entry = &bad_trap_task;
+    if (g_active == Fault::TextWrite) entry = &text_write_task;
+    if (g_active == Fault::StackGuardPage) entry = &guard_page_task;
     if (!entry) return;
     sched::Spawned s =
         sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});

@@ -22,6 +22,9 @@ enum class Fault : std::uint32_t {
     EarlyRelease,     // exit drops the scheduler's reference before the final switch-out
     LostWakeup,       // a Notification sleeper publishes Blocked after dropping the lock
     EarlyOnline,      // a (re)started hart says Online 20 ms before it takes work
+    // Sv39 kernel space (kernel/mm/kernel_space.hpp):
+    TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
+    StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
 };
 
 void init(const char* bootargs);

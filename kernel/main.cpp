@@ -5,6 +5,7 @@
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/jitter.hpp"
+#include "kernel/memory_boot.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
@@ -128,6 +129,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         println("KINIT: mode: unknown value, running the selftests");
     set_boot_mode(mode);
     if (mode != BootMode::Selftest) println("KINIT: mode: ", boot_mode_name(mode));
+    memory_init(platform(), dtb_blob); // Sv39 on from here; every other hart turns it on first
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
     sched::start_boot_cpu(); // runs the selftests in a task and shuts down
@@ -135,6 +137,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
 
 extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead* head) {
     using namespace k;
+    memory_this_hart();
     std::uint32_t cpu = head->cpu;
     // Arrived: claim the block. Online comes last, from the scheduler, once
     // this hart takes work.

@@ -3,13 +3,16 @@
 
 #include "asm_offsets.hpp"
 #include "csr.hpp"
+#include "kernel/mm/kernel_space.hpp"
 #include "sched/cpu_id.hpp"
 
 #include <cstddef>
 
 extern "C" {
-// Boot/idle stacks, each with a guard band at its bottom; entry.S uses [0].
-alignas(4096) std::uint8_t k_cpu_stacks[k::kMaxCpus][KSTACK_SIZE];
+// Boot/idle stacks: a guard page (unmapped under Sv39), then the stack with a
+// guard band at its bottom; entry.S uses [0].
+alignas(4096) std::uint8_t k_cpu_stacks[k::kMaxCpus][KSTACK_SLOT];
+static_assert(KSTACK_SLOT % 4096 == 0 && KSTACK_GUARD_PAGE == 4096);
 alignas(16) std::uint8_t k_emergency_stacks[k::kMaxCpus][EMERGENCY_STACK_SIZE];
 }
 
@@ -138,7 +141,7 @@ bool claim_cpu_state(std::uint32_t cpu, CpuState from, CpuState to) {
 
 void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
     PerCpu& c = g_cpus[cpu];
-    auto lo = reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[cpu][0]);
+    auto lo = reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[cpu][KSTACK_GUARD_PAGE]);
     c.boot_stack_lo = lo + KSTACK_GUARD;
     c.boot_stack_hi = lo + KSTACK_SIZE;
     c.head.cpu = cpu;
@@ -150,6 +153,11 @@ void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
     c.head.irq_depth = 0;
     c.head.irq_saved = 0;
     c.head.magic = hal::kHartMagic;
+}
+
+kspace::GuardPages cpu_stack_guard_pages() {
+    return kspace::GuardPages{reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[0][0]), KSTACK_SLOT,
+                              kMaxCpus};
 }
 
 void percpu_install(std::uint32_t cpu) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "hart_head.hpp"
+#include "kernel/mm/kernel_space.hpp"
 #include "sched/cpu_id.hpp"
 
 #include <atomic>
@@ -55,6 +56,8 @@ std::uint64_t cpuid_fallback_total();
 // Boot-time setup of a block, its stacks and tp (for the calling hart).
 void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id);
 void percpu_install(std::uint32_t cpu);
+// The guard page below every boot/idle stack (left unmapped by the kernel's address space).
+kspace::GuardPages cpu_stack_guard_pages();
 void set_cpu_count(std::uint32_t n);
 void set_cpu_state(std::uint32_t cpu, CpuState s);
 CpuState cpu_state(std::uint32_t cpu);

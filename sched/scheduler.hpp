@@ -69,6 +69,9 @@ std::int64_t join(const TaskRef& t);
 
 Task* current();
 std::uint32_t cpu_of_current();
+// The task hart `cpu` runs now, read without the cpu-id resolution (a trap on the emergency
+// stack, where the stack-range check cannot place us); nullptr for an invalid cpu.
+Task* running_on(std::uint32_t cpu);
 
 struct CpuStats {
     std::uint64_t switches, preempts, yields_full, deferred, steals, stolen, ticks;

@@ -238,6 +238,11 @@ Task* current() {
     hal::Cpu::irq_pop();
     return t;
 }
+Task* running_on(std::uint32_t cpu) {
+    if (cpu >= k::kMaxCpus) return nullptr;
+    return cpu_sched(cpu).current.load(std::memory_order_relaxed);
+}
+
 std::uint32_t cpu_of_current() {
     return k::current_cpu();
 }

@@ -12,7 +12,8 @@ namespace sched {
 namespace {
 
 alignas(Task) unsigned char g_task_mem[kMaxTasks][sizeof(Task)];
-alignas(16) std::uint64_t g_stacks[kMaxTasks][kTaskStackSize / 8];
+// Each slot: the guard page, then the stack (its guard band at the bottom).
+alignas(4096) std::uint64_t g_stacks[kMaxTasks][kTaskStackSlot / 8];
 
 k::SpinLock g_lock{"task pool"};
 std::uint32_t g_free[kMaxTasks]; // guarded by g_lock: stack of free slot indices
@@ -23,7 +24,7 @@ bool g_used[kMaxTasks];          // guarded by g_lock
 std::atomic<std::uint32_t> g_next_id{1};
 
 void fill_guard(std::uint32_t slot) {
-    std::uint64_t* w = &g_stacks[slot][0];
+    std::uint64_t* w = &g_stacks[slot][kTaskStackGuardPage / 8];
     for (std::uint32_t i = 0; i < kTaskStackGuard / 8; ++i)
         w[i] = kGuardPattern;
 }
@@ -51,7 +52,7 @@ Task* task_alloc() {
     }
     fill_guard(slot);
     Task* t = new (&g_task_mem[slot][0]) Task();
-    auto lo = reinterpret_cast<std::uintptr_t>(&g_stacks[slot][0]);
+    auto lo = reinterpret_cast<std::uintptr_t>(&g_stacks[slot][kTaskStackGuardPage / 8]);
     t->stack_lo = lo + kTaskStackGuard;
     t->stack_hi = lo + kTaskStackSize;
     t->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
@@ -74,6 +75,10 @@ void task_release(Task* t) {
     g_free[g_free_count++] = slot;
     g_used[slot] = false;
     ++g_reclaimed;
+}
+
+std::uintptr_t task_stack_guard_first() {
+    return reinterpret_cast<std::uintptr_t>(&g_stacks[0][0]);
 }
 
 std::uint32_t task_pool_free() {

@@ -10,6 +10,11 @@ namespace sched {
 inline constexpr std::uint32_t kMaxTasks = 1024;
 inline constexpr std::uint32_t kTaskStackSize = 16384;
 inline constexpr std::uint32_t kTaskStackGuard = 512; // bottom band, never a legal sp
+// Below each stack: a page the kernel's Sv39 space leaves unmapped, so an overflow past the
+// band is a page fault (the band stays as the second line, checked at switch-out).
+inline constexpr std::uint32_t kTaskStackGuardPage = 4096;
+inline constexpr std::uint32_t kTaskStackSlot = kTaskStackGuardPage + kTaskStackSize;
+static_assert(kTaskStackSlot % 4096 == 0);
 static_assert(kTaskStackGuard > TF_SIZE, "the band absorbs the first trap-frame store");
 
 // Returns a constructed task with a guarded stack, or nullptr when the pool is empty.
@@ -30,6 +35,9 @@ inline void check_stack_guard(const Task& t) {
     if (w[kTaskStackGuard / 8 - 1] != kGuardPattern || w[0] != kGuardPattern)
         stack_guard_overwritten();
 }
+
+// Where the stack guard pages are: kMaxTasks pages, kTaskStackSlot bytes apart.
+std::uintptr_t task_stack_guard_first();
 
 // KDUMP line per live task (diagnostics after a stall).
 void dump_tasks();

@@ -2,8 +2,12 @@
 #include "trap/trap.hpp"
 
 #include "hal_cpu.hpp"
+#include "kernel/format.hpp"
 #include "kernel/panic_trap.hpp"
+#include "kernel/percpu.hpp"
 #include "probe.hpp"
+#include "sched/scheduler.hpp"
+#include "sched/task.hpp"
 #include "trap/ipi.hpp"
 #include "trap/runtime.hpp"
 
@@ -11,7 +15,42 @@ namespace k::trap {
 
 namespace {
 std::atomic<std::uint64_t> g_fixups{0};
+
+bool is_page_fault(std::uint64_t scause) {
+    return scause == 12 || scause == 13 || scause == 15;
 }
+
+// Panic reasons that name the task; one buffer per hart (only the first panic prints).
+char g_reason[kMaxCpus][LineBuffer::kCapacity + 1];
+
+const char* with_task(const char* what, std::uint64_t scause, std::uint64_t stval) {
+    hal::HartHead* h = hal::tp_head();
+    const std::uint32_t cpu = h && h->magic == hal::kHartMagic && h->cpu < kMaxCpus ? h->cpu : 0;
+    const sched::Task* t = sched::running_on(cpu);
+    LineBuffer l;
+    l.put(what);
+    // The running stack's guard page: the page below the one holding its lowest legal sp.
+    if (h && is_page_fault(scause)) {
+        const std::uint64_t guard = (h->stack_lo & ~std::uint64_t{4095}) - 4096;
+        if (stval >= guard && stval < guard + 4096) {
+            l.put(": ");
+            l.put(cause_name(scause));
+            l.put(" in the guard page");
+        }
+    }
+    if (t) {
+        l.put(" of task ");
+        l.put(t->name);
+        l.put(" #");
+        l.put(t->id);
+    }
+    char* out = g_reason[cpu];
+    for (std::size_t i = 0; i < l.size(); ++i)
+        out[i] = l.data()[i];
+    out[l.size()] = '\0';
+    return out;
+}
+} // namespace
 
 std::uint64_t fixups() {
     return g_fixups.load(std::memory_order_relaxed);
@@ -100,16 +139,23 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         rt.handled.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    const char* why = k::trap::cause_name(tf->scause);
+    if (k::trap::is_page_fault(tf->scause)) // in the kernel: name the task it hit
+        why = k::trap::with_task(why, tf->scause, tf->stval);
     k::panic_trap(
-        k::trap::cause_name(tf->scause),
-        {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
+        why, {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
 }
 
+// A trap whose frame would not fit above the running stack's guard band: either the band
+// was crossed (caught at a tick), or the overflow went on into the unmapped guard page and
+// this is its page fault. Either way the reason names the task.
 extern "C" [[noreturn]] void hal_trap_stack_overflow(std::uint64_t scause, std::uint64_t sepc,
-                                                     std::uint64_t stval, std::uint64_t sp) {
+                                                     std::uint64_t stval, std::uint64_t sp,
+                                                     std::uint64_t fp) {
     (void)sp;
-    k::panic_trap("kernel stack overflow (trap frame below the stack guard)",
-                  {scause, sepc, stval, 0});
+    k::panic_trap(k::trap::with_task("kernel stack overflow (trap frame below the stack guard)",
+                                     scause, stval),
+                  {scause, sepc, stval, fp});
 }
 
 extern "C" [[noreturn]] void hal_trap_from_user(std::uint64_t scause, std::uint64_t sepc,

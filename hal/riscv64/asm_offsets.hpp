@@ -12,6 +12,7 @@
 #define HART_USER_SCRATCH 40
 #define HART_IRQ_DEPTH 48
 #define HART_IRQ_SAVED 52
+#define HART_TRAP_T0 56
 #define HART_HEAD_SIZE 64
 
 /* hal::TrapFrame: x0..x31, then CSRs, then a frame record so the
@@ -34,7 +35,11 @@
 #define CTX_CHECKED 120
 #define CTX_SIZE 128
 
-/* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. */
+/* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. Each
+ * stack's slot starts with a guard page that the kernel's Sv39 space leaves
+ * unmapped (kernel/mm/kernel_space.hpp); the stack follows it. */
 #define KSTACK_SIZE 16384
 #define KSTACK_GUARD 1024
+#define KSTACK_GUARD_PAGE 4096
+#define KSTACK_SLOT (KSTACK_GUARD_PAGE + KSTACK_SIZE)
 #define EMERGENCY_STACK_SIZE 4096

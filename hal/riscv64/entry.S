@@ -22,7 +22,7 @@ _start:
     addi t0, t0, 8
     j 1b
 2:  la sp, k_cpu_stacks
-    li t0, KSTACK_SIZE
+    li t0, KSTACK_SLOT              /* above the slot's guard page */
     add sp, sp, t0
     mv s0, zero
     mv tp, zero

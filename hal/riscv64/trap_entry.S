@@ -1,7 +1,10 @@
 /* Supervisor trap vector. sscratch is 0 while the kernel runs, so one csrrw
  * tells a trap from U-mode (sscratch = kernel tp, later) from one taken in
  * the kernel. A trap whose frame would cross the running stack's guard band
- * switches to the hart's emergency stack and panics. */
+ * switches to the hart's emergency stack and panics. The check comes before
+ * the first store to the stack: below the band lies an unmapped guard page,
+ * and a trap taken there (the overflow's own page fault) would fault again on
+ * every store, for ever. t0 waits in the hart head meanwhile. */
 #include "asm_offsets.hpp"
 
     .text
@@ -12,10 +15,12 @@ hal_trap_vector:
     bnez sp, .Lfrom_user
     csrrw sp, sscratch, sp          /* back to the kernel sp; sscratch = 0 again */
 
+    sd t0, HART_TRAP_T0(tp)
     addi sp, sp, -TF_SIZE
-    sd t0, TF_X(5)(sp)              /* the guard band below stack_lo absorbs this store */
     ld t0, HART_STACK_LO(tp)
     bltu sp, t0, .Loverflow
+    ld t0, HART_TRAP_T0(tp)
+    sd t0, TF_X(5)(sp)
 
     sd ra, TF_X(1)(sp)
     sd gp, TF_X(3)(sp)
@@ -106,6 +111,7 @@ hal_trap_vector:
     csrr a1, sepc
     csrr a2, stval
     addi a3, sp, TF_SIZE            /* the sp at the time of the trap */
+    mv a4, s0                       /* its frame pointer, for the backtrace */
     ld sp, HART_EMERGENCY_SP(tp)
     mv s0, zero
     call hal_trap_stack_overflow

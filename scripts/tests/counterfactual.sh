@@ -42,6 +42,13 @@ expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow
 expect bad-trap 2 1 kfault=bad-trap \
     '  \| KPANIC: hart .*illegal instruction \[sepc: [^]]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+\]' \
     '  \| KPANIC:   #0 0x[0-9a-f]+ [^[]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+$'
+# Sv39 kernel space (RFC-0023): text is R-X, so a store to it is a store page
+# fault (cause 0xf) that names the task; an overflow with interrupts off (no
+# tick to catch it in the band) runs into the stack's unmapped guard page.
+expect text-write 2 1 kfault=text-write \
+    'KPANIC: hart .* cause 0xf .*reason: store page fault of task kfault #[0-9]+'
+expect stack-guard-page 2 1 kfault=stack-guard-page \
+    'KPANIC: hart .* cause 0xf .*reason: kernel stack overflow .*: store page fault in the guard page of task kfault #[0-9]+'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

@@ -1,0 +1,86 @@
+// The frame plan, the frame pool and the kernel's Sv39 space, brought up from the DTB.
+#include "kernel/memory_boot.hpp"
+
+#include "kernel/console.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/mm/kernel_space.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "sched/task_pool.hpp"
+
+namespace k {
+
+namespace {
+
+mm::FramePlan g_plan;      // written once by the boot hart
+MemoryFigures g_figures{}; // written once by the boot hart
+
+void say_plan(const dtb::Platform& p, const mm::FramePlan& plan) {
+    for (std::uint32_t i = 0; i < p.reserved_count; ++i)
+        println("KINIT: mm: reserved ", hex(p.reserved[i].base), "+", hex(p.reserved[i].size),
+                " (/reserved-memory)");
+    if (p.reserved_dropped)
+        println("KINIT: mm: ", p.reserved_dropped, " /reserved-memory region(s) beyond the table");
+    if (plan.below_kernel_assumed)
+        println("KINIT: mm: no /reserved-memory named: keeping ", plan.firmware_bytes >> 10,
+                " KiB below the kernel for the firmware");
+    if (p.memory_dropped)
+        println("KINIT: mm: ", p.memory_dropped, " memory range(s) beyond the table: unused");
+    if (plan.beyond_limit)
+        println("KINIT: mm: ", plan.beyond_limit >> 20,
+                " MiB above what Sv39 identity-maps: unused");
+    if (plan.usable.lost_bytes())
+        println("KINIT: mm: ", plan.usable.lost_bytes() >> 10, " KiB unused (range table full)");
+}
+
+} // namespace
+
+void memory_init(const dtb::Platform& p, const void* blob) {
+    const std::uint64_t t0 = time::now();
+    const kspace::Sections s = kspace::sections();
+    const auto dtb_base = reinterpret_cast<std::uintptr_t>(blob);
+    const std::uint64_t dtb_end = blob ? dtb_base + dtb::blob_size(blob) : 0;
+    mm::plan_frames(p, mm::Keep{s.text, s.kernel_end, dtb_base, dtb_end, mm::kIdentityLimit},
+                    g_plan);
+    say_plan(p, g_plan);
+    if (const mm::FrameError e = frames::init(g_plan, g_figures.bitmap_pages);
+        e != mm::FrameError::None) {
+        println("KINIT: mm: frame pool: ", mm::frame_error_name(e));
+        panic("no room for the frame bitmap");
+    }
+    kspace::Layout l{};
+    l.plan = &g_plan;
+    l.dtb_base = dtb_base;
+    l.dtb_end = dtb_end;
+    l.mmio[0] = (p.defaulted & dtb::kNoUart) ? 0 : p.uart_base;
+    l.mmio[1] = (p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base;
+    l.mmio[2] = p.htif_base;
+    l.guards[0] = kspace::GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot,
+                                     sched::kMaxTasks};
+    l.guards[1] = cpu_stack_guard_pages();
+    if (const kspace::BuildResult r = kspace::build(l); r.error != mm::MapError::None) {
+        println("KINIT: mm: kernel space: ", r.what, ": ", mm::map_error_name(r.error));
+        panic("cannot build the kernel address space");
+    }
+    if (!kspace::activate_this_hart()) panic("satp does not keep Sv39 on the boot hart");
+    g_figures.free_at_boot = frames::free_count();
+    g_figures.table_pages = kspace::table_pages();
+    g_figures.build_us = time::to_us(time::now() - t0);
+    println("KINIT: mm: frames free=", g_figures.free_at_boot, " total=", frames::total_count(),
+            " (memory ", g_plan.memory_bytes >> 10, " KiB, firmware ", g_plan.firmware_bytes >> 10,
+            " KiB, kernel ", (s.kernel_end - s.text) >> 10, " KiB, bitmap ", g_figures.bitmap_pages,
+            " page(s), page tables ", g_figures.table_pages, ")");
+    println("KINIT: mm: sv39 on, satp ", hex(kspace::satp_value()), ", built in ",
+            g_figures.build_us, " us");
+}
+
+void memory_this_hart() {
+    if (!kspace::activate_this_hart()) panic("satp does not keep Sv39 on this hart");
+}
+
+const MemoryFigures& memory_figures() {
+    return g_figures;
+}
+
+} // namespace k

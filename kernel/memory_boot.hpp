@@ -1,0 +1,28 @@
+// Boot-time memory bring-up: the frame pool from the DTB, then Sv39 on every hart.
+#pragma once
+
+#include "kernel/dtb/dtb.hpp"
+
+#include <cstdint>
+
+namespace k {
+
+// Boot hart, before any other hart starts: plans the frames (memory minus /reserved-memory or
+// everything below the kernel, minus the kernel and the blob), builds the kernel's address
+// space and turns Sv39 on. Prints its figures (KINIT: mm: ...); panics only when the kernel
+// cannot run at all (no frame for a page table, a hart without Sv39).
+void memory_init(const dtb::Platform& p, const void* blob);
+
+// Every other hart (and a restarted one), first thing: the kernel's root in satp.
+void memory_this_hart();
+
+// Free frames right after boot (the selftests' reference), and the planned figures.
+struct MemoryFigures {
+    std::uint64_t free_at_boot;
+    std::uint64_t bitmap_pages;
+    std::uint64_t table_pages;
+    std::uint64_t build_us; // planning + building + turning Sv39 on, boot hart
+};
+const MemoryFigures& memory_figures();
+
+} // namespace k

@@ -1,0 +1,87 @@
+// Building and installing the kernel's address space.
+#include "kernel/mm/kernel_space.hpp"
+
+#include "kernel/mm/frames.hpp"
+#include "mmu.hpp"
+
+extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
+
+namespace k::kspace {
+
+namespace {
+
+mm::PageTable g_table{mm::FrameSource{nullptr, nullptr, nullptr}, mm::PhysWindow{0}};
+std::uint64_t g_satp = 0; // written by the boot hart before any other hart starts
+
+constexpr std::uint64_t kKernelRX = mm::pte::kR | mm::pte::kX | mm::pte::kG;
+constexpr std::uint64_t kKernelR = mm::pte::kR | mm::pte::kG;
+constexpr std::uint64_t kKernelRW = mm::pte::kR | mm::pte::kW | mm::pte::kG;
+
+BuildResult map(std::uint64_t base, std::uint64_t end, std::uint64_t flags, mm::Granule g,
+                const char* what) {
+    const mm::MapError e = g_table.map(base, base, end - base, flags, g);
+    return BuildResult{e, e == mm::MapError::None ? "" : what};
+}
+
+} // namespace
+
+Sections sections() {
+    return Sections{reinterpret_cast<std::uintptr_t>(__kernel_start),
+                    reinterpret_cast<std::uintptr_t>(__text_end),
+                    reinterpret_cast<std::uintptr_t>(__rodata_end),
+                    reinterpret_cast<std::uintptr_t>(__kernel_end)};
+}
+
+BuildResult build(const Layout& l) {
+    g_table = mm::PageTable(frames::source(), mm::PhysWindow{0});
+    if (g_table.init() != mm::MapError::None) return BuildResult{mm::MapError::NoFrame, "root"};
+    const Sections s = sections();
+    BuildResult r = map(s.text, s.text_end, kKernelRX, mm::Granule::Page, "text");
+    if (r.error == mm::MapError::None)
+        r = map(s.text_end, s.rodata_end, kKernelR, mm::Granule::Page, "rodata");
+    if (r.error == mm::MapError::None)
+        r = map(s.rodata_end, s.kernel_end, kKernelRW, mm::Granule::Page, "data/bss");
+    for (std::uint32_t i = 0; r.error == mm::MapError::None && i < l.plan->usable.count(); ++i)
+        r = map(l.plan->usable[i].base, l.plan->usable[i].end, kKernelRW, mm::Granule::Large,
+                "ram");
+    // The blob may share a page with RAM that is not usable: map only its own pages that
+    // nothing mapped yet.
+    for (std::uint64_t pa = mm::page_down(l.dtb_base);
+         r.error == mm::MapError::None && pa < mm::page_up(l.dtb_end); pa += mm::kPageSize)
+        if (!g_table.translate(pa).mapped)
+            r = map(pa, pa + mm::kPageSize, kKernelR, mm::Granule::Page, "dtb");
+    for (std::uint64_t dev : l.mmio) {
+        if (r.error != mm::MapError::None || dev == 0) continue;
+        const std::uint64_t page = mm::page_down(dev);
+        if (!g_table.translate(page).mapped)
+            r = map(page, page + mm::kPageSize, kKernelRW, mm::Granule::Page, "mmio");
+    }
+    for (const GuardPages& gp : l.guards) {
+        for (std::uint32_t i = 0; r.error == mm::MapError::None && i < gp.count; ++i) {
+            const mm::MapError e = g_table.unmap(gp.first + i * gp.stride, mm::kPageSize);
+            if (e != mm::MapError::None) r = BuildResult{e, "stack guard page"};
+        }
+    }
+    if (r.error != mm::MapError::None) return r;
+    g_satp = g_table.satp(0);
+    return r;
+}
+
+bool activate_this_hart() {
+    hal::mmu::write_satp(g_satp);
+    return hal::mmu::read_satp() >> 60 == mm::kSatpModeSv39;
+}
+
+const mm::PageTable& table() {
+    return g_table;
+}
+
+std::uint64_t satp_value() {
+    return g_satp;
+}
+
+std::uint64_t table_pages() {
+    return g_table.table_pages();
+}
+
+} // namespace k::kspace
