@@ -44,6 +44,8 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     mm::plan_frames(p, mm::Keep{s.text, s.kernel_end, dtb_base, dtb_end, mm::kIdentityLimit},
                     g_plan);
     say_plan(p, g_plan);
+    println("KINIT: mm: kernel ", hex(s.text), "-", hex(s.kernel_end), ", dtb ", hex(dtb_base), "-",
+            hex(dtb_end), " kept");
     if (const mm::FrameError e = frames::init(g_plan, g_figures.bitmap_pages);
         e != mm::FrameError::None) {
         println("KINIT: mm: frame pool: ", mm::frame_error_name(e));

@@ -1,4 +1,4 @@
-// Memory selftests (RFC-0023): Sv39 with W^X kernel mappings on every hart, and a frame pool
+// Memory selftests (RFC-0025): Sv39 with W^X kernel mappings on every hart, and a frame pool
 // whose count is conserved and whose exhaustion is an error.
 #include "hal_cpu.hpp"
 #include "kernel/console.hpp"

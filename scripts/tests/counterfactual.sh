@@ -42,7 +42,7 @@ expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow
 expect bad-trap 2 1 kfault=bad-trap \
     '  \| KPANIC: hart .*illegal instruction \[sepc: [^]]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+\]' \
     '  \| KPANIC:   #0 0x[0-9a-f]+ [^[]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+$'
-# Sv39 kernel space (RFC-0023): text is R-X, so a store to it is a store page
+# Sv39 kernel space (RFC-0025): text is R-X, so a store to it is a store page
 # fault (cause 0xf) that names the task; an overflow with interrupts off (no
 # tick to catch it in the band) runs into the stack's unmapped guard page.
 expect text-write 2 1 kfault=text-write \
