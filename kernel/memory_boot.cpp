@@ -66,6 +66,7 @@ void memory_init(const dtb::Platform& p, const void* blob) {
         panic("cannot build the kernel address space");
     }
     if (!kspace::activate_this_hart()) panic("satp does not keep Sv39 on the boot hart");
+    g_figures.asid_bits = kspace::probe_asid_bits();
     g_figures.free_at_boot = frames::free_count();
     g_figures.table_pages = kspace::table_pages();
     g_figures.build_us = time::to_us(time::now() - t0);
@@ -73,8 +74,8 @@ void memory_init(const dtb::Platform& p, const void* blob) {
             " (memory ", g_plan.memory_bytes >> 10, " KiB, firmware ", g_plan.firmware_bytes >> 10,
             " KiB, kernel ", (s.kernel_end - s.text) >> 10, " KiB, bitmap ", g_figures.bitmap_pages,
             " page(s), page tables ", g_figures.table_pages, ")");
-    println("KINIT: mm: sv39 on, satp ", hex(kspace::satp_value()), ", built in ",
-            g_figures.build_us, " us");
+    println("KINIT: mm: sv39 on, satp ", hex(kspace::satp_value()), ", asid bits ",
+            g_figures.asid_bits, ", built in ", g_figures.build_us, " us");
 }
 
 void memory_this_hart() {

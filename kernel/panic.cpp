@@ -3,6 +3,7 @@
 #include "kernel/panic.hpp"
 
 #include "kernel/console.hpp"
+#include "kernel/mm/kernel_space.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/shutdown.hpp"
@@ -20,11 +21,13 @@ namespace {
 std::atomic<std::uint32_t> g_panicking{0};
 // Every kernel stack (boot, emergency, task slab) lives in the kernel image's
 // BSS: a frame pointer outside it is corrupt, and following it could fault
-// (the firmware's region below us is not readable from S-mode).
+// (the firmware's region below us is not readable from S-mode). Under Sv39 the
+// record [fp - 16, fp) must be mapped too: a stack's guard page is not.
 bool plausible_fp(std::uintptr_t fp) {
     const auto lo = reinterpret_cast<std::uintptr_t>(__kernel_start);
     const auto hi = reinterpret_cast<std::uintptr_t>(__bss_end);
-    return fp >= lo + 16 && fp < hi && (fp & 7) == 0;
+    if (fp < lo + 16 || fp >= hi || (fp & 7) != 0) return false;
+    return kspace::satp_value() == 0 || kspace::table().translate(fp - 16).mapped;
 }
 
 void forced(const LineBuffer& l) {

@@ -72,6 +72,13 @@ bool activate_this_hart() {
     return hal::mmu::read_satp() >> 60 == mm::kSatpModeSv39;
 }
 
+std::uint32_t probe_asid_bits() {
+    hal::mmu::write_satp(g_satp | mm::kMaxAsid << 44);
+    const std::uint64_t kept = (hal::mmu::read_satp() >> 44) & mm::kMaxAsid;
+    hal::mmu::write_satp(g_satp);
+    return static_cast<std::uint32_t>(__builtin_popcountll(kept));
+}
+
 const mm::PageTable& table() {
     return g_table;
 }

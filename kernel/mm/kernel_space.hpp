@@ -36,6 +36,10 @@ BuildResult build(const Layout& layout);
 // when satp did not keep MODE = Sv39 (the hart lacks it; satp is WARL, §4.1.11).
 [[nodiscard]] bool activate_this_hart();
 
+// ASIDLEN of the calling hart, 0..16: the ASID bits satp keeps when written with all ones
+// (§4.1.11). Leaves the kernel root with ASID 0 installed. Boot hart, after activation.
+std::uint32_t probe_asid_bits();
+
 const mm::PageTable& table();
 std::uint64_t satp_value();
 std::uint64_t table_pages();
