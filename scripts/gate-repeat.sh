@@ -161,7 +161,7 @@ for s in "${smps[@]}"; do
     mean=- max=-
     if ((p > 0)) && [[ -n ${tally_ms[$s]:-} ]]; then
         mean=$(sec $((tally_ms[$s] / p)))
-        max=$(sec "${tally_max[$s]}")
+        max=$(sec "${tally_max[$s]:-0}")
     fi
     echo "| $s | $((p + f)) | $p | $f | $mean | $max | ${first_fail[$s]:--} |"
     tallies+=("SMP=$s: $p/$((p + f)) passed")
