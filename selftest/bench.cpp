@@ -3,6 +3,8 @@
 // a verdict; scripts/bench.sh boots it at 1, 2, 4 and 8 harts under -icount.
 #include "selftest/bench.hpp"
 
+#include <new>
+
 #include "csr.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/console.hpp"
@@ -59,8 +61,20 @@ struct Blocker {
     sched::Notification note;
     sched::TaskRef task;
 };
-Blocker g_blockers[kMaxBlockers];
+// Raw storage, constructed per blocker in grow_blockers() and destroyed in
+// release_blockers(): a global array of Blocker would need its destructor
+// registered at exit, which a freestanding kernel has no atexit for (Clang
+// emits the registration; GCC happened to drop it).
+struct alignas(Blocker) BlockerSlot {
+    unsigned char bytes[sizeof(Blocker)];
+};
+BlockerSlot g_blocker_slots[kMaxBlockers];
 std::uint32_t g_blocker_count = 0;
+
+// Only for slots below g_blocker_count (constructed).
+Blocker& blocker(std::uint32_t i) {
+    return *std::launder(reinterpret_cast<Blocker*>(&g_blocker_slots[i]));
+}
 
 void blocker_body(void* arg) {
     (void)static_cast<Blocker*>(arg)->note.wait();
@@ -68,7 +82,7 @@ void blocker_body(void* arg) {
 
 bool all_asleep(std::uint32_t from, std::uint32_t to) {
     for (std::uint32_t i = from; i < to; ++i)
-        if (g_blockers[i].task->state.state() != sched::TaskState::Blocked) return false;
+        if (blocker(i).task->state.state() != sched::TaskState::Blocked) return false;
     return true;
 }
 
@@ -81,11 +95,12 @@ bool grow_blockers(std::uint32_t n) {
     while (g_blocker_count < n) {
         const std::uint32_t from = g_blocker_count;
         while (g_blocker_count < n && g_blocker_count - from < kChunk) {
-            Blocker& b = g_blockers[g_blocker_count];
+            Blocker& b = *new (&g_blocker_slots[g_blocker_count]) Blocker();
             sched::Spawned s = sched::spawn(
                 &blocker_body, &b,
                 sched::SpawnOptions{sched::Qos::Normal, on.at(g_blocker_count), true, "blocked"});
             if (s.error != sched::SpawnError::None) {
+                b.~Blocker();
                 println("KBENCH: spawn of blocked task ", g_blocker_count, " failed (error ",
                         static_cast<std::uint32_t>(s.error), ")");
                 return false;
@@ -104,11 +119,12 @@ bool grow_blockers(std::uint32_t n) {
 
 void release_blockers() {
     for (std::uint32_t i = 0; i < g_blocker_count; ++i) {
-        while (g_blockers[i].task->state.state() != sched::TaskState::Exited &&
-               g_blockers[i].note.signal(1) == sched::Signalled::NoWaiter)
+        Blocker& b = blocker(i);
+        while (b.task->state.state() != sched::TaskState::Exited &&
+               b.note.signal(1) == sched::Signalled::NoWaiter)
             (void)sched::yield();
-        (void)sched::join(g_blockers[i].task);
-        g_blockers[i].task.reset();
+        (void)sched::join(b.task);
+        b.~Blocker();
     }
     g_blocker_count = 0;
 }
