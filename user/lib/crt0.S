@@ -1,0 +1,15 @@
+/* User entry: the kernel enters _start in U-mode with sp = the top of the user stack
+   (16-byte aligned), a0 = argc, a1 = argv. main's return value becomes exit()'s code. */
+    .section .text.start, "ax", @progbits
+    .globl _start
+    .type _start, @function
+_start:
+    .option push
+    .option norelax
+    la gp, __global_pointer$
+    .option pop
+    li s0, 0            /* frame-pointer chain ends here */
+    li ra, 0
+    call main
+    tail kestrel_exit_from_main
+    .size _start, . - _start
