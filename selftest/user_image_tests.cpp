@@ -47,8 +47,7 @@ KSELFTEST(USER0001, "user images validate") {
                 ", segments ", plan.count, ", pages ", plan.pages);
         // The validator on the target is live: a cut image and a too-low user limit are
         // refused, and a refusal leaves the plan empty.
-        KCHECK(elf::validate(img.begin, img.size() - 1, elf::Limits{}, plan) !=
-               elf::ElfError::Ok);
+        KCHECK(elf::validate(img.begin, img.size() - 1, elf::Limits{}, plan) != elf::ElfError::Ok);
         KCHECK(plan.count == 0);
         elf::Limits low{};
         low.user_limit = 0x10000;

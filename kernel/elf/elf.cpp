@@ -12,8 +12,8 @@ namespace {
 // Format 1.5 section 3) unless noted.
 ElfError check_ident_and_header(const unsigned char* p) {
     if (p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' || p[3] != 'F') return ElfError::BadMagic;
-    if (p[kEiClass] != kClass64) return ElfError::BadClass;           // ELFCLASS64
-    if (p[kEiData] != kData2Lsb) return ElfError::BadDataEncoding;    // RV64 is little-endian
+    if (p[kEiClass] != kClass64) return ElfError::BadClass;            // ELFCLASS64
+    if (p[kEiData] != kData2Lsb) return ElfError::BadDataEncoding;     // RV64 is little-endian
     if (p[kEiVersion] != kEvCurrent) return ElfError::BadIdentVersion; // EV_CURRENT
     // The psABI uses no OS ABI extensions; GNU ones (IFUNC) would need a dynamic loader.
     if (p[kEiOsAbi] != kOsAbiNone || p[kEiAbiVersion] != 0) return ElfError::BadOsAbi;

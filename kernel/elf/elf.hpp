@@ -9,50 +9,50 @@
 namespace elf {
 
 // One value per refusal (RFC-0026 lists the rule and its source for each).
-enum class [[nodiscard]] ElfError : std::uint8_t {
+enum class [[nodiscard]] ElfError : std::uint8_t{
     Ok,
-    Truncated,           // shorter than the 64-byte ELF header
-    BadMagic,            // e_ident[EI_MAG0..3] != 0x7f 'E' 'L' 'F'
-    BadClass,            // EI_CLASS != ELFCLASS64
-    BadDataEncoding,     // EI_DATA != ELFDATA2LSB
-    BadIdentVersion,     // EI_VERSION != EV_CURRENT
-    BadOsAbi,            // EI_OSABI != ELFOSABI_NONE or EI_ABIVERSION != 0
-    BadType,             // e_type != ET_EXEC
-    BadMachine,          // e_machine != EM_RISCV (243)
-    BadVersion,          // e_version != EV_CURRENT
-    BadFlags,            // e_flags has bits other than RVC and the float ABI (RVE, TSO, reserved)
-    BadFloatAbi,         // e_flags float ABI not soft: user tasks have no FP state
-    BadEhsize,           // e_ehsize != 64
-    BadPhentsize,        // e_phentsize != 56
-    TooManyPhdrs,        // e_phnum > kMaxPhdrs (PN_XNUM included)
-    PhdrsOverlapHeader,  // e_phoff < e_ehsize (0 included)
-    PhdrsOutOfFile,      // e_phoff + e_phnum * e_phentsize past the end (or overflowing)
-    BadShentsize,        // e_shnum > 0 and e_shentsize != 64
-    TooManySections,     // e_shnum > kMaxSections
-    ShdrsUnsupported,    // e_shnum == 0 with e_shoff != 0 (extended section numbering)
-    ShdrsOutOfFile,      // section header table overlaps the ELF header or runs past the end
-    BadShstrndx,         // e_shstrndx not SHN_UNDEF and not below e_shnum
-    SectionOutOfFile,    // a section with file bytes runs past the end (or overflows)
-    UnsupportedSegment,  // PT_DYNAMIC, PT_INTERP, PT_SHLIB or PT_TLS: we load static images only
-    NoLoadSegment,       // no PT_LOAD at all
-    TooManySegments,     // more than kMaxSegments PT_LOAD entries
-    BadSegmentFlags,     // p_flags has bits other than R/W/X, or none of them
-    WriteAndExecute,     // a PT_LOAD both writable and executable
-    WriteWithoutRead,    // writable but not readable: reserved in Sv39 PTEs
-    EmptySegment,        // p_memsz == 0
-    FileszOverMemsz,     // p_filesz > p_memsz
-    FileRangeOverflow,   // p_offset + p_filesz overflows 64 bits
-    FileRangeOutOfFile,  // p_offset + p_filesz past the end of the image
-    BadAlign,            // p_align not a power of two, or below the page size
-    AlignMismatch,       // p_vaddr % p_align != p_offset % p_align
-    AddressOverflow,     // p_vaddr + p_memsz overflows 64 bits
-    BelowUserBase,       // p_vaddr below Limits::user_base (page 0 stays unmapped)
-    AboveUserLimit,      // p_vaddr + p_memsz above Limits::user_limit (kernel half or hole)
-    Unsorted,            // PT_LOAD entries not in ascending p_vaddr order
-    Overlap,             // two PT_LOAD entries share a page
-    TooLarge,            // the segments need more than Limits::max_pages pages
-    EntryMisaligned,     // e_entry not 2-byte aligned (4 without the RVC flag)
-    EntryNotExecutable,  // e_entry not inside the file bytes of an executable PT_LOAD
+    Truncated,          // shorter than the 64-byte ELF header
+    BadMagic,           // e_ident[EI_MAG0..3] != 0x7f 'E' 'L' 'F'
+    BadClass,           // EI_CLASS != ELFCLASS64
+    BadDataEncoding,    // EI_DATA != ELFDATA2LSB
+    BadIdentVersion,    // EI_VERSION != EV_CURRENT
+    BadOsAbi,           // EI_OSABI != ELFOSABI_NONE or EI_ABIVERSION != 0
+    BadType,            // e_type != ET_EXEC
+    BadMachine,         // e_machine != EM_RISCV (243)
+    BadVersion,         // e_version != EV_CURRENT
+    BadFlags,           // e_flags has bits other than RVC and the float ABI (RVE, TSO, reserved)
+    BadFloatAbi,        // e_flags float ABI not soft: user tasks have no FP state
+    BadEhsize,          // e_ehsize != 64
+    BadPhentsize,       // e_phentsize != 56
+    TooManyPhdrs,       // e_phnum > kMaxPhdrs (PN_XNUM included)
+    PhdrsOverlapHeader, // e_phoff < e_ehsize (0 included)
+    PhdrsOutOfFile,     // e_phoff + e_phnum * e_phentsize past the end (or overflowing)
+    BadShentsize,       // e_shnum > 0 and e_shentsize != 64
+    TooManySections,    // e_shnum > kMaxSections
+    ShdrsUnsupported,   // e_shnum == 0 with e_shoff != 0 (extended section numbering)
+    ShdrsOutOfFile,     // section header table overlaps the ELF header or runs past the end
+    BadShstrndx,        // e_shstrndx not SHN_UNDEF and not below e_shnum
+    SectionOutOfFile,   // a section with file bytes runs past the end (or overflows)
+    UnsupportedSegment, // PT_DYNAMIC, PT_INTERP, PT_SHLIB or PT_TLS: we load static images only
+    NoLoadSegment,      // no PT_LOAD at all
+    TooManySegments,    // more than kMaxSegments PT_LOAD entries
+    BadSegmentFlags,    // p_flags has bits other than R/W/X, or none of them
+    WriteAndExecute,    // a PT_LOAD both writable and executable
+    WriteWithoutRead,   // writable but not readable: reserved in Sv39 PTEs
+    EmptySegment,       // p_memsz == 0
+    FileszOverMemsz,    // p_filesz > p_memsz
+    FileRangeOverflow,  // p_offset + p_filesz overflows 64 bits
+    FileRangeOutOfFile, // p_offset + p_filesz past the end of the image
+    BadAlign,           // p_align not a power of two, or below the page size
+    AlignMismatch,      // p_vaddr % p_align != p_offset % p_align
+    AddressOverflow,    // p_vaddr + p_memsz overflows 64 bits
+    BelowUserBase,      // p_vaddr below Limits::user_base (page 0 stays unmapped)
+    AboveUserLimit,     // p_vaddr + p_memsz above Limits::user_limit (kernel half or hole)
+    Unsorted,           // PT_LOAD entries not in ascending p_vaddr order
+    Overlap,            // two PT_LOAD entries share a page
+    TooLarge,           // the segments need more than Limits::max_pages pages
+    EntryMisaligned,    // e_entry not 2-byte aligned (4 without the RVC flag)
+    EntryNotExecutable, // e_entry not inside the file bytes of an executable PT_LOAD
 };
 inline constexpr unsigned kElfErrorCount = static_cast<unsigned>(ElfError::EntryNotExecutable) + 1;
 
@@ -84,9 +84,9 @@ struct Segment {
 
 // The loader's plan: segments in ascending address order, no two sharing a page.
 struct Plan {
-    std::uint64_t entry;  // inside the file bytes of an executable segment
-    std::uint64_t pages;  // pages the segments cover (each counted once), <= max_pages
-    std::uint32_t count;  // 1..kMaxSegments
+    std::uint64_t entry; // inside the file bytes of an executable segment
+    std::uint64_t pages; // pages the segments cover (each counted once), <= max_pages
+    std::uint32_t count; // 1..kMaxSegments
     Segment segments[kMaxSegments];
 };
 
@@ -95,7 +95,7 @@ struct Plan {
 // and fills `out`. Reads only inside the span, byte by byte (any alignment, either host
 // endianness); image may be null only when size is 0. On any refusal `out` is left empty
 // (count 0) and the first rule broken, in the order of the enum, is returned.
-[[nodiscard]] ElfError validate(const unsigned char* image, std::size_t size,
-                                const Limits& limits, Plan& out);
+[[nodiscard]] ElfError validate(const unsigned char* image, std::size_t size, const Limits& limits,
+                                Plan& out);
 
 } // namespace elf

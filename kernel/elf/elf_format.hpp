@@ -24,8 +24,8 @@ inline constexpr std::uint32_t kEfKnown = kEfRvc | kEfFloatAbiMask;
 // ELF-64 1.5: Elf64_Ehdr field offsets (64 bytes).
 inline constexpr std::size_t kEhdrSize = 64;
 inline constexpr std::size_t kType = 16, kMachine = 18, kVersion = 20, kEntry = 24, kPhoff = 32,
-                             kShoff = 40, kFlags = 48, kEhsize = 52, kPhentsize = 54,
-                             kPhnum = 56, kShentsize = 58, kShnum = 60, kShstrndx = 62;
+                             kShoff = 40, kFlags = 48, kEhsize = 52, kPhentsize = 54, kPhnum = 56,
+                             kShentsize = 58, kShnum = 60, kShstrndx = 62;
 
 // Elf64_Phdr (56 bytes) and p_type / p_flags values.
 inline constexpr std::size_t kPhdrSize = 56;

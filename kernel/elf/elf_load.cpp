@@ -8,7 +8,9 @@ namespace {
 constexpr std::uint64_t kPageShift = 12;
 static_assert(std::uint64_t{1} << kPageShift == kPageSize);
 
-bool power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool power_of_two(std::uint64_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
 std::uint8_t perms_of(std::uint32_t pf) {
     return static_cast<std::uint8_t>(((pf & kPfR) ? kRead : 0) | ((pf & kPfW) ? kWrite : 0) |
@@ -20,8 +22,7 @@ std::uint8_t perms_of(std::uint32_t pf) {
 // p_vaddr = p_offset mod p_align; loadable segments are page-aligned in the file and memory);
 // RISC-V privileged spec, Sv39 (a PTE with W = 1 and R = 0 is reserved; 4 KiB pages; the lower
 // half ends at 2^38); W^X is this kernel's rule (CONTRACT section 7).
-ElfError check_load(const unsigned char* ph, std::size_t size, const Limits& limits,
-                    Segment& seg) {
+ElfError check_load(const unsigned char* ph, std::size_t size, const Limits& limits, Segment& seg) {
     const std::uint32_t pf = le32(ph + kPFlags);
     const std::uint64_t off = le64(ph + kPOffset), vaddr = le64(ph + kPVaddr);
     const std::uint64_t filesz = le64(ph + kPFilesz), memsz = le64(ph + kPMemsz);
@@ -44,8 +45,12 @@ ElfError check_load(const unsigned char* ph, std::size_t size, const Limits& lim
 }
 
 // First and last page number a segment touches (memsz > 0, so the last byte exists).
-std::uint64_t first_page(const Segment& s) { return s.vaddr >> kPageShift; }
-std::uint64_t last_page(const Segment& s) { return (s.vaddr + s.memsz - 1) >> kPageShift; }
+std::uint64_t first_page(const Segment& s) {
+    return s.vaddr >> kPageShift;
+}
+std::uint64_t last_page(const Segment& s) {
+    return (s.vaddr + s.memsz - 1) >> kPageShift;
+}
 
 } // namespace
 

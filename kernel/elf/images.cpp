@@ -6,8 +6,12 @@ extern "C" const std::uint64_t kestrel_user_image_count;
 
 namespace elf {
 
-const Image* images() { return kestrel_user_images; }
-std::size_t image_count() { return static_cast<std::size_t>(kestrel_user_image_count); }
+const Image* images() {
+    return kestrel_user_images;
+}
+std::size_t image_count() {
+    return static_cast<std::size_t>(kestrel_user_image_count);
+}
 
 const Image* find_image(const char* name, std::size_t len) {
     for (std::size_t i = 0; i < image_count(); ++i) {

@@ -55,8 +55,7 @@ const std::vector<Case>& cases() {
         {"double-float ABI", ElfError::BadFloatAbi,
          [](Bytes& b) { put(b, off::flags, 4, 0x1 | 0x4); }},
         {"e_ehsize 52", ElfError::BadEhsize, [](Bytes& b) { put(b, off::ehsize, 2, 52); }},
-        {"e_phentsize 32", ElfError::BadPhentsize,
-         [](Bytes& b) { put(b, off::phentsize, 2, 32); }},
+        {"e_phentsize 32", ElfError::BadPhentsize, [](Bytes& b) { put(b, off::phentsize, 2, 32); }},
         {"e_phnum PN_XNUM", ElfError::TooManyPhdrs,
          [](Bytes& b) { put(b, off::phnum, 2, 0xffff); }},
         {"e_phnum 17", ElfError::TooManyPhdrs, [](Bytes& b) { put(b, off::phnum, 2, 17); }},
@@ -65,8 +64,7 @@ const std::vector<Case>& cases() {
          [](Bytes& b) { put(b, off::phoff, 8, b.size() - 8); }},
         {"e_phoff + table overflows", ElfError::PhdrsOutOfFile,
          [](Bytes& b) { put(b, off::phoff, 8, kMax - 16); }},
-        {"e_shentsize 40", ElfError::BadShentsize,
-         [](Bytes& b) { put(b, off::shentsize, 2, 40); }},
+        {"e_shentsize 40", ElfError::BadShentsize, [](Bytes& b) { put(b, off::shentsize, 2, 40); }},
         {"e_shnum 65", ElfError::TooManySections, [](Bytes& b) { put(b, off::shnum, 2, 65); }},
         {"extended section numbering", ElfError::ShdrsUnsupported,
          [](Bytes& b) { put(b, off::shnum, 2, 0); }},
@@ -93,8 +91,7 @@ const std::vector<Case>& cases() {
          [](Bytes& b) { set_load(b, 1, off::p_type, 3); }},
         {"PT_DYNAMIC", ElfError::UnsupportedSegment,
          [](Bytes& b) { set_load(b, 2, off::p_type, 2); }},
-        {"PT_TLS", ElfError::UnsupportedSegment,
-         [](Bytes& b) { set_load(b, 0, off::p_type, 7); }},
+        {"PT_TLS", ElfError::UnsupportedSegment, [](Bytes& b) { set_load(b, 0, off::p_type, 7); }},
         {"e_phnum 0", ElfError::NoLoadSegment, [](Bytes& b) { put(b, off::phnum, 2, 0); }},
         {"every PT_LOAD a PT_NOTE", ElfError::NoLoadSegment,
          [](Bytes& b) {
@@ -139,8 +136,7 @@ const std::vector<Case>& cases() {
              set_load(b, 0, off::p_memsz, b.size());
          }},
         {"p_align 3", ElfError::BadAlign, [](Bytes& b) { set_load(b, 0, off::p_align, 3); }},
-        {"p_align 2048", ElfError::BadAlign,
-         [](Bytes& b) { set_load(b, 0, off::p_align, 2048); }},
+        {"p_align 2048", ElfError::BadAlign, [](Bytes& b) { set_load(b, 0, off::p_align, 2048); }},
         {"p_align 0", ElfError::BadAlign, [](Bytes& b) { set_load(b, 0, off::p_align, 0); }},
         {"p_offset misaligned to p_vaddr", ElfError::AlignMismatch,
          [](Bytes& b) { set_load(b, 0, off::p_offset, get_load(b, 0, off::p_offset) + 8); }},
@@ -181,8 +177,7 @@ const std::vector<Case>& cases() {
          [](Bytes& b) { put(b, off::entry, 8, get_load(b, 0, off::p_vaddr) - 2); }},
         {"entry one past text's file bytes", ElfError::EntryNotExecutable,
          [](Bytes& b) {
-             put(b, off::entry, 8,
-                 get_load(b, 0, off::p_vaddr) + get_load(b, 0, off::p_filesz));
+             put(b, off::entry, 8, get_load(b, 0, off::p_vaddr) + get_load(b, 0, off::p_filesz));
          }},
         {"entry in text's zeroed tail", ElfError::EntryNotExecutable,
          [](Bytes& b) {

@@ -24,8 +24,8 @@ namespace off {
 inline constexpr std::size_t type = 16, machine = 18, version = 20, entry = 24, phoff = 32,
                              shoff = 40, flags = 48, ehsize = 52, phentsize = 54, phnum = 56,
                              shentsize = 58, shnum = 60, shstrndx = 62;
-inline constexpr std::size_t p_type = 0, p_flags = 4, p_offset = 8, p_vaddr = 16,
-                             p_filesz = 32, p_memsz = 40, p_align = 48, phdr_size = 56;
+inline constexpr std::size_t p_type = 0, p_flags = 4, p_offset = 8, p_vaddr = 16, p_filesz = 32,
+                             p_memsz = 40, p_align = 48, phdr_size = 56;
 inline constexpr std::size_t sh_type = 4, sh_offset = 24, sh_size = 32, shdr_size = 64;
 } // namespace off
 
@@ -42,7 +42,9 @@ inline const ImageFile& image_file(const char* name) {
     return kImages[0];
 }
 
-inline Bytes image(const char* name) { return read_file(image_file(name).path); }
+inline Bytes image(const char* name) {
+    return read_file(image_file(name).path);
+}
 
 inline std::uint64_t get(const Bytes& b, std::size_t at, unsigned width) {
     REQUIRE(at + width <= b.size());
@@ -103,7 +105,8 @@ inline void require_sane(const elf::Plan& p, std::size_t size, const elf::Limits
         REQUIRE(!((s.perms & elf::kWrite) && (s.perms & elf::kExec)));
         REQUIRE(!((s.perms & elf::kWrite) && !(s.perms & elf::kRead)));
         if (i > 0) // ascending, no shared page
-            REQUIRE(s.vaddr / 4096 > (p.segments[i - 1].vaddr + p.segments[i - 1].memsz - 1) / 4096);
+            REQUIRE(s.vaddr / 4096 >
+                    (p.segments[i - 1].vaddr + p.segments[i - 1].memsz - 1) / 4096);
         if ((s.perms & elf::kExec) && p.entry >= s.vaddr && p.entry - s.vaddr < s.filesz)
             entry_ok = true;
     }

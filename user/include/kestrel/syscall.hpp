@@ -81,17 +81,28 @@ inline constexpr int64_t kErrorMin = -11; // the most negative Error value
 // A name for an error (for logs and test messages); "unknown" outside the enum.
 constexpr const char* error_name(int64_t e) {
     switch (static_cast<Error>(e)) {
-    case Error::BadNumber: return "BadNumber";
-    case Error::BadPointer: return "BadPointer";
-    case Error::BadLength: return "BadLength";
-    case Error::BadArgument: return "BadArgument";
-    case Error::NoMemory: return "NoMemory";
-    case Error::NoImage: return "NoImage";
-    case Error::BadImage: return "BadImage";
-    case Error::NoChild: return "NoChild";
-    case Error::Exists: return "Exists";
-    case Error::NotMapped: return "NotMapped";
-    case Error::Limit: return "Limit";
+    case Error::BadNumber:
+        return "BadNumber";
+    case Error::BadPointer:
+        return "BadPointer";
+    case Error::BadLength:
+        return "BadLength";
+    case Error::BadArgument:
+        return "BadArgument";
+    case Error::NoMemory:
+        return "NoMemory";
+    case Error::NoImage:
+        return "NoImage";
+    case Error::BadImage:
+        return "BadImage";
+    case Error::NoChild:
+        return "NoChild";
+    case Error::Exists:
+        return "Exists";
+    case Error::NotMapped:
+        return "NotMapped";
+    case Error::Limit:
+        return "Limit";
     }
     return "unknown";
 }
@@ -112,12 +123,12 @@ static_assert(sizeof(WaitStatus) == 16, "WaitStatus is part of the ABI");
 
 // Limits and the user address range (Sv39: the lower half is [0, 2^38)).
 inline constexpr uint64_t kPageSize = 4096;
-inline constexpr uint64_t kUserBase = 0x1000;           // page 0 stays unmapped
-inline constexpr uint64_t kUserLimit = 0x40'0000'0000;  // 2^38, the top of Sv39's lower half
-inline constexpr uint64_t kMaxConsoleWrite = 4096;      // bytes per console_write
-inline constexpr uint64_t kMaxImageName = 32;           // bytes of a spawn image name
-inline constexpr uint64_t kMaxArgBytes = 512;           // bytes of spawn's args block
-inline constexpr uint64_t kMaxArgs = 16;                // strings in spawn's args block
-inline constexpr uint64_t kMaxSleepUs = 60'000'000;     // 60 s per sleep
+inline constexpr uint64_t kUserBase = 0x1000;          // page 0 stays unmapped
+inline constexpr uint64_t kUserLimit = 0x40'0000'0000; // 2^38, the top of Sv39's lower half
+inline constexpr uint64_t kMaxConsoleWrite = 4096;     // bytes per console_write
+inline constexpr uint64_t kMaxImageName = 32;          // bytes of a spawn image name
+inline constexpr uint64_t kMaxArgBytes = 512;          // bytes of spawn's args block
+inline constexpr uint64_t kMaxArgs = 16;               // strings in spawn's args block
+inline constexpr uint64_t kMaxSleepUs = 60'000'000;    // 60 s per sleep
 
 } // namespace kestrel
