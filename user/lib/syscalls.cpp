@@ -77,7 +77,7 @@ int64_t print(const char* s) {
 
 } // namespace kestrel
 
-// crt0's _start tail-calls this with main's return value.
-extern "C" [[noreturn]] void kestrel_exit_from_main(int code) {
-    kestrel::exit(code);
+// crt0's _start tail-calls this with the kernel's argc and argv.
+extern "C" [[noreturn]] void kestrel_start(int argc, char** argv) {
+    kestrel::exit(main(argc, argv));
 }
