@@ -4,6 +4,7 @@
 #include "asm_offsets.hpp"
 #include "csr.hpp"
 #include "kernel/mm/kernel_space.hpp"
+#include "kernel/panic.hpp"
 #include "sched/cpu_id.hpp"
 
 #include <cstddef>
@@ -79,25 +80,40 @@ sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     return sched::resolve_cpu_id(tp, sp, slots, n, hal::kHartMagic);
 }
 
-std::uint32_t current_cpu() {
-    // Interrupts off for the probe (raw CSR, not irq_push: tp may be the very
-    // thing that is bad): a task migrated between reading tp and reading the
-    // stack bounds would otherwise see its sp outside "its" hart's stack.
-    // The hot path is cpu_id_probe's first step, inlined: the same rules
-    // (sched::tp_fast_valid) on the block tp names.
-    const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
-    const std::uintptr_t tp = hal::read_tp();
-    const std::uintptr_t sp = hal::read_sp();
+// cpu_id_probe's first step, inlined: the same rule (sched::block_valid, as
+// in tp_fast_valid) on the block tp names. kMaxCpus when it does not hold.
+[[gnu::always_inline]] inline std::uint32_t fast_cpu(std::uintptr_t tp, std::uintptr_t sp) {
     const std::uint32_t i = block_index(tp, g_cpu_count);
-    if (i >= kMaxCpus) return current_cpu_slow(tp, sp, sie);
+    if (i >= kMaxCpus) return kMaxCpus;
     // tp names it exactly (block_index). Relaxed: normally this hart's own
     // block, whose state this hart wrote itself.
     const PerCpu& c = g_cpus[i];
     if (!sched::block_valid(c.head.magic, runs_on_block(c.state.load(std::memory_order_relaxed)),
                             c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic))
-        return current_cpu_slow(tp, sp, sie);
+        return kMaxCpus;
+    return i;
+}
+
+std::uint32_t current_cpu() {
+    // Interrupts off for the probe (raw CSR, not irq_push: tp may be the very
+    // thing that is bad): a task migrated between reading tp and reading the
+    // stack bounds would otherwise see its sp outside "its" hart's stack.
+    const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
+    const std::uintptr_t tp = hal::read_tp();
+    const std::uintptr_t sp = hal::read_sp();
+    const std::uint32_t i = fast_cpu(tp, sp);
+    if (i >= kMaxCpus) return current_cpu_slow(tp, sp, sie);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     return i;
+}
+
+std::uint32_t current_cpu_masked() {
+    if (hal::csr::read_sstatus() & hal::csr::kSstatusSie)
+        panic("current_cpu_masked: interrupts are on");
+    const std::uintptr_t tp = hal::read_tp();
+    const std::uintptr_t sp = hal::read_sp();
+    const std::uint32_t i = fast_cpu(tp, sp);
+    return i < kMaxCpus ? i : current_cpu_slow(tp, sp, 0);
 }
 
 std::uint32_t cpu_count() {

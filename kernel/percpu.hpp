@@ -44,6 +44,9 @@ static_assert((kPerCpuStride & (kPerCpuStride - 1)) == 0, "the stride is a power
 
 PerCpu& cpu_block(std::uint32_t cpu);
 std::uint32_t current_cpu(); // validated tp hint -> stack range -> BOOT; fallbacks counted
+// The same, for a caller that has interrupts masked already (the switch
+// path): no SIE save and restore of its own. Panics if interrupts are on.
+std::uint32_t current_cpu_masked();
 // The same resolution for given tp/sp values, without counting (selftests).
 sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp);
 

@@ -100,7 +100,7 @@ namespace {
     // Every switch point holds exactly one level of masking: the thread we
     // switch to resumes expecting the depth it left with.
     if (hal::Cpu::irq_depth() != 1) k::panic("schedule: irq depth is not 1 (a lock held?)");
-    const std::uint32_t cpu = k::current_cpu();
+    const std::uint32_t cpu = k::current_cpu_masked(); // masked: depth 1, checked above
     CpuSched& s = cpu_sched(cpu);
     const bool slice_over = s.slice_over.exchange(0, std::memory_order_relaxed) != 0;
     s.need_resched.store(0, std::memory_order_relaxed);
