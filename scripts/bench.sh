@@ -17,7 +17,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-root="$(cd "$here/.." && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=lib/ladder.sh
+source "$here/lib/ladder.sh"
+root=$KESTREL_ROOT
 short=0
 case ${1:-} in
 --short) short=1 ;;
@@ -31,14 +33,14 @@ esac
 build=${BUILD_DIR:-$root/build}
 kernel=${KERNEL:-$build/kernel.elf}
 qemu=${QEMU:-qemu-system-riscv64}
-fw=${OPENSBI_FW:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin}
+fw=${OPENSBI_FW:-$KESTREL_FW_DEFAULT}
 if ((short)); then
     harts=${HARTS:-1 2}
-    args="mode=bench bench=short"
+    kargs="mode=bench bench=short"
     timeout_s=${RUN_TIMEOUT:-120s}
 else
     harts=${HARTS:-1 2 4 8}
-    args="mode=bench"
+    kargs="mode=bench"
     timeout_s=${RUN_TIMEOUT:-600s}
 fi
 out=$build/bench
@@ -61,7 +63,7 @@ for n in $harts; do
     # -icount shift=0: one instruction per virtual ns; QEMU runs the harts
     # round robin in one thread, so the count is deterministic.
     timeout "$timeout_s" "$qemu" -machine virt -smp "$n" -m 256M -nographic -bios "$fw" \
-        -kernel "$kernel" -no-reboot -icount shift=0 -append "$args" >"$log" 2>&1 || rc=$?
+        -kernel "$kernel" -no-reboot -icount shift=0 -append "$kargs" >"$log" 2>&1 || rc=$?
     grep -q "^KBENCH: done harts=$n" "$log" ||
         fail "SMP=$n: no 'KBENCH: done' (exit $rc): $(grep -m1 -E 'KBENCH: FAIL|KPANIC' "$log" || tail -n 1 "$log")"
     ((rc == 0)) || fail "SMP=$n: QEMU exited $rc after 'KBENCH: done'"
