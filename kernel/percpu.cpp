@@ -68,12 +68,9 @@ std::uint32_t block_index(std::uintptr_t tp, std::uint32_t n) {
 } // namespace
 
 sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
+    // The hot path is fast_cpu() in current_cpu(); this is its slow path and
+    // the selftests' probe: the whole table, the portable rules.
     const std::uint32_t n = g_cpu_count;
-    // Hot path (every lock takes it): validate only the block tp names, with
-    // the same rules; the full table is built only when that fails.
-    const std::uint32_t own = block_index(tp, n);
-    if (own < n && sched::tp_fast_valid(slot_of(own), tp, sp, hal::kHartMagic))
-        return {own, sched::CpuIdPath::TpFast};
     sched::CpuSlot slots[kMaxCpus];
     for (std::uint32_t i = 0; i < n; ++i)
         slots[i] = slot_of(i);

@@ -72,9 +72,10 @@ class RqGuard final {
     RqGuard(const RqGuard&) = delete;
     RqGuard& operator=(const RqGuard&) = delete;
     bool held() const { return held_; }
-    // The switch path's split hold (see schedule()): released on the far side.
-    // Taken with lock_masked(): the switch path runs at irq depth 1 throughout.
-    static void release_after_switch(CpuSched& s) {
+    // Ends schedule()'s hold of the rq lock (taken with lock_masked(): the
+    // switch path runs at irq depth 1 throughout): in finish_switch on the far
+    // side of a switch, or where schedule() returns without switching.
+    static void release_switch_hold(CpuSched& s) {
         s.queued_hint.store(s.rq.size(), std::memory_order_relaxed);
         s.rq_lock.unlock_masked();
     }

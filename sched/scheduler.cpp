@@ -60,7 +60,7 @@ namespace {
     s.prev.store(nullptr, std::memory_order_relaxed);
     s.prev_requeue = Requeue::None;
     if (!prev) {
-        RqGuard::release_after_switch(s);
+        RqGuard::release_switch_hold(s);
         return;
     }
     const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
@@ -80,7 +80,7 @@ namespace {
         EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
         if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
     }
-    RqGuard::release_after_switch(s);
+    RqGuard::release_switch_hold(s);
     if (requeue == Requeue::Elsewhere) {
         // Another hart, or (pinned) parked here until this hart is back.
         if (make_runnable(*prev, kAnyCpu, IfClosed::Park) == Placed::Refused)
@@ -90,10 +90,6 @@ namespace {
     if (exited && !k::fault::is(k::fault::Fault::EarlyRelease)) task_release(prev);
     drain_inbox(s);
 }
-
-} // namespace
-
-namespace {
 
 // schedule(), inlined into yield() (the hottest switch point: one frame, not two).
 [[gnu::always_inline]] inline YieldResult schedule_here() {
@@ -123,7 +119,7 @@ namespace {
         } else if (runnable) {
             Qos top;
             if (!s.rq.top(top) || qos_index(top) < qos_index(prev->qos)) {
-                RqGuard::release_after_switch(s);
+                RqGuard::release_switch_hold(s);
                 return YieldResult::NothingBetter;
             }
             // Picking from prev's own class frees the slot prev goes back to,
@@ -133,7 +129,7 @@ namespace {
             // queued behind it (found by the torture run, RFC-0024).
             if (top != prev->qos && !s.rq.has_room(prev->qos)) {
                 s.yields_full.fetch_add(1, std::memory_order_relaxed);
-                RqGuard::release_after_switch(s);
+                RqGuard::release_switch_hold(s);
                 return YieldResult::QueueFull; // saturated: the current task keeps the cpu
             }
             next = s.rq.pick_from(top);
@@ -147,7 +143,7 @@ namespace {
         // Only the idle context picks itself; a task can come out of the run
         // queue while it runs only if something queued it on a cpu.
         if (!prev->idle) k::panic("sched: picked the running task from its run queue");
-        RqGuard::release_after_switch(s);
+        RqGuard::release_switch_hold(s);
         return YieldResult::NothingBetter;
     }
 
