@@ -84,19 +84,13 @@ void child_body(void* arg) {
 // One operation, run with the register pattern live in s0..s11.
 void worker_step(void* p) {
     auto* w = static_cast<Worker*>(p);
-    sched::Task* me = sched::current();
     switch (w->op) {
     case Op::Yield:
         (void)sched::yield();
         break;
-    case Op::Spin: {
-        const std::uint64_t before = me->preempts.load(std::memory_order_relaxed);
-        const std::uint64_t end = time::now() + time::from_us(kSpinUs);
-        while (time::now() < end && me->preempts.load(std::memory_order_relaxed) == before) {
-        }
-        if (me->preempts.load(std::memory_order_relaxed) != before) ++w->preempted;
+    case Op::Spin:
+        if (spin_until_preempted(kSpinUs)) ++w->preempted;
         break;
-    }
     case Op::Park:
         (void)w->note.wait();
         break;

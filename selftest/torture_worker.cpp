@@ -4,6 +4,7 @@
 #include "kernel/time.hpp"
 #include "reg_pattern.hpp"
 #include "selftest/torture.hpp"
+#include "selftest/util.hpp"
 
 namespace k::selftest::torture {
 
@@ -61,12 +62,7 @@ void op_yield(Torture& t) {
 }
 
 void op_spin(Torture& t) {
-    sched::Task* me = sched::current();
-    const std::uint64_t before = me->preempts.load(std::memory_order_relaxed);
-    const std::uint64_t end = time::deadline_in_us(kSpinUs);
-    while (time::now() < end && me->preempts.load(std::memory_order_relaxed) == before) {
-    }
-    if (me->preempts.load(std::memory_order_relaxed) != before) bump(t.n.preempted);
+    if (spin_until_preempted(kSpinUs)) bump(t.n.preempted);
 }
 
 // A timed sleep: the controller's timer service rings kBitTimer once the

@@ -105,6 +105,18 @@ class TaskScope final {
     std::uint32_t count_ = 0;
 };
 
+// Spins (no yield, no wfi) until the tick preempts the calling task or
+// `us` µs pass; true when it was preempted. The storm's and torture's
+// "spin into preemption" step.
+inline bool spin_until_preempted(std::uint64_t us) {
+    sched::Task* me = sched::current();
+    const std::uint64_t before = me->preempts.load(std::memory_order_relaxed);
+    const std::uint64_t end = time::now() + time::from_us(us);
+    while (time::now() < end && me->preempts.load(std::memory_order_relaxed) == before) {
+    }
+    return me->preempts.load(std::memory_order_relaxed) != before;
+}
+
 // Runs fn as a pinned task on `cpu` and waits for it. False if it could not start.
 template <typename Fn>
 bool run_on(std::uint32_t cpu, Fn fn, sched::Qos qos = sched::Qos::Normal) {
