@@ -24,12 +24,7 @@ std::uint64_t instret() {
     return hal::csr::read_instret();
 }
 
-Figure measure(const Plan& plan, BatchFn fn, void* ctx) {
-    std::uint64_t per_op[kMaxBatches];
-    const std::uint32_t n = plan.batches < kMaxBatches ? plan.batches : kMaxBatches;
-    (void)fn(ctx, plan.iters); // warm-up: caches of the emulator, first-touch paths
-    for (std::uint32_t b = 0; b < n; ++b)
-        per_op[b] = fn(ctx, plan.iters);
+Figure summarize(std::uint64_t* per_op, std::uint32_t n, std::uint32_t iters) {
     for (std::uint32_t i = 1; i < n; ++i) // insertion sort: n <= 15
         for (std::uint32_t j = i; j > 0 && per_op[j - 1] > per_op[j]; --j) {
             const std::uint64_t t = per_op[j];
@@ -38,12 +33,21 @@ Figure measure(const Plan& plan, BatchFn fn, void* ctx) {
         }
     Figure f;
     f.batches = n;
-    f.iters = plan.iters;
+    f.iters = iters;
     if (n == 0) return f;
     f.min = per_op[0];
     f.max = per_op[n - 1];
     f.median = per_op[n / 2];
     return f;
+}
+
+Figure measure(const Plan& plan, BatchFn fn, void* ctx) {
+    std::uint64_t per_op[kMaxBatches];
+    const std::uint32_t n = plan.batches < kMaxBatches ? plan.batches : kMaxBatches;
+    (void)fn(ctx, plan.iters); // warm-up: caches of the emulator, first-touch paths
+    for (std::uint32_t b = 0; b < n; ++b)
+        per_op[b] = fn(ctx, plan.iters);
+    return summarize(per_op, n, plan.iters);
 }
 
 void report(const char* op, std::uint32_t tasks, std::uint32_t rq, const Figure& f) {

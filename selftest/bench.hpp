@@ -30,6 +30,9 @@ struct Figure {
 // in all, divided by how many operations the batch did (>= 1).
 using BatchFn = std::uint64_t (*)(void* ctx, std::uint32_t iters);
 
+// Median, min and max of n per-operation figures (sorts them in place; n <= kMaxBatches).
+Figure summarize(std::uint64_t* per_op, std::uint32_t n, std::uint32_t iters);
+
 // Runs `plan.batches` batches of `fn` after one warm-up batch.
 Figure measure(const Plan& plan, BatchFn fn, void* ctx);
 

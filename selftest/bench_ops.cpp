@@ -311,21 +311,8 @@ bool timer_irq_op(const Plan& plan) {
         println("KBENCH: FAIL timer_irq: ", got, " ticks seen");
         return false;
     }
-    Figure f;
-    std::uint64_t* g = gaps + 1; // the first gap may be a partial loop: warm-up
-    const std::uint32_t n = want - 1;
-    for (std::uint32_t i = 1; i < n; ++i)
-        for (std::uint32_t j = i; j > 0 && g[j - 1] > g[j]; --j) {
-            const std::uint64_t t = g[j];
-            g[j] = g[j - 1];
-            g[j - 1] = t;
-        }
-    f.batches = n;
-    f.iters = 1;
-    f.min = g[0];
-    f.max = g[n - 1];
-    f.median = g[n / 2];
-    report("timer_irq", 1, 0, f);
+    // The first gap may be a partial loop: the warm-up.
+    report("timer_irq", 1, 0, summarize(gaps + 1, want - 1, 1));
     return true;
 }
 
