@@ -7,7 +7,7 @@
 #include "kernel/mm/kernel_space.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
-#include "mmu.hpp"
+#include "csr.hpp"
 #include "sched/task.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
@@ -40,7 +40,7 @@ KSELFTEST(MM0001, "kernel address space") {
     std::uint32_t harts = 0;
     for (std::uint32_t i = 0; i < on.count; ++i) {
         std::uint64_t satp = 0;
-        KCHECK(run_on(on.cpu[i], [&] { satp = hal::mmu::read_satp(); }));
+        KCHECK(run_on(on.cpu[i], [&] { satp = hal::csr::read_satp(); }));
         KCHECK(satp >> 60 == mm::kSatpModeSv39);
         KCHECK(satp == kspace::satp_value());
         ++harts;

@@ -1,15 +1,10 @@
-// satp and sfence.vma (RISC-V privileged spec v1.12 §4.1.11, §4.2.1).
+// Installing satp with sfence.vma (RISC-V privileged spec v1.12 §4.1.11, §4.2.1). Plain
+// reads of satp are hal::csr::read_satp().
 #pragma once
 
 #include <cstdint>
 
 namespace hal::mmu {
-
-inline std::uint64_t read_satp() {
-    std::uint64_t v;
-    asm volatile("csrr %0, satp" : "=r"(v));
-    return v;
-}
 
 // Installs a root and flushes this hart's whole TLB. The fence before orders the page-table
 // stores before the walk that may follow (§4.2.1: sfence.vma orders them for this hart).

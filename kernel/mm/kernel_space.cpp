@@ -2,6 +2,7 @@
 #include "kernel/mm/kernel_space.hpp"
 
 #include "kernel/mm/frames.hpp"
+#include "csr.hpp"
 #include "mmu.hpp"
 
 extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
@@ -69,12 +70,12 @@ BuildResult build(const Layout& l) {
 
 bool activate_this_hart() {
     hal::mmu::write_satp(g_satp);
-    return hal::mmu::read_satp() >> 60 == mm::kSatpModeSv39;
+    return hal::csr::read_satp() >> 60 == mm::kSatpModeSv39;
 }
 
 std::uint32_t probe_asid_bits() {
     hal::mmu::write_satp(g_satp | mm::kMaxAsid << 44);
-    const std::uint64_t kept = (hal::mmu::read_satp() >> 44) & mm::kMaxAsid;
+    const std::uint64_t kept = (hal::csr::read_satp() >> 44) & mm::kMaxAsid;
     hal::mmu::write_satp(g_satp);
     return static_cast<std::uint32_t>(__builtin_popcountll(kept));
 }
