@@ -59,7 +59,7 @@ inline constexpr unsigned kElfErrorCount = static_cast<unsigned>(ElfError::Entry
 // The enumerator's name ("Ok", "BadMagic", ...); "unknown" outside the enum.
 const char* name(ElfError e);
 
-inline constexpr std::uint64_t kPageSize = 4096;
+inline constexpr std::uint64_t kPageSize = kestrel::kPageSize; // the ABI's page
 inline constexpr std::uint16_t kMaxPhdrs = 16;    // program headers we read
 inline constexpr std::uint16_t kMaxSections = 64; // section headers we check
 inline constexpr std::uint32_t kMaxSegments = 8;  // PT_LOAD entries in a plan
