@@ -105,17 +105,7 @@ cmd+=("${qemu_extra[@]}" -S -gdb "tcp:127.0.0.1:$port")
 
 qpid=""
 stop_qemu() {
-    local i
-    [[ -n $qpid ]] || return 0
-    if kill -0 "$qpid" 2>/dev/null; then
-        kill -TERM "$qpid" 2>/dev/null || true
-        for ((i = 0; i < 30; i++)); do
-            kill -0 "$qpid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$qpid" 2>/dev/null && kill -KILL "$qpid" 2>/dev/null
-    fi
-    wait "$qpid" 2>/dev/null || true
+    kestrel_stop_pid "$qpid"
     qpid=""
 }
 trap stop_qemu EXIT

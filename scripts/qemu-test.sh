@@ -339,19 +339,7 @@ qemu_alive() {
 
 # Stop the QEMU this script started (by PID only) and reap it.
 stop_qemu() {
-    local i
-    [[ -n $qpid ]] || return 0
-    if kill -0 "$qpid" 2>/dev/null; then
-        kill -TERM "$qpid" 2>/dev/null || true
-        for ((i = 0; i < 30; i++)); do
-            kill -0 "$qpid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$qpid" 2>/dev/null; then
-            kill -KILL "$qpid" 2>/dev/null || true
-        fi
-    fi
-    wait "$qpid" 2>/dev/null || true
+    kestrel_stop_pid "$qpid"
     qpid=""
 }
 

@@ -12,6 +12,8 @@
 #   kestrel_count_testlog FILE...-> prints "N passed, N failed[, N skipped]"
 #                                   over meson testlog.json files; returns 1 if
 #                                   any test failed or none ran
+#   kestrel_stop_pid PID         -> TERM, up to 3 s, then KILL the child PID of
+#                                   this shell, and reap it (empty PID: nothing)
 
 KESTREL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 # shellcheck disable=SC2034 # used by the sourcing scripts
@@ -161,4 +163,22 @@ kestrel_qemu_cmd() {
     if [[ -n $bootargs ]]; then
         _cmd+=(-append "$bootargs")
     fi
+}
+
+# Stop a child this shell started, by its PID only, and reap it: the gate's and
+# debug.sh's QEMU. TERM first, KILL if it is still there after 3 s.
+kestrel_stop_pid() {
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 30; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
 }
