@@ -28,8 +28,9 @@ struct [[nodiscard]] BuildResult {
 };
 
 // Boot hart, MMU off, frames initialised: builds the table. Text R-X, rodata R--, data and bss
-// RW- (4 KiB leaves, so the guard pages can be cut out), RAM and the DTB with the largest
-// leaves that fit; every leaf global (G) and supervisor-only (no U).
+// RW- (4 KiB leaves, so the guard pages can be cut out), RAM with the largest leaves that
+// fit, the DTB and the MMIO pages with 4 KiB leaves; every leaf global (G) and
+// supervisor-only (no U).
 BuildResult build(const Layout& layout);
 
 // Installs the kernel root in satp (ASID 0) on the calling hart and flushes its TLB. False
