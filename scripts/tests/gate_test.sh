@@ -761,7 +761,8 @@ fi
 reppid=$!
 loadpid=""
 for ((i = 0; i < 50; i++)); do
-    loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' "$work/rep-term.out")
+    # The background shell may not have opened rep-term.out yet.
+    loadpid=$(sed -n 's/^gate-repeat: host load on (busy loop pid \([0-9]*\))$/\1/p' "$work/rep-term.out" 2>/dev/null || true)
     [[ -n $loadpid ]] && break
     sleep 0.1
 done
