@@ -21,13 +21,6 @@ constexpr Name kNames[] = {
     {BootMode::Torture, "torture"},
 };
 
-bool equals(const char* s, std::size_t len, const char* word) {
-    std::size_t i = 0;
-    for (; i < len && word[i]; ++i)
-        if (s[i] != word[i]) return false;
-    return i == len && word[i] == 0;
-}
-
 } // namespace
 
 bool parse_boot_mode(const char* bootargs, BootMode& out) {
@@ -36,7 +29,7 @@ bool parse_boot_mode(const char* bootargs, BootMode& out) {
     std::size_t len;
     if (!bootargs || !dtb::bootarg_value(bootargs, "mode", v, len)) return true;
     for (const Name& n : kNames) {
-        if (equals(v, len, n.name)) {
+        if (dtb::bootarg_value_is(v, len, n.name)) {
             out = n.mode;
             return true;
         }

@@ -34,13 +34,6 @@ constexpr Entry kFaults[] = {
     {Fault::StackGuardPage, "stack-guard-page"},
 };
 
-bool equals(const char* s, std::size_t len, const char* word) {
-    std::size_t i = 0;
-    for (; i < len && word[i]; ++i)
-        if (s[i] != word[i]) return false;
-    return i == len && word[i] == 0;
-}
-
 // Recurses until sp is below the task's lowest legal sp, then waits there
 // for the tick: the trap-entry stack check must catch it.
 [[gnu::noinline]] void dive(std::uintptr_t lowest, volatile std::uint64_t* sink) {
@@ -103,7 +96,7 @@ void init(const char* bootargs) {
     std::size_t len;
     if (!bootargs || !dtb::bootarg_value(bootargs, "kfault", value, len)) return;
     for (const Entry& e : kFaults)
-        if (equals(value, len, e.name)) g_active = e.fault;
+        if (dtb::bootarg_value_is(value, len, e.name)) g_active = e.fault;
     if (g_active == Fault::None) {
         println("KINIT: kfault: unknown fault ignored");
         return;

@@ -18,10 +18,11 @@ enum class Fault : std::uint32_t {
     // Race classes of CONTRACT §6, each re-created on purpose for the storm:
     RequeueEarly,     // prev re-queued and on_cpu cleared before its registers are saved
     WakeIgnoresOnCpu, // a wake targets any hart and the inbox drain ignores on_cpu
-    CtxLoseReg,       // one saved callee-saved slot (s11) is overwritten after the save, while the switch check runs
-    EarlyRelease,     // exit drops the scheduler's reference before the final switch-out
-    LostWakeup,       // a Notification sleeper publishes Blocked after dropping the lock
-    EarlyOnline,      // a (re)started hart says Online 20 ms before it takes work
+    CtxLoseReg, // one saved callee-saved slot (s11) is overwritten after the save, while the switch
+                // check runs
+    EarlyRelease, // exit drops the scheduler's reference before the final switch-out
+    LostWakeup,   // a Notification sleeper publishes Blocked after dropping the lock
+    EarlyOnline,  // a (re)started hart says Online 20 ms before it takes work
     // Sv39 kernel space (kernel/mm/kernel_space.hpp):
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
@@ -31,9 +32,6 @@ void init(const char* bootargs);
 // Written once by the boot hart (init) before any other hart starts; read on
 // hot paths, so it is a plain inline variable, not a call.
 inline Fault g_active = Fault::None;
-inline Fault active() {
-    return g_active;
-}
 inline bool is(Fault f) {
     return g_active == f;
 }

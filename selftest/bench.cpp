@@ -138,8 +138,8 @@ Plan plan_from_bootargs() {
     const char* v;
     std::size_t len;
     const char* args = platform().bootargs;
-    if (args && dtb::bootarg_value(args, "bench", v, len) && len == 5 && v[0] == 's' &&
-        v[1] == 'h' && v[2] == 'o' && v[3] == 'r' && v[4] == 't') {
+    if (args && dtb::bootarg_value(args, "bench", v, len) &&
+        dtb::bootarg_value_is(v, len, "short")) {
         p.short_run = true;
         p.batches = 3;
         p.iters = 100;

@@ -148,5 +148,7 @@ std::size_t blob_size(const void* blob);
 // text after '='; a bare "key" gives len 0 (value points at the token's end). When the key is
 // given several times the last one wins, as in Linux. No quoting. False if absent.
 bool bootarg_value(const char* bootargs, const char* key, const char*& value, std::size_t& len);
+// Whether a value found by bootarg_value (len bytes, not NUL-terminated) is exactly `word`.
+bool bootarg_value_is(const char* value, std::size_t len, const char* word);
 
 } // namespace dtb

@@ -138,4 +138,11 @@ bool bootarg_value(const char* bootargs, const char* key, const char*& value, st
     }
 }
 
+bool bootarg_value_is(const char* value, std::size_t len, const char* word) {
+    std::size_t i = 0;
+    for (; i < len && word[i]; ++i)
+        if (value[i] != word[i]) return false;
+    return i == len && word[i] == 0;
+}
+
 } // namespace dtb

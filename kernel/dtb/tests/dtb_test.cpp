@@ -81,6 +81,9 @@ TEST_CASE("virt fixture with -append carries bootargs", "[dtb][fixture]") {
     std::size_t len = 0;
     REQUIRE(dtb::bootarg_value(r.p.bootargs, "console", v, len));
     CHECK(std::string(v, len) == "uart");
+    CHECK(dtb::bootarg_value_is(v, len, "uart"));
+    CHECK_FALSE(dtb::bootarg_value_is(v, len, "uar"));
+    CHECK_FALSE(dtb::bootarg_value_is(v, len, "uarts"));
     REQUIRE(dtb::bootarg_value(r.p.bootargs, "quiet", v, len));
     CHECK(len == 0);
     CHECK_FALSE(dtb::bootarg_value(r.p.bootargs, "cons", v, len));
