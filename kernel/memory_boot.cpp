@@ -6,6 +6,7 @@
 #include "kernel/mm/kernel_space.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
+#include "kernel/shutdown.hpp"
 #include "kernel/time.hpp"
 #include "sched/task_pool.hpp"
 
@@ -66,6 +67,10 @@ void memory_init(const dtb::Platform& p, const void* blob) {
         panic("cannot build the kernel address space");
     }
     if (!kspace::activate_this_hart()) panic("satp does not keep Sv39 on the boot hart");
+    // From here the devices are reached through the MMIO window only; nothing prints between
+    // the satp write and these two lines.
+    if (l.mmio[0]) console::init(kspace::mmio_va(0, l.mmio[0]), p.uart_reg_shift);
+    shutdown_init(kspace::mmio_va(1, l.mmio[1]), kspace::mmio_va(2, l.mmio[2]));
     g_figures.asid_bits = kspace::probe_asid_bits();
     g_figures.free_at_boot = frames::free_count();
     g_figures.table_pages = kspace::table_pages();

@@ -1,5 +1,6 @@
 // Memory selftests (RFC-0025): Sv39 with W^X kernel mappings on every hart, and a frame pool
 // whose count is conserved and whose exhaustion is an error.
+#include "csr.hpp"
 #include "hal_cpu.hpp"
 #include "kernel/console.hpp"
 #include "kernel/memory_boot.hpp"
@@ -7,7 +8,6 @@
 #include "kernel/mm/kernel_space.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
-#include "csr.hpp"
 #include "sched/task.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
@@ -46,19 +46,27 @@ KSELFTEST(MM0001, "kernel address space") {
         ++harts;
     }
     KCHECK(harts == online_count());
-    // Every leaf: never W and X together, global, supervisor-only, identity.
-    std::uint64_t leaves = 0, wx = 0, not_global = 0, user = 0, moved = 0;
+    // Every leaf: never W and X together, global, supervisor-only, identity; the only other
+    // leaves are the devices' pages in the MMIO window (and nothing else is in the window).
+    std::uint64_t leaves = 0, wx = 0, not_global = 0, user = 0, moved = 0, window = 0;
+    constexpr std::uint64_t kWindowEnd =
+        kspace::kMmioWindow + kspace::kMmioSlots * kspace::kMmioSlotBytes;
     kspace::table().for_each_leaf(
         [&](std::uint64_t va, std::uint64_t pa, std::uint64_t, std::uint64_t f) {
             ++leaves;
             wx += (f & pte::kW) && (f & pte::kX) ? 1 : 0;
             not_global += (f & pte::kG) ? 0 : 1;
             user += (f & pte::kU) ? 1 : 0;
-            moved += va != pa ? 1 : 0;
+            const bool in_window = va >= kspace::kMmioWindow && va < kWindowEnd;
+            window += in_window ? 1 : 0;
+            moved += va != pa && !in_window ? 1 : 0;
         });
     println("KLOG: mm: ", leaves, " leaves, w+x=", wx, " not-global=", not_global, " user=", user,
-            " non-identity=", moved);
+            " non-identity=", moved, " mmio-window=", window);
     KCHECK(leaves > 0 && wx == 0 && not_global == 0 && user == 0 && moved == 0);
+    KCHECK(window >= 2); // at least the console's two pages (every machine here has a UART)
+    // Root entry 0 ([0, 1 GiB), where user images are linked) is not the kernel's.
+    KCHECK(!kspace::table().translate(0x10000).mapped);
     // The sections, at addresses this code really uses.
     const kspace::Sections s = kspace::sections();
     const auto fn = reinterpret_cast<std::uintptr_t>(&rodata_probe);

@@ -1,8 +1,8 @@
 // Building and installing the kernel's address space.
 #include "kernel/mm/kernel_space.hpp"
 
-#include "kernel/mm/frames.hpp"
 #include "csr.hpp"
+#include "kernel/mm/frames.hpp"
 #include "mmu.hpp"
 
 extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
@@ -51,11 +51,12 @@ BuildResult build(const Layout& l) {
          r.error == mm::MapError::None && pa < mm::page_up(l.dtb_end); pa += mm::kPageSize)
         if (!g_table.translate(pa).mapped)
             r = map(pa, pa + mm::kPageSize, kKernelR, mm::Granule::Page, "dtb");
-    for (std::uint64_t dev : l.mmio) {
-        if (r.error != mm::MapError::None || dev == 0) continue;
-        const std::uint64_t page = mm::page_down(dev);
-        if (!g_table.translate(page).mapped)
-            r = map(page, page + mm::kPageSize, kKernelRW, mm::Granule::Page, "mmio");
+    for (std::uint32_t i = 0; i < kMmioSlots; ++i) {
+        if (r.error != mm::MapError::None || l.mmio[i] == 0) continue;
+        const mm::MapError e =
+            g_table.map(mmio_va(i, l.mmio[i]) & ~std::uintptr_t{4095}, mm::page_down(l.mmio[i]),
+                        kMmioSlotBytes, kKernelRW, mm::Granule::Page);
+        if (e != mm::MapError::None) r = BuildResult{e, "mmio"};
     }
     for (const GuardPages& gp : l.guards) {
         for (std::uint32_t i = 0; r.error == mm::MapError::None && i < gp.count; ++i) {
@@ -66,6 +67,10 @@ BuildResult build(const Layout& l) {
     if (r.error != mm::MapError::None) return r;
     g_satp = g_table.satp(0);
     return r;
+}
+
+std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa) {
+    return pa == 0 ? 0 : kMmioWindow + slot * kMmioSlotBytes + (pa & 4095);
 }
 
 bool activate_this_hart() {

@@ -15,10 +15,19 @@ struct GuardPages {
     std::uint32_t count;
 };
 
+// The kernel reaches its devices through a window in the top GiB of Sv39 (root entry 511),
+// not at their physical addresses: the lower half below RAM stays free for user images
+// (linked at 0x10000), and a user space borrows only the kernel's root entries, never shares
+// a lower-level table with it. Slot i covers kMmioSlotBytes at kMmioWindow + i *
+// kMmioSlotBytes, RW-, global, supervisor-only.
+inline constexpr std::uint32_t kMmioSlots = 4;
+inline constexpr std::uint64_t kMmioSlotBytes = 2 * 4096; // a register block may cross a page
+inline constexpr std::uintptr_t kMmioWindow = 0xffff'ffff'c000'0000;
+
 struct Layout {
     const mm::FramePlan* plan;       // its usable ranges are mapped RW- (the frames)
     std::uint64_t dtb_base, dtb_end; // mapped R-- (the Platform points into the blob)
-    std::uint64_t mmio[4];           // one RW- page each (UART, test device, HTIF); 0 = none
+    std::uint64_t mmio[kMmioSlots];  // device registers (UART, test device, HTIF); 0 = none
     GuardPages guards[2];            // task stacks, per-cpu boot/idle stacks
 };
 
@@ -29,9 +38,13 @@ struct [[nodiscard]] BuildResult {
 
 // Boot hart, MMU off, frames initialised: builds the table. Text R-X, rodata R--, data and bss
 // RW- (4 KiB leaves, so the guard pages can be cut out), RAM with the largest leaves that
-// fit, the DTB and the MMIO pages with 4 KiB leaves; every leaf global (G) and
-// supervisor-only (no U).
+// fit, the DTB with 4 KiB leaves, each device's pages in the MMIO window; every leaf global
+// (G) and supervisor-only (no U).
 BuildResult build(const Layout& layout);
+
+// Where the kernel reaches device register `pa` (one of Layout::mmio, same slot) once its
+// root is installed: kMmioWindow + slot * kMmioSlotBytes + pa % 4096; 0 for pa == 0.
+std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa);
 
 // Installs the kernel root in satp (ASID 0) on the calling hart and flushes its TLB. False
 // when satp did not keep MODE = Sv39 (the hart lacks it; satp is WARL, §4.1.11).
