@@ -72,6 +72,8 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     if (l.mmio[0]) console::init(kspace::mmio_va(0, l.mmio[0]), p.uart_reg_shift);
     shutdown_init(kspace::mmio_va(1, l.mmio[1]), kspace::mmio_va(2, l.mmio[2]));
     g_figures.asid_bits = kspace::probe_asid_bits();
+    for (const std::uint64_t dev : l.mmio)
+        g_figures.mmio_devices += dev != 0 ? 1 : 0;
     g_figures.free_at_boot = frames::free_count();
     g_figures.table_pages = kspace::table_pages();
     g_figures.build_us = time::to_us(time::now() - t0);
