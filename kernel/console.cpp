@@ -44,6 +44,12 @@ void write_line(const LineBuffer& line) {
     emit(line);
 }
 
+void write_bytes(const char* text, std::size_t len) {
+    SpinGuard guard(g_lock);
+    for (std::size_t i = 0; i < len; ++i)
+        put_raw(text[i]);
+}
+
 void write_line_forced(const LineBuffer& line) {
     // Another hart may have died holding the lock: wait 50 ms at most.
     hal::Cpu::irq_push();

@@ -3,6 +3,7 @@
 
 #include "kernel/format.hpp"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace k::console {
@@ -11,6 +12,9 @@ namespace k::console {
 void init(std::uint64_t uart_base, std::uint32_t reg_shift);
 
 void write_line(const LineBuffer& line);
+// Writes [text, text + len) as one unbroken piece (no other line comes in between), bytes as
+// they are (a user's console_write: newlines included, none added).
+void write_bytes(const char* text, std::size_t len);
 // Panic path: writes even if another hart holds the console lock (bounded wait).
 void write_line_forced(const LineBuffer& line);
 

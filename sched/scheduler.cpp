@@ -7,6 +7,7 @@
 // there; a thief or an inbox drain takes a task only when on_cpu reads 0
 // with acquire. A wake that finds on_cpu set pushes the task into that
 // hart's inbox, which that hart drains after the switch completes.
+#include "kernel/mm/user_space.hpp"
 #include "sched/cpu_sched.hpp"
 
 #include "kernel/fault.hpp"
@@ -182,6 +183,8 @@ namespace {
     // switch. The depth is 1 on both sides (the rq lock is taken masked).
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
+    // next's root before any of its instructions: a user thread's space, else the kernel's.
+    k::uspace::activate(cpu, next->space);
     k::jitter::point(k::jitter::Site::SwitchOut, prev);
     // Until the switch below saves them, prev's registers are live here, so
     // nothing may have published it as takeable yet.

@@ -25,6 +25,11 @@ struct SpawnOptions {
     std::uint32_t cpu = kAnyCpu; // kAnyCpu: the caller's hart
     bool pinned = false;         // runs only on `cpu`
     const char* name = "task";
+    // User threads: the address space its switch installs (the caller holds a reference for
+    // the task), its record, and TF_SIZE bytes kept free at the top of its kernel stack for
+    // the frame of its traps from U-mode (hal/riscv64/trap_entry.S).
+    k::uspace::UserSpace* space = nullptr;
+    void* user = nullptr;
 };
 
 // InvalidCpu: out of range, not online, or going offline (a pinned spawn is

@@ -10,6 +10,10 @@
 #include <atomic>
 #include <cstdint>
 
+namespace k::uspace {
+struct UserSpace;
+}
+
 namespace sched {
 
 struct Task;
@@ -39,6 +43,11 @@ struct Task {
     void* arg = nullptr;
     std::uintptr_t stack_lo = 0; // lowest legal sp (top of the guard band)
     std::uintptr_t stack_hi = 0;
+    // A user thread's address space (its satp is installed before it runs, on any hart);
+    // nullptr for a kernel task, which runs on the kernel's root. Written by spawn and by the
+    // thread itself (cleared on its way out); read by the switch path of its hart.
+    k::uspace::UserSpace* space = nullptr;
+    void* user = nullptr; // a user thread's record (kernel/user/process.hpp); nullptr otherwise
 
     k::SpinLock lock{"task"};
     IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock

@@ -115,7 +115,9 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
     t->entry = entry;
     t->arg = arg;
     t->home_cpu.store(cpu, std::memory_order_relaxed);
-    t->ctx = hal::new_thread_context(t->stack_hi, entry, arg);
+    t->space = opts.space;
+    t->user = opts.user;
+    t->ctx = hal::new_thread_context(opts.space ? t->stack_hi - TF_SIZE : t->stack_hi, entry, arg);
     t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit
     TaskRef ref(t);
     switch (make_runnable(*t, cpu, IfClosed::Refuse)) {

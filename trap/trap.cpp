@@ -5,11 +5,13 @@
 #include "kernel/format.hpp"
 #include "kernel/panic_trap.hpp"
 #include "kernel/percpu.hpp"
+#include "kernel/user/user_copy.hpp"
 #include "probe.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task.hpp"
 #include "trap/ipi.hpp"
 #include "trap/runtime.hpp"
+#include "user_access.hpp"
 
 namespace k::trap {
 
@@ -134,6 +136,13 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         k::trap::g_fixups.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    // A checked user copy (kernel/user/user_copy.hpp) that hit an unmapped or read-only user
+    // page returns BadPointer; a fault at a kernel address stays a panic.
+    if ((k::trap::is_page_fault(tf->scause) || tf->scause == 5 || tf->scause == 7) &&
+        k::user::user_range(tf->stval, 1) && hal::apply_user_fixup(*tf)) {
+        k::trap::g_fixups.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     const k::trap::Runtime& rt = k::trap::runtime();
     if (k::trap::ExceptionHandler h = rt.get(tf->scause); h && h(*tf)) {
         rt.handled.fetch_add(1, std::memory_order_relaxed);
@@ -156,10 +165,4 @@ extern "C" [[noreturn]] void hal_trap_stack_overflow(std::uint64_t scause, std::
     k::panic_trap(k::trap::with_task("kernel stack overflow (trap frame below the stack guard)",
                                      scause, stval),
                   {scause, sepc, stval, fp});
-}
-
-extern "C" [[noreturn]] void hal_trap_from_user(std::uint64_t scause, std::uint64_t sepc,
-                                                std::uint64_t stval, std::uint64_t sp) {
-    (void)sp;
-    k::panic_trap("trap from U-mode before user space exists", {scause, sepc, stval, 0});
 }

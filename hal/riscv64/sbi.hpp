@@ -22,7 +22,8 @@ enum class Ext : long {
 
 enum class HartState : long { Started = 0, Stopped = 1, StartPending = 2, StopPending = 3 };
 
-Ret call(Ext ext, long fid, unsigned long a0 = 0, unsigned long a1 = 0, unsigned long a2 = 0);
+Ret call(Ext ext, long fid, unsigned long a0 = 0, unsigned long a1 = 0, unsigned long a2 = 0,
+         unsigned long a3 = 0, unsigned long a4 = 0);
 
 bool probe(Ext ext);
 void legacy_putchar(char c);
@@ -32,6 +33,10 @@ Ret send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 Ret hart_start(unsigned long hart_id, std::uintptr_t start, std::uintptr_t opaque);
 Ret hart_stop();
 Ret hart_status(unsigned long hart_id);
+// SBI v1.0 §8.5 (RFENCE, FID 2): the harts of the mask execute sfence.vma for [start,
+// start + size) of `asid` before the call returns; size 0 (or -1) means every address.
+Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
+                           std::uint64_t start, std::uint64_t size, std::uint16_t asid);
 Ret system_reset(std::uint32_t type, std::uint32_t reason);
 
 inline constexpr std::uint32_t kResetShutdown = 0;

@@ -1,19 +1,26 @@
-/* Supervisor trap vector. sscratch is 0 while the kernel runs, so one csrrw
- * tells a trap from U-mode (sscratch = kernel tp, later) from one taken in
- * the kernel. A trap whose frame would cross the running stack's guard band
- * switches to the hart's emergency stack and panics. The check comes before
- * the first store to the stack: below the band lies an unmapped guard page,
- * and a trap taken there (the overflow's own page fault) would fault again on
- * every store, for ever. t0 waits in the hart head meanwhile. */
+/* Supervisor trap vector. sscratch is 0 while the kernel runs and holds the
+ * hart head (the kernel's tp) while U-mode runs, so one csrrw of tp tells a
+ * trap from U-mode from one taken in the kernel.
+ *
+ * From the kernel: a trap whose frame would cross the running stack's guard
+ * band switches to the hart's emergency stack and panics. The check comes
+ * before the first store to the stack: below the band lies an unmapped guard
+ * page, and a trap taken there (the overflow's own page fault) would fault
+ * again on every store, for ever. t0 waits in the hart head meanwhile.
+ *
+ * From U-mode: the frame goes at the top of the task's kernel stack
+ * (HART_USER_KSP, written by hal_return_to_user on whichever hart the task
+ * last left for U-mode), so it always fits; hal_user_trap handles it and the
+ * task leaves through hal_return_to_user again. */
 #include "asm_offsets.hpp"
 
     .text
     .globl hal_trap_vector
     .align 4
 hal_trap_vector:
-    csrrw sp, sscratch, sp
-    bnez sp, .Lfrom_user
-    csrrw sp, sscratch, sp          /* back to the kernel sp; sscratch = 0 again */
+    csrrw tp, sscratch, tp
+    bnez tp, .Lfrom_user
+    csrrw tp, sscratch, tp          /* back to the kernel tp; sscratch = 0 again */
 
     sd t0, HART_TRAP_T0(tp)
     addi sp, sp, -TF_SIZE
@@ -118,13 +125,101 @@ hal_trap_vector:
 1:  j 1b
 
 .Lfrom_user:
-    /* No U-mode yet: restore sp and report the impossible trap. */
-    csrrw sp, sscratch, sp
-    csrr a0, scause
-    csrr a1, sepc
-    csrr a2, stval
-    mv a3, sp
-    ld sp, HART_EMERGENCY_SP(tp)
+    /* tp = hart head, sscratch = the user's tp. */
+    sd sp, HART_USER_SCRATCH(tp)
+    ld sp, HART_USER_KSP(tp)
+    addi sp, sp, -TF_SIZE
+    sd ra, TF_X(1)(sp)
+    sd gp, TF_X(3)(sp)
+    sd t0, TF_X(5)(sp)
+    sd t1, TF_X(6)(sp)
+    sd t2, TF_X(7)(sp)
+    sd s0, TF_X(8)(sp)
+    sd s1, TF_X(9)(sp)
+    sd a0, TF_X(10)(sp)
+    sd a1, TF_X(11)(sp)
+    sd a2, TF_X(12)(sp)
+    sd a3, TF_X(13)(sp)
+    sd a4, TF_X(14)(sp)
+    sd a5, TF_X(15)(sp)
+    sd a6, TF_X(16)(sp)
+    sd a7, TF_X(17)(sp)
+    sd s2, TF_X(18)(sp)
+    sd s3, TF_X(19)(sp)
+    sd s4, TF_X(20)(sp)
+    sd s5, TF_X(21)(sp)
+    sd s6, TF_X(22)(sp)
+    sd s7, TF_X(23)(sp)
+    sd s8, TF_X(24)(sp)
+    sd s9, TF_X(25)(sp)
+    sd s10, TF_X(26)(sp)
+    sd s11, TF_X(27)(sp)
+    sd t3, TF_X(28)(sp)
+    sd t4, TF_X(29)(sp)
+    sd t5, TF_X(30)(sp)
+    sd t6, TF_X(31)(sp)
+    ld t0, HART_USER_SCRATCH(tp)
+    sd t0, TF_X(2)(sp)
+    csrrw t0, sscratch, zero        /* the user's tp; sscratch = 0: the kernel runs */
+    sd t0, TF_X(4)(sp)
+    csrr t0, sepc
+    sd t0, TF_SEPC(sp)
+    csrr t0, sstatus
+    sd t0, TF_SSTATUS(sp)
+    csrr t0, scause
+    sd t0, TF_SCAUSE(sp)
+    csrr t0, stval
+    sd t0, TF_STVAL(sp)
+    /* The backtrace ends here: user frames are not kernel frames. */
+    sd zero, TF_FRAME_FP(sp)
+    sd zero, TF_FRAME_RA(sp)
     mv s0, zero
-    call hal_trap_from_user
-2:  j 2b
+    mv a0, sp
+    call hal_user_trap
+    mv a0, sp                       /* fall through: back to U-mode, same frame */
+
+/* void hal_return_to_user(hal::TrapFrame* frame) [[noreturn]], frame at the
+ * top of the running task's kernel stack, interrupts masked (SIE = 0), the
+ * task's root in satp. The frame's sstatus must say SPP = U, SPIE = 1. */
+    .globl hal_return_to_user
+hal_return_to_user:
+    mv sp, a0
+    addi t0, sp, TF_SIZE
+    sd t0, HART_USER_KSP(tp)
+    csrw sscratch, tp
+    ld t0, TF_SEPC(sp)
+    csrw sepc, t0
+    ld t0, TF_SSTATUS(sp)
+    csrw sstatus, t0
+    ld ra, TF_X(1)(sp)
+    ld gp, TF_X(3)(sp)
+    ld tp, TF_X(4)(sp)
+    ld t0, TF_X(5)(sp)
+    ld t1, TF_X(6)(sp)
+    ld t2, TF_X(7)(sp)
+    ld s0, TF_X(8)(sp)
+    ld s1, TF_X(9)(sp)
+    ld a0, TF_X(10)(sp)
+    ld a1, TF_X(11)(sp)
+    ld a2, TF_X(12)(sp)
+    ld a3, TF_X(13)(sp)
+    ld a4, TF_X(14)(sp)
+    ld a5, TF_X(15)(sp)
+    ld a6, TF_X(16)(sp)
+    ld a7, TF_X(17)(sp)
+    ld s2, TF_X(18)(sp)
+    ld s3, TF_X(19)(sp)
+    ld s4, TF_X(20)(sp)
+    ld s5, TF_X(21)(sp)
+    ld s6, TF_X(22)(sp)
+    ld s7, TF_X(23)(sp)
+    ld s8, TF_X(24)(sp)
+    ld s9, TF_X(25)(sp)
+    ld s10, TF_X(26)(sp)
+    ld s11, TF_X(27)(sp)
+    ld t3, TF_X(28)(sp)
+    ld t4, TF_X(29)(sp)
+    ld t5, TF_X(30)(sp)
+    ld t6, TF_X(31)(sp)
+    ld sp, TF_X(2)(sp)
+    sret

@@ -57,6 +57,13 @@ void* hal_context_switch(hal::Context* from, const hal::Context* to, void* carry
 extern std::uint32_t hal_switch_check_on;
 [[noreturn]] void hal_context_mismatch(const hal::Context* to);
 void hal_thread_trampoline();
+// Enters U-mode with the registers of `frame`, which lies at the top of the running task's
+// kernel stack (trap_entry.S). Interrupts masked; the task's root installed.
+[[noreturn]] void hal_return_to_user(hal::TrapFrame* frame);
+// C++ side of the trap vector: traps taken in the kernel (trap/trap.cpp), and interrupts of
+// U-mode, which it handles the same way; and every trap from U-mode (kernel/user/).
+void hal_trap_dispatch(hal::TrapFrame* tf);
+void hal_user_trap(hal::TrapFrame* tf);
 void hal_trap_vector();
 void secondary_entry();
 }

@@ -14,3 +14,17 @@ _start:
     li ra, 0
     tail kestrel_start
     .size _start, . - _start
+
+/* One word in rodata and one in data, kept by user.ld: every image then has its three
+   PT_LOADs non-empty (the validator refuses an empty segment), even a program with no
+   constants or variables of its own. */
+    .section .rodata.kestrel, "a", @progbits
+    .globl kestrel_abi_version
+    .balign 8
+kestrel_abi_version:
+    .dword 1
+    .section .data.kestrel, "aw", @progbits
+    .globl kestrel_image_data
+    .balign 8
+kestrel_image_data:
+    .dword 0

@@ -63,6 +63,50 @@ int64_t current_cpu() {
 int64_t time_us() {
     return call(Sys::Time);
 }
+int64_t join(int64_t task, WaitStatus* status) {
+    return call(Sys::Join, static_cast<uint64_t>(task), addr(status));
+}
+int64_t frame_count() {
+    return call(Sys::FrameCount);
+}
+int64_t raw_call(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
+    return call(static_cast<Sys>(number), a0, a1, a2, a3);
+}
+
+int64_t parse_int(const char* s) {
+    const bool neg = *s == '-';
+    if (neg) ++s;
+    int64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; ++s)
+        v = v * 10 + (*s - '0');
+    return neg ? -v : v;
+}
+
+Line& Line::put(const char* s) {
+    while (*s && len_ < sizeof buf_ - 1)
+        buf_[len_++] = *s++;
+    return *this;
+}
+
+Line& Line::put(int64_t v) {
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    do {
+        tmp[n++] = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0 && len_ < sizeof buf_ - 1) buf_[len_++] = '-';
+    while (n > 0 && len_ < sizeof buf_ - 1)
+        buf_[len_++] = tmp[--n];
+    return *this;
+}
+
+void Line::done() {
+    buf_[len_++] = '\n';
+    console_write(buf_, len_);
+    len_ = 0;
+}
 
 size_t str_len(const char* s) {
     size_t n = 0;

@@ -56,10 +56,17 @@ enum class Sys : uint64_t {
     // time(): microseconds since boot, monotonic, on every hart. Returns it (fits in 63 bits
     // for 292 000 years).
     Time = 10,
+    // join(task, status): blocks until task (any task id spawn returned, of any caller) has
+    // ended and writes its WaitStatus; it does not reap it (its parent's wait() does, and a
+    // reaped task is no longer found). Returns 1 when the caller blocked until the end, 0 when
+    // the task had ended already. NoChild (no such unreaped task), BadPointer.
+    Join = 11,
+    // frame_count(): the kernel's free physical frames (4 KiB each) now. For leak checks.
+    FrameCount = 12,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 11;
+inline constexpr uint64_t kSysCount = 13;
 
 // Errors, returned negated in a0. One enum for every call.
 enum class Error : int64_t {

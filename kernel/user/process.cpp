@@ -1,0 +1,385 @@
+// Processes and user threads: spawn, the end of a thread and of a process, wait and join.
+//
+// Life of a process record (refs): one for the parent's link (dropped when it reaps, or when
+// the parent ends), one per live thread, one for its anchor, one per waiter while it waits.
+// The anchor is a kernel task that blocks until the last thread has gone and then exits, so
+// every waiter simply joins it (sched::join: any number of joiners, no lost wake-up).
+#include "kernel/user/process.hpp"
+
+#include "hal_cpu.hpp"
+#include "kernel/console.hpp"
+#include "kernel/elf/elf.hpp"
+#include "kernel/mm/user_space.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/sync/spin_lock.hpp"
+#include "sched/event.hpp"
+#include "sched/scheduler.hpp"
+#include "sched/task.hpp"
+
+#include <atomic>
+#include <new>
+
+namespace k::user {
+
+struct Process {
+    std::atomic<std::uint32_t> refs{0}; // 0: the slot is free (taken under g_lock)
+    std::uint32_t id = 0;               // written under g_lock while refs == 0
+    Process* parent = nullptr;          // fixed at spawn; guarded by g_lock for reaping
+    bool parent_linked = false;         // guarded by g_lock: the parent's reference is held
+    uspace::UserSpace* space = nullptr; // the process's reference, until its last thread ends
+    sched::TaskRef anchor;              // set at spawn, reset when the slot is freed
+    sched::Event end;                   // the last thread signals it; the anchor waits
+    k::SpinLock lock{"process"};
+    std::uint32_t threads = 0;     // guarded by lock: live threads
+    bool dead = false;             // guarded by lock: no thread may start any more
+    std::atomic<bool> kill{false}; // a thread faulted: the others leave at their next exit
+    kestrel::WaitStatus status{};  // guarded by lock; final once dead
+};
+
+namespace {
+
+k::SpinLock g_lock{"processes"};
+Process g_processes[kMaxProcesses];       // slots; see refs
+Thread g_threads[kMaxThreads];            // guarded by g_lock (used)
+std::uint32_t g_next_id = 1;              // guarded by g_lock
+std::atomic<std::uint32_t> g_next_cpu{0}; // round-robin placement of new processes
+std::atomic<std::uint32_t> g_free_processes{kMaxProcesses};
+std::atomic<std::uint32_t> g_free_threads{kMaxThreads};
+
+void put(Process& p);
+
+void process_get(Process& p) {
+    p.refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Process* alloc_process(Process* parent) {
+    k::SpinGuard g(g_lock);
+    for (Process& p : g_processes) {
+        if (p.refs.load(std::memory_order_relaxed) != 0) continue;
+        p.refs.store(1, std::memory_order_relaxed); // the parent's link
+        p.id = g_next_id++;
+        p.parent = parent;
+        p.parent_linked = true;
+        p.space = nullptr;
+        p.threads = 0;
+        p.dead = false;
+        p.kill.store(false, std::memory_order_relaxed);
+        p.status = kestrel::WaitStatus{};
+        new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
+        g_free_processes.fetch_sub(1, std::memory_order_relaxed);
+        return &p;
+    }
+    return nullptr;
+}
+
+void put(Process& p) {
+    sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
+    k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
+    if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    anchor = static_cast<sched::TaskRef&&>(p.anchor);
+    p.id = 0;
+    g_free_processes.fetch_add(1, std::memory_order_relaxed);
+}
+
+Thread* alloc_thread(Process& p) {
+    k::SpinGuard g(g_lock);
+    for (Thread& t : g_threads) {
+        if (t.used) continue;
+        t = Thread{&p, 0, 0, 0, 0, 0, 0, true};
+        g_free_threads.fetch_sub(1, std::memory_order_relaxed);
+        return &t;
+    }
+    return nullptr;
+}
+
+void free_thread(Thread& t) {
+    k::SpinGuard g(g_lock);
+    t.used = false;
+    t.process = nullptr;
+    g_free_threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The parent ended: its children are nobody's to reap any more.
+void orphan_children(Process& parent) {
+    Process* drop[kMaxProcesses];
+    std::uint32_t n = 0;
+    {
+        k::SpinGuard g(g_lock);
+        for (Process& c : g_processes) {
+            if (c.refs.load(std::memory_order_relaxed) == 0 || c.parent != &parent) continue;
+            c.parent = nullptr;
+            if (c.parent_linked) {
+                c.parent_linked = false;
+                drop[n++] = &c;
+            }
+        }
+    }
+    for (std::uint32_t i = 0; i < n; ++i)
+        put(*drop[i]);
+}
+
+void anchor_main(void* arg) {
+    Process& p = *static_cast<Process*>(arg);
+    p.end.wait();
+    orphan_children(p);
+    put(p); // the anchor's reference
+    sched::exit(0);
+}
+
+// The next online hart in turn for a new process's main thread.
+std::uint32_t next_cpu() {
+    const std::uint32_t n = cpu_count();
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t c = g_next_cpu.fetch_add(1, std::memory_order_relaxed) % n;
+        if (cpu_online(c)) return c;
+    }
+    return sched::kAnyCpu;
+}
+
+// Starts a thread of `p` (threads already counted, a Thread record filled).
+std::int64_t start_thread(Process& p, Thread& t, std::uint32_t cpu, const char* name) {
+    sched::SpawnOptions o;
+    o.cpu = cpu;
+    o.name = name;
+    o.space = p.space;
+    o.user = &t;
+    sched::Spawned s = sched::spawn(&thread_main, &t, o);
+    if (s.error == sched::SpawnError::InvalidCpu) { // went offline meanwhile: anywhere
+        o.cpu = sched::kAnyCpu;
+        s = sched::spawn(&thread_main, &t, o);
+    }
+    if (s.error != sched::SpawnError::None)
+        return static_cast<std::int64_t>(kestrel::Error::NoMemory);
+    return s.task->id;
+}
+
+// argc/argv at the top of the new stack: the strings, then the pointer array, sp 16-aligned.
+bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uint64_t& sp,
+               std::uint64_t& argc, std::uint64_t& argv) {
+    std::uint64_t ptrs[kestrel::kMaxArgs + 1] = {};
+    const std::uint64_t strings = (kStackTop - len) & ~std::uint64_t{15};
+    argc = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (i == 0 || args[i - 1] == '\0') ptrs[argc++] = strings + i;
+    }
+    argv = (strings - (argc + 1) * 8) & ~std::uint64_t{15};
+    sp = argv;
+    return uspace::write(s, strings, args, len) == mm::SpaceError::None &&
+           uspace::write(s, argv, ptrs, (argc + 1) * 8) == mm::SpaceError::None;
+}
+
+} // namespace
+
+std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
+                   std::size_t args_len) {
+    using E = kestrel::Error;
+    elf::Plan plan{};
+    if (elf::validate(image.begin, image.size(), elf::Limits{}, plan) != elf::ElfError::Ok)
+        return static_cast<std::int64_t>(E::BadImage);
+    Process* p = alloc_process(parent);
+    if (!p) return static_cast<std::int64_t>(E::Limit);
+    Thread* t = alloc_thread(*p);
+    uspace::UserSpace* space = t ? uspace::create() : nullptr;
+    std::int64_t err = static_cast<std::int64_t>(t ? E::NoMemory : E::Limit);
+    std::uint64_t sp = 0, argc = 0, argv = 0;
+    if (space) {
+        const mm::SpaceError e = uspace::load(*space, plan, image.begin, image.size());
+        if (e == mm::SpaceError::None &&
+            uspace::map(*space, kStackTop - kStackPages * kestrel::kPageSize,
+                        kStackPages * kestrel::kPageSize,
+                        kestrel::ProtRead | kestrel::ProtWrite) == 0 &&
+            push_args(*space, args, args_len, sp, argc, argv)) {
+            err = 0;
+        } else if (e != mm::SpaceError::None && e != mm::SpaceError::NoFrame) {
+            err = static_cast<std::int64_t>(E::BadImage); // a segment the space cannot hold
+        }
+    }
+    if (err == 0) {
+        p->space = space;
+        t->pc = plan.entry;
+        t->sp = sp;
+        t->a0 = argc;
+        t->a1 = argv;
+        p->threads = 1;
+        process_get(*p); // the main thread's
+        process_get(*p); // the anchor's
+        sched::SpawnOptions ao;
+        ao.name = "anchor";
+        sched::Spawned a = sched::spawn(&anchor_main, p, ao);
+        if (a.error != sched::SpawnError::None) {
+            p->threads = 0;
+            p->refs.fetch_sub(2, std::memory_order_relaxed);
+            err = static_cast<std::int64_t>(E::NoMemory);
+        } else {
+            p->anchor = static_cast<sched::TaskRef&&>(a.task);
+            const std::int64_t id = p->id;
+            const std::int64_t r = start_thread(*p, *t, next_cpu(), image.name);
+            if (r > 0) return id;
+            // The anchor waits for an end that no thread will bring: bring it here. Nobody
+            // learns the id, so nobody reaps it: drop the parent's link too.
+            {
+                k::SpinGuard g(p->lock);
+                p->threads = 0;
+                p->dead = true;
+                p->status = kestrel::WaitStatus{kestrel::WaitKind::Exited, -1, 0};
+            }
+            {
+                k::SpinGuard g(g_lock);
+                p->parent_linked = false;
+            }
+            free_thread(*t);
+            uspace::release(space);
+            p->space = nullptr;
+            put(*p);               // the main thread's
+            put(*p);               // the parent's link
+            (void)p->end.signal(); // the anchor drops the last one
+            return r;
+        }
+    }
+    if (t) free_thread(*t);
+    if (space) uspace::release(space);
+    put(*p); // the parent's link: the slot is free again
+    return err;
+}
+
+std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::uint64_t a0,
+                           std::uint64_t gp, std::uint64_t tp) {
+    {
+        k::SpinGuard g(p.lock);
+        if (p.dead || p.threads >= kMaxThreadsPerProcess)
+            return static_cast<std::int64_t>(kestrel::Error::Limit);
+        ++p.threads; // a thread that is starting keeps the process (and its space) alive
+    }
+    process_get(p);
+    Thread* t = alloc_thread(p);
+    std::int64_t r = static_cast<std::int64_t>(kestrel::Error::Limit);
+    if (t) {
+        t->pc = pc;
+        t->sp = sp;
+        t->a0 = a0;
+        t->gp = gp;
+        t->tp = tp;
+        r = start_thread(p, *t, sched::kAnyCpu, "thread");
+        if (r > 0) return r;
+        free_thread(*t);
+    }
+    bool last = false;
+    {
+        k::SpinGuard g(p.lock);
+        last = --p.threads == 0; // the caller is a thread of p, so never the last one
+    }
+    if (last) k::panic("thread_create: the caller's process lost its last thread");
+    put(p);
+    return r;
+}
+
+std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitStatus& out) {
+    Process* p = nullptr;
+    {
+        k::SpinGuard g(g_lock);
+        for (Process& c : g_processes) {
+            if (c.refs.load(std::memory_order_relaxed) == 0 || id <= 0 || c.id != id) continue;
+            if (reap && (c.parent != caller || !c.parent_linked)) break;
+            process_get(c);
+            p = &c;
+            break;
+        }
+    }
+    if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
+    const bool ended_before = p->end.signalled();
+    (void)sched::join(p->anchor);
+    bool drop_link = false;
+    {
+        k::SpinGuard g(p->lock);
+        out = p->status;
+    }
+    if (reap) {
+        k::SpinGuard g(g_lock);
+        if (p->parent_linked) { // a second waiter of the same child lost the race: NoChild
+            p->parent_linked = false;
+            drop_link = true;
+        }
+    }
+    if (drop_link) put(*p);
+    put(*p);
+    if (reap && !drop_link) return static_cast<std::int64_t>(kestrel::Error::NoChild);
+    return ended_before ? 0 : 1;
+}
+
+void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) {
+    sched::Task* me = sched::current();
+    Thread& t = *static_cast<Thread*>(me->user);
+    Process& p = *t.process;
+    // Off this address space first: from here the hart runs the kernel's root, and no later
+    // switch can load the space again (it may be destroyed below).
+    hal::Cpu::irq_push();
+    me->space = nullptr;
+    uspace::activate(current_cpu_masked(), nullptr);
+    hal::Cpu::irq_pop();
+    bool last = false;
+    {
+        k::SpinGuard g(p.lock);
+        if (kind == kestrel::WaitKind::Faulted && !p.kill.load(std::memory_order_relaxed)) {
+            p.kill.store(true, std::memory_order_release);
+            p.status = kestrel::WaitStatus{kind, code, addr};
+        } else if (!p.kill.load(std::memory_order_relaxed)) {
+            p.status = kestrel::WaitStatus{kestrel::WaitKind::Exited, code, 0};
+        }
+        last = --p.threads == 0;
+        if (last) p.dead = true;
+    }
+    me->user = nullptr;
+    free_thread(t);
+    if (last) {
+        uspace::release(p.space);
+        p.space = nullptr;
+        (void)p.end.signal();
+    }
+    put(p); // this thread's
+    sched::exit(0);
+}
+
+Process* current_process() {
+    const sched::Task* me = sched::current();
+    return me && me->user ? static_cast<Thread*>(me->user)->process : nullptr;
+}
+
+bool killed(const Process& p) {
+    return p.kill.load(std::memory_order_acquire);
+}
+
+uspace::UserSpace* space_of(const Process& p) {
+    return p.space;
+}
+
+std::uint32_t free_processes() {
+    return g_free_processes.load(std::memory_order_relaxed);
+}
+
+std::uint32_t free_threads() {
+    return g_free_threads.load(std::memory_order_relaxed);
+}
+
+void thread_main(void* arg) {
+    const Thread& t = *static_cast<Thread*>(arg);
+    // The frame at the top of this task's kernel stack (spawn kept TF_SIZE free there) is the
+    // one every later trap from U-mode uses as well.
+    sched::Task* me = sched::current();
+    auto* tf = reinterpret_cast<hal::TrapFrame*>(me->stack_hi - TF_SIZE);
+    *tf = hal::TrapFrame{};
+    tf->sepc = t.pc;
+    tf->x[2] = t.sp;
+    tf->x[10] = t.a0;
+    tf->x[11] = t.a1;
+    tf->x[3] = t.gp;
+    tf->x[4] = t.tp;
+    // SPP = U, SPIE = 1 (interrupts on in U-mode), SUM = 0, FS = off (no FP state).
+    tf->sstatus = (hal::csr::read_sstatus() &
+                   ~(hal::csr::kSstatusSpp | hal::csr::kSstatusSum | hal::csr::kSstatusFs)) |
+                  hal::csr::kSstatusSpie;
+    hal::csr::clear_sstatus(hal::csr::kSstatusSie); // sret turns them on again (SPIE)
+    hal_return_to_user(tf);
+}
+
+} // namespace k::user

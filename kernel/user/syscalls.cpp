@@ -1,0 +1,128 @@
+// The system calls (user/include/kestrel/syscall.hpp is their contract): one handler per
+// number, arguments in a0..a5, the result in a0.
+#include "kernel/user/syscalls.hpp"
+
+#include "hal_cpu.hpp"
+#include "kernel/console.hpp"
+#include "kernel/elf/images.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/mm/user_space.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "kernel/user/process.hpp"
+#include "kernel/user/user_copy.hpp"
+#include "sched/scheduler.hpp"
+
+namespace k::user {
+
+namespace {
+
+using kestrel::Error;
+using kestrel::Sys;
+
+constexpr std::int64_t err(Error e) {
+    return static_cast<std::int64_t>(e);
+}
+
+std::uint64_t arg(const hal::TrapFrame& tf, unsigned i) {
+    return tf.x[10 + i];
+}
+
+std::int64_t sys_console_write(const hal::TrapFrame& tf) {
+    const std::uint64_t buf = arg(tf, 0), len = arg(tf, 1);
+    if (len > kestrel::kMaxConsoleWrite) return err(Error::BadLength);
+    char text[kestrel::kMaxConsoleWrite];
+    if (const std::int64_t e = copy_in(text, buf, len); e != 0) return e;
+    console::write_bytes(text, len);
+    return static_cast<std::int64_t>(len);
+}
+
+std::int64_t sys_spawn(const hal::TrapFrame& tf) {
+    const std::uint64_t name = arg(tf, 0), name_len = arg(tf, 1);
+    const std::uint64_t args = arg(tf, 2), args_len = arg(tf, 3);
+    if (name_len == 0 || name_len > kestrel::kMaxImageName) return err(Error::BadLength);
+    if (args_len > kestrel::kMaxArgBytes) return err(Error::BadLength);
+    char n[kestrel::kMaxImageName];
+    char a[kestrel::kMaxArgBytes];
+    if (const std::int64_t e = copy_in(n, name, name_len); e != 0) return e;
+    if (const std::int64_t e = copy_in(a, args, args_len); e != 0) return e;
+    std::uint64_t strings = 0;
+    for (std::uint64_t i = 0; i < args_len; ++i)
+        strings += a[i] == '\0' ? 1 : 0;
+    if ((args_len > 0 && a[args_len - 1] != '\0') || strings > kestrel::kMaxArgs)
+        return err(Error::BadArgument);
+    const elf::Image* image = elf::find_image(n, name_len);
+    if (!image) return err(Error::NoImage);
+    return spawn(current_process(), *image, a, args_len);
+}
+
+std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
+    const std::uint64_t status = arg(tf, 1);
+    // A bad status pointer is refused before anything blocks or is reaped.
+    if (!user_range(status, sizeof(kestrel::WaitStatus))) return err(Error::BadPointer);
+    kestrel::WaitStatus st{};
+    const std::int64_t r =
+        await(current_process(), static_cast<std::int64_t>(arg(tf, 0)), reap, st);
+    if (r < 0) return r;
+    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    return reap ? 0 : r;
+}
+
+std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
+    const std::uint64_t entry = arg(tf, 0), stack_top = arg(tf, 1);
+    if (stack_top % 16 != 0 || entry % 2 != 0) return err(Error::BadArgument);
+    if (!user_range(entry, 2) || stack_top < 16 || !user_range(stack_top - 16, 16))
+        return err(Error::BadPointer);
+    return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4]);
+}
+
+std::int64_t sys_sleep(const hal::TrapFrame& tf) {
+    const std::uint64_t us = arg(tf, 0);
+    if (us > kestrel::kMaxSleepUs) return err(Error::BadArgument);
+    // Yields while anything else may run, else waits for the next interrupt (the tick at the
+    // latest): the hart is never held, and time alone ends the wait.
+    const std::uint64_t deadline = time::deadline_in_us(us);
+    const Process* p = current_process();
+    while (time::now() < deadline && !killed(*p)) {
+        if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
+    }
+    return 0;
+}
+
+} // namespace
+
+std::int64_t syscall(hal::TrapFrame& tf) {
+    Process* p = current_process();
+    switch (static_cast<Sys>(tf.x[17])) {
+    case Sys::Exit:
+        thread_exit(kestrel::WaitKind::Exited, static_cast<std::int32_t>(arg(tf, 0)), 0);
+    case Sys::Yield:
+        (void)sched::yield();
+        return 0;
+    case Sys::ConsoleWrite:
+        return sys_console_write(tf);
+    case Sys::Spawn:
+        return sys_spawn(tf);
+    case Sys::Wait:
+        return sys_await(tf, true);
+    case Sys::ThreadCreate:
+        return sys_thread_create(tf);
+    case Sys::Map:
+        return uspace::map(*space_of(*p), arg(tf, 0), arg(tf, 1), arg(tf, 2));
+    case Sys::Unmap:
+        return uspace::unmap(*space_of(*p), arg(tf, 0), arg(tf, 1));
+    case Sys::Sleep:
+        return sys_sleep(tf);
+    case Sys::CurrentCpu:
+        return current_cpu();
+    case Sys::Time:
+        return static_cast<std::int64_t>(time::to_us(time::now()));
+    case Sys::Join:
+        return sys_await(tf, false);
+    case Sys::FrameCount:
+        return static_cast<std::int64_t>(frames::free_count());
+    }
+    return err(Error::BadNumber);
+}
+
+} // namespace k::user

@@ -1,0 +1,85 @@
+// The user ladder (RFC-0027): init, spawned from the kernel, prints the `SELFTEST:` markers
+// of the user tests from U-mode; this test then checks its end status and that every frame,
+// address space, process and thread record it and its children took came back.
+#include "kernel/boot_info.hpp"
+#include "kernel/console.hpp"
+#include "kernel/elf/images.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/mm/user_space.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "kernel/user/process.hpp"
+#include "sched/task_pool.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+namespace k::selftest {
+
+namespace {
+
+// The seed scenario's rounds: `user_rounds=N` in the bootargs, else 1000.
+std::uint64_t rounds() {
+    const char* v;
+    std::size_t len;
+    const char* args = platform().bootargs;
+    if (!args || !dtb::bootarg_value(args, "user_rounds", v, len) || len == 0 || len > 6)
+        return 1000;
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (v[i] < '0' || v[i] > '9') return 1000;
+        n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
+    }
+    return n;
+}
+
+// "name=value\0" at `at`.
+std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v) {
+    while (*name)
+        buf[at++] = *name++;
+    char tmp[24];
+    std::size_t n = 0;
+    do {
+        tmp[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        buf[at++] = tmp[--n];
+    buf[at++] = '\0';
+    return at;
+}
+
+} // namespace
+
+KSELFTEST(USR0001, "user ladder") {
+    const std::uint64_t frames = k::frames::free_count();
+    const std::uint32_t spaces = uspace::free_spaces();
+    const std::uint32_t procs = user::free_processes(), threads = user::free_threads();
+    const elf::Image* init = elf::find_image("init", 4);
+    KCHECK(init != nullptr);
+    char args[64];
+    std::size_t n = put_arg(args, 0, "cpus=", online_count());
+    n = put_arg(args, n, "rounds=", rounds());
+    const std::int64_t id = user::spawn(nullptr, *init, args, n);
+    println("KLOG: user: init is task ", id);
+    KCHECK(id > 0);
+    kestrel::WaitStatus st{};
+    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    println("KLOG: user: init ended: kind ", static_cast<std::uint32_t>(st.kind), " code ", st.code,
+            " addr ", hex(st.addr));
+    KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
+    // Every record and frame of init and its children is back (the anchors exit just after
+    // the waits return: give them their last switch).
+    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
+    (void)time::wait_until(
+        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
+    println("KLOG: user: frames ", frames, " -> ", k::frames::free_count(), ", spaces ", spaces,
+            " -> ", uspace::free_spaces(), ", processes ", procs, " -> ", user::free_processes(),
+            ", threads ", threads, " -> ", user::free_threads());
+    KCHECK(k::frames::free_count() == frames);
+    KCHECK(uspace::free_spaces() == spaces);
+    KCHECK(user::free_processes() == procs);
+    KCHECK(user::free_threads() == threads);
+    return Result::pass();
+}
+
+} // namespace k::selftest

@@ -1,0 +1,65 @@
+// fault: does one thing U-mode may not do, named by argv[0]; the kernel must end this task
+// with the fault (its waiter gets WaitKind::Faulted, the scause code and stval) and nothing
+// else. Returning from main (exit code 0) means the fault did not happen.
+#include <kestrel/user.hpp>
+
+namespace {
+
+constexpr uint64_t kKernelText = 0x80200000; // QEMU virt: where OpenSBI starts the kernel
+constexpr uint64_t kScratch = 0x20000000;    // an address no image uses
+volatile uint64_t kNull = 0;                 // an address the compiler cannot see is 0
+
+bool is(const char* a, const char* b) {
+    while (*a && *a == *b)
+        ++a, ++b;
+    return *a == *b;
+}
+
+// Deeper and deeper until the stack's guard page: a store page fault. `depth` only grows, so
+// the compiler cannot prove the recursion endless (it ends at the fault).
+[[gnu::noinline]] int recurse(volatile char* p, uint64_t depth) {
+    volatile char pad[512];
+    pad[0] = *p;
+    if (depth == ~uint64_t{0}) return pad[0];
+    return recurse(pad, depth + 1) + pad[1];
+}
+
+uint32_t g_word[2] = {0, 0};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 1) return 1;
+    const char* k = argv[0];
+    if (is(k, "load-null")) {
+        return *reinterpret_cast<volatile int*>(kNull); // page 0 is never mapped
+    } else if (is(k, "store-text")) {
+        *reinterpret_cast<volatile uint32_t*>(reinterpret_cast<uint64_t>(&main)) = 0; // R-X
+    } else if (is(k, "illegal")) {
+        asm volatile(".word 0"); // all-zero: illegal everywhere
+    } else if (is(k, "misaligned")) {
+        // AMOs must be naturally aligned (unprivileged spec, "A" extension): store/AMO
+        // address misaligned.
+        auto* p = reinterpret_cast<uint32_t*>(reinterpret_cast<uint64_t>(g_word) + 2);
+        uint32_t old;
+        asm volatile("amoadd.w %0, %2, (%1)" : "=r"(old) : "r"(p), "r"(1) : "memory");
+        return static_cast<int>(old);
+    } else if (is(k, "kernel-jump")) {
+        reinterpret_cast<void (*)()>(kKernelText)(); // a supervisor page: instruction page fault
+    } else if (is(k, "kernel-read")) {
+        return *reinterpret_cast<volatile int*>(kKernelText);
+    } else if (is(k, "stack-overflow")) {
+        char c = 0;
+        return recurse(&c, 0);
+    } else if (is(k, "unmapped")) {
+        // Map, touch, unmap: the next touch must fault (the TLB was flushed).
+        if (kestrel::map(kScratch, kestrel::kPageSize, kestrel::ProtRead | kestrel::ProtWrite) != 0)
+            return 2;
+        *reinterpret_cast<volatile int*>(kScratch) = 7;
+        if (kestrel::unmap(kScratch, kestrel::kPageSize) != 0) return 3;
+        return *reinterpret_cast<volatile int*>(kScratch);
+    } else {
+        return 4;
+    }
+    return 0;
+}
