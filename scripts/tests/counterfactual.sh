@@ -49,6 +49,9 @@ expect text-write 2 1 kfault=text-write \
     'KPANIC: hart .* cause 0xf .*reason: store page fault of task kfault #[0-9]+'
 expect stack-guard-page 2 1 kfault=stack-guard-page \
     'KPANIC: hart .* cause 0xf .*reason: kernel stack overflow .*: store page fault in the guard page of task kfault #[0-9]+'
+# User address spaces (RFC-0027): a switch between two user spaces that keeps the first
+# one's root; every trap from U-mode and every return to it compares satp with the thread's.
+expect satp-skip 8 1 kfault=satp-skip 'KPANIC: .*user thread with another address space.s root in satp'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
