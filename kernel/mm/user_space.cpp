@@ -2,6 +2,7 @@
 #include "kernel/mm/user_space.hpp"
 
 #include "csr.hpp"
+#include "hal_cpu.hpp"
 #include "kernel/fault.hpp"
 #include "kernel/memory_boot.hpp"
 #include "kernel/mm/asid_allocator.hpp"
@@ -29,8 +30,11 @@ constexpr std::int64_t err(kestrel::Error e) {
 }
 
 // Every cpu in `cpus` forgets the ASID's translations of [va, va + len) (len 0: all of them).
+// Interrupts stay masked throughout, so "this cpu" stays this cpu (SBI's RFENCE is carried by
+// M-mode IPIs, which S-mode masking does not hold up).
 void shootdown(const UserSpace& s, std::uint64_t cpus, std::uint64_t va, std::uint64_t len) {
-    const std::uint32_t self = current_cpu();
+    hal::Cpu::irq_push();
+    const std::uint32_t self = current_cpu_masked();
     if (cpus & (std::uint64_t{1} << self)) hal::mmu::flush_asid(s.asid);
     cpus &= ~(std::uint64_t{1} << self);
     for (std::uint32_t c = 0; cpus != 0; ++c, cpus >>= 1) {
@@ -39,6 +43,7 @@ void shootdown(const UserSpace& s, std::uint64_t cpus, std::uint64_t va, std::ui
             std::uint64_t{1}, cpu_block(c).head.hart_id, va, len, s.asid);
         if (r.error != 0) k::panic("uspace: SBI remote_sfence_vma_asid failed");
     }
+    hal::Cpu::irq_pop();
 }
 
 } // namespace
