@@ -14,6 +14,8 @@
  * task leaves through hal_return_to_user again. */
 #include "asm_offsets.hpp"
 
+#define SSTATUS_SIE (1 << 1)
+
     .text
     .globl hal_trap_vector
     .align 4
@@ -189,7 +191,10 @@ hal_return_to_user:
     csrw sscratch, tp
     ld t0, TF_SEPC(sp)
     csrw sepc, t0
+    /* SIE stays 0 until sret (which sets it from SPIE): with sscratch already the hart
+     * head, an interrupt taken here would look like a trap from U-mode. */
     ld t0, TF_SSTATUS(sp)
+    andi t0, t0, ~SSTATUS_SIE
     csrw sstatus, t0
     ld ra, TF_X(1)(sp)
     ld gp, TF_X(3)(sp)
