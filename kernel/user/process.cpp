@@ -374,11 +374,12 @@ void thread_main(void* arg) {
     tf->x[11] = t.a1;
     tf->x[3] = t.gp;
     tf->x[4] = t.tp;
-    // SPP = U, SPIE = 1 (interrupts on in U-mode), SUM = 0, FS = off (no FP state).
-    tf->sstatus = (hal::csr::read_sstatus() &
-                   ~(hal::csr::kSstatusSpp | hal::csr::kSstatusSum | hal::csr::kSstatusFs)) |
+    // Interrupts off from here to the sret, which turns them on again from SPIE.
+    const std::uint64_t sstatus = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
+    // SPP = U, SPIE = 1 (interrupts on in U-mode), SIE = 0, SUM = 0, FS = off (no FP state).
+    tf->sstatus = (sstatus & ~(hal::csr::kSstatusSpp | hal::csr::kSstatusSum |
+                               hal::csr::kSstatusFs | hal::csr::kSstatusSie)) |
                   hal::csr::kSstatusSpie;
-    hal::csr::clear_sstatus(hal::csr::kSstatusSie); // sret turns them on again (SPIE)
     hal_return_to_user(tf);
 }
 
