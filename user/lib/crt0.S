@@ -15,9 +15,9 @@ _start:
     tail kestrel_start
     .size _start, . - _start
 
-/* One word in rodata and one in data, kept by user.ld: every image then has its three
-   PT_LOADs non-empty (the validator refuses an empty segment), even a program with no
-   constants or variables of its own. */
+/* One word each in rodata, data and bss, kept by user.ld: every image then has its three
+   PT_LOADs non-empty (the validator refuses an empty segment) and a zero-filled tail, even a
+   program with no constants or variables of its own. */
     .section .rodata.kestrel, "a", @progbits
     .globl kestrel_abi_version
     .balign 8
@@ -28,3 +28,8 @@ kestrel_abi_version:
     .balign 8
 kestrel_image_data:
     .dword 0
+    .section .bss.kestrel, "aw", @nobits
+    .globl kestrel_image_bss
+    .balign 8
+kestrel_image_bss:
+    .zero 8

