@@ -41,6 +41,8 @@ const char* map_error_name(MapError e) {
         return "not mapped";
     case MapError::Superpage:
         return "inside a superpage";
+    case MapError::KernelRange:
+        return "in a root entry borrowed from the kernel";
     }
     return "unknown";
 }
@@ -92,6 +94,7 @@ MapError PageTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t size, 
     if (pa >= kMaxPa || size > kMaxPa - pa) return MapError::BadAddress;
     if (!(flags & (pte::kR | pte::kX)) || ((flags & pte::kW) && !(flags & pte::kR)))
         return MapError::BadPerms;
+    if (touches_borrowed(va, last)) return MapError::KernelRange;
     const std::uint64_t leaf =
         (flags & pte::kPermMask) | pte::kV | pte::kA | ((flags & pte::kW) ? pte::kD : 0);
     while (size != 0) {
@@ -133,6 +136,8 @@ MapError PageTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t size, 
 
 MapError PageTable::unmap(std::uint64_t va, std::uint64_t size) {
     if ((va | size) % kPageSize != 0 || !canonical(va)) return MapError::BadAddress;
+    if (size != 0 && va + (size - 1) >= va && touches_borrowed(va, va + (size - 1)))
+        return MapError::KernelRange;
     for (; size != 0; va += kPageSize, size -= kPageSize) {
         if (!root_) return MapError::NotMapped;
         std::uint64_t tpa = root_;
@@ -157,12 +162,84 @@ Translation PageTable::translate(std::uint64_t va) const {
         if (!(e & pte::kV)) return Translation{};
         if (is_leaf(e)) {
             const std::uint64_t ls = level_size(l);
-            return Translation{true, pa_of(e) + (va & (ls - 1)), e & 0xff, l};
+            return Translation{true, pa_of(e) + (va & (ls - 1)), e & pte::kFlagMask, l};
         }
         if (l == 0) return Translation{}; // a non-leaf at level 0 is reserved: page fault
         tpa = pa_of(e);
     }
     return Translation{};
+}
+
+bool PageTable::borrowed(std::uint64_t va, std::uint64_t size) const {
+    if (size == 0) return false;
+    const std::uint64_t last = va + (size - 1);
+    if (last < va || !canonical(va) || !canonical(last) || (va < kHalf) != (last < kHalf))
+        return false;
+    return touches_borrowed(va, last);
+}
+
+bool PageTable::empty_table(const std::uint64_t* t) {
+    for (std::uint32_t i = 0; i < 512; ++i)
+        if (t[i] != 0) return false;
+    return true;
+}
+
+void PageTable::prune(std::uint64_t va, std::uint64_t size) {
+    if (!root_ || va % kPageSize != 0 || size == 0 || borrowed(va, size)) return;
+    const std::uint64_t last = va + (size - 1);
+    if (last < va || !canonical(va) || !canonical(last)) return;
+    // The level-1 entries first (each names a level-0 table, 2 MiB), then the root's (each a
+    // level-1 table, 1 GiB): a level-1 table emptied by the first pass goes in the second.
+    for (std::uint32_t level = 1; level < kLevels; ++level) {
+        const std::uint64_t span = level_size(level);
+        for (std::uint64_t at = va & ~(span - 1);; at += span) {
+            std::uint64_t tpa = root_;
+            std::uint64_t* e = &table(tpa)[index(at, kLevels - 1)];
+            for (std::uint32_t l = kLevels - 1; l > level && (*e & pte::kV) && !is_leaf(*e);) {
+                tpa = pa_of(*e);
+                e = &table(tpa)[index(at, --l)];
+            }
+            const bool at_level = level == kLevels - 1 || tpa != root_;
+            if (at_level && (*e & pte::kV) && !is_leaf(*e) && empty_table(table(pa_of(*e)))) {
+                (void)frames_.free(frames_.ctx, pa_of(*e));
+                --table_pages_;
+                *e = 0;
+            }
+            if (at >= (last & ~(span - 1))) break;
+        }
+    }
+}
+
+// Every root entry from va's to last's (same half, canonical, last >= va).
+bool PageTable::touches_borrowed(std::uint64_t va, std::uint64_t last) const {
+    const std::uint32_t first = index(va, kLevels - 1), end = index(last, kLevels - 1);
+    for (std::uint32_t i = first; i <= end; ++i)
+        if (shared_[i]) return true;
+    return false;
+}
+
+MapError PageTable::leaf_slot(std::uint64_t va, std::uint64_t*& slot) {
+    slot = nullptr;
+    if (!root_) return MapError::NoFrame;
+    if (va % kPageSize != 0 || !canonical(va)) return MapError::BadAddress;
+    if (shared_[index(va, kLevels - 1)]) return MapError::KernelRange;
+    std::uint64_t tpa = root_;
+    for (std::uint32_t l = kLevels - 1; l > 0; --l)
+        if (const MapError err = next_level(table(tpa)[index(va, l)], tpa); err != MapError::None)
+            return err;
+    slot = &table(tpa)[index(va, 0)];
+    return MapError::None;
+}
+
+std::uint64_t* PageTable::find_leaf_slot(std::uint64_t va) const {
+    if (!root_ || !canonical(va) || shared_[index(va, kLevels - 1)]) return nullptr;
+    std::uint64_t tpa = root_;
+    for (std::uint32_t l = kLevels - 1; l > 0; --l) {
+        const std::uint64_t e = table(tpa)[index(va, l)];
+        if (!(e & pte::kV) || is_leaf(e)) return nullptr;
+        tpa = pa_of(e);
+    }
+    return &table(tpa)[index(va, 0)];
 }
 
 void PageTable::share_kernel(const PageTable& kernel) {

@@ -18,7 +18,9 @@ inline constexpr std::uint64_t kU = 1u << 4;
 inline constexpr std::uint64_t kG = 1u << 5;
 inline constexpr std::uint64_t kA = 1u << 6;
 inline constexpr std::uint64_t kD = 1u << 7;
+inline constexpr std::uint64_t kSw0 = 1u << 8; // RSW bit 8, ours: a user page from map_anon
 inline constexpr std::uint64_t kPermMask = kR | kW | kX | kU | kG;
+inline constexpr std::uint64_t kFlagMask = 0x3ff; // V..D and the two RSW bits
 } // namespace pte
 
 // Sv39: 39-bit virtual addresses, sign-extended from bit 38 (§4.4.1); three levels of 512.
@@ -45,9 +47,9 @@ struct PhysWindow {
 
 // Frames for page-table pages.
 struct FrameSource {
-    void* ctx;
-    FrameResult (*alloc)(void* ctx);
-    FrameError (*free)(void* ctx, std::uint64_t pa);
+    void* ctx = nullptr;
+    FrameResult (*alloc)(void* ctx) = nullptr;
+    FrameError (*free)(void* ctx, std::uint64_t pa) = nullptr;
 };
 // A FrameSource over a FrameAllocator the caller serialises (host tests, single-hart boot).
 FrameSource source_of(FrameAllocator& a);
@@ -61,6 +63,7 @@ enum class [[nodiscard]] MapError : std::uint8_t {
     Overlap,      // a page of the range is mapped already
     NotMapped,    // unmap: a page of the range is not mapped
     Superpage,    // unmap: the page is inside a larger leaf (map that region with 4 KiB pages)
+    KernelRange,  // a page lies in a root entry borrowed by share_kernel(): the kernel's tables
 };
 // clang-format on
 const char* map_error_name(MapError e);
@@ -73,26 +76,44 @@ enum class Granule : std::uint8_t {
 struct Translation {
     bool mapped = false;
     std::uint64_t pa = 0;    // the translated address (offset within the page kept)
-    std::uint64_t flags = 0; // the leaf's pte bits (V R W X U G A D)
+    std::uint64_t flags = 0; // the leaf's pte bits (V R W X U G A D and RSW, pte::kFlagMask)
     std::uint32_t level = 0; // 0: 4 KiB leaf, 1: 2 MiB, 2: 1 GiB
 };
 
 class PageTable {
   public:
-    PageTable(FrameSource frames, PhysWindow window) : frames_(frames), window_(window) {}
+    constexpr PageTable() = default; // no source: init() fails with NoFrame
+    constexpr PageTable(FrameSource frames, PhysWindow window) : frames_(frames), window_(window) {}
 
     // Allocates a zeroed root; NoFrame when the source is empty.
     MapError init();
     std::uint64_t root() const { return root_; }
 
     // Maps [va, va + size) to [pa, pa + size) with `flags` (pte::kR/kW/kX/kU/kG; A and D are
-    // set so no hardware A/D update is needed). Sizes in bytes, 4 KiB aligned.
+    // set so no hardware A/D update is needed). Sizes in bytes, 4 KiB aligned. KernelRange
+    // (nothing written) when a page lies in a root entry borrowed by share_kernel(): writing
+    // there would change the kernel's own tables.
     MapError map(std::uint64_t va, std::uint64_t pa, std::uint64_t size, std::uint64_t flags,
                  Granule g);
     // Clears the 4 KiB leaves of [va, va + size). The caller flushes the TLBs (sfence.vma,
     // SBI RFENCE on other harts) before it reuses what was mapped there.
     MapError unmap(std::uint64_t va, std::uint64_t size);
     Translation translate(std::uint64_t va) const;
+
+    // True when a root entry of [va, va + size) (size > 0, no wrap, one half) is borrowed from
+    // the kernel by share_kernel(); false for a non-canonical range.
+    bool borrowed(std::uint64_t va, std::uint64_t size = kPageSize) const;
+    // Frees the level-0 and level-1 tables below [va, va + size) that hold no entry at all
+    // (not even an invalid one with software bits), clearing the entries that pointed at them.
+    // Only for a table no hart has loaded: a walk in flight could still read a freed table.
+    void prune(std::uint64_t va, std::uint64_t size);
+    // The level-0 entry for va (canonical, not borrowed), allocating the tables above it
+    // (zeroed) on the way: NoFrame, BadAddress, KernelRange, or Overlap when a superpage
+    // covers va. For an owner that manages 4 KiB leaves itself (mm::AddressSpace).
+    MapError leaf_slot(std::uint64_t va, std::uint64_t*& slot);
+    // The same without allocating: null when a table on the way is missing or a superpage
+    // covers va (or va is not canonical or borrowed).
+    std::uint64_t* find_leaf_slot(std::uint64_t va) const;
 
     // Copies the root entries of `kernel` that are valid into this (empty) table's root, so
     // the kernel's global mappings are present here too (user spaces, §4.4.1 G bit).
@@ -106,7 +127,13 @@ class PageTable {
     // Calls f(va, pa, size, flags) for every leaf, in address order.
     template <typename F>
     void for_each_leaf(F&& f) const {
-        if (root_) walk_leaves(root_, kLevels - 1, 0, f);
+        if (root_) walk_leaves(root_, kLevels - 1, 0, f, false);
+    }
+    // The same for the leaves of this table's own root entries (not those share_kernel()
+    // borrowed).
+    template <typename F>
+    void for_each_own_leaf(F&& f) const {
+        if (root_) walk_leaves(root_, kLevels - 1, 0, f, true);
     }
 
     // Returns every page-table page below the root and the root itself to the source (not
@@ -118,21 +145,24 @@ class PageTable {
     std::uint64_t* table(std::uint64_t pa) const { return window_.at<std::uint64_t>(pa); }
     MapError next_level(std::uint64_t& entry, std::uint64_t& table_pa);
     void free_tables(std::uint64_t table_pa, std::uint32_t level);
+    bool touches_borrowed(std::uint64_t va, std::uint64_t last) const;
+    static bool empty_table(const std::uint64_t* t);
 
     template <typename F>
-    void walk_leaves(std::uint64_t table_pa, std::uint32_t level, std::uint64_t va_base,
-                     F& f) const {
+    void walk_leaves(std::uint64_t table_pa, std::uint32_t level, std::uint64_t va_base, F& f,
+                     bool own_only) const {
         const std::uint64_t* t = table(table_pa);
         for (std::uint64_t i = 0; i < 512; ++i) {
             const std::uint64_t e = t[i];
             if (!(e & pte::kV)) continue;
+            if (own_only && level == kLevels - 1 && shared_[i]) continue;
             std::uint64_t va = va_base + i * level_size(level);
             if (level == kLevels - 1 && (va >> (kVaBits - 1)) != 0) va |= ~((1ull << kVaBits) - 1);
             const std::uint64_t pa = (e >> 10) << kPageShift;
             if (e & (pte::kR | pte::kX))
-                f(va, pa, level_size(level), e & 0xff);
+                f(va, pa, level_size(level), e & pte::kFlagMask);
             else if (level > 0)
-                walk_leaves(pa, level - 1, va, f);
+                walk_leaves(pa, level - 1, va, f, own_only);
         }
     }
 
