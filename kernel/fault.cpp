@@ -32,6 +32,7 @@ constexpr Entry kFaults[] = {
     {Fault::EarlyOnline, "early-online"},
     {Fault::TextWrite, "text-write"},
     {Fault::StackGuardPage, "stack-guard-page"},
+    {Fault::NoShootdown, "no-shootdown"},
 };
 
 // Recurses until sp is below the task's lowest legal sp, then waits there

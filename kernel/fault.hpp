@@ -26,6 +26,8 @@ enum class Fault : std::uint32_t {
     // Sv39 kernel space (kernel/mm/kernel_space.hpp):
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
+    // User address spaces (kernel/mm/user_space.hpp):
+    NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
 };
 
 void init(const char* bootargs);

@@ -3,13 +3,19 @@
 
 namespace hal::sbi {
 
-Ret call(Ext ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2) {
+Ret call(Ext ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2, unsigned long a3,
+         unsigned long a4) {
     register unsigned long r0 asm("a0") = a0;
     register unsigned long r1 asm("a1") = a1;
     register unsigned long r2 asm("a2") = a2;
+    register unsigned long r3 asm("a3") = a3;
+    register unsigned long r4 asm("a4") = a4;
     register long r6 asm("a6") = fid;
     register long r7 asm("a7") = static_cast<long>(ext);
-    asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+    asm volatile("ecall"
+                 : "+r"(r0), "+r"(r1)
+                 : "r"(r2), "r"(r3), "r"(r4), "r"(r6), "r"(r7)
+                 : "memory");
     return Ret{static_cast<long>(r0), static_cast<long>(r1)};
 }
 
@@ -44,6 +50,16 @@ Ret hart_status(unsigned long hart_id) {
 
 Ret system_reset(std::uint32_t type, std::uint32_t reason) {
     return call(Ext::Srst, 0, type, reason);
+}
+
+Ret remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base, unsigned long start,
+                      unsigned long size) {
+    return call(Ext::Rfence, 1, hart_mask, hart_mask_base, start, size);
+}
+
+Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
+                           unsigned long start, unsigned long size, unsigned long asid) {
+    return call(Ext::Rfence, 2, hart_mask, hart_mask_base, start, size, asid);
 }
 
 const char* error_name(long error) {

@@ -22,7 +22,8 @@ enum class Ext : long {
 
 enum class HartState : long { Started = 0, Stopped = 1, StartPending = 2, StopPending = 3 };
 
-Ret call(Ext ext, long fid, unsigned long a0 = 0, unsigned long a1 = 0, unsigned long a2 = 0);
+Ret call(Ext ext, long fid, unsigned long a0 = 0, unsigned long a1 = 0, unsigned long a2 = 0,
+         unsigned long a3 = 0, unsigned long a4 = 0);
 
 bool probe(Ext ext);
 void legacy_putchar(char c);
@@ -33,6 +34,14 @@ Ret hart_start(unsigned long hart_id, std::uintptr_t start, std::uintptr_t opaqu
 Ret hart_stop();
 Ret hart_status(unsigned long hart_id);
 Ret system_reset(std::uint32_t type, std::uint32_t reason);
+// RFENCE (SBI spec v1.0 §8): the harts of hart_mask (relative to hart_mask_base, as for IPIs)
+// execute sfence.vma for [start, start + size) (size ~0ul: everything), in every ASID (fid 1)
+// or in `asid` only (fid 2, SFENCE.VMA with that ASID: global entries stay). The call returns
+// after the remote harts did it (OpenSBI waits for each one's acknowledgement).
+Ret remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base, unsigned long start,
+                      unsigned long size);
+Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
+                           unsigned long start, unsigned long size, unsigned long asid);
 
 inline constexpr std::uint32_t kResetShutdown = 0;
 inline constexpr std::uint32_t kReasonNone = 0;
