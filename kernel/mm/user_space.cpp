@@ -19,10 +19,10 @@ namespace k::uspace {
 
 static_assert(kMaxCpus <= 64, "a space's cpu mask is one 64-bit word");
 
+// A slot; its mm::AddressSpace is g_tables[slot index] (tables_of()).
 class UserSpace {
   public:
-    SpinLock lock{"uspace"};
-    mm::AddressSpace as;                // guarded by lock (create/load/release: sole owner)
+    SpinLock lock{"uspace"}; // guards the slot's g_tables entry (create/load/release: sole owner)
     std::atomic<std::uint32_t> refs{0}; // threads + spawn; the slot is free at 0
     std::atomic<std::uint64_t> cpus{0}; // bit c: cpu c loaded satp since the last full flush
     std::uint64_t satp = 0;             // set by create() before the space is shared
@@ -34,9 +34,16 @@ namespace {
 
 SpinLock g_slab_lock{"uspace slab"};
 UserSpace g_spaces[kMaxSpaces]; // in_use guarded by g_slab_lock
-std::uint32_t g_used = 0;       // guarded by g_slab_lock
-mm::AsidAllocator g_asids;      // guarded by g_slab_lock
-bool g_asids_ready = false;     // guarded by g_slab_lock
+// The address spaces themselves (about 650 bytes each, mostly the borrowed-entry map) sit in
+// their own array so that they stay in .bss; a UserSpace's lock name puts it in .data.
+mm::AddressSpace g_tables[kMaxSpaces]; // [i] guarded by g_spaces[i].lock
+
+mm::AddressSpace& tables_of(UserSpace& s) {
+    return g_tables[&s - g_spaces];
+}
+std::uint32_t g_used = 0;   // guarded by g_slab_lock
+mm::AsidAllocator g_asids;  // guarded by g_slab_lock
+bool g_asids_ready = false; // guarded by g_slab_lock
 // ASIDs 1..kMaxSpaces are all a full slab can use.
 std::uint64_t g_asid_bits[kMaxSpaces / 64 + 1]; // guarded by g_slab_lock
 
@@ -150,8 +157,8 @@ UserSpace* create() {
         ++g_used;
         s->asid = g_asids.alloc(); // 0: none left (or ASIDLEN 0): shared, flushed on load
     }
-    s->as = mm::AddressSpace(kPool, mm::PhysWindow{0});
-    if (s->as.init(kspace::table()) != mm::SpaceError::None) {
+    tables_of(*s) = mm::AddressSpace(kPool, mm::PhysWindow{0});
+    if (tables_of(*s).init(kspace::table()) != mm::SpaceError::None) {
         SpinGuard g(g_slab_lock);
         if (s->asid != 0) (void)g_asids.free(s->asid);
         s->asid = 0;
@@ -159,7 +166,7 @@ UserSpace* create() {
         --g_used;
         return nullptr;
     }
-    s->satp = s->as.satp(s->asid);
+    s->satp = tables_of(*s).satp(s->asid);
     s->cpus.store(0, std::memory_order_relaxed);
     s->refs.store(1, std::memory_order_release);
     return s;
@@ -172,7 +179,7 @@ Loaded load(UserSpace& s, const elf::Image& image) {
     mm::SpaceError m;
     {
         SpinGuard g(s.lock);
-        m = s.as.load(plan, image.begin, image.size());
+        m = tables_of(s).load(plan, image.begin, image.size());
     }
     if (m != mm::SpaceError::None) {
         const LoadError l =
@@ -202,7 +209,7 @@ void release(UserSpace* s) {
         hal::Cpu::irq_pop();
     }
     s->cpus.store(0, std::memory_order_relaxed);
-    s->as.destroy();
+    tables_of(*s).destroy();
     SpinGuard g(g_slab_lock);
     if (s->asid != 0) (void)g_asids.free(s->asid);
     s->asid = 0;
@@ -256,7 +263,7 @@ std::int64_t map(UserSpace& s, std::uint64_t va, std::uint64_t len, std::uint64_
     mm::SpaceError e;
     {
         SpinGuard g(s.lock);
-        e = s.as.map_anon(va, len, flags);
+        e = tables_of(s).map_anon(va, len, flags);
     }
     switch (e) {
     case mm::SpaceError::None:
@@ -282,8 +289,8 @@ std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len) {
     mm::SpaceError e;
     {
         SpinGuard g(s.lock);
-        e = s.as.unmap(va, len,
-                       [&s](std::uint64_t at, std::uint64_t n) { shootdown(s, at, n, true); });
+        e = tables_of(s).unmap(
+            va, len, [&s](std::uint64_t at, std::uint64_t n) { shootdown(s, at, n, true); });
     }
     if (e == mm::SpaceError::None) return 0;
     if (e == mm::SpaceError::BadAlign) return err(kestrel::Error::BadArgument);
@@ -293,22 +300,22 @@ std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len) {
 
 mm::SpaceError write(UserSpace& s, std::uint64_t va, const void* src, std::uint64_t len) {
     SpinGuard g(s.lock);
-    return s.as.write(va, src, len);
+    return tables_of(s).write(va, src, len);
 }
 
 bool user_accessible(UserSpace& s, std::uint64_t va, std::uint64_t len, bool write) {
     SpinGuard g(s.lock);
-    return s.as.user_accessible(va, len, write);
+    return tables_of(s).user_accessible(va, len, write);
 }
 
 bool kernel_range(UserSpace& s, std::uint64_t va, std::uint64_t len) {
     SpinGuard g(s.lock);
-    return s.as.kernel_range(va, len);
+    return tables_of(s).kernel_range(va, len);
 }
 
 mm::Translation translate(UserSpace& s, std::uint64_t va) {
     SpinGuard g(s.lock);
-    return s.as.translate(va);
+    return tables_of(s).translate(va);
 }
 
 std::uint64_t satp(const UserSpace& s) {
@@ -322,7 +329,7 @@ std::uint64_t cpus_mask(const UserSpace& s) {
 }
 std::uint64_t user_pages(UserSpace& s) {
     SpinGuard g(s.lock);
-    return s.as.user_pages();
+    return tables_of(s).user_pages();
 }
 
 std::uint64_t free_spaces() {
