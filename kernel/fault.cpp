@@ -33,6 +33,7 @@ constexpr Entry kFaults[] = {
     {Fault::TextWrite, "text-write"},
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},
+    {Fault::NoShootdown, "no-shootdown"},
 };
 
 // Recurses until sp is below the task's lowest legal sp, then waits there

@@ -28,6 +28,7 @@ enum class Fault : std::uint32_t {
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
     // User address spaces (kernel/mm/user_space.hpp):
     SatpSkip, // a switch from one user space to another leaves the first one's root in satp
+    NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
 };
 
 void init(const char* bootargs);

@@ -52,7 +52,7 @@ std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v
 
 KSELFTEST(USR0001, "user ladder") {
     const std::uint64_t frames = k::frames::free_count();
-    const std::uint32_t spaces = uspace::free_spaces();
+    const std::uint64_t spaces = uspace::free_spaces();
     const std::uint32_t procs = user::free_processes(), threads = user::free_threads();
     const elf::Image* init = elf::find_image("init", 4);
     KCHECK(init != nullptr);

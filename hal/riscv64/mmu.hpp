@@ -12,20 +12,31 @@ inline void write_satp(std::uint64_t v) {
     asm volatile("sfence.vma\n\tcsrw satp, %0\n\tsfence.vma" ::"r"(v) : "memory");
 }
 
-// Installs a root whose ASID this hart holds no stale translations of (an ASID is flushed
-// everywhere before it is reused): no flush (§4.1.11: the ASID tags the TLB entries).
-inline void switch_satp(std::uint64_t v) {
+// Installs a root without any flush: for an ASID whose cached entries on this hart are known
+// to be current (§4.1.11: a satp write orders nothing and flushes nothing).
+inline void load_satp(std::uint64_t v) {
     asm volatile("csrw satp, %0" ::"r"(v) : "memory");
 }
 
-// Flushes this hart's translations of one ASID (global mappings stay, §4.2.1).
-inline void flush_asid(std::uint16_t asid) {
-    asm volatile("sfence.vma zero, %0" ::"r"(static_cast<std::uint64_t>(asid)) : "memory");
+// Flushes this hart's whole TLB, global entries included.
+inline void flush_all() {
+    asm volatile("sfence.vma" ::: "memory");
 }
 
 // Flushes this hart's translations of one address (all ASIDs).
 inline void flush_page(std::uintptr_t va) {
     asm volatile("sfence.vma %0, zero" ::"r"(va) : "memory");
+}
+
+// Flushes this hart's non-global translations of `asid` (rs1 = x0: every address). The ASID
+// sits in a register: with x0 as rs2 the fence would cover every ASID instead (§4.2.1).
+inline void flush_asid(std::uint64_t asid) {
+    asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
+}
+
+// Flushes this hart's non-global translation of `va` in `asid`.
+inline void flush_page_asid(std::uintptr_t va, std::uint64_t asid) {
+    asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
 }
 
 } // namespace hal::mmu

@@ -57,6 +57,16 @@ Ret system_reset(std::uint32_t type, std::uint32_t reason) {
     return call(Ext::Srst, 0, type, reason);
 }
 
+Ret remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base, unsigned long start,
+                      unsigned long size) {
+    return call(Ext::Rfence, 1, hart_mask, hart_mask_base, start, size);
+}
+
+Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
+                           unsigned long start, unsigned long size, unsigned long asid) {
+    return call(Ext::Rfence, 2, hart_mask, hart_mask_base, start, size, asid);
+}
+
 const char* error_name(long error) {
     switch (error) {
     case 0:

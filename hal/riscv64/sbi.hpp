@@ -38,6 +38,14 @@ Ret hart_status(unsigned long hart_id);
 Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
                            std::uint64_t start, std::uint64_t size, std::uint16_t asid);
 Ret system_reset(std::uint32_t type, std::uint32_t reason);
+// RFENCE (SBI spec v1.0 §8): the harts of hart_mask (relative to hart_mask_base, as for IPIs)
+// execute sfence.vma for [start, start + size) (size ~0ul: everything), in every ASID (fid 1)
+// or in `asid` only (fid 2, SFENCE.VMA with that ASID: global entries stay). The call returns
+// after the remote harts did it (OpenSBI waits for each one's acknowledgement).
+Ret remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base, unsigned long start,
+                      unsigned long size);
+Ret remote_sfence_vma_asid(unsigned long hart_mask, unsigned long hart_mask_base,
+                           unsigned long start, unsigned long size, unsigned long asid);
 
 inline constexpr std::uint32_t kResetShutdown = 0;
 inline constexpr std::uint32_t kReasonNone = 0;

@@ -115,8 +115,7 @@ void AddressSpace::commit(std::uint64_t va, std::uint64_t len, std::uint64_t lea
     }
 }
 
-SpaceError AddressSpace::load(const elf::Plan& plan, const unsigned char* image,
-                              std::size_t size) {
+SpaceError AddressSpace::load(const elf::Plan& plan, const unsigned char* image, std::size_t size) {
     if (!ready()) return SpaceError::NotReady;
     if (plan.count == 0 || plan.count > elf::kMaxSegments) return SpaceError::BadImage;
     // The validator's rules this code relies on, checked again (cheap, and the plan is plain
@@ -188,8 +187,7 @@ SpaceError AddressSpace::check_unmap(std::uint64_t va, std::uint64_t len) const 
 
 // Clears up to kUnmapBatch leaves from va (all checked to be map_anon pages) and records their
 // frames in batch; returns how many.
-std::uint32_t AddressSpace::clear_chunk(std::uint64_t va, std::uint64_t len,
-                                        std::uint64_t* batch) {
+std::uint32_t AddressSpace::clear_chunk(std::uint64_t va, std::uint64_t len, std::uint64_t* batch) {
     std::uint32_t n = 0;
     for (; len != 0 && n < kUnmapBatch; va += kPageSize, len -= kPageSize) {
         std::uint64_t* slot = table_.find_leaf_slot(va);
@@ -238,10 +236,10 @@ bool AddressSpace::user_accessible(std::uint64_t va, std::uint64_t len, bool wri
 
 void AddressSpace::destroy() {
     if (!ready()) return;
-    table_.for_each_own_leaf([this](std::uint64_t, std::uint64_t pa, std::uint64_t size,
-                                    std::uint64_t flags) {
-        if ((flags & pte::kU) && size == kPageSize) (void)frames_.free(frames_.ctx, pa);
-    });
+    table_.for_each_own_leaf(
+        [this](std::uint64_t, std::uint64_t pa, std::uint64_t size, std::uint64_t flags) {
+            if ((flags & pte::kU) && size == kPageSize) (void)frames_.free(frames_.ctx, pa);
+        });
     table_.destroy();
     user_pages_ = 0;
 }

@@ -97,9 +97,11 @@ class AddressSpace {
     // tolerate a fault.
     bool user_accessible(std::uint64_t va, std::uint64_t len, bool write) const;
     // True when a page of [va, va + len) lies in a borrowed (kernel) root entry.
-    bool kernel_range(std::uint64_t va, std::uint64_t len) const { return table_.borrowed(va, len); }
+    bool kernel_range(std::uint64_t va, std::uint64_t len) const {
+        return table_.borrowed(va, len);
+    }
 
-    std::uint64_t user_pages() const { return user_pages_; }   // leaves this space maps
+    std::uint64_t user_pages() const { return user_pages_; } // leaves this space maps
     std::uint64_t table_pages() const { return table_.table_pages(); }
     std::uint64_t satp(std::uint16_t asid) const { return table_.satp(asid); }
     const PageTable& table() const { return table_; }

@@ -1,49 +1,91 @@
-// User address spaces in the kernel (RFC-0027): a fixed slab of AddressSpace objects with
-// their ASID and satp, per-hart activation, and map/unmap with the TLB shootdown.
+// User address spaces in the kernel (RFC-0026 "User address spaces"): a fixed slab of
+// counted spaces, each an mm::AddressSpace over the frame pool with its ASID, the satp switch
+// of the context switch, and map/unmap with the TLB shootdown before frames are reused.
 #pragma once
 
+#include "kernel/elf/elf.hpp"
+#include "kernel/elf/images.hpp"
 #include "kernel/mm/address_space.hpp"
-#include "kernel/sync/spin_lock.hpp"
 
-#include <atomic>
 #include <cstdint>
 
 namespace k::uspace {
 
 inline constexpr std::uint32_t kMaxSpaces = 256;
 
-struct UserSpace {
-    std::atomic<std::uint32_t> refs{0}; // 0: the slot is free
-    mm::AddressSpace as;                // guarded by lock after create()
-    std::uint16_t asid = 0;
-    std::uint64_t satp = 0;             // fixed while refs > 0
-    std::atomic<std::uint64_t> cpus{0}; // cpus that loaded it and may cache its entries
-    k::SpinLock lock{"uspace"};
-};
+class UserSpace; // opaque: reached only through the functions below
 
-// A new space sharing the kernel's root entries, with one reference; nullptr when no slot or
-// frame is left.
+// A new, empty space with one reference (the caller's), its own root borrowing the kernel's
+// root entries, and a private ASID (or the shared ASID 0 when none is left). Null when no slot
+// or no frame for the root is left (the syscall's NoMemory); then nothing is leaked.
 UserSpace* create();
+
+// clang-format off
+enum class [[nodiscard]] LoadError : std::uint8_t {
+    None,
+    BadImage, // the validator refused it, or a segment cannot be placed (kernel range, overlap)
+    NoMemory, // no frame left; nothing of the image stays mapped
+};
+// clang-format on
+struct [[nodiscard]] Loaded {
+    LoadError error;
+    elf::ElfError elf;       // why BadImage, when the validator refused it (else Ok)
+    mm::SpaceError space;    // why BadImage/NoMemory, when mapping failed (else None)
+    std::uint64_t entry;     // the first user pc; 0 unless error == None
+    std::uint64_t image_end; // first byte above the highest segment (page-aligned)
+};
+// Validates `image` (elf::validate, default limits) and maps it into `s`, which no hart may
+// have loaded yet (a fresh space from create()).
+Loaded load(UserSpace& s, const elf::Image& image);
+
+// References: every thread of a task holds one, and spawn while it sets the task up.
 void retain(UserSpace& s);
-// The last reference flushes its ASID on every cpu that loaded it, frees it and the space.
-// The caller's hart must not run on it any more (activate(cpu, nullptr) first).
+// Drops one; the last one flushes the space's ASID on every cpu that may cache it (local
+// sfence.vma, SBI RFENCE for the others), frees the ASID, gives every frame back and frees the
+// slot. Only after every task of the space was switched out for the last time: no hart may
+// still have its satp loaded.
 void release(UserSpace* s);
 
-mm::SpaceError load(UserSpace& s, const elf::Plan& plan, const unsigned char* image,
-                    std::size_t size);
-mm::SpaceError write(UserSpace& s, std::uint64_t va, const void* src, std::uint64_t len);
-// map()/unmap() as the syscalls define them: 0 or a negative kestrel::Error.
-std::int64_t map(UserSpace& s, std::uint64_t va, std::uint64_t len, std::uint64_t prot);
-std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len);
-bool kernel_range(const UserSpace& s, std::uint64_t va, std::uint64_t len);
-inline std::uint64_t satp_of(const UserSpace& s) {
-    return s.satp;
-}
-
-// Installs next's root on `cpu` (the caller's, interrupts masked) unless it is there already;
-// nullptr: the kernel's root. The switch path calls it for every task it switches to.
+// The scheduler, on `cpu` (the calling hart's index) with interrupts off, just before it
+// switches to a task: its space (nullptr for a kernel task: the kernel's satp). Loads satp
+// only when it differs from what the hart has (fast path: csrr, compare, branch); the first
+// load of a space on a cpu marks the cpu in the space's may-cache mask and flushes the ASID
+// there; with the shared ASID 0 every load flushes the whole TLB.
 void activate(std::uint32_t cpu, UserSpace* next);
 
-std::uint32_t free_spaces();
+// The syscalls (user/include/kestrel/syscall.hpp): 0 or a negative kestrel::Error.
+// map: addr page-aligned, len > 0 whole pages, prot ProtRead[|ProtWrite], all inside the user
+// half and outside the kernel's root entries: BadArgument, BadLength, BadPointer, Exists,
+// NoMemory (nothing mapped on any error).
+std::int64_t map(UserSpace& s, std::uint64_t va, std::uint64_t len, std::uint64_t prot);
+// unmap: every page mapped by map(): BadArgument, BadLength, NotMapped (nothing unmapped).
+// Every cpu in the space's mask is flushed before a frame goes back to the pool.
+std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len);
+
+// The kernel writing into a space (a new task's stack: argc/argv), under the space's lock.
+mm::SpaceError write(UserSpace& s, std::uint64_t va, const void* src, std::uint64_t len);
+// Every page of [va, va + len) a user page with R (and W): the checked copies' range test.
+bool user_accessible(UserSpace& s, std::uint64_t va, std::uint64_t len, bool write);
+// A page of [va, va + len) lies in a root entry borrowed from the kernel (its identity map of
+// RAM, and today its MMIO in root entry 0): no user mapping can go there.
+bool kernel_range(UserSpace& s, std::uint64_t va, std::uint64_t len);
+// The translation of va (under the lock); for tests and fault reports.
+mm::Translation translate(UserSpace& s, std::uint64_t va);
+
+std::uint64_t satp(const UserSpace& s);
+std::uint16_t asid(const UserSpace& s);      // 0: the shared ASID (flush on every load)
+std::uint64_t cpus_mask(const UserSpace& s); // bit c: cpu c may cache its translations
+std::uint64_t user_pages(UserSpace& s);      // leaves mapped
+std::uint64_t free_spaces();                 // slots free, kMaxSpaces when none is in use
+
+// Counts since boot (relaxed; for logs and tests).
+struct Stats {
+    std::uint64_t loads;        // satp loads by activate() (the slow path)
+    std::uint64_t asid_flushes; // first loads of a space on a cpu (sfence.vma by ASID)
+    std::uint64_t shootdowns;   // unmap chunks and releases that had other cpus to flush
+    std::uint64_t remote_cpus;  // cpus those flushed by SBI RFENCE
+    std::uint64_t skipped;      // shootdowns skipped by kfault=no-shootdown
+};
+Stats stats();
 
 } // namespace k::uspace

@@ -174,30 +174,28 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
                    std::size_t args_len) {
     using E = kestrel::Error;
-    elf::Plan plan{};
-    if (elf::validate(image.begin, image.size(), elf::Limits{}, plan) != elf::ElfError::Ok)
-        return static_cast<std::int64_t>(E::BadImage);
     Process* p = alloc_process(parent);
     if (!p) return static_cast<std::int64_t>(E::Limit);
     Thread* t = alloc_thread(*p);
     uspace::UserSpace* space = t ? uspace::create() : nullptr;
     std::int64_t err = static_cast<std::int64_t>(t ? E::NoMemory : E::Limit);
-    std::uint64_t sp = 0, argc = 0, argv = 0;
+    std::uint64_t sp = 0, argc = 0, argv = 0, entry = 0;
     if (space) {
-        const mm::SpaceError e = uspace::load(*space, plan, image.begin, image.size());
-        if (e == mm::SpaceError::None &&
+        const uspace::Loaded l = uspace::load(*space, image);
+        entry = l.entry;
+        if (l.error == uspace::LoadError::None &&
             uspace::map(*space, kStackTop - kStackPages * kestrel::kPageSize,
                         kStackPages * kestrel::kPageSize,
                         kestrel::ProtRead | kestrel::ProtWrite) == 0 &&
             push_args(*space, args, args_len, sp, argc, argv)) {
             err = 0;
-        } else if (e != mm::SpaceError::None && e != mm::SpaceError::NoFrame) {
+        } else if (l.error == uspace::LoadError::BadImage) {
             err = static_cast<std::int64_t>(E::BadImage); // a segment the space cannot hold
         }
     }
     if (err == 0) {
         p->space = space;
-        t->pc = plan.entry;
+        t->pc = entry;
         t->sp = sp;
         t->a0 = argc;
         t->a1 = argv;

@@ -20,7 +20,7 @@ constexpr std::uint64_t kEcallFromU = 8;
 // RFC-0027) is caught here, at every trap and before every return to U-mode.
 void check_root(const char* when) {
     const sched::Task* me = sched::current();
-    if (!me->space || hal::csr::read_satp() != k::uspace::satp_of(*me->space)) {
+    if (!me->space || hal::csr::read_satp() != k::uspace::satp(*me->space)) {
         k::println("KLOG: user: wrong root ", when, ": satp ", k::hex(hal::csr::read_satp()),
                    " task ", me->name, " #", me->id);
         k::panic("user thread with another address space's root in satp");

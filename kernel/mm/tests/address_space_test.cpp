@@ -223,8 +223,7 @@ TEST_CASE("address space: map_anon refusals change nothing", "[mm][as]") {
     CHECK(w.arena.free() == w.start);
 }
 
-TEST_CASE("address space: map_anon pages are zeroed user pages; exhaustion maps none",
-          "[mm][as]") {
+TEST_CASE("address space: map_anon pages are zeroed user pages; exhaustion maps none", "[mm][as]") {
     World w(32);
     AddressSpace as = w.space();
     REQUIRE(as.map_anon(kAnonVa, 3 * kPage, pte::kR) == SpaceError::None);
@@ -317,7 +316,7 @@ TEST_CASE("address space: write, user_accessible, satp", "[mm][as]") {
     CHECK(as.user_accessible(kAnonVa, 2 * kPage, true));
     CHECK(as.user_accessible(kAnonVa + 10, 1, false));
     CHECK(as.user_accessible(kAnonVa + 4 * kPage, kPage, false));
-    CHECK_FALSE(as.user_accessible(kAnonVa + 4 * kPage, kPage, true)); // R only
+    CHECK_FALSE(as.user_accessible(kAnonVa + 4 * kPage, kPage, true));  // R only
     CHECK_FALSE(as.user_accessible(kAnonVa + kPage, 2 * kPage, false)); // runs off
     CHECK_FALSE(as.user_accessible(0x8000'0000, 8, false));             // kernel, no U
     CHECK_FALSE(as.user_accessible(~std::uint64_t{0} - 4, 8, false));

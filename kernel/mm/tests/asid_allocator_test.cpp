@@ -26,8 +26,7 @@ TEST_CASE("asid: 16 bits over a 5-word bitmap hands out 1..319 once each", "[mm]
     CHECK(a.in_use() == 319);
 }
 
-TEST_CASE("asid: ASIDLEN bounds the range; 0 bits means every space shares ASID 0",
-          "[mm][asid]") {
+TEST_CASE("asid: ASIDLEN bounds the range; 0 bits means every space shares ASID 0", "[mm][asid]") {
     std::uint64_t words[5];
     mm::AsidAllocator a;
     a.init(0, words, 5);

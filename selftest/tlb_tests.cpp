@@ -1,0 +1,173 @@
+// The TLB shootdown, causally (RFC-0026 "The shootdown"): a reader hart warms its TLB with a
+// user page, another hart unmaps it and maps a fresh frame there; the reader must then see the
+// new frame. With kfault=no-shootdown (no SBI RFENCE) its stale entry keeps reading the old one.
+#include "csr.hpp"
+#include "hal_cpu.hpp"
+#include "kernel/console.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/mm/kernel_space.hpp"
+#include "kernel/mm/user_space.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+#include <atomic>
+
+namespace k::selftest {
+
+namespace {
+
+constexpr std::uint64_t kX = 0x3e'0000'0000; // root entry 248: never the kernel's
+constexpr std::uint64_t kA = 0xa1a1'a1a1'0000'000a, kB = 0xb2b2'b2b2'0000'000b;
+constexpr std::uint32_t kWarmReads = 1000;
+constexpr std::uint64_t kSeeUs = 1'000'000;   // the reader must see B within this
+constexpr std::uint64_t kPhaseUs = 5'000'000; // any handshake step, host delays included
+constexpr std::uint32_t kHoldMax = 64;        // frames taken to keep the old one from X
+
+enum Phase : std::uint32_t { Start, Warm, Swapped, Done };
+
+struct Shared {
+    uspace::UserSpace* space = nullptr;
+    std::atomic<std::uint32_t> phase{Start};
+    // Reader results (written before phase Done).
+    std::uint32_t reader_cpu = 0, warm_hits = 0;
+    std::uint64_t reads = 0, stale = 0, other = 0, see_us = 0, satp_after = 0;
+    bool saw_b = false;
+    // Writer results (written before phase Swapped).
+    std::int64_t unmap_rc = 1, map_rc = 1;
+    std::uint64_t pa_old = 0, pa_new = 0;
+    std::uint64_t held[kHoldMax] = {};
+    std::uint32_t nheld = 0;
+};
+
+// Waits (interrupts off: no yield, no wfi) until phase reaches `p`; false after kPhaseUs.
+bool spin_for(const Shared& sh, Phase p) {
+    const std::uint64_t end = time::now() + time::from_us(kPhaseUs);
+    while (sh.phase.load(std::memory_order_acquire) < p)
+        if (time::now() >= end) return false;
+    return true;
+}
+
+// Pinned on its cpu with interrupts off (no tick, no migration, no satp switch by the
+// scheduler): only an sfence.vma, local or by RFENCE, can drop its TLB entry for X.
+void reader(Shared& sh) {
+    hal::Cpu::irq_push();
+    sh.reader_cpu = current_cpu();
+    uspace::activate(sh.reader_cpu, sh.space);
+    hal::csr::set_sstatus(hal::csr::kSstatusSum); // S-mode may read U pages only with SUM
+    auto* x = reinterpret_cast<volatile std::uint64_t*>(kX);
+    for (std::uint32_t i = 0; i < kWarmReads; ++i)
+        sh.warm_hits += *x == kA ? 1 : 0;
+    sh.phase.store(Warm, std::memory_order_release);
+    // X is not read while the writer swaps it (its entry is briefly invalid: a page fault).
+    if (spin_for(sh, Swapped)) {
+        const std::uint64_t t0 = time::now(), end = t0 + time::from_us(kSeeUs);
+        for (;;) {
+            const std::uint64_t v = *x;
+            ++sh.reads;
+            if (v == kB) {
+                sh.saw_b = true;
+                sh.see_us = time::to_us(time::now() - t0);
+                break;
+            }
+            (v == kA ? sh.stale : sh.other) += 1;
+            if (time::now() >= end) break;
+        }
+    }
+    hal::csr::clear_sstatus(hal::csr::kSstatusSum);
+    uspace::activate(sh.reader_cpu, nullptr);
+    sh.satp_after = hal::csr::read_satp();
+    hal::Cpu::irq_pop();
+    sh.phase.store(Done, std::memory_order_release);
+}
+
+// On another cpu: unmap X (the shootdown), keep the old frame out of the pool with A in it (a
+// stale entry then reads A, not a zeroed or reused frame), map a fresh frame at X holding B.
+void writer(Shared& sh) {
+    if (!await(kPhaseUs, [&] { return sh.phase.load(std::memory_order_acquire) >= Warm; })) return;
+    sh.pa_old = uspace::translate(*sh.space, kX).pa;
+    sh.unmap_rc = uspace::unmap(*sh.space, kX, mm::kPageSize);
+    // The pool hands out the lowest free frame from the word it last freed into: the old frame
+    // comes back within a word's worth of allocations.
+    bool have_old = false;
+    while (sh.nheld < kHoldMax && !have_old) {
+        const mm::FrameResult f = frames::alloc();
+        if (f.error != mm::FrameError::None) break;
+        sh.held[sh.nheld++] = f.pa;
+        have_old = f.pa == sh.pa_old;
+    }
+    if (have_old) *reinterpret_cast<volatile std::uint64_t*>(sh.pa_old) = kA;
+    sh.map_rc = uspace::map(*sh.space, kX, mm::kPageSize, kestrel::ProtRead | kestrel::ProtWrite);
+    if (sh.map_rc == 0) (void)uspace::write(*sh.space, kX, &kB, sizeof kB);
+    sh.pa_new = uspace::translate(*sh.space, kX).pa;
+    sh.phase.store(Swapped, std::memory_order_release);
+}
+
+} // namespace
+
+KSELFTEST(TLB0001, "tlb shootdown") {
+    const OnlineCpus on = online_cpus();
+    KCHECK(on.count >= 2);
+    const std::uint64_t frames0 = frames::free_count();
+    const std::uint64_t spaces0 = uspace::free_spaces();
+    const uspace::Stats st0 = uspace::stats();
+    Shared sh;
+    sh.space = uspace::create();
+    KCHECK(sh.space != nullptr);
+    Result r = Result::pass();
+    if (uspace::map(*sh.space, kX, mm::kPageSize, kestrel::ProtRead | kestrel::ProtWrite) != 0 ||
+        uspace::write(*sh.space, kX, &kA, sizeof kA) != mm::SpaceError::None) {
+        r = Result::fail("could not map the test page");
+    } else {
+        const std::uint32_t rcpu = on.last_secondary();
+        const std::uint32_t wcpu = on.after(rcpu);
+        auto rfn = [&] { reader(sh); };
+        auto release = [&] { /* the reader ends by itself within 2 * kPhaseUs */ };
+        Thunk<decltype(rfn)> rt{rfn};
+        {
+            TaskScope scope(release);
+            if (scope.spawn(rt, sched::SpawnOptions{sched::Qos::Normal, rcpu, true, "tlb reader"})
+                    .error != sched::SpawnError::None) {
+                r = Result::fail("could not spawn the reader");
+            } else if (!run_on(wcpu, [&] { writer(sh); })) {
+                r = Result::fail("could not run the writer");
+            }
+            (void)await(4 * kPhaseUs,
+                        [&] { return sh.phase.load(std::memory_order_acquire) == Done; });
+        }
+        if (r.ok) {
+            const bool in_mask = (uspace::cpus_mask(*sh.space) >> sh.reader_cpu) & 1;
+            if (sh.phase.load() != Done)
+                r = Result::fail("the reader did not finish");
+            else if (sh.reader_cpu != rcpu || !in_mask)
+                r = Result::fail("the reader ran elsewhere or is not in the space's cpu mask");
+            else if (sh.warm_hits != kWarmReads)
+                r = Result::fail("the reader did not read A");
+            else if (sh.unmap_rc != 0 || sh.map_rc != 0)
+                r = Result::fail("unmap or map failed");
+            else if (sh.pa_new == sh.pa_old)
+                r = Result::fail("X got its old frame back");
+            else if (sh.satp_after != kspace::satp_value())
+                r = Result::fail("the reader hart kept the user satp");
+            else if (sh.stale != 0 || !sh.saw_b)
+                r = Result::fail("stale translation: the reader kept reading the unmapped frame");
+        }
+    }
+    uspace::release(sh.space); // flushes its ASID on the reader too, before the frames go
+    for (std::uint32_t i = 0; i < sh.nheld; ++i)
+        (void)frames::free(sh.held[i]);
+    const uspace::Stats st1 = uspace::stats();
+    println("KLOG: tlb: reader cpu", sh.reader_cpu, sh.saw_b ? " saw B after " : " never saw B in ",
+            sh.reads, " reads, ", sh.see_us, " us, stale=", sh.stale, " other=", sh.other,
+            " shootdowns=", st1.shootdowns - st0.shootdowns,
+            " remote cpus=", st1.remote_cpus - st0.remote_cpus,
+            " skipped=", st1.skipped - st0.skipped, " frames start=", frames0,
+            " end=", frames::free_count());
+    if (!r.ok) return r;
+    KCHECK(frames::free_count() == frames0);
+    KCHECK(uspace::free_spaces() == spaces0);
+    return Result::pass();
+}
+
+} // namespace k::selftest
