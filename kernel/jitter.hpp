@@ -27,7 +27,10 @@ using Hook = void (*)(Site, const void* subject);
 inline std::atomic<Hook> g_hook{nullptr};
 
 inline void point(Site s, const void* subject = nullptr) {
-    if (Hook h = g_hook.load(std::memory_order_relaxed)) h(s, subject);
+    // Unlikely: off in every measured boot, and a likely call would make the
+    // switch path keep its values in callee-saved registers around it.
+    if (Hook h = g_hook.load(std::memory_order_relaxed)) [[unlikely]]
+        h(s, subject);
 }
 
 // Kernel only (kernel/jitter.cpp). `seed` 0 is replaced by a fixed value.

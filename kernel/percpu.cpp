@@ -45,14 +45,6 @@ sched::CpuSlot slot_of(std::uint32_t i) {
                           c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
 }
 
-// The index of the block tp names, if tp names one exactly (kMaxCpus if not).
-// Unsigned: a tp below the array wraps to a huge offset and fails the bound.
-std::uint32_t block_index(std::uintptr_t tp, std::uint32_t n) {
-    const std::uintptr_t off = tp - reinterpret_cast<std::uintptr_t>(&g_cpus[0]);
-    if (off >= n * kPerCpuStride || (off & (kPerCpuStride - 1)) != 0) return kMaxCpus;
-    return static_cast<std::uint32_t>(off / kPerCpuStride);
-}
-
 // Everything but the hot path: the table of every block, the counted
 // fallback, then SIE back as current_cpu() found it (a tail call from there,
 // so the hot path needs no frame of its own).
@@ -78,17 +70,23 @@ sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
 }
 
 // cpu_id_probe's first step, inlined: the same rule (sched::block_valid, as
-// in tp_fast_valid) on the block tp names. kMaxCpus when it does not hold.
-[[gnu::always_inline]] inline std::uint32_t fast_cpu(std::uintptr_t tp, std::uintptr_t sp) {
-    const std::uint32_t i = block_index(tp, g_cpu_count);
-    if (i >= kMaxCpus) return kMaxCpus;
-    // tp names it exactly (block_index). Relaxed: normally this hart's own
-    // block, whose state this hart wrote itself.
-    const PerCpu& c = g_cpus[i];
+// in tp_fast_valid) on the block tp names: false when it does not hold, else
+// its index in `i` (a flag, not a kMaxCpus sentinel the caller tests again).
+[[gnu::always_inline]] inline bool fast_cpu(std::uintptr_t tp, std::uintptr_t sp,
+                                            std::uint32_t& i) {
+    // tp names a block exactly: inside the array of online-capable blocks and
+    // on a stride boundary (unsigned: a tp below the array wraps to a huge
+    // offset and fails the bound). That block is then *tp itself.
+    const std::uintptr_t off = tp - reinterpret_cast<std::uintptr_t>(&g_cpus[0]);
+    if (off >= g_cpu_count * kPerCpuStride || (off & (kPerCpuStride - 1)) != 0) [[unlikely]]
+        return false;
+    // Relaxed: normally this hart's own block, whose state this hart wrote itself.
+    const auto& c = *reinterpret_cast<const PerCpu*>(tp);
     if (!sched::block_valid(c.head.magic, runs_on_block(c.state.load(std::memory_order_relaxed)),
-                            c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic))
-        return kMaxCpus;
-    return i;
+                            c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic)) [[unlikely]]
+        return false;
+    i = static_cast<std::uint32_t>(off / kPerCpuStride);
+    return true;
 }
 
 std::uint32_t current_cpu() {
@@ -98,8 +96,9 @@ std::uint32_t current_cpu() {
     const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
-    const std::uint32_t i = fast_cpu(tp, sp);
-    if (i >= kMaxCpus) return current_cpu_slow(tp, sp, sie);
+    std::uint32_t i;
+    if (!fast_cpu(tp, sp, i)) [[unlikely]]
+        return current_cpu_slow(tp, sp, sie);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     return i;
 }
@@ -109,8 +108,10 @@ std::uint32_t current_cpu_masked() {
         panic("current_cpu_masked: interrupts are on");
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
-    const std::uint32_t i = fast_cpu(tp, sp);
-    return i < kMaxCpus ? i : current_cpu_slow(tp, sp, 0);
+    std::uint32_t i;
+    if (!fast_cpu(tp, sp, i)) [[unlikely]]
+        return current_cpu_slow(tp, sp, 0);
+    return i;
 }
 
 std::uint32_t cpu_count() {

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "kernel/percpu.hpp"
+#include "kernel/sync/store_relaxed.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
 #include "sched/scheduler.hpp"
@@ -66,7 +67,7 @@ class RqGuard final {
     RqGuard(CpuSched& s, Try) : s_(s), held_(s.rq_lock.try_lock()) {}
     ~RqGuard() {
         if (!held_) return;
-        s_.queued_hint.store(s_.rq.size(), std::memory_order_relaxed);
+        k::store_relaxed(s_.queued_hint, s_.rq.size());
         s_.rq_lock.unlock();
     }
     RqGuard(const RqGuard&) = delete;
@@ -76,7 +77,7 @@ class RqGuard final {
     // switch path runs at irq depth 1 throughout): in finish_switch on the far
     // side of a switch, or where schedule() returns without switching.
     static void release_switch_hold(CpuSched& s) {
-        s.queued_hint.store(s.rq.size(), std::memory_order_relaxed);
+        k::store_relaxed(s.queued_hint, s.rq.size());
         s.rq_lock.unlock_masked();
     }
 

@@ -13,6 +13,7 @@
 #include "kernel/fault.hpp"
 #include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/sync/store_relaxed.hpp"
 #include "kernel/time.hpp"
 #include "kernel/watchdog.hpp"
 #include "sched/task_pool.hpp"
@@ -58,13 +59,13 @@ namespace {
     // Entered holding s.rq_lock, taken by the schedule() that switched here.
     Task* prev = s.prev.load(std::memory_order_relaxed);
     const Requeue requeue = s.prev_requeue;
-    s.prev.store(nullptr, std::memory_order_relaxed);
+    k::store_relaxed<Task*>(s.prev, nullptr);
     s.prev_requeue = Requeue::None;
     if (!prev) {
         RqGuard::release_switch_hold(s);
         return;
     }
-    const bool exited = !prev->idle && prev->state.state() == TaskState::Exited;
+    const bool exited = !prev->idle && prev->state.state_on_own_cpu() == TaskState::Exited;
     // A "lost" register: the slot no longer matches. Only while the switch
     // check runs (the storm, torture): elsewhere the damage surfaces as some
     // other test's failure, which proves nothing about the detector.
@@ -76,7 +77,7 @@ namespace {
     if (!prev->idle && s.rq.holds(*prev))
         k::panic("sched: a task was queued before its registers were saved");
     // Registers saved: from here on another hart may run prev.
-    prev->on_cpu.store(0, std::memory_order_release);
+    k::store_release(prev->on_cpu, 0u);
     if (requeue == Requeue::Local) {
         EnqueueOutcome o = s.rq.enqueue(*prev, prev->qos);
         if (!o.ok()) k::panic("sched: reserved run-queue slot was taken");
@@ -98,9 +99,16 @@ namespace {
     // switch to resumes expecting the depth it left with.
     if (hal::Cpu::irq_depth() != 1) k::panic("schedule: irq depth is not 1 (a lock held?)");
     const std::uint32_t cpu = k::current_cpu_masked(); // masked: depth 1, checked above
-    CpuSched& s = cpu_sched(cpu);
+    // current_cpu_masked() returns a valid index (< kMaxCpus, a power of
+    // two): the mask is cpu_sched()'s clamp without its branch. The pointer
+    // is made opaque to the compiler: one register for the block, not the
+    // index arithmetic redone at every use (and more callee-saved registers).
+    static_assert((k::kMaxCpus & (k::kMaxCpus - 1)) == 0);
+    CpuSched* sp = &g_sched[cpu & (k::kMaxCpus - 1)];
+    asm("" : "+r"(sp));
+    CpuSched& s = *sp;
     const bool slice_over = s.slice_over.exchange(0, std::memory_order_relaxed) != 0;
-    s.need_resched.store(0, std::memory_order_relaxed);
+    k::store_relaxed(s.need_resched, 0u);
     const bool leaving = s.offline_req.load(std::memory_order_acquire) != 0;
     drain_inbox(s);
 
@@ -113,7 +121,7 @@ namespace {
     // is skipped, never waited for.
     s.rq_lock.lock_masked(); // interrupts are masked (depth 1, checked above)
     {
-        const bool runnable = !prev->idle && prev->state.state() == TaskState::Running;
+        const bool runnable = !prev->idle && prev->state.state_on_own_cpu() == TaskState::Running;
         if (runnable && leaving) {
             requeue = Requeue::Elsewhere;
             next = &s.idle;
@@ -158,18 +166,18 @@ namespace {
         if (next->state.dispatch() != Transition::Ok)
             k::panic("sched: dispatch of a task not ready");
         next->runs.fetch_add(1, std::memory_order_relaxed);
-        next->home_cpu.store(cpu, std::memory_order_relaxed);
-        next->last_cpu.store(cpu, std::memory_order_relaxed);
+        k::store_relaxed(next->home_cpu, cpu);
+        k::store_relaxed(next->last_cpu, cpu);
+        // Only a task whose registers are saved may be dispatched: a queued task
+        // with on_cpu set is one that something made runnable too early.
+        if (next->on_cpu.load(std::memory_order_acquire) != 0)
+            k::panic("sched: dispatch of a task whose registers are live on another cpu");
     }
-    // Only a task whose registers are saved may be dispatched: a queued task
-    // with on_cpu set is one that something made runnable too early.
-    if (!next->idle && next->on_cpu.load(std::memory_order_acquire) != 0)
-        k::panic("sched: dispatch of a task whose registers are live on another cpu");
-    next->on_cpu.store(cpu + 1, std::memory_order_relaxed);
+    k::store_relaxed(next->on_cpu, cpu + 1);
     check_stack_guard(*prev);
-    s.prev.store(prev, std::memory_order_relaxed);
+    k::store_relaxed(s.prev, prev);
     s.prev_requeue = requeue;
-    s.current.store(next, std::memory_order_relaxed);
+    k::store_relaxed(s.current, next);
     s.switches.fetch_add(1, std::memory_order_relaxed);
     if (requeue == Requeue::Local && k::fault::is(k::fault::Fault::RequeueEarly)) {
         // The bug of CONTRACT §6 on purpose: prev becomes stealable while its

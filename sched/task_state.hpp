@@ -131,6 +131,15 @@ class TaskStateCell final {
     [[nodiscard]] TaskState state() const {
         return state_of(word_.load(std::memory_order_seq_cst));
     }
+    // state() for the hart that runs the task, about the task it runs (or
+    // has just switched away from). Relaxed is exact there: only the task
+    // itself leaves Running (preempt, block, exit, all on that hart, so
+    // coherence shows them in program order), and the one change another
+    // hart may make meanwhile, a waker's Blocked -> Ready, never turns the
+    // answer into or out of Running or Exited. The CASes stay seq_cst.
+    [[nodiscard]] TaskState state_on_own_cpu() const {
+        return state_of(word_.load(std::memory_order_relaxed));
+    }
     [[nodiscard]] BlockReason reason() const {
         return reason_of(word_.load(std::memory_order_seq_cst));
     }

@@ -4,6 +4,7 @@
 #include "hal_cpu.hpp"
 #include "kernel/jitter.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/sync/store_relaxed.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -80,16 +81,16 @@ class SpinLock final {
         // section happens-before ours.
         while (serving_.load(std::memory_order_acquire) != ticket)
             hal::Cpu::relax();
-        owner_.store(me, std::memory_order_relaxed);
+        store_relaxed(owner_, me);
     }
 
     void release() {
         if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
             panic("spin lock released by a cpu that does not hold it");
         }
-        owner_.store(kNoOwner, std::memory_order_relaxed);
+        store_relaxed(owner_, kNoOwner);
         // Only the holder writes serving_; release publishes the critical section.
-        serving_.store(serving_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        store_release(serving_, serving_.load(std::memory_order_relaxed) + 1);
         jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
     }
 
