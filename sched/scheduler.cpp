@@ -192,7 +192,7 @@ namespace {
     const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
     k::set_running_stack(next->stack_lo, next->stack_hi);
     // next's root before any of its instructions: a user thread's space, else the kernel's.
-    k::uspace::activate(cpu, next->space);
+    k::uspace::activate_switch(cpu, next->space, next->satp);
     k::jitter::point(k::jitter::Site::SwitchOut, prev);
     // Until the switch below saves them, prev's registers are live here, so
     // nothing may have published it as takeable yet.

@@ -47,7 +47,8 @@ struct Task {
     // nullptr for a kernel task, which runs on the kernel's root. Written by spawn and by the
     // thread itself (cleared on its way out); read by the switch path of its hart.
     k::uspace::UserSpace* space = nullptr;
-    void* user = nullptr; // a user thread's record (kernel/user/process.hpp); nullptr otherwise
+    std::uint64_t satp = 0; // space's satp (fixed while the space lives); unused without one
+    void* user = nullptr;   // a user thread's record (kernel/user/process.hpp); nullptr otherwise
 
     k::SpinLock lock{"task"};
     IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock

@@ -1,6 +1,7 @@
 // Task life cycle: spawn, wake, yield, join and exit.
 #include "kernel/fault.hpp"
 #include "kernel/jitter.hpp"
+#include "kernel/mm/user_space.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/smp.hpp"
 #include "kernel/time.hpp"
@@ -116,6 +117,7 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
     t->arg = arg;
     t->home_cpu.store(cpu, std::memory_order_relaxed);
     t->space = opts.space;
+    t->satp = opts.space ? k::uspace::satp(*opts.space) : 0;
     t->user = opts.user;
     t->ctx = hal::new_thread_context(opts.space ? t->stack_hi - TF_SIZE : t->stack_hi, entry, arg);
     t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit

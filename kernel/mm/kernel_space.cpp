@@ -12,7 +12,6 @@ namespace k::kspace {
 namespace {
 
 mm::PageTable g_table{mm::FrameSource{nullptr, nullptr, nullptr}, mm::PhysWindow{0}};
-std::uint64_t g_satp = 0; // written by the boot hart before any other hart starts
 
 constexpr std::uint64_t kKernelRX = mm::pte::kR | mm::pte::kX | mm::pte::kG;
 constexpr std::uint64_t kKernelR = mm::pte::kR | mm::pte::kG;

@@ -56,6 +56,9 @@ std::uint32_t probe_asid_bits();
 
 const mm::PageTable& table();
 std::uint64_t satp_value();
+// satp_value(), for the switch path's compare (written once by build(), before any other
+// hart starts; 0 before).
+inline std::uint64_t g_satp = 0;
 std::uint64_t table_pages();
 
 // The image's sections, page-aligned by hal/riscv64/linker.ld.

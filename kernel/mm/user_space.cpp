@@ -245,8 +245,12 @@ void release(UserSpace* s) {
 
 void activate(std::uint32_t cpu, UserSpace* next) {
     const std::uint64_t want = next ? next->satp : kspace::satp_value();
+    if (hal::csr::read_satp() == want) return;
+    activate_slow(cpu, next, want);
+}
+
+void activate_slow(std::uint32_t cpu, UserSpace* next, std::uint64_t want) {
     const std::uint64_t loaded = hal::csr::read_satp();
-    if (loaded == want) return;
     // The seed's bug on purpose: the next user thread runs on the previous one's root.
     if (next && loaded != kspace::satp_value() && fault::is(fault::Fault::SatpSkip)) [[unlikely]]
         return;

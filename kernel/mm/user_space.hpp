@@ -3,9 +3,11 @@
 // of the context switch, and map/unmap with the TLB shootdown before frames are reused.
 #pragma once
 
+#include "csr.hpp"
 #include "kernel/elf/elf.hpp"
 #include "kernel/elf/images.hpp"
 #include "kernel/mm/address_space.hpp"
+#include "kernel/mm/kernel_space.hpp"
 
 #include <cstdint>
 
@@ -52,6 +54,17 @@ void release(UserSpace* s);
 // load of a space on a cpu marks the cpu in the space's may-cache mask and flushes the ASID
 // there; with the shared ASID 0 every load flushes the whole TLB.
 void activate(std::uint32_t cpu, UserSpace* next);
+// The slow half of activate(): satp holds something else than `want`.
+void activate_slow(std::uint32_t cpu, UserSpace* next, std::uint64_t want);
+// activate() for the switch path, inlined: the task's own copy of its space's satp
+// (Task::satp) spares the call and the load through the space. One CSR read and a compare
+// when the root is right already (between two kernel tasks, or two threads of one space).
+inline void activate_switch(std::uint32_t cpu, UserSpace* next, std::uint64_t next_satp) {
+    const std::uint64_t want = next ? next_satp : kspace::g_satp;
+    if (hal::csr::read_satp() == want) [[likely]]
+        return;
+    activate_slow(cpu, next, want);
+}
 
 // The syscalls (user/include/kestrel/syscall.hpp): 0 or a negative kestrel::Error.
 // map: addr page-aligned, len > 0 whole pages, prot ProtRead[|ProtWrite], all inside the user
