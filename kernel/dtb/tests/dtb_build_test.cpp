@@ -1,10 +1,13 @@
-// dtb reader tests on hand-built blobs: defaults, cell sizes, stdout-path, cpu flags, bad shapes.
+// dtb reader tests on synthetic trees: defaults, cell sizes, stdout-path, cpu flags, bad shapes.
+// The well-formed trees are dtc-built fixtures (fixtures/synthetic/build-*.dts); FdtBuilder makes
+// only what dtc will not write (NOP tokens, broken token streams).
 #include "kernel/dtb/dtb.hpp"
 #include "kernel/dtb/fdt.hpp"
 #include "kernel/dtb/tests/fdt_builder.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <iterator>
 #include <string>
 
 using dtb::Status;
@@ -14,50 +17,48 @@ using dtbtest::parse_bytes;
 
 namespace {
 
-// A small valid tree: root 2/2, /cpus 1/0 with `harts` cpus, memory, /soc 1/1 with two UARTs.
-FdtBuilder& soc(FdtBuilder& b, const char* stdout_path) {
-    b.begin("chosen").str("stdout-path", stdout_path).str("bootargs", "a=b").end();
-    b.begin("aliases").str("serial0", "/soc/serial@1000").str("serial1", "/soc/serial@2000").end();
-    b.begin("soc").cells("#address-cells", {1}).cells("#size-cells", {1}).str("ranges", "");
-    b.begin("serial@1000").cells("reg", {0x1000, 0x100}).str("compatible", "ns16550a").end();
-    b.begin("serial@2000").cells("reg", {0x2000, 0x100}).cells("reg-shift", {2});
-    b.strs("compatible", {"vendor,uart", "ns16550a"}).end();
-    b.begin("test@3000").cells("reg", {0x3000, 0x10});
-    b.strs("compatible", {"sifive,test1", "sifive,test0", "syscon"}).end();
-    return b.end();
-}
-
-Bytes with_stdout(const char* stdout_path) {
-    FdtBuilder b;
-    b.begin("").cells("#address-cells", {2}).cells("#size-cells", {2});
-    soc(b, stdout_path);
-    return b.end().finish();
-}
-
-// One cpu node under /cpus (1/0 cells) with the given extra properties.
-template <typename F>
-Bytes one_cpu(F&& props) {
-    FdtBuilder b;
-    b.begin("").begin("cpus").cells("#address-cells", {1}).cells("#size-cells", {0});
-    b.begin("cpu@5").str("device_type", "cpu").cells("reg", {5});
-    props(b);
-    return b.end().end().end().finish();
+dtbtest::Parsed parse_fixture(const std::string& name) {
+    const Bytes blob = dtbtest::load_fixture(name + ".dtb");
+    INFO("fixture " << name);
+    REQUIRE(!blob.empty());
+    return parse_bytes(blob);
 }
 
 } // namespace
 
 TEST_CASE("a minimal tree defaults every optional fact", "[dtb][build]") {
-    const auto r = parse_bytes(FdtBuilder().begin("").end().finish());
+    const auto r = parse_fixture("build-minimal");
     REQUIRE(r.status == Status::Ok);
     CHECK(dtbtest::is_default(r.p));
     CHECK(r.p.defaulted == (dtb::kNoMemory | dtb::kNoUart | dtb::kNoTestDevice | dtb::kNoTimebase |
                             dtb::kNoBootargs | dtb::kNoCpus));
 }
 
+namespace {
+
+void check_cpus_memory(const dtb::Platform& p) {
+    CHECK(p.defaulted == (dtb::kNoUart | dtb::kNoTestDevice | dtb::kNoBootargs));
+    CHECK(p.mem_base == 0x4000'0000);
+    CHECK(p.mem_size == 0x1000);
+    CHECK(p.timebase_hz == 1'000'000);
+    REQUIRE(p.hart_count == 1);
+    CHECK(p.harts[0].usable()); // status absent: enabled
+    CHECK_FALSE(p.harts[0].sstc);
+}
+
+} // namespace
+
 TEST_CASE("cpus and memory only: the rest is defaulted", "[dtb][build]") {
-    FdtBuilder b;
-    b.begin("").nop(); // NOP tokens are skipped anywhere
     // No #address-cells/#size-cells at the root: 2 and 1 per the spec.
+    const auto r = parse_fixture("build-cpus-memory");
+    REQUIRE(r.status == Status::Ok);
+    check_cpus_memory(r.p);
+}
+
+TEST_CASE("NOP tokens are skipped anywhere", "[dtb][build]") {
+    // The build-cpus-memory tree with FDT_NOPs in it: dtc never writes a NOP.
+    FdtBuilder b;
+    b.begin("").nop();
     b.begin("memory@40000000").str("device_type", "memory").cells("reg", {0, 0x4000'0000, 0x1000});
     b.end().begin("cpus").cells("#address-cells", {1}).cells("#size-cells", {0});
     b.cells("timebase-frequency", {1'000'000});
@@ -65,38 +66,32 @@ TEST_CASE("cpus and memory only: the rest is defaulted", "[dtb][build]") {
     b.end().nop().end().end();
     const auto r = parse_bytes(b.finish());
     REQUIRE(r.status == Status::Ok);
-    CHECK(r.p.defaulted == (dtb::kNoUart | dtb::kNoTestDevice | dtb::kNoBootargs));
-    CHECK(r.p.mem_base == 0x4000'0000);
-    CHECK(r.p.mem_size == 0x1000);
-    CHECK(r.p.timebase_hz == 1'000'000);
-    REQUIRE(r.p.hart_count == 1);
-    CHECK(r.p.harts[0].usable()); // status absent: enabled
-    CHECK_FALSE(r.p.harts[0].sstc);
+    check_cpus_memory(r.p);
 }
 
 TEST_CASE("stdout-path selects the uart, by path, alias or unit-less name", "[dtb][build]") {
     struct Case {
-        const char* stdout_path;
+        const char* fixture; // build-stdout.dtsi plus the stdout-path in the comment
         std::uint64_t base;
         std::uint32_t shift;
     };
     const Case cases[] = {
-        {"/soc/serial@2000", 0x2000, 2},
-        {"/soc/serial@2000:115200n8", 0x2000, 2},
-        {"/soc/serial@1000", 0x1000, 0},
-        {"serial1", 0x2000, 2},
-        {"serial1:115200", 0x2000, 2},
-        {"serial0", 0x1000, 0},
-        {"/soc/serial", 0x1000, 0},    // first node matching without unit address
-        {"/soc/test@3000", 0x1000, 0}, // not an ns16550a: the first one
-        {"/nowhere", 0x1000, 0},
-        {"serial7", 0x1000, 0}, // unknown alias
-        {"", 0x1000, 0},
-        {"/soc/serial@2000/", 0x2000, 2},
+        {"build-stdout-path", 0x2000, 2},           // "/soc/serial@2000"
+        {"build-stdout-path-opts", 0x2000, 2},      // "/soc/serial@2000:115200n8"
+        {"build-stdout-path-first", 0x1000, 0},     // "/soc/serial@1000"
+        {"build-stdout-alias1", 0x2000, 2},         // "serial1"
+        {"build-stdout-alias1-opts", 0x2000, 2},    // "serial1:115200"
+        {"build-stdout-alias0", 0x1000, 0},         // "serial0"
+        {"build-stdout-unitless", 0x1000, 0},       // "/soc/serial": first node without unit
+        {"build-stdout-not-uart", 0x1000, 0},       // "/soc/test@3000": not ns16550a, the first
+        {"build-stdout-nowhere", 0x1000, 0},        // "/nowhere"
+        {"build-stdout-alias-unknown", 0x1000, 0},  // "serial7"
+        {"build-stdout-empty", 0x1000, 0},          // ""
+        {"build-stdout-trailing-slash", 0x2000, 2}, // "/soc/serial@2000/"
     };
     for (const Case& c : cases) {
-        INFO("stdout-path " << c.stdout_path);
-        const auto r = parse_bytes(with_stdout(c.stdout_path));
+        INFO("fixture " << c.fixture);
+        const auto r = parse_fixture(c.fixture);
         REQUIRE(r.status == Status::Ok);
         CHECK(r.p.uart_base == c.base);
         CHECK(r.p.uart_reg_shift == c.shift);
@@ -107,78 +102,73 @@ TEST_CASE("stdout-path selects the uart, by path, alias or unit-less name", "[dt
 }
 
 TEST_CASE("linux,stdout-path is the fallback", "[dtb][build]") {
-    FdtBuilder b;
-    b.begin("").begin("chosen").str("linux,stdout-path", "/u@2").end();
-    b.begin("u@1").cells("reg", {0, 1, 0}).str("compatible", "ns16550a").end();
-    b.begin("u@2").cells("reg", {0, 2, 0}).str("compatible", "ns16550a").end();
-    const auto r = parse_bytes(b.end().finish());
+    const auto r = parse_fixture("build-linux-stdout-path");
     REQUIRE(r.status == Status::Ok);
     CHECK(r.p.uart_base == 2);
 }
 
 TEST_CASE("cpu flags: status, mmu-type, sstc tokens", "[dtb][build]") {
-    auto hart = [](auto props) {
-        const auto r = parse_bytes(one_cpu(props));
-        REQUIRE(r.status == Status::Ok);
-        REQUIRE(r.p.hart_count == 1);
-        CHECK(r.p.harts[0].hart_id == 5);
-        return r.p.harts[0];
+    // Row i is cpu@i (hart id i) of build-cpu-flags.dts, with the property in the comment.
+    struct Row {
+        bool enabled, s_mode, sstc;
     };
-    CHECK(hart([](FdtBuilder& b) { b.str("status", "okay"); }).enabled);
-    CHECK(hart([](FdtBuilder& b) { b.str("status", "ok"); }).enabled);
-    CHECK_FALSE(hart([](FdtBuilder& b) { b.str("status", "disabled"); }).enabled);
-    CHECK_FALSE(hart([](FdtBuilder& b) { b.str("status", "fail"); }).enabled);
-    CHECK_FALSE(hart([](FdtBuilder& b) { b.str("status", "okay2"); }).enabled);
-    CHECK(hart([](FdtBuilder& b) { b.str("mmu-type", "riscv,sv57"); }).s_mode);
-    CHECK_FALSE(hart([](FdtBuilder& b) { b.str("mmu-type", "riscv,none"); }).s_mode);
-    CHECK_FALSE(hart([](FdtBuilder&) {}).s_mode);
-    const dtb::Hart off =
-        hart([](FdtBuilder& b) { b.str("status", "disabled").str("mmu-type", "riscv,sv39"); });
-    CHECK(off.s_mode);
-    CHECK_FALSE(off.usable());
-
-    auto sstc = [&](const char* isa) {
-        return hart([isa](FdtBuilder& b) { b.str("riscv,isa", isa); }).sstc;
+    const Row rows[] = {
+        {true, false, false},  // status = "okay"
+        {true, false, false},  // status = "ok"
+        {false, false, false}, // status = "disabled"
+        {false, false, false}, // status = "fail"
+        {false, false, false}, // status = "okay2"
+        {true, true, false},   // mmu-type = "riscv,sv57"
+        {true, false, false},  // mmu-type = "riscv,none"
+        {true, false, false},  // no mmu-type
+        {false, true, false},  // status = "disabled", mmu-type = "riscv,sv39": not usable
+        {true, false, true},   // riscv,isa = "rv64imafdch_zicsr_sstc"
+        {true, false, true},   // "rv64imac_sstc_zicsr"
+        {true, false, true},   // "rv64i_SSTC"
+        {true, false, true},   // "rv64i_sstc1p0"
+        {true, false, true},   // "rv64i_sstc1"
+        {true, false, false},  // "rv64imac_zicsr"
+        {true, false, false},  // "rv64imac_xsstc"
+        {true, false, false},  // "rv64imac_sstcx"
+        {true, false, false},  // "rv64imac_sst"
+        {true, false, false},  // "rv64imac_sstc1p"
+        {true, false, false},  // "sstc"
+        {true, false, false},  // "rv64imac_"
+        {true, false, true},   // riscv,isa-extensions = "i", "m", "sstc"
+        {true, false, false},  // riscv,isa-extensions = "i", "sstcx"
     };
-    CHECK(sstc("rv64imafdch_zicsr_sstc"));
-    CHECK(sstc("rv64imac_sstc_zicsr"));
-    CHECK(sstc("rv64i_SSTC"));
-    CHECK(sstc("rv64i_sstc1p0"));
-    CHECK(sstc("rv64i_sstc1"));
-    CHECK_FALSE(sstc("rv64imac_zicsr"));
-    CHECK_FALSE(sstc("rv64imac_xsstc"));
-    CHECK_FALSE(sstc("rv64imac_sstcx"));
-    CHECK_FALSE(sstc("rv64imac_sst"));
-    CHECK_FALSE(sstc("rv64imac_sstc1p"));
-    CHECK_FALSE(sstc("sstc"));
-    CHECK_FALSE(sstc("rv64imac_"));
-    CHECK(hart([](FdtBuilder& b) { b.strs("riscv,isa-extensions", {"i", "m", "sstc"}); }).sstc);
-    CHECK_FALSE(hart([](FdtBuilder& b) { b.strs("riscv,isa-extensions", {"i", "sstcx"}); }).sstc);
+    const auto r = parse_fixture("build-cpu-flags");
+    REQUIRE(r.status == Status::Ok);
+    REQUIRE(r.p.hart_count == std::size(rows));
+    CHECK(r.p.refusal_count == 0);
+    for (std::uint32_t i = 0; i < r.p.hart_count; ++i) {
+        INFO("cpu@" << i);
+        const dtb::Hart& h = r.p.harts[i];
+        CHECK(h.hart_id == i);
+        CHECK(h.enabled == rows[i].enabled);
+        CHECK(h.s_mode == rows[i].s_mode);
+        CHECK(h.usable() == (rows[i].enabled && rows[i].s_mode));
+        CHECK(h.sstc == rows[i].sstc);
+    }
 }
 
 TEST_CASE("timebase-frequency on a cpu node, 64-bit values", "[dtb][build]") {
-    auto timebase = [](auto props) {
-        const auto r = parse_bytes(one_cpu(props));
+    auto timebase = [](const char* fixture) {
+        const auto r = parse_fixture(fixture);
         REQUIRE(r.status == Status::Ok);
+        REQUIRE(r.p.hart_count == 1);
+        CHECK(r.p.harts[0].hart_id == 5);
         return r.p;
     };
-    CHECK(timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {4'000'000}); }).timebase_hz ==
-          4'000'000);
-    CHECK(timebase([](FdtBuilder& b) {
-              b.cells("timebase-frequency", {1, 0});
-          }).timebase_hz == std::uint64_t{1} << 32);
-    const dtb::Platform zero = timebase([](FdtBuilder& b) { b.cells("timebase-frequency", {0}); });
+    CHECK(timebase("build-timebase-cpu-4mhz").timebase_hz == 4'000'000);
+    CHECK(timebase("build-timebase-cpu-64bit").timebase_hz == std::uint64_t{1} << 32);
+    const dtb::Platform zero = timebase("build-timebase-cpu-zero");
     CHECK(zero.timebase_hz == 10'000'000); // zero counts as absent
     CHECK((zero.defaulted & dtb::kNoTimebase) != 0);
 }
 
 TEST_CASE("hart ids that do not fit 32 bits are dropped", "[dtb][build]") {
-    FdtBuilder b;
-    b.begin("").begin("cpus").cells("#address-cells", {2}).cells("#size-cells", {0});
-    b.begin("cpu@100000000").str("device_type", "cpu").cells("reg", {1, 0}).end();
-    b.begin("cpu@7").str("device_type", "cpu").cells("reg", {0, 7}).end();
-    b.begin("cpu-map").begin("cluster0").end().end(); // no device_type: not a cpu
-    const auto r = parse_bytes(b.end().end().finish());
+    const auto r = parse_fixture("build-hartid-64bit");
     REQUIRE(r.status == Status::Ok);
     REQUIRE(r.p.hart_count == 1);
     CHECK(r.p.harts[0].hart_id == 7);
@@ -186,12 +176,7 @@ TEST_CASE("hart ids that do not fit 32 bits are dropped", "[dtb][build]") {
 }
 
 TEST_CASE("memory: first node with a nonzero size, 1-cell sizes", "[dtb][build]") {
-    FdtBuilder b;
-    b.begin("").cells("#address-cells", {1}).cells("#size-cells", {1});
-    b.begin("memory@0").str("device_type", "memory").cells("reg", {0, 0}).end();
-    b.begin("memory@1000").str("device_type", "memory").cells("reg", {0x1000, 0x2000, 0, 1}).end();
-    b.begin("memory@9000").str("device_type", "memory").cells("reg", {0x9000, 0x1000}).end();
-    const auto r = parse_bytes(b.end().finish());
+    const auto r = parse_fixture("build-memory-first");
     REQUIRE(r.status == Status::Ok);
     CHECK(r.p.mem_base == 0x1000);
     CHECK(r.p.mem_size == 0x2000);
@@ -199,16 +184,10 @@ TEST_CASE("memory: first node with a nonzero size, 1-cell sizes", "[dtb][build]"
 }
 
 TEST_CASE("nesting: 16 levels are fine, 17 are not", "[dtb][build]") {
-    for (int levels : {16, 17}) {
-        FdtBuilder b;
-        b.begin("");
-        for (int i = 1; i < levels; ++i)
-            b.begin("n");
-        for (int i = 0; i < levels; ++i)
-            b.end();
-        const auto r = parse_bytes(b.finish());
-        CHECK(r.status == (levels <= 16 ? Status::Ok : Status::BadStructure));
-    }
+    CHECK(parse_fixture("build-nest16").status == Status::Ok);
+    const auto r = parse_fixture("build-nest17");
+    CHECK(r.status == Status::BadStructure);
+    CHECK(dtbtest::is_default(r.p));
 }
 
 TEST_CASE("a malformed blob is BadStructure", "[dtb][build]") {

@@ -3,7 +3,9 @@
 // those computed with libfdt by the reader's documented rules (dtb.hpp), or be refused with a
 // said refusal (Platform::refusals) where libfdt hands back a value the reader must not use.
 #include "kernel/dtb/dtb.hpp"
+#include "kernel/dtb/fdt.hpp"
 #include "kernel/dtb/tests/fdt_builder.hpp"
+#include "kernel/dtb/values.hpp"
 
 #include <catch2/catch.hpp>
 #include <libfdt.h>
@@ -66,17 +68,33 @@ struct Reg {
     std::uint64_t addr = 0, size = 0;
 };
 // First reg entry with the parent's cells (libfdt's defaults 2/1 when absent); nullopt when
-// there is no reg or it holds no whole entry.
+// there is no reg, it holds no whole entry, the cells are more than 64 bits (libfdt allows 4;
+// the reader refuses them), or the range wraps past 2^64 (the reader refuses it).
 std::optional<Reg> first_reg(const void* fdt, int node) {
     const int parent = fdt_parent_offset(fdt, node);
     const int ac = fdt_address_cells(fdt, parent);
     const int sc = fdt_size_cells(fdt, parent);
     int len = 0;
     const void* v = fdt_getprop(fdt, node, "reg", &len);
-    if (v == nullptr || ac < 1 || sc < 0) return std::nullopt;
+    if (v == nullptr || ac < 1 || ac > 2 || sc < 0 || sc > 2) return std::nullopt;
     const int entry = 4 * (ac + sc);
     if (len < entry || len % entry != 0) return std::nullopt;
-    return Reg{be_cells(v, ac), be_cells(static_cast<const fdt32_t*>(v) + ac, sc)};
+    const Reg r{be_cells(v, ac), be_cells(static_cast<const fdt32_t*>(v) + ac, sc)};
+    if (r.size != 0 && r.addr + (r.size - 1) < r.addr) return std::nullopt;
+    return r;
+}
+
+// A property the reader can read as a string: a NUL within its bytes.
+bool is_str(const std::optional<std::string>& b) {
+    return b && b->find('\0') != std::string::npos;
+}
+
+// Nesting depth of the tree, the root being level 1.
+int levels(const void* fdt) {
+    int depth = 0, most = 0;
+    for (int node = 0; node >= 0; node = fdt_next_node(fdt, node, &depth))
+        most = std::max(most, depth + 1);
+    return most;
 }
 
 std::string name_of(const void* fdt, int node) {
@@ -150,17 +168,44 @@ void compare(const std::string& fixture) {
 
     const dtbtest::Exact exact(dtbtest::load_fixture(fixture));
     dtb::Platform p{};
-    REQUIRE(dtb::parse_blob(exact.data(), p) == dtb::Status::Ok);
+    const dtb::Status parsed = dtb::parse_blob(exact.data(), p);
+    // libfdt reads any depth; the reader refuses a tree nested beyond its bound, as a whole.
+    if (levels(fdt) > static_cast<int>(dtb::fdt::kMaxDepth)) {
+        CHECK(parsed == dtb::Status::BadStructure);
+        CHECK(dtbtest::is_default(p));
+        ++g_refusal_branches;
+        return;
+    }
+    REQUIRE(parsed == dtb::Status::Ok);
 
-    // ---- harts: /cpus children with device_type "cpu", in document order
+    // ---- harts: /cpus children with device_type "cpu", in document order. A cpu node whose reg
+    // or status the reader cannot read must be a said refusal (libfdt hands the bytes back).
     const int cpus = fdt_path_offset(fdt, "/cpus");
     std::vector<OracleHart> harts;
+    std::vector<int> cpu_nodes; // the ones the reader keeps reading (timebase below)
+    std::uint32_t dropped = 0;
     if (cpus >= 0) {
         int node = 0;
         fdt_for_each_subnode(node, fdt, cpus) {
             if (prop_str(fdt, node, "device_type") != std::optional<std::string>("cpu")) continue;
+            INFO("cpu node " << name_of(fdt, node));
             const auto reg = first_reg(fdt, node);
-            REQUIRE(reg); // every fixture's cpu nodes have a reg libfdt can read
+            if (!reg) {
+                CHECK(refused(p, name_of(fdt, node), "reg"));
+                ++g_refusal_branches;
+                continue;
+            }
+            const auto status = prop_bytes(fdt, node, "status");
+            if (status && !is_str(status)) {
+                CHECK(refused(p, name_of(fdt, node), "status"));
+                ++g_refusal_branches;
+                continue;
+            }
+            cpu_nodes.push_back(node);
+            if (reg->addr > 0xffff'ffffu) { // a hart id the reader's 32 bits cannot hold
+                ++dropped;
+                continue;
+            }
             const auto mmu = prop_str(fdt, node, "mmu-type");
             const auto isa = prop_str(fdt, node, "riscv,isa");
             const auto ext = prop_bytes(fdt, node, "riscv,isa-extensions");
@@ -169,19 +214,19 @@ void compare(const std::string& fixture) {
                 (isa && isa_lists_sstc(*isa)) || (ext && list_has(*ext, "sstc"))});
         }
     }
-    // Each libfdt hart is the reader's next hart, or (a second node with an id already seen)
-    // refused as a duplicate, or beyond kMaxHarts and counted as dropped.
-    std::uint32_t next = 0, dropped = 0;
+    // Each libfdt hart is the reader's next hart, or beyond kMaxHarts and counted as dropped,
+    // or (a second node with an id already seen) refused as a duplicate.
+    std::uint32_t next = 0;
     std::vector<std::uint64_t> seen;
     for (const OracleHart& h : harts) {
         INFO("cpu node " << h.node << " hart id " << h.id);
+        if (next == dtb::kMaxHarts) {
+            ++dropped;
+            continue;
+        }
         if (std::find(seen.begin(), seen.end(), h.id) != seen.end()) {
             CHECK(refused(p, h.node, "reg"));
             ++g_refusal_branches;
-            continue;
-        }
-        if (next == dtb::kMaxHarts) {
-            ++dropped;
             continue;
         }
         seen.push_back(h.id);
@@ -222,48 +267,63 @@ void compare(const std::string& fixture) {
         CHECK((p.defaulted & dtb::kNoMemory) != 0);
     }
 
-    // ---- timebase: /cpus/timebase-frequency, else the first cpu node's (4 or 8 bytes)
-    std::optional<std::string> tb;
-    std::string tb_node;
-    if (cpus >= 0) {
-        tb = prop_bytes(fdt, cpus, "timebase-frequency");
-        tb_node = "cpus";
-        if (!tb) {
-            fdt_for_each_subnode(node, fdt, cpus) {
-                if ((tb = prop_bytes(fdt, node, "timebase-frequency"))) {
-                    tb_node = name_of(fdt, node);
-                    break;
-                }
-            }
+    // ---- timebase: /cpus/timebase-frequency, else the first cpu node's (of those the reader
+    // reads); the first one of 4 or 8 bytes within range wins, each one before it refused.
+    std::vector<int> tb_nodes;
+    if (cpus >= 0) tb_nodes.push_back(cpus);
+    tb_nodes.insert(tb_nodes.end(), cpu_nodes.begin(), cpu_nodes.end());
+    std::optional<std::uint64_t> timebase;
+    for (const int n : tb_nodes) {
+        const auto tb = prop_bytes(fdt, n, "timebase-frequency");
+        if (!tb) continue;
+        const std::string tb_node = name_of(fdt, n);
+        const bool cells = tb->size() == 4 || tb->size() == 8;
+        const std::uint64_t hz = cells ? be_cells(tb->data(), static_cast<int>(tb->size() / 4)) : 0;
+        INFO("libfdt timebase " << tb->size() << " bytes, " << hz << " from " << tb_node);
+        if (cells && hz >= dtb::kMinTimebaseHz && hz <= dtb::kMaxTimebaseHz) {
+            timebase = hz;
+            break;
         }
+        // libfdt hands back the bytes; the reader must refuse them, and say so
+        CHECK(refused(p, tb_node, "timebase-frequency"));
+        ++g_refusal_branches;
     }
-    if (tb) {
-        REQUIRE((tb->size() == 4 || tb->size() == 8));
-        const std::uint64_t hz = be_cells(tb->data(), static_cast<int>(tb->size() / 4));
-        INFO("libfdt timebase " << hz << " from " << tb_node);
-        if (hz >= dtb::kMinTimebaseHz && hz <= dtb::kMaxTimebaseHz) {
-            CHECK(p.timebase_hz == hz);
-            CHECK((p.defaulted & dtb::kNoTimebase) == 0);
-        } else { // libfdt hands back the number; the reader must refuse it, and say so
-            CHECK(refused(p, tb_node, "timebase-frequency"));
-            CHECK(p.timebase_hz == dtb::kDefaultTimebaseHz);
-            CHECK((p.defaulted & dtb::kNoTimebase) != 0);
-            ++g_refusal_branches;
-        }
+    if (timebase) {
+        CHECK(p.timebase_hz == *timebase);
+        CHECK((p.defaulted & dtb::kNoTimebase) == 0);
     } else {
+        CHECK(p.timebase_hz == dtb::kDefaultTimebaseHz);
         CHECK((p.defaulted & dtb::kNoTimebase) != 0);
     }
 
-    // ---- UART: the ns16550a /chosen/stdout-path names (libfdt resolves aliases and ":opts"),
-    // else the first okay ns16550a node; reg-shift 4 bytes, default 0.
+    // ---- UART: the ns16550a /chosen/stdout-path (else linux,stdout-path) names (libfdt
+    // resolves aliases and ":opts"), else the first okay ns16550a node; reg-shift 4 bytes,
+    // 0..kMaxRegShift, default 0. An okay ns16550a whose reg or reg-shift the reader cannot use
+    // must be a said refusal.
+    const auto reg_shift = [&](int n) -> std::optional<std::uint64_t> {
+        int len = 0;
+        const void* rs = fdt_getprop(fdt, n, "reg-shift", &len);
+        if (rs == nullptr) return 0;
+        if (len != 4 || be_cells(rs, 1) > dtb::kMaxRegShift) return std::nullopt;
+        return be_cells(rs, 1);
+    };
     const auto usable_uart = [&](int n) {
         return n >= 0 && fdt_node_check_compatible(fdt, n, "ns16550a") == 0 && okay(fdt, n) &&
-               first_reg(fdt, n).has_value();
+               first_reg(fdt, n).has_value() && reg_shift(n).has_value();
     };
+    for (int n = fdt_node_offset_by_compatible(fdt, -1, "ns16550a"); n >= 0;
+         n = fdt_node_offset_by_compatible(fdt, n, "ns16550a")) {
+        if (!okay(fdt, n) || usable_uart(n)) continue;
+        INFO("ns16550a node " << name_of(fdt, n) << " without a usable reg or reg-shift");
+        CHECK((refused(p, name_of(fdt, n), "reg") || refused(p, name_of(fdt, n), "reg-shift")));
+        ++g_refusal_branches;
+    }
     int uart = -1;
     const int chosen = fdt_path_offset(fdt, "/chosen");
     if (chosen >= 0) {
-        if (const auto sp = prop_str(fdt, chosen, "stdout-path")) {
+        auto sp = prop_str(fdt, chosen, "stdout-path");
+        if (!sp) sp = prop_str(fdt, chosen, "linux,stdout-path");
+        if (sp) {
             const std::string path = sp->substr(0, sp->find(':'));
             const int n = fdt_path_offset(fdt, path.c_str());
             if (usable_uart(n)) uart = n;
@@ -275,10 +335,7 @@ void compare(const std::string& fixture) {
     if (uart >= 0) {
         INFO("uart node " << name_of(fdt, uart));
         CHECK(p.uart_base == first_reg(fdt, uart)->addr);
-        int len = 0;
-        const void* rs = fdt_getprop(fdt, uart, "reg-shift", &len);
-        const std::uint64_t shift = rs != nullptr && len == 4 ? be_cells(rs, 1) : 0;
-        CHECK(p.uart_reg_shift == shift);
+        CHECK(p.uart_reg_shift == *reg_shift(uart));
         CHECK((p.defaulted & dtb::kNoUart) == 0);
     } else {
         CHECK((p.defaulted & dtb::kNoUart) != 0);
@@ -298,10 +355,15 @@ void compare(const std::string& fixture) {
     CHECK(((p.defaulted & dtb::kNoTestDevice) != 0) == (test == 0));
     CHECK(p.htif_base == first_device("ucb,htif0"));
 
-    // ---- bootargs
-    const auto args = chosen >= 0 ? prop_str(fdt, chosen, "bootargs") : std::nullopt;
-    CHECK(std::string(p.bootargs) == args.value_or(""));
-    CHECK(((p.defaulted & dtb::kNoBootargs) != 0) == !args.has_value());
+    // ---- bootargs: one NUL-terminated string filling the property, else a said refusal
+    const auto raw = chosen >= 0 ? prop_bytes(fdt, chosen, "bootargs") : std::nullopt;
+    const bool args = raw && !raw->empty() && raw->find('\0') == raw->size() - 1;
+    if (raw && !args) {
+        CHECK(refused(p, "chosen", "bootargs"));
+        ++g_refusal_branches;
+    }
+    CHECK(std::string(p.bootargs) == (args ? raw->substr(0, raw->size() - 1) : std::string()));
+    CHECK(((p.defaulted & dtb::kNoBootargs) != 0) == !args);
 
     // ---- reserved memory: the reader does not report it (the kernel's frame allocator does
     // not exist yet); libfdt must at least read the reservation block of every fixture.
@@ -321,13 +383,16 @@ std::vector<std::string> fixtures() {
 TEST_CASE("libfdt oracle: every fixture reads the same through libfdt and the reader",
           "[dtb][libfdt]") {
     const std::vector<std::string> names = fixtures();
-    // The QEMU dumps, the field inputs and the phantom: a glob that found nothing proves nothing.
-    REQUIRE(names.size() >= 13);
+    // The QEMU dumps, the field inputs, the phantom, virt-big (14) and the synthetic trees of
+    // fixtures/synthetic (49): a glob that found nothing proves nothing.
+    REQUIRE(names.size() >= 63);
     g_refusal_branches = 0;
     for (const std::string& n : names)
         compare(n);
-    // virt-timebase-2cell (timebase), virt-memory-noreg (memory), virt-dup-hartid (hart id).
-    CHECK(g_refusal_branches >= 3);
+    // 44: virt-timebase-2cell (timebase), virt-memory-noreg (memory), virt-dup-hartid (hart
+    // id); 14 bad-* trees, refused-keeps-rest 4, refusals-overflow 20, build-nest17,
+    // build-timebase-cpu-zero and build-memory-first 1 each.
+    CHECK(g_refusal_branches >= 44);
 }
 
 TEST_CASE("libfdt oracle: a mismatch is caught (the oracle is not the reader)", "[dtb][libfdt]") {

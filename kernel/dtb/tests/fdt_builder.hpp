@@ -48,6 +48,19 @@ enum HeaderField : std::size_t {
 };
 
 // Builds a blob token by token; nothing stops a test from emitting a malformed one.
+// Every well-formed tree the tests read is a dtc-built fixture (fixtures/synthetic/*.dts); this
+// builder is kept only for blobs dtc will not write, each use for one of these reasons:
+// - dtb_build_test "NOP tokens are skipped anywhere": dtc never emits FDT_NOP.
+// - dtb_build_test "a malformed blob is BadStructure": a property after a subnode, a property
+//   outside the root, two roots, FDT_END inside a node, an END_NODE without a node, no root,
+//   an unknown token, an empty child name, a name offset past the strings block, a property
+//   length past the struct block, no FDT_END: the dts grammar cannot say any of them (dtc
+//   orders properties first, merges roots, and derives every token, offset and length itself).
+// - dtb_build_test "the walker rejects an overlong property": a property length running past
+//   the struct block, again a length dtc computes and cannot be told.
+// - dtb_fuzz_test, dtb_test and dtb_field_test start from dtc fixtures and corrupt bytes with
+// put_be32 (header
+//   fields, truncation, misalignment); they do not use this class.
 class FdtBuilder {
   public:
     FdtBuilder& begin(std::string_view name) {
