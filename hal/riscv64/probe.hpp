@@ -30,16 +30,21 @@ inline Probe probe_illegal() {
     return hal_probe_illegal() ? Probe::Works : Probe::Traps;
 }
 
-// Trap path: an illegal-instruction trap at a probe pc resumes at its fixup. Read-only
-// table, so any hart may use it at any time. Returns true when it redirected sepc.
-inline bool apply_fixup(TrapFrame& tf) {
-    for (const HalFixup* f = __kfixup_start; f != __kfixup_end; ++f) {
+// Trap path: when tf.sepc is a pc of the table [begin, end), resumes at its fixup and returns
+// true. Read-only tables, so any hart may use them at any time.
+inline bool apply_fixup_from(const HalFixup* begin, const HalFixup* end, TrapFrame& tf) {
+    for (const HalFixup* f = begin; f != end; ++f) {
         if (f->pc == tf.sepc) {
             tf.sepc = f->fixup;
             return true;
         }
     }
     return false;
+}
+
+// An illegal-instruction trap at a probe pc resumes at its fixup.
+inline bool apply_fixup(TrapFrame& tf) {
+    return apply_fixup_from(__kfixup_start, __kfixup_end, tf);
 }
 
 } // namespace hal

@@ -16,24 +16,11 @@
 
 #define SSTATUS_SIE (1 << 1)
 
-    .text
-    .globl hal_trap_vector
-    .align 4
-hal_trap_vector:
-    csrrw tp, sscratch, tp
-    bnez tp, .Lfrom_user
-    csrrw tp, sscratch, tp          /* back to the kernel tp; sscratch = 0 again */
-
-    sd t0, HART_TRAP_T0(tp)
-    addi sp, sp, -TF_SIZE
-    ld t0, HART_STACK_LO(tp)
-    bltu sp, t0, .Loverflow
-    ld t0, HART_TRAP_T0(tp)
-    sd t0, TF_X(5)(sp)
-
+/* The registers both trap paths save and restore in the same slots: all but
+ * sp, tp and t0, which each path handles itself. */
+.macro SAVE_COMMON
     sd ra, TF_X(1)(sp)
     sd gp, TF_X(3)(sp)
-    sd tp, TF_X(4)(sp)
     sd t1, TF_X(6)(sp)
     sd t2, TF_X(7)(sp)
     sd s0, TF_X(8)(sp)
@@ -60,32 +47,10 @@ hal_trap_vector:
     sd t4, TF_X(29)(sp)
     sd t5, TF_X(30)(sp)
     sd t6, TF_X(31)(sp)
-    addi t0, sp, TF_SIZE
-    sd t0, TF_X(2)(sp)
-    csrr t0, sepc
-    sd t0, TF_SEPC(sp)
-    sd t0, TF_FRAME_RA(sp)
-    csrr t0, sstatus
-    sd t0, TF_SSTATUS(sp)
-    csrr t0, scause
-    sd t0, TF_SCAUSE(sp)
-    csrr t0, stval
-    sd t0, TF_STVAL(sp)
-    sd s0, TF_FRAME_FP(sp)
-    addi s0, sp, TF_SIZE
-
-    mv a0, sp
-    call hal_trap_dispatch
-
-    /* A preempted thread may resume on another hart: tp stays the current
-     * hart's, it is never restored from the frame. */
-    ld t0, TF_SEPC(sp)
-    csrw sepc, t0
-    ld t0, TF_SSTATUS(sp)
-    csrw sstatus, t0
+.endm
+.macro RESTORE_COMMON
     ld ra, TF_X(1)(sp)
     ld gp, TF_X(3)(sp)
-    ld t0, TF_X(5)(sp)
     ld t1, TF_X(6)(sp)
     ld t2, TF_X(7)(sp)
     ld s0, TF_X(8)(sp)
@@ -112,7 +77,51 @@ hal_trap_vector:
     ld t4, TF_X(29)(sp)
     ld t5, TF_X(30)(sp)
     ld t6, TF_X(31)(sp)
-    ld sp, TF_X(2)(sp)
+.endm
+
+    .text
+    .globl hal_trap_vector
+    .align 4
+hal_trap_vector:
+    csrrw tp, sscratch, tp
+    bnez tp, .Lfrom_user
+    csrrw tp, sscratch, tp          /* back to the kernel tp; sscratch = 0 again */
+
+    sd t0, HART_TRAP_T0(tp)
+    addi sp, sp, -TF_SIZE
+    ld t0, HART_STACK_LO(tp)
+    bltu sp, t0, .Loverflow
+    ld t0, HART_TRAP_T0(tp)
+    sd t0, TF_X(5)(sp)
+
+    sd tp, TF_X(4)(sp)
+    SAVE_COMMON
+    addi t0, sp, TF_SIZE
+    sd t0, TF_X(2)(sp)
+    csrr t0, sepc
+    sd t0, TF_SEPC(sp)
+    sd t0, TF_FRAME_RA(sp)
+    csrr t0, sstatus
+    sd t0, TF_SSTATUS(sp)
+    csrr t0, scause
+    sd t0, TF_SCAUSE(sp)
+    csrr t0, stval
+    sd t0, TF_STVAL(sp)
+    sd s0, TF_FRAME_FP(sp)
+    addi s0, sp, TF_SIZE
+
+    mv a0, sp
+    call hal_trap_dispatch
+
+    /* A preempted thread may resume on another hart: tp stays the current
+     * hart's, it is never restored from the frame. */
+    ld t0, TF_SEPC(sp)
+    csrw sepc, t0
+    ld t0, TF_SSTATUS(sp)
+    csrw sstatus, t0
+    ld t0, TF_X(5)(sp)
+    RESTORE_COMMON
+    ld sp, TF_X(2)(sp)                /* last: the frame is read through it */
     sret
 
 .Loverflow:
@@ -131,35 +140,8 @@ hal_trap_vector:
     sd sp, HART_USER_SCRATCH(tp)
     ld sp, HART_USER_KSP(tp)
     addi sp, sp, -TF_SIZE
-    sd ra, TF_X(1)(sp)
-    sd gp, TF_X(3)(sp)
     sd t0, TF_X(5)(sp)
-    sd t1, TF_X(6)(sp)
-    sd t2, TF_X(7)(sp)
-    sd s0, TF_X(8)(sp)
-    sd s1, TF_X(9)(sp)
-    sd a0, TF_X(10)(sp)
-    sd a1, TF_X(11)(sp)
-    sd a2, TF_X(12)(sp)
-    sd a3, TF_X(13)(sp)
-    sd a4, TF_X(14)(sp)
-    sd a5, TF_X(15)(sp)
-    sd a6, TF_X(16)(sp)
-    sd a7, TF_X(17)(sp)
-    sd s2, TF_X(18)(sp)
-    sd s3, TF_X(19)(sp)
-    sd s4, TF_X(20)(sp)
-    sd s5, TF_X(21)(sp)
-    sd s6, TF_X(22)(sp)
-    sd s7, TF_X(23)(sp)
-    sd s8, TF_X(24)(sp)
-    sd s9, TF_X(25)(sp)
-    sd s10, TF_X(26)(sp)
-    sd s11, TF_X(27)(sp)
-    sd t3, TF_X(28)(sp)
-    sd t4, TF_X(29)(sp)
-    sd t5, TF_X(30)(sp)
-    sd t6, TF_X(31)(sp)
+    SAVE_COMMON
     ld t0, HART_USER_SCRATCH(tp)
     sd t0, TF_X(2)(sp)
     csrrw t0, sscratch, zero        /* the user's tp; sscratch = 0: the kernel runs */
@@ -196,35 +178,8 @@ hal_return_to_user:
     ld t0, TF_SSTATUS(sp)
     andi t0, t0, ~SSTATUS_SIE
     csrw sstatus, t0
-    ld ra, TF_X(1)(sp)
-    ld gp, TF_X(3)(sp)
     ld tp, TF_X(4)(sp)
     ld t0, TF_X(5)(sp)
-    ld t1, TF_X(6)(sp)
-    ld t2, TF_X(7)(sp)
-    ld s0, TF_X(8)(sp)
-    ld s1, TF_X(9)(sp)
-    ld a0, TF_X(10)(sp)
-    ld a1, TF_X(11)(sp)
-    ld a2, TF_X(12)(sp)
-    ld a3, TF_X(13)(sp)
-    ld a4, TF_X(14)(sp)
-    ld a5, TF_X(15)(sp)
-    ld a6, TF_X(16)(sp)
-    ld a7, TF_X(17)(sp)
-    ld s2, TF_X(18)(sp)
-    ld s3, TF_X(19)(sp)
-    ld s4, TF_X(20)(sp)
-    ld s5, TF_X(21)(sp)
-    ld s6, TF_X(22)(sp)
-    ld s7, TF_X(23)(sp)
-    ld s8, TF_X(24)(sp)
-    ld s9, TF_X(25)(sp)
-    ld s10, TF_X(26)(sp)
-    ld s11, TF_X(27)(sp)
-    ld t3, TF_X(28)(sp)
-    ld t4, TF_X(29)(sp)
-    ld t5, TF_X(30)(sp)
-    ld t6, TF_X(31)(sp)
-    ld sp, TF_X(2)(sp)
+    RESTORE_COMMON
+    ld sp, TF_X(2)(sp)                /* last: the frame is read through it */
     sret

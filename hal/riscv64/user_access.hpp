@@ -2,17 +2,16 @@
 // trap path's fixup for them (hal/riscv64/user_access.S).
 #pragma once
 
+#include "probe.hpp"
 #include "trap_frame.hpp"
 
 #include <cstddef>
 #include <cstdint>
 
 extern "C" {
-struct HalUaccess {
-    std::uintptr_t pc;    // a load or store of hal_user_copy
-    std::uintptr_t fixup; // where it resumes when that access faults
-};
-extern const HalUaccess __kuaccess_start[], __kuaccess_end[];
+// {pc, fixup} pairs as in .kfixup (probe.hpp): a load or store of hal_user_copy and where it
+// resumes when that access faults.
+extern const HalFixup __kuaccess_start[], __kuaccess_end[];
 // 0, or -1 when an access faulted (what was copied before it stays copied).
 long hal_user_copy(void* dst, const void* src, unsigned long n);
 }
@@ -24,13 +23,7 @@ namespace hal {
 // when the faulting pc is one of hal_user_copy's accesses, resumes at its fixup and returns
 // true.
 inline bool apply_user_fixup(TrapFrame& tf) {
-    for (const HalUaccess* f = __kuaccess_start; f != __kuaccess_end; ++f) {
-        if (f->pc == tf.sepc) {
-            tf.sepc = f->fixup;
-            return true;
-        }
-    }
-    return false;
+    return apply_fixup_from(__kuaccess_start, __kuaccess_end, tf);
 }
 
 } // namespace hal
