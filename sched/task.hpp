@@ -11,7 +11,7 @@
 #include <cstdint>
 
 namespace k::uspace {
-struct UserSpace;
+class UserSpace;
 }
 
 namespace sched {

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <new>
+#include <type_traits>
 
 namespace k::user {
 
@@ -28,8 +29,11 @@ struct Process {
     Process* parent = nullptr;          // fixed at spawn; guarded by g_lock for reaping
     bool parent_linked = false;         // guarded by g_lock: the parent's reference is held
     uspace::UserSpace* space = nullptr; // the process's reference, until its last thread ends
-    sched::TaskRef anchor;              // set at spawn, reset when the slot is freed
-    sched::Event end;                   // the last thread signals it; the anchor waits
+    // Set at spawn with a counted reference (a raw pointer, not a TaskRef: the slots stay
+    // trivially destructible, so no exit-time destructor is registered for the array; Clang
+    // would call atexit, which a freestanding kernel lacks). Dropped when the slot is freed.
+    sched::Task* anchor = nullptr;
+    sched::Event end; // the last thread signals it; the anchor waits
     k::SpinLock lock{"process"};
     std::uint32_t threads = 0;     // guarded by lock: live threads
     bool dead = false;             // guarded by lock: no thread may start any more
@@ -40,7 +44,8 @@ struct Process {
 namespace {
 
 k::SpinLock g_lock{"processes"};
-Process g_processes[kMaxProcesses];       // slots; see refs
+Process g_processes[kMaxProcesses]; // slots; see refs
+static_assert(std::is_trivially_destructible_v<Process>, "no exit-time destructor for the slots");
 Thread g_threads[kMaxThreads];            // guarded by g_lock (used)
 std::uint32_t g_next_id = 1;              // guarded by g_lock
 std::atomic<std::uint32_t> g_next_cpu{0}; // round-robin placement of new processes
@@ -77,7 +82,8 @@ void put(Process& p) {
     sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
     k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
     if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    anchor = static_cast<sched::TaskRef&&>(p.anchor);
+    anchor = sched::TaskRef::adopt(p.anchor);
+    p.anchor = nullptr;
     p.id = 0;
     g_free_processes.fetch_add(1, std::memory_order_relaxed);
 }
@@ -210,7 +216,8 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
             p->refs.fetch_sub(2, std::memory_order_relaxed);
             err = static_cast<std::int64_t>(E::NoMemory);
         } else {
-            p->anchor = static_cast<sched::TaskRef&&>(a.task);
+            p->anchor = a.task.get();
+            p->anchor->refs.fetch_add(1, std::memory_order_relaxed); // adopted by put()
             const std::int64_t id = p->id;
             const std::int64_t r = start_thread(*p, *t, next_cpu(), image.name);
             if (r > 0) return id;
@@ -286,7 +293,7 @@ std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitSta
     }
     if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
     const bool ended_before = p->end.signalled();
-    (void)sched::join(p->anchor);
+    (void)sched::join(sched::TaskRef(p->anchor));
     bool drop_link = false;
     {
         k::SpinGuard g(p->lock);

@@ -10,7 +10,7 @@
 #include <cstdint>
 
 namespace k::uspace {
-struct UserSpace;
+class UserSpace;
 }
 
 namespace k::user {
