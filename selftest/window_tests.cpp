@@ -132,8 +132,20 @@ const char* round(Kind kind, std::uint32_t cpu, bool& held) {
     g_window.victim.store(sp.task.get(), std::memory_order_release);
     s.go.store(1, std::memory_order_release);
 
-    if (!await(kEventuallyUs, [] { return g_window.holding.load(std::memory_order_acquire) != 0; }))
+    if (!await(kEventuallyUs,
+               [] { return g_window.holding.load(std::memory_order_acquire) != 0; })) {
+        // Say where the sleeper is, for the one boot in a hundred or so that gets here.
+        println("KLOG: handshake windows: ", kind == Kind::SwitchOut ? "switch-out" : "sleep",
+                " round on cpu", cpu, ": sleeper state ",
+                sched::task_state_name(sleeper->state.state()), " on_cpu ",
+                sleeper->on_cpu.load(std::memory_order_relaxed), " runs ",
+                sleeper->runs.load(std::memory_order_relaxed), " go ",
+                s.go.load(std::memory_order_relaxed), " victim ",
+                g_window.victim.load(std::memory_order_relaxed) ? "armed" : "taken", " waiter ",
+                s.note.waiter() ? "set" : "none");
+        sched::dump_state("handshake windows: the window never opened");
         return "the window never opened";
+    }
     const std::uint32_t self = current_cpu();
     if (g_window.held_cpu.load(std::memory_order_relaxed) == self)
         return "held on the waker's hart";
