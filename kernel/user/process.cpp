@@ -216,8 +216,13 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
             p->refs.fetch_sub(2, std::memory_order_relaxed);
             err = static_cast<std::int64_t>(E::NoMemory);
         } else {
-            p->anchor = a.task.get();
-            p->anchor->refs.fetch_add(1, std::memory_order_relaxed); // adopted by put()
+            a.task->refs.fetch_add(1, std::memory_order_relaxed); // adopted by put()
+            {
+                // Published under the table lock: a join by id (any task may guess one) finds
+                // the process only once it has an anchor to join.
+                k::SpinGuard g(g_lock);
+                p->anchor = a.task.get();
+            }
             const std::int64_t id = p->id;
             const std::int64_t r = start_thread(*p, *t, next_cpu(), image.name);
             if (r > 0) return id;
@@ -286,6 +291,7 @@ std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitSta
         for (Process& c : g_processes) {
             if (c.refs.load(std::memory_order_relaxed) == 0 || id <= 0 || c.id != id) continue;
             if (reap && (c.parent != caller || !c.parent_linked)) break;
+            if (!c.anchor) break; // still being spawned: not a task yet
             process_get(c);
             p = &c;
             break;
