@@ -15,6 +15,7 @@
 //    only after the unlock misses the wake and sleeps forever.
 #include <atomic>
 
+#include "hal_cpu.hpp"
 #include "kernel/jitter.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
@@ -57,15 +58,23 @@ void hold_hook(Site s, const void* subject) {
     if (g_window.victim.load(std::memory_order_acquire) != subject) return;
     const auto* t = static_cast<const sched::Task*>(subject);
     if (g_window.only_blocked && t->state.state() != sched::TaskState::Blocked) return;
-    if (!g_window.victim.compare_exchange_strong(want, nullptr, std::memory_order_acq_rel))
+    // Masked for the whole hold: at the sleep site the victim is already Blocked with
+    // interrupts on, so a tick would switch it out for good, in the middle of the hold. Once,
+    // between the take below and `holding`, it did: the victim slept, the window never showed
+    // as open, and the round failed after 10 s (2 of about 150 SMP=8 boots on 2026-11-29).
+    hal::Cpu::irq_push();
+    if (!g_window.victim.compare_exchange_strong(want, nullptr, std::memory_order_acq_rel)) {
+        hal::Cpu::irq_pop();
         return; // held once per round
-    g_window.held_cpu.store(current_cpu(), std::memory_order_relaxed);
+    }
+    g_window.held_cpu.store(current_cpu_masked(), std::memory_order_relaxed);
     g_window.holding.store(1, std::memory_order_release);
-    // Interrupts may be masked here: spin on the clock.
+    // Interrupts are masked: spin on the clock.
     const std::uint64_t end = time::now() + time::from_us(kHoldMaxUs);
     while (!g_window.release.load(std::memory_order_acquire) && time::now() < end) {
     }
     g_window.holding.store(0, std::memory_order_release);
+    hal::Cpu::irq_pop();
 }
 
 // Our hook in g_hook for the life of the test, the previous one chained.

@@ -38,6 +38,7 @@ struct Process {
     std::uint32_t threads = 0;     // guarded by lock: live threads
     bool dead = false;             // guarded by lock: no thread may start any more
     std::atomic<bool> kill{false}; // a thread faulted: the others leave at their next exit
+    std::atomic<std::uint32_t> waiting{0}; // tasks inside await() for this process
     kestrel::WaitStatus status{};  // guarded by lock; final once dead
 };
 
@@ -70,6 +71,7 @@ Process* alloc_process(Process* parent) {
         p.threads = 0;
         p.dead = false;
         p.kill.store(false, std::memory_order_relaxed);
+        p.waiting.store(0, std::memory_order_relaxed);
         p.status = kestrel::WaitStatus{};
         new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
         g_free_processes.fetch_sub(1, std::memory_order_relaxed);
@@ -298,8 +300,12 @@ std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitSta
         }
     }
     if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
+    // Counted before the look at the end: a task that ends once it sees its waiters counted
+    // (joiners()) cannot end before this waiter has looked.
+    p->waiting.fetch_add(1, std::memory_order_seq_cst);
     const bool ended_before = p->end.signalled();
     (void)sched::join(sched::TaskRef(p->anchor));
+    p->waiting.fetch_sub(1, std::memory_order_relaxed);
     bool drop_link = false;
     {
         k::SpinGuard g(p->lock);
@@ -349,6 +355,15 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
     }
     put(p); // this thread's
     sched::exit(0);
+}
+
+std::int64_t joiners(Process* caller, std::int64_t id) {
+    if (id == 0 && caller) return caller->waiting.load(std::memory_order_seq_cst);
+    k::SpinGuard g(g_lock);
+    for (const Process& c : g_processes)
+        if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
+            return c.waiting.load(std::memory_order_seq_cst);
+    return static_cast<std::int64_t>(kestrel::Error::NoChild);
 }
 
 Process* current_process() {

@@ -51,6 +51,10 @@ std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::
 // blocked, 0 when the process had ended already, or NoChild.
 std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitStatus& out);
 
+// How many tasks wait now (await) for the end of process `id` (0: the caller's own), or
+// NoChild.
+std::int64_t joiners(Process* caller, std::int64_t id);
+
 // The calling user thread ends: with kind Exited and `code`, or Faulted (scause code, stval),
 // which kills its whole process (every other thread ends at its next kernel exit). The last
 // thread of a process ends the process and releases its address space.

@@ -121,6 +121,8 @@ std::int64_t syscall(hal::TrapFrame& tf) {
         return sys_await(tf, false);
     case Sys::FrameCount:
         return static_cast<std::int64_t>(frames::free_count());
+    case Sys::Joiners:
+        return joiners(p, static_cast<std::int64_t>(arg(tf, 0)));
     }
     return err(Error::BadNumber);
 }

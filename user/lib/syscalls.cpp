@@ -69,6 +69,9 @@ int64_t join(int64_t task, WaitStatus* status) {
 int64_t frame_count() {
     return call(Sys::FrameCount);
 }
+int64_t joiners(int64_t task) {
+    return call(Sys::Joiners, static_cast<uint64_t>(task));
+}
 int64_t raw_call(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     return call(static_cast<Sys>(number), a0, a1, a2, a3);
 }

@@ -63,10 +63,13 @@ enum class Sys : uint64_t {
     Join = 11,
     // frame_count(): the kernel's free physical frames (4 KiB each) now. For leak checks.
     FrameCount = 12,
+    // joiners(task): how many tasks wait now (in wait or join) for the end of task (0: the
+    // caller's own). Lets a task end only once its waiters are really waiting. NoChild.
+    Joiners = 13,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 13;
+inline constexpr uint64_t kSysCount = 14;
 
 // Errors, returned negated in a0. One enum for every call.
 enum class Error : int64_t {

@@ -22,6 +22,7 @@ int64_t current_cpu();
 int64_t time_us();
 int64_t join(int64_t task, WaitStatus* status);
 int64_t frame_count();
+int64_t joiners(int64_t task); // 0: the caller's own task
 // Any call number with up to four arguments (for tests of the kernel's refusals).
 int64_t raw_call(uint64_t number, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
                  uint64_t a3 = 0);
