@@ -59,9 +59,8 @@ void hold_hook(Site s, const void* subject) {
     const auto* t = static_cast<const sched::Task*>(subject);
     if (g_window.only_blocked && t->state.state() != sched::TaskState::Blocked) return;
     // Masked for the whole hold: at the sleep site the victim is already Blocked with
-    // interrupts on, so a tick would switch it out for good, in the middle of the hold. Once,
-    // between the take below and `holding`, it did: the victim slept, the window never showed
-    // as open, and the round failed after 10 s (2 of about 150 SMP=8 boots on 2026-11-29).
+    // interrupts on, so a tick would switch it out for good, in the middle of the hold (the
+    // sleeper also holds a PreemptGuard; this keeps the hold itself atomic on any path).
     hal::Cpu::irq_push();
     if (!g_window.victim.compare_exchange_strong(want, nullptr, std::memory_order_acq_rel)) {
         hal::Cpu::irq_pop();
@@ -102,7 +101,14 @@ void sleeper_body(void* arg) {
     const std::uint64_t end = time::now() + time::from_us(kEventuallyUs);
     while (!s->go.load(std::memory_order_acquire) && time::now() < end) {
     }
-    (void)s->note.wait();
+    {
+        // No tick may switch us out between wait()'s unlock (we are Blocked from there) and
+        // the hook that holds the window: it would put us to sleep before the window opens,
+        // and the round would wait 10 s for nothing (seen 2 times in about 150 SMP=8 boots).
+        // wait() still switches out by itself when it blocks.
+        sched::PreemptGuard no_tick;
+        (void)s->note.wait();
+    }
     s->woke_on.store(current_cpu() + 1, std::memory_order_release);
 }
 
