@@ -35,8 +35,10 @@ int64_t console_write(const char* buf, size_t len) {
     return call(Sys::ConsoleWrite, addr(buf), len);
 }
 
-int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len) {
-    return call(Sys::Spawn, addr(name), name_len, addr(args), args_len);
+int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len,
+              uint64_t cap) {
+    uint64_t r[7] = {addr(name), name_len, addr(args), args_len, cap, 0, 0};
+    return raw_call7(static_cast<uint64_t>(Sys::Spawn), r);
 }
 
 int64_t wait(int64_t child, WaitStatus* status) {
@@ -74,6 +76,106 @@ int64_t joiners(int64_t task) {
 }
 int64_t raw_call(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3) {
     return call(static_cast<Sys>(number), a0, a1, a2, a3);
+}
+
+int64_t raw_call7(uint64_t number, uint64_t regs[7]) {
+    register uint64_t a0 asm("a0") = regs[0];
+    register uint64_t a1 asm("a1") = regs[1];
+    register uint64_t a2 asm("a2") = regs[2];
+    register uint64_t a3 asm("a3") = regs[3];
+    register uint64_t a4 asm("a4") = regs[4];
+    register uint64_t a5 asm("a5") = regs[5];
+    register uint64_t a6 asm("a6") = regs[6];
+    register uint64_t a7 asm("a7") = number;
+    asm volatile("ecall"
+                 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6)
+                 : "r"(a7)
+                 : "memory");
+    regs[0] = a0;
+    regs[1] = a1;
+    regs[2] = a2;
+    regs[3] = a3;
+    regs[4] = a4;
+    regs[5] = a5;
+    regs[6] = a6;
+    return static_cast<int64_t>(a0);
+}
+
+int64_t endpoint_create(uint64_t slot) {
+    return call(Sys::EndpointCreate, slot);
+}
+int64_t notification_create(uint64_t slot) {
+    return call(Sys::NotificationCreate, slot);
+}
+int64_t cap_mint(uint64_t src, uint64_t dst, uint64_t rights, uint64_t badge) {
+    return call(Sys::CapMint, src, dst, rights, badge);
+}
+int64_t cap_copy(uint64_t src, uint64_t dst, uint64_t rights) {
+    return call(Sys::CapCopy, src, dst, rights);
+}
+int64_t cap_delete(uint64_t slot) {
+    return call(Sys::CapDelete, slot);
+}
+int64_t object_count(uint64_t kind) {
+    return call(Sys::ObjectCount, kind);
+}
+
+namespace {
+
+// An IPC call: a0 = slot (or cap_dst's slot for the receive side), a1 = tag (or cap_dst),
+// a2..a5 = MRs, a6 = buffer; the out registers land in m.
+int64_t ipc(Sys n, uint64_t slot, uint64_t a1, IpcMsg& m, const uint64_t* buf, bool out) {
+    uint64_t r[7] = {slot, a1, m.mr[0], m.mr[1], m.mr[2], m.mr[3], addr(buf)};
+    const int64_t res = raw_call7(static_cast<uint64_t>(n), r);
+    if (out && res >= 0) {
+        m.tag = r[1];
+        for (uint64_t i = 0; i < kMessageRegisters; ++i)
+            m.mr[i] = r[2 + i];
+        m.badge = r[6];
+    }
+    return res;
+}
+
+} // namespace
+
+int64_t send(uint64_t slot, const IpcMsg& m, const uint64_t* buf) {
+    IpcMsg copy = m;
+    return ipc(Sys::Send, slot, m.tag, copy, buf, false);
+}
+int64_t nb_send(uint64_t slot, const IpcMsg& m, const uint64_t* buf) {
+    IpcMsg copy = m;
+    return ipc(Sys::NbSend, slot, m.tag, copy, buf, false);
+}
+int64_t recv(uint64_t slot, IpcMsg& m, uint64_t* buf, uint64_t cap_dst) {
+    return ipc(Sys::Recv, slot, cap_dst, m, buf, true);
+}
+int64_t poll(uint64_t slot, IpcMsg& m, uint64_t* buf, uint64_t cap_dst) {
+    return ipc(Sys::Poll, slot, cap_dst, m, buf, true);
+}
+int64_t call(uint64_t slot, IpcMsg& m, uint64_t* buf) {
+    return ipc(Sys::Call, slot, m.tag, m, buf, true);
+}
+int64_t reply(const IpcMsg& m, const uint64_t* buf) {
+    IpcMsg copy = m;
+    return ipc(Sys::Reply, 0, m.tag, copy, buf, false);
+}
+int64_t reply_recv(uint64_t slot, IpcMsg& m, uint64_t* buf) {
+    return ipc(Sys::ReplyRecv, slot, m.tag, m, buf, true);
+}
+int64_t signal(uint64_t slot) {
+    return call(Sys::Signal, slot);
+}
+int64_t notify_wait(uint64_t slot, uint64_t& word) {
+    uint64_t r[7] = {slot, 0, 0, 0, 0, 0, 0};
+    const int64_t res = raw_call7(static_cast<uint64_t>(Sys::NotifyWait), r);
+    word = res == 0 ? r[1] : 0;
+    return res;
+}
+int64_t notify_poll(uint64_t slot, uint64_t& word) {
+    uint64_t r[7] = {slot, 0, 0, 0, 0, 0, 0};
+    const int64_t res = raw_call7(static_cast<uint64_t>(Sys::NotifyPoll), r);
+    word = res == 0 ? r[1] : 0;
+    return res;
 }
 
 int64_t parse_int(const char* s) {

@@ -9,8 +9,17 @@
 //   a0..a5  arguments, in the order each call lists them;
 //   a0      the result: >= 0 on success (its meaning per call), a negative Error otherwise.
 // Every other register is preserved across the call, as the RISC-V psABI treats a callee
-// (so the wrappers only clobber a0 and "memory"). Numbers and codes are stable once landed;
-// new calls take the next number, new errors the next negative value.
+// (so the wrappers only clobber a0 and "memory"), except for the IPC calls (Send .. ReplyRecv,
+// NotifyWait, NotifyPoll), which also return in a1..a6 (see "IPC registers" below). Numbers
+// and codes are stable once landed; new calls take the next number, new errors the next
+// negative value.
+//
+// IPC registers (RFC-0028): in  a0 the capability slot, a1 the tag (MessageTag word), a2..a5
+// message registers MR0..MR3, a6 the buffer (0: none; length - 4 words of it are sent);
+//                           out a0 the result, a1 the received tag, a2..a5 MR0..MR3, a6 the
+// sender's badge. The receive calls take in a1 the slot that a transferred capability lands
+// in (kNoCap: none; a capability sent to a receiver without one is not moved, and the tag it
+// gets says caps = 0) and in a6 the buffer the words beyond MR3 are written to.
 namespace kestrel {
 
 enum class Sys : uint64_t {
@@ -28,6 +37,9 @@ enum class Sys : uint64_t {
     // them; the child's main gets them as argc/argv. Returns the child's task id (> 0).
     // BadPointer, BadLength, BadArgument (args not NUL-terminated or too many), NoImage,
     // BadImage (the ELF validator refused it), NoMemory, Limit.
+    // a4 (cap): a slot of the caller whose capability is copied, with the same rights and
+    // badge, into the child's slot 0 before it runs; kNoCap for none. A capability error of
+    // that slot (SlotOutOfRange, EmptySlot, CountOverflow) refuses the spawn.
     Spawn = 3,
     // wait(child, status): blocks until child (a task id from spawn, of the caller's task)
     // has ended, writes a WaitStatus to `status` and reaps it. Returns 0. NoChild,
@@ -66,10 +78,68 @@ enum class Sys : uint64_t {
     // joiners(task): how many tasks wait now (in wait or join) for the end of task (0: the
     // caller's own). Lets a task end only once its waiters are really waiting. NoChild.
     Joiners = 13,
+
+    // --- Capabilities (RFC-0028). A slot is a capability address in the caller's space:
+    // [0, kCapSlots); any other value is SlotOutOfRange. Rights are a set of Right bits.
+    // endpoint_create(slot): a new endpoint, its first capability (all rights, unbadged) in
+    // the empty `slot`. Returns 0. SlotOutOfRange, SlotOccupied, NoMemory.
+    EndpointCreate = 14,
+    // notification_create(slot): as endpoint_create, for a notification (word 0).
+    NotificationCreate = 15,
+    // cap_mint(src, dst, rights, badge): a capability in the empty `dst` naming src's object,
+    // with `rights` (a subset of src's) and `badge` (non-zero: only on an unbadged endpoint or
+    // notification capability; 0: src's own). Returns 0. SlotOutOfRange, EmptySlot,
+    // InvalidRights, RightsEscalation, NotBadgeable, BadgeAlreadySet, SlotOccupied,
+    // CountOverflow.
+    CapMint = 16,
+    // cap_copy(src, dst, rights): cap_mint without a new badge.
+    CapCopy = 17,
+    // cap_delete(slot): empties `slot`. The last capability to an endpoint or notification
+    // destroys it: every task blocked on it returns Destroyed. Returns 0. SlotOutOfRange,
+    // EmptySlot.
+    CapDelete = 18,
+
+    // --- IPC (registers above). Each returns 0 or an error in a0 unless it says otherwise.
+    // The capability must be an endpoint's (WrongType) with the right named (MissingRight).
+    // send: blocks until a receiver takes the message (Send right). A tag with caps = 1
+    // transfers the capability in slot MR3 (a5) only when the capability has Grant; without
+    // Grant the message goes without it and the receiver's tag says caps = 0; the receiver's
+    // MR3 then holds the slot it landed in. A bad slot in MR3 refuses the send with its
+    // capability error. BadLength (tag
+    // length above kMaxIpcLength), BadTag, BadPointer (buffer), Destroyed.
+    Send = 19,
+    // nb_send: as send, but never blocks: returns 1 when a receiver took it, 0 when none waited.
+    NbSend = 20,
+    // recv(slot, cap_dst, ..., buffer): blocks until a sender comes (Receive right); out as
+    // above, the badge in a6. Destroyed.
+    Recv = 21,
+    // poll: as recv without blocking: returns 1 with a message, 0 (and a1 = 0) without one.
+    Poll = 22,
+    // call: send with Send right, then block for the reply (out registers as recv, badge 0).
+    // ServerGone when the receiver ends, or drops the reply, without replying.
+    Call = 23,
+    // reply(-, tag, MR0..3, buffer): answers the last call this thread received (the thread's
+    // one-shot reply capability, then gone). NoCaller (no call to answer, or the caller has
+    // ended). A reply carries no capability (BadTag).
+    Reply = 24,
+    // reply_recv(slot, tag, MR0..3, buffer): reply (its error, if any, is dropped, as in seL4)
+    // then recv on `slot` (cap_dst: kNoCap). The server loop.
+    ReplyRecv = 25,
+    // signal(slot): ORs the capability's badge (1 if unbadged) into the notification's word
+    // and wakes a waiter (Send right). Returns 0.
+    Signal = 26,
+    // notify_wait(slot): blocks until the word is non-zero, then takes it (Receive right):
+    // a0 = 0, a1 = the word. Destroyed; Busy (another thread already waits on it).
+    NotifyWait = 27,
+    // notify_poll(slot): the word, taken, in a1 (0: nothing was pending); a0 = 0.
+    NotifyPoll = 28,
+    // object_count(kind): free records now, for leak checks: kind 0 endpoints, 1
+    // notifications, 2 processes, 3 threads. BadArgument (another kind).
+    ObjectCount = 29,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 14;
+inline constexpr uint64_t kSysCount = 30;
 
 // Errors, returned negated in a0. One enum for every call.
 enum class Error : int64_t {
@@ -84,9 +154,26 @@ enum class Error : int64_t {
     Exists = -9,      // map: part of the range is already mapped
     NotMapped = -10,  // unmap: part of the range was not mapped by map()
     Limit = -11,      // a per-task or system bound on tasks or threads is reached
+    // Capabilities (one code per reason the capability table gives, RFC-0028 "Errors").
+    SlotOutOfRange = -12,   // a slot >= kCapSlots
+    EmptySlot = -13,        // the slot holds no capability
+    SlotOccupied = -14,     // the destination slot holds one
+    WrongType = -15,        // the capability names another kind of object
+    MissingRight = -16,     // the capability lacks the right the call needs
+    BadgeAlreadySet = -17,  // mint: a badge on a badged capability
+    RightsEscalation = -18, // mint, copy: rights the source does not have
+    NotBadgeable = -19,     // mint: a badge on a capability that cannot carry one
+    InvalidRights = -20,    // rights bits outside Send | Receive | Grant
+    CountOverflow = -21,    // mint, copy: the object has 2^32 - 1 capabilities
+    // IPC.
+    BadTag = -22,     // reserved tag bits set, or caps above 1 (a reply: above 0)
+    Destroyed = -23,  // the endpoint or notification was destroyed (before or while blocked)
+    NoCaller = -24,   // reply: no call to answer, or its caller has ended
+    ServerGone = -25, // call: the receiver ended or dropped the reply without replying
+    Busy = -26,       // notify_wait: another thread already waits on that notification
 };
 
-inline constexpr int64_t kErrorMin = -11; // the most negative Error value
+inline constexpr int64_t kErrorMin = -26; // the most negative Error value
 
 // A name for an error (for logs and test messages); "unknown" outside the enum.
 constexpr const char* error_name(int64_t e) {
@@ -113,6 +200,36 @@ constexpr const char* error_name(int64_t e) {
         return "NotMapped";
     case Error::Limit:
         return "Limit";
+    case Error::SlotOutOfRange:
+        return "SlotOutOfRange";
+    case Error::EmptySlot:
+        return "EmptySlot";
+    case Error::SlotOccupied:
+        return "SlotOccupied";
+    case Error::WrongType:
+        return "WrongType";
+    case Error::MissingRight:
+        return "MissingRight";
+    case Error::BadgeAlreadySet:
+        return "BadgeAlreadySet";
+    case Error::RightsEscalation:
+        return "RightsEscalation";
+    case Error::NotBadgeable:
+        return "NotBadgeable";
+    case Error::InvalidRights:
+        return "InvalidRights";
+    case Error::CountOverflow:
+        return "CountOverflow";
+    case Error::BadTag:
+        return "BadTag";
+    case Error::Destroyed:
+        return "Destroyed";
+    case Error::NoCaller:
+        return "NoCaller";
+    case Error::ServerGone:
+        return "ServerGone";
+    case Error::Busy:
+        return "Busy";
     }
     return "unknown";
 }
@@ -140,5 +257,27 @@ inline constexpr uint64_t kMaxImageName = 32;          // bytes of a spawn image
 inline constexpr uint64_t kMaxArgBytes = 512;          // bytes of spawn's args block
 inline constexpr uint64_t kMaxArgs = 16;               // strings in spawn's args block
 inline constexpr uint64_t kMaxSleepUs = 60'000'000;    // 60 s per sleep
+
+// Capabilities and IPC (RFC-0028; ipc/ holds the kernel's copies of these numbers and
+// static_asserts that they agree).
+inline constexpr uint64_t kCapSlots = 64;    // slots in a task's capability space
+inline constexpr uint64_t kNoCap = ~uint64_t{0}; // "no slot" (a receive's cap_dst)
+enum Right : uint64_t { RightSend = 1, RightReceive = 2, RightGrant = 4 };
+inline constexpr uint64_t kRightsAll = 7;
+inline constexpr uint64_t kMessageRegisters = 4; // MR0..MR3, in a2..a5
+inline constexpr uint64_t kMaxIpcLength = 64;    // words per message: 4 in registers, 60 buffered
+// The tag word (seL4's layout): label in bits 63..12, caps in 8..7, length in 6..0.
+constexpr uint64_t make_tag(uint64_t label, uint64_t length, uint64_t caps = 0) {
+    return (label << 12) | ((caps & 3) << 7) | (length & 0x7f);
+}
+constexpr uint64_t tag_label(uint64_t tag) {
+    return tag >> 12;
+}
+constexpr uint64_t tag_length(uint64_t tag) {
+    return tag & 0x7f;
+}
+constexpr uint64_t tag_caps(uint64_t tag) {
+    return (tag >> 7) & 3;
+}
 
 } // namespace kestrel

@@ -12,7 +12,9 @@ namespace kestrel {
 [[noreturn]] void exit(int32_t code);
 int64_t yield();
 int64_t console_write(const char* buf, size_t len);
-int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len);
+// cap: a slot whose capability the child gets in its slot 0 (kNoCap: none).
+int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len,
+              uint64_t cap = kNoCap);
 int64_t wait(int64_t child, WaitStatus* status);
 int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg);
 int64_t map(uint64_t addr, uint64_t len, uint64_t prot);
@@ -26,6 +28,36 @@ int64_t joiners(int64_t task); // 0: the caller's own task
 // Any call number with up to four arguments (for tests of the kernel's refusals).
 int64_t raw_call(uint64_t number, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0,
                  uint64_t a3 = 0);
+// Any call number with a0..a6 in `regs`; the kernel's a0..a6 come back in `regs` (a0 is also
+// the result). For the fuzzer and the IPC wrappers.
+int64_t raw_call7(uint64_t number, uint64_t regs[7]);
+
+// Capabilities and IPC (kestrel/syscall.hpp, RFC-0028).
+int64_t endpoint_create(uint64_t slot);
+int64_t notification_create(uint64_t slot);
+int64_t cap_mint(uint64_t src, uint64_t dst, uint64_t rights, uint64_t badge);
+int64_t cap_copy(uint64_t src, uint64_t dst, uint64_t rights);
+int64_t cap_delete(uint64_t slot);
+int64_t object_count(uint64_t kind); // 0 endpoints, 1 notifications, 2 processes, 3 threads
+
+// One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
+struct IpcMsg {
+    uint64_t tag = 0;
+    uint64_t mr[kMessageRegisters] = {};
+    uint64_t badge = 0;
+};
+// The sending calls read m (and tag_length(m.tag) - 4 words of buf); the receiving ones
+// overwrite m (and buf). Each returns a0.
+int64_t send(uint64_t slot, const IpcMsg& m, const uint64_t* buf = nullptr);
+int64_t nb_send(uint64_t slot, const IpcMsg& m, const uint64_t* buf = nullptr);
+int64_t recv(uint64_t slot, IpcMsg& m, uint64_t* buf = nullptr, uint64_t cap_dst = kNoCap);
+int64_t poll(uint64_t slot, IpcMsg& m, uint64_t* buf = nullptr, uint64_t cap_dst = kNoCap);
+int64_t call(uint64_t slot, IpcMsg& m, uint64_t* buf = nullptr);
+int64_t reply(const IpcMsg& m, const uint64_t* buf = nullptr);
+int64_t reply_recv(uint64_t slot, IpcMsg& m, uint64_t* buf = nullptr);
+int64_t signal(uint64_t slot);
+int64_t notify_wait(uint64_t slot, uint64_t& word);
+int64_t notify_poll(uint64_t slot, uint64_t& word);
 
 // Helpers: the length of a NUL-terminated string; write one to the console.
 size_t str_len(const char* s);
