@@ -8,7 +8,7 @@
 #include <string>
 
 TEST_CASE("syscall numbers are dense and errors distinct and negative", "[abi]") {
-    static_assert(static_cast<std::uint64_t>(kestrel::Sys::Joiners) + 1 == kestrel::kSysCount);
+    static_assert(static_cast<std::uint64_t>(kestrel::Sys::ObjectCount) + 1 == kestrel::kSysCount);
     std::set<std::string> names;
     for (std::int64_t e = -1; e >= kestrel::kErrorMin; --e) {
         const std::string n = kestrel::error_name(e);
@@ -19,4 +19,13 @@ TEST_CASE("syscall numbers are dense and errors distinct and negative", "[abi]")
     REQUIRE(std::string(kestrel::error_name(0)) == "unknown"); // 0 is success, not an error
     REQUIRE(kestrel::kUserLimit == (std::uint64_t{1} << 38));
     REQUIRE(kestrel::kUserBase % kestrel::kPageSize == 0);
+}
+
+TEST_CASE("the IPC tag helpers use the tag word's layout", "[abi]") {
+    const std::uint64_t t = kestrel::make_tag(0xabcde, 5, 1);
+    REQUIRE(kestrel::tag_label(t) == 0xabcde);
+    REQUIRE(kestrel::tag_length(t) == 5);
+    REQUIRE(kestrel::tag_caps(t) == 1);
+    REQUIRE(((t >> 9) & 7) == 0); // the reserved bits stay clear
+    REQUIRE(kestrel::kRightsAll == (kestrel::RightSend | kestrel::RightReceive | kestrel::RightGrant));
 }
