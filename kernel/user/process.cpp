@@ -9,6 +9,8 @@
 #include "hal_cpu.hpp"
 #include "kernel/console.hpp"
 #include "kernel/elf/elf.hpp"
+#include "kernel/ipc/cap_space.hpp"
+#include "kernel/ipc/ipc_calls.hpp"
 #include "kernel/mm/user_space.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
@@ -35,11 +37,12 @@ struct Process {
     sched::Task* anchor = nullptr;
     sched::Event end; // the last thread signals it; the anchor waits
     k::SpinLock lock{"process"};
-    std::uint32_t threads = 0;     // guarded by lock: live threads
-    bool dead = false;             // guarded by lock: no thread may start any more
-    std::atomic<bool> kill{false}; // a thread faulted: the others leave at their next exit
+    std::uint32_t threads = 0;             // guarded by lock: live threads
+    bool dead = false;                     // guarded by lock: no thread may start any more
+    std::atomic<bool> kill{false};         // a thread faulted: the others leave at their next exit
     std::atomic<std::uint32_t> waiting{0}; // tasks inside await() for this process
-    kestrel::WaitStatus status{};  // guarded by lock; final once dead
+    kestrel::WaitStatus status{};          // guarded by lock; final once dead
+    k::ipc::CapSpace caps;                 // its capabilities; emptied when its last thread ends
 };
 
 namespace {
@@ -74,6 +77,7 @@ Process* alloc_process(Process* parent) {
         p.waiting.store(0, std::memory_order_relaxed);
         p.status = kestrel::WaitStatus{};
         new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
+        p.caps.reset();
         g_free_processes.fetch_sub(1, std::memory_order_relaxed);
         return &p;
     }
@@ -94,7 +98,10 @@ Thread* alloc_thread(Process& p) {
     k::SpinGuard g(g_lock);
     for (Thread& t : g_threads) {
         if (t.used) continue;
-        t = Thread{&p, 0, 0, 0, 0, 0, 0, true};
+        t.process = &p;
+        t.pc = t.sp = t.a0 = t.a1 = t.gp = t.tp = 0;
+        t.used = true;
+        t.ipc.reset(&p.caps);
         g_free_threads.fetch_sub(1, std::memory_order_relaxed);
         return &t;
     }
@@ -125,6 +132,14 @@ void orphan_children(Process& parent) {
     }
     for (std::uint32_t i = 0; i < n; ++i)
         put(*drop[i]);
+}
+
+// A thread of p faulted: every other thread leaves its IPC wait (its kernel exit then ends
+// it). Under g_lock, so no record is freed (and reused) meanwhile.
+void kill_threads(Process& p, const Thread& killer) {
+    k::SpinGuard g(g_lock);
+    for (Thread& t : g_threads)
+        if (t.used && t.process == &p && &t != &killer) k::ipc::kill(t.ipc);
 }
 
 void anchor_main(void* arg) {
@@ -179,11 +194,20 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 
 } // namespace
 
-std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
-                   std::size_t args_len) {
+std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, std::size_t args_len,
+                   std::uint64_t cap) {
     using E = kestrel::Error;
     Process* p = alloc_process(parent);
     if (!p) return static_cast<std::int64_t>(E::Limit);
+    if (cap != kestrel::kNoCap) {
+        const std::int64_t e =
+            parent ? k::ipc::transfer(parent->caps, cap, p->caps, 0)
+                   : static_cast<std::int64_t>(E::EmptySlot); // the kernel holds no capability
+        if (e != 0) {
+            put(*p); // the parent's link: the slot is free again
+            return e;
+        }
+    }
     Thread* t = alloc_thread(*p);
     uspace::UserSpace* space = t ? uspace::create() : nullptr;
     std::int64_t err = static_cast<std::int64_t>(t ? E::NoMemory : E::Limit);
@@ -243,6 +267,7 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
             free_thread(*t);
             uspace::release(space);
             p->space = nullptr;
+            p->caps.clear();
             put(*p);               // the main thread's
             put(*p);               // the parent's link
             (void)p->end.signal(); // the anchor drops the last one
@@ -251,6 +276,7 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
     }
     if (t) free_thread(*t);
     if (space) uspace::release(space);
+    p->caps.clear();
     put(*p); // the parent's link: the slot is free again
     return err;
 }
@@ -334,11 +360,14 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
     me->space = nullptr;
     uspace::activate(current_cpu_masked(), nullptr);
     hal::Cpu::irq_pop();
+    k::ipc::thread_end(t.ipc); // a caller waiting on this thread's reply gets ServerGone
     bool last = false;
+    bool killer = false;
     {
         k::SpinGuard g(p.lock);
         if (kind == kestrel::WaitKind::Faulted && !p.kill.load(std::memory_order_relaxed)) {
             p.kill.store(true, std::memory_order_release);
+            killer = true;
             p.status = kestrel::WaitStatus{kind, code, addr};
         } else if (!p.kill.load(std::memory_order_relaxed)) {
             p.status = kestrel::WaitStatus{kestrel::WaitKind::Exited, code, 0};
@@ -346,9 +375,11 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
         last = --p.threads == 0;
         if (last) p.dead = true;
     }
+    if (killer) kill_threads(p, t);
     me->user = nullptr;
     free_thread(t);
     if (last) {
+        p.caps.clear(); // every last capability destroys its object, waking its waiters
         uspace::release(p.space);
         p.space = nullptr;
         (void)p.end.signal();
@@ -364,6 +395,11 @@ std::int64_t joiners(Process* caller, std::int64_t id) {
         if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
             return c.waiting.load(std::memory_order_seq_cst);
     return static_cast<std::int64_t>(kestrel::Error::NoChild);
+}
+
+Thread* current_thread() {
+    const sched::Task* me = sched::current();
+    return me ? static_cast<Thread*>(me->user) : nullptr;
 }
 
 Process* current_process() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel/elf/images.hpp"
+#include "kernel/ipc/ipc_thread.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
@@ -31,14 +32,18 @@ struct Thread {
     std::uint64_t pc = 0, sp = 0, a0 = 0, a1 = 0; // its first U-mode registers
     std::uint64_t gp = 0, tp = 0;                 // a new thread's: its creator's
     bool used = false;                            // guarded by the slab lock
+    k::ipc::IpcThread ipc;                        // its IPC state (kernel/ipc/ipc_thread.hpp)
 };
 
 // Starts `image` in a new address space with `args` (args_len bytes of NUL-terminated
 // strings, already checked) as argc/argv, its main thread on the next online hart in turn.
 // The caller's process (`parent`, nullptr for the kernel) is its parent and must wait() for it.
-// Returns the new id (> 0) or a negative kestrel::Error: NoMemory, BadImage, Limit.
-std::int64_t spawn(Process* parent, const elf::Image& image, const char* args,
-                   std::size_t args_len);
+// `cap`: a slot of the parent's capability space whose capability the child gets in its slot
+// 0 (kestrel::kNoCap: none; a kernel parent has none).
+// Returns the new id (> 0) or a negative kestrel::Error: NoMemory, BadImage, Limit, or the
+// capability error of `cap` (SlotOutOfRange, EmptySlot, CountOverflow).
+std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, std::size_t args_len,
+                   std::uint64_t cap = kestrel::kNoCap);
 
 // A new thread of `p` entering U-mode at pc with sp and a0, and gp and tp of its creator (the
 // psABI's global pointer; tp is the program's). Returns its task id or an Error (Limit,
@@ -62,6 +67,8 @@ std::int64_t joiners(Process* caller, std::int64_t id);
 
 // The calling task's process, or nullptr for a kernel task.
 Process* current_process();
+// The calling user thread's record (nullptr for a kernel task).
+Thread* current_thread();
 // True once the process was killed (a thread of it faulted): its threads leave at their next
 // kernel exit.
 bool killed(const Process& p);

@@ -5,6 +5,9 @@
 #include "hal_cpu.hpp"
 #include "kernel/console.hpp"
 #include "kernel/elf/images.hpp"
+#include "kernel/ipc/cap_space.hpp"
+#include "kernel/ipc/ipc_calls.hpp"
+#include "kernel/ipc/objects.hpp"
 #include "kernel/mm/frames.hpp"
 #include "kernel/mm/user_space.hpp"
 #include "kernel/percpu.hpp"
@@ -53,7 +56,7 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
         return err(Error::BadArgument);
     const elf::Image* image = elf::find_image(n, name_len);
     if (!image) return err(Error::NoImage);
-    return spawn(current_process(), *image, a, args_len);
+    return spawn(current_process(), *image, a, args_len, arg(tf, 4));
 }
 
 std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
@@ -87,6 +90,21 @@ std::int64_t sys_sleep(const hal::TrapFrame& tf) {
         if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
     }
     return 0;
+}
+
+std::int64_t sys_object_count(std::uint64_t kind) {
+    switch (kind) {
+    case 0:
+        return ipc::free_endpoints();
+    case 1:
+        return ipc::free_notifications();
+    case 2:
+        return free_processes();
+    case 3:
+        return free_threads();
+    default:
+        return err(Error::BadArgument);
+    }
 }
 
 } // namespace
@@ -123,6 +141,40 @@ std::int64_t syscall(hal::TrapFrame& tf) {
         return static_cast<std::int64_t>(frames::free_count());
     case Sys::Joiners:
         return joiners(p, static_cast<std::int64_t>(arg(tf, 0)));
+    case Sys::EndpointCreate:
+        return ipc::create(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Endpoint);
+    case Sys::NotificationCreate:
+        return ipc::create(*current_thread()->ipc.caps, arg(tf, 0),
+                           ::ipc::ObjectType::Notification);
+    case Sys::CapMint:
+        return ipc::mint(*current_thread()->ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2),
+                         arg(tf, 3));
+    case Sys::CapCopy:
+        return ipc::mint(*current_thread()->ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), 0);
+    case Sys::CapDelete:
+        return ipc::remove(*current_thread()->ipc.caps, arg(tf, 0));
+    case Sys::Send:
+        return ipc::send(current_thread()->ipc, tf, true);
+    case Sys::NbSend:
+        return ipc::send(current_thread()->ipc, tf, false);
+    case Sys::Recv:
+        return ipc::receive(current_thread()->ipc, tf, true);
+    case Sys::Poll:
+        return ipc::receive(current_thread()->ipc, tf, false);
+    case Sys::Call:
+        return ipc::call(current_thread()->ipc, tf);
+    case Sys::Reply:
+        return ipc::reply(current_thread()->ipc, tf);
+    case Sys::ReplyRecv:
+        return ipc::reply_receive(current_thread()->ipc, tf);
+    case Sys::Signal:
+        return ipc::signal(current_thread()->ipc, tf);
+    case Sys::NotifyWait:
+        return ipc::notify_wait(current_thread()->ipc, tf);
+    case Sys::NotifyPoll:
+        return ipc::notify_poll(current_thread()->ipc, tf);
+    case Sys::ObjectCount:
+        return sys_object_count(arg(tf, 0));
     }
     return err(Error::BadNumber);
 }

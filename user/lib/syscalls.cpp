@@ -35,8 +35,7 @@ int64_t console_write(const char* buf, size_t len) {
     return call(Sys::ConsoleWrite, addr(buf), len);
 }
 
-int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len,
-              uint64_t cap) {
+int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len, uint64_t cap) {
     uint64_t r[7] = {addr(name), name_len, addr(args), args_len, cap, 0, 0};
     return raw_call7(static_cast<uint64_t>(Sys::Spawn), r);
 }

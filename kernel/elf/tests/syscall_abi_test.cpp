@@ -27,5 +27,6 @@ TEST_CASE("the IPC tag helpers use the tag word's layout", "[abi]") {
     REQUIRE(kestrel::tag_length(t) == 5);
     REQUIRE(kestrel::tag_caps(t) == 1);
     REQUIRE(((t >> 9) & 7) == 0); // the reserved bits stay clear
-    REQUIRE(kestrel::kRightsAll == (kestrel::RightSend | kestrel::RightReceive | kestrel::RightGrant));
+    REQUIRE(kestrel::kRightsAll ==
+            (kestrel::RightSend | kestrel::RightReceive | kestrel::RightGrant));
 }

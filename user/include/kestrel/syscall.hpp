@@ -260,7 +260,7 @@ inline constexpr uint64_t kMaxSleepUs = 60'000'000;    // 60 s per sleep
 
 // Capabilities and IPC (RFC-0028; ipc/ holds the kernel's copies of these numbers and
 // static_asserts that they agree).
-inline constexpr uint64_t kCapSlots = 64;    // slots in a task's capability space
+inline constexpr uint64_t kCapSlots = 64;        // slots in a task's capability space
 inline constexpr uint64_t kNoCap = ~uint64_t{0}; // "no slot" (a receive's cap_dst)
 enum Right : uint64_t { RightSend = 1, RightReceive = 2, RightGrant = 4 };
 inline constexpr uint64_t kRightsAll = 7;

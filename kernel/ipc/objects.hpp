@@ -1,0 +1,62 @@
+// The kernel objects capabilities name: endpoints and notifications, from fixed slabs.
+#pragma once
+
+#include "ipc/capability.hpp"
+#include "ipc/endpoint_queue.hpp"
+#include "ipc/kernel_object.hpp"
+#include "kernel/sync/spin_lock.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace k::ipc {
+
+struct IpcThread;
+
+inline constexpr std::uint32_t kMaxEndpoints = 256;
+inline constexpr std::uint32_t kMaxNotifications = 256;
+
+// Object lifetime: the base's `caps` counts capabilities (ipc/kernel_object.hpp); `refs` counts one
+// for "has capabilities" plus one per operation in progress. The last capability's removal
+// destroys the object (waking every waiter with Destroyed); the last ref frees the record.
+// So an operation that found the object through a capability may use it to the end, even if
+// the capability is deleted meanwhile.
+struct Endpoint : ::ipc::KernelObject { // a capability points at the KernelObject base
+    std::atomic<std::uint32_t> refs{0};
+    k::SpinLock lock{"endpoint"};
+    ::ipc::EndpointQueue queue; // guarded by lock
+};
+
+struct Notification : ::ipc::KernelObject {
+    std::atomic<std::uint32_t> refs{0};
+    k::SpinLock lock{"ipc-notification"};
+    std::uint64_t word = 0;      // guarded by lock
+    IpcThread* waiter = nullptr; // guarded by lock: the one thread in notify_wait
+    bool destroyed = false;      // guarded by lock
+};
+
+// A new object with refs = 1 (its capabilities'), or nullptr when the slab is empty. The caller
+// inserts its first capability; if that fails it calls put().
+Endpoint* endpoint_alloc();
+Notification* notification_alloc();
+
+// An operation's reference, taken while a capability to the object is held (under the
+// capability space's lock) and dropped when the operation ends.
+void get(Endpoint& e);
+void put(Endpoint& e);
+void get(Notification& n);
+void put(Notification& n);
+
+// A capability's object (the type says which), with a reference taken: for get()/put().
+Endpoint* as_endpoint(const ::ipc::Capability& c);
+Notification* as_notification(const ::ipc::Capability& c);
+
+// The object lost its last capability: destroy it (every waiter returns Destroyed) and drop
+// the capabilities' reference. For a type without kernel state (none yet) nothing happens.
+void destroy(const ::ipc::Capability& last);
+
+// Free records now, for leak checks (object_count).
+std::uint32_t free_endpoints();
+std::uint32_t free_notifications();
+
+} // namespace k::ipc
