@@ -153,6 +153,15 @@ WakeResult wake(Task& t, std::uint32_t cpu) {
     k::panic("wake: a parking placement was refused");
 }
 
+bool handoff(Task& next) {
+    return detail::handoff(next);
+}
+
+void enqueue_woken(Task& t) {
+    if (make_runnable(t, kAnyCpu, IfClosed::Park) == Placed::Refused)
+        k::panic("wake: a parking placement was refused");
+}
+
 PreemptGuard::PreemptGuard() {
     ++current()->preempt_off;
 }
