@@ -220,7 +220,8 @@ bool handoff(Task& next) {
     CpuSched& s = g_sched[cpu & (k::kMaxCpus - 1)];
     Task* prev = s.current.load(std::memory_order_relaxed);
     // Registers saved, last ran here, a class not below ours, and this hart stays.
-    if (prev->idle || next.on_cpu.load(std::memory_order_acquire) != 0 ||
+    if (prev->idle || k::fault::is(k::fault::Fault::NoHandoff) ||
+        next.on_cpu.load(std::memory_order_acquire) != 0 ||
         next.home_cpu.load(std::memory_order_relaxed) != cpu ||
         qos_index(next.qos) < qos_index(prev->qos) ||
         s.offline_req.load(std::memory_order_acquire) != 0)

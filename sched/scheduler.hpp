@@ -91,6 +91,7 @@ Task* running_on(std::uint32_t cpu);
 
 struct CpuStats {
     std::uint64_t switches, preempts, yields_full, deferred, steals, stolen, ticks;
+    std::uint64_t handoffs; // direct switches of the IPC fast path (handoff())
     std::uint32_t queued, inbox;
 };
 CpuStats stats(std::uint32_t cpu);

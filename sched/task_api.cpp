@@ -270,6 +270,7 @@ CpuStats stats(std::uint32_t cpu) {
     st.steals = s.steals.load();
     st.stolen = s.stolen.load();
     st.ticks = s.tick_count.load();
+    st.handoffs = s.handoffs.load();
     {
         RqGuard g(s);
         st.queued = s.rq.size();
