@@ -198,6 +198,10 @@ bool user_ops(const Plan& plan) {
         println("KBENCH: FAIL no ipcbench image");
         return false;
     }
+    // User threads are unpinned: without this, an idle hart steals a woken
+    // partner queued behind the running one (seen at 8 harts), and a
+    // same-hart row would no longer be one.
+    NoStealing no_stealing;
     char args[64];
     std::size_t n = put_arg(args, 0, "harts=", online_count());
     n = put_arg(args, n, "batches=", plan.batches);
