@@ -175,7 +175,7 @@ bool find_server(bool want_local, uint64_t& next_ep, Server& out) {
         Server s;
         s.ep = next_ep++;
         if (kestrel::endpoint_create(s.ep) != 0) {
-            fail("endpoint_create", s.ep);
+            fail("endpoint_create", static_cast<int64_t>(s.ep));
             return false;
         }
         s.id = kestrel::spawn("ipcbench", 8, kArgs, sizeof kArgs, s.ep);
