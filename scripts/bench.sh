@@ -116,7 +116,7 @@ if ((short == 0)); then
             awk -F, -v op="$op" 'NR > 1 && $1 == op { print $2, $5 }' "$csv" >"$out/harts-$op.dat"
         done
         gnuplot <<EOF
-set terminal png size 1200,500 noenhanced
+set terminal png size 1400,500 noenhanced
 set output "$png"
 set logscale y
 set multiplot layout 1,2 title "Kestrel: instructions per operation (-icount shift=0)"
@@ -127,6 +127,7 @@ set key top left
 set grid
 plot for [op in "yield spawn_join wake_local lock current_cpu"] "$out/tasks-".op.".dat" using 1:2 with linespoints title op
 unset logscale x
+set key outside right top
 set xlabel "harts (2 live tasks; cross-hart rows count every hart)"
 set xtics (1, 2, 4, 8)
 plot for [op in "yield spawn_join wake_local lock current_cpu wake_remote ipi_chain timer_irq null_syscall ipc_call_local notify_wake ipc_call_remote notify_wake_remote"] "$out/harts-".op.".dat" using 1:2 with linespoints title op
