@@ -70,6 +70,12 @@ inline int64_t ecall_ipc(Sys n, uint64_t slot, uint64_t& tag, uint64_t& mr0) {
     return static_cast<int64_t>(a0);
 }
 
+// notify_wait inline: a0 = 0 and the word in a1 (a2..a6 come back clobbered).
+inline int64_t ecall_wait(uint64_t slot) {
+    uint64_t word = 0, mr0 = 0;
+    return ecall_ipc(Sys::NotifyWait, slot, word, mr0);
+}
+
 bool starts(const char* s, const char* p) {
     while (*p)
         if (*s++ != *p++) return false;
@@ -113,8 +119,7 @@ int server() {
             m.tag = kestrel::make_tag(0, 0);
             (void)kestrel::reply(m);
             for (uint64_t i = 0; i < rounds; ++i) {
-                uint64_t word = 0;
-                if (kestrel::notify_wait(kSrvNoteB, word) != 0) return 12;
+                if (ecall_wait(kSrvNoteB) != 0) return 12;
                 if (ecall1(Sys::Signal, kSrvNoteA) != 0) return 13;
             }
             break;
@@ -239,9 +244,8 @@ uint64_t notify_batch(void* ctx, uint32_t iters) {
     }
     const uint64_t t0 = instret();
     for (uint32_t i = 0; i < iters; ++i) {
-        uint64_t word = 0;
         if (ecall1(Sys::Signal, kNoteB) != 0) ++c->errors;
-        if (kestrel::notify_wait(kNoteA, word) != 0) ++c->errors;
+        if (ecall_wait(kNoteA) != 0) ++c->errors;
     }
     const uint64_t t1 = instret();
     return (t1 - t0) / (2 * uint64_t{iters});
