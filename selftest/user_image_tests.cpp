@@ -9,7 +9,7 @@ namespace k::selftest {
 
 namespace {
 
-constexpr std::size_t kImages = 7; // init, hello, fault, exiter, waiter, ipcpair, ipcbench
+constexpr std::size_t kImages = 8; // init, hello, fault, exiter, waiter, ipcpair, ipcbench, killer
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.
