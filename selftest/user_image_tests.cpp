@@ -9,7 +9,8 @@ namespace k::selftest {
 
 namespace {
 
-constexpr std::size_t kImages = 5; // init, hello, fault, exiter, waiter (user/meson.build)
+// init, hello, fault, exiter, waiter, ipcsrv, fuzz (user/meson.build)
+constexpr std::size_t kImages = 7;
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.
