@@ -774,6 +774,48 @@ void test_badge_delivered() {
     pass(t, before);
 }
 
+// A thread blocked in one IPC call (the notification, destruction and server death tests).
+struct Job {
+    uint64_t op; // 0 recv, 1 send, 2 call, 3 notify_wait
+    uint64_t slot;
+    volatile int64_t started;
+    volatile int64_t result;
+};
+constexpr int64_t kPending = 12345;
+Job g_jobs[6];
+
+void job_thread(void* arg) {
+    Job* j = static_cast<Job*>(arg);
+    j->started = 1;
+    IpcMsg m = msg(proto::kEcho, 4);
+    uint64_t w = 0;
+    int64_t r = 0;
+    switch (j->op) {
+    case 0:
+        r = kestrel::recv(j->slot, m);
+        break;
+    case 1:
+        r = kestrel::send(j->slot, m);
+        break;
+    case 2:
+        r = kestrel::call(j->slot, m);
+        break;
+    default:
+        r = kestrel::notify_wait(j->slot, w);
+        break;
+    }
+    j->result = r;
+    kestrel::exit(0);
+}
+
+volatile int64_t g_busy_checked = 0;
+
+void watchdog(void* slot) {
+    if (!wait_until(g_busy_checked, 0, 3'000'000))
+        kestrel::signal(reinterpret_cast<uint64_t>(slot));
+    kestrel::exit(0);
+}
+
 volatile int64_t g_main_waiting = 0;
 volatile int64_t g_signalled = 0;
 
@@ -840,44 +882,31 @@ void test_notification() {
     check(t, kestrel::signal(N1) == 0 && kestrel::signal(N3) == 0, "signal 0x1 and 0x100");
     check(t, kestrel::notify_wait(N, w) == 0 && w == 0x101, "wait takes pending bits",
           static_cast<int64_t>(w));
+    // A second waiter is refused (Busy) while a thread waits. Should the kernel block it
+    // instead, a watchdog thread signals after 3 s, so the test fails rather than hangs.
+    Job& j = g_jobs[0];
+    j.op = 3;
+    j.slot = N;
+    j.started = 0;
+    j.result = kPending;
+    g_busy_checked = 0;
+    const int64_t waiter = start_thread(&job_thread, 1, &j);
+    const int64_t dog = start_thread(&watchdog, 2, reinterpret_cast<void*>(N1));
+    if (check(t, waiter > 0 && dog > 0, "thread_create", waiter)) {
+        wait_until(j.started, 0, 5'000'000);
+        kestrel::sleep_us(50'000); // let it block in notify_wait
+        check(t, j.result == kPending, "the first waiter blocked", j.result);
+        const int64_t busy = kestrel::notify_wait(N, w);
+        g_busy_checked = 1;
+        check(t, busy == e(Error::Busy), "a second waiter", busy);
+        check(t, kestrel::signal(N2) == 0, "signal the first waiter");
+        wait_until(j.result, kPending, 5'000'000);
+        check(t, j.result == 0, "the first waiter's wait", j.result);
+    }
     threads_gone(t, free_threads);
     empty_slots(N, NR + 1);
     check_objects(t, o);
     pass(t, before);
-}
-
-// The blocked side of the destruction test.
-struct Job {
-    uint64_t op; // 0 recv, 1 send, 2 call, 3 notify_wait
-    uint64_t slot;
-    volatile int64_t started;
-    volatile int64_t result;
-};
-constexpr int64_t kPending = 12345;
-Job g_jobs[6];
-
-void job_thread(void* arg) {
-    Job* j = static_cast<Job*>(arg);
-    j->started = 1;
-    IpcMsg m = msg(proto::kEcho, 4);
-    uint64_t w = 0;
-    int64_t r = 0;
-    switch (j->op) {
-    case 0:
-        r = kestrel::recv(j->slot, m);
-        break;
-    case 1:
-        r = kestrel::send(j->slot, m);
-        break;
-    case 2:
-        r = kestrel::call(j->slot, m);
-        break;
-    default:
-        r = kestrel::notify_wait(j->slot, w);
-        break;
-    }
-    j->result = r;
-    kestrel::exit(0);
 }
 
 void test_endpoint_destruction() {
