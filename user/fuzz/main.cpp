@@ -15,7 +15,8 @@
 //   Map, Unmap     a user-half page-aligned address is moved into the fuzz window (64 pages
 //                  at most per call), so they never touch the fuzzer's own memory;
 //   Sleep          a valid length becomes 0, or (one in 16) 1..99 us;
-//   Join           a live task id gets a bad status pointer (refused before it blocks);
+//   Join           a live task id gets a status pointer outside the user half (refused
+//                  before it blocks);
 //   Send, Call     a non-blocking nb_send first; if it did not fail, the blocking call is not
 //                  made (it could wait for ever), except on the echo endpoint (slot 1), whose
 //                  server answers; Recv, ReplyRecv: poll first, the same way; NotifyWait:
@@ -160,7 +161,18 @@ void count(uint64_t number, int64_t r) {
         ++g_other_err;
 }
 
+// The call being made, for the stall report.
+volatile uint64_t g_last_number = 0;
+volatile uint64_t g_last_args[7] = {};
+
+void note(uint64_t number, const uint64_t regs[7]) {
+    g_last_number = number;
+    for (int i = 0; i < 7; ++i)
+        g_last_args[i] = regs[i];
+}
+
 int64_t issue(Sys n, uint64_t regs[7]) {
+    note(static_cast<uint64_t>(n), regs);
     const int64_t r = kestrel::raw_call7(static_cast<uint64_t>(n), regs);
     count(static_cast<uint64_t>(n), r);
     return r;
@@ -171,6 +183,7 @@ int64_t probe(Sys n, const uint64_t in[7]) {
     for (int i = 0; i < 7; ++i)
         regs[i] = in[i];
     ++g_probes;
+    note(static_cast<uint64_t>(n), regs);
     return kestrel::raw_call7(static_cast<uint64_t>(n), regs);
 }
 
@@ -239,6 +252,7 @@ void step() {
     for (uint64_t& x : a)
         x = interesting();
     if (number >= kestrel::kSysCount) {
+        note(number, a);
         const int64_t r = kestrel::raw_call7(number, a);
         count(number, r);
         return;
@@ -308,8 +322,10 @@ void step() {
     case Sys::Wait:
         break; // it has no children (its spawns all fail): never blocks
     case Sys::Join:
-        if (below(2) == 0) a[0] = below(200);                  // task ids in use
-        if (probe(Sys::Joiners, a) >= 0) a[1] = bad_pointer(); // live: refused before blocking
+        if (below(2) == 0) a[0] = below(200); // task ids in use
+        // A live task: a status pointer outside the user half, which the kernel refuses
+        // before it blocks (an unmapped user page would only fail after the wait).
+        if (probe(Sys::Joiners, a) >= 0) a[1] = below(2) == 0 ? 0x80200000 : kestrel::kUserLimit;
         break;
     case Sys::CapMint:
     case Sys::CapCopy:
@@ -403,6 +419,38 @@ struct Text {
     }
 };
 
+// The stall report: should a call block after all (a sanitiser gap or a kernel bug), this
+// thread names it once the count has not moved for 5 s, so a hung fuzzer says what it did.
+volatile uint64_t g_finished = 0;
+
+void stall_watch(void*) {
+    uint64_t last = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+    int64_t since = kestrel::time_us();
+    bool told = false;
+    while (g_finished == 0) {
+        kestrel::sleep_us(500'000);
+        const uint64_t now_calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+        const int64_t now = kestrel::time_us();
+        if (now_calls != last) {
+            last = now_calls;
+            since = now;
+            told = false;
+        } else if (!told && now - since > 5'000'000) {
+            told = true;
+            Text t;
+            t.put("ULOG: fuzz stalled after ")
+                .put(now_calls)
+                .put(" calls in number ")
+                .put(static_cast<uint64_t>(g_last_number))
+                .put(" args");
+            for (int i = 0; i < 7; ++i)
+                t.put(" ").put(static_cast<uint64_t>(g_last_args[i]));
+            t.done();
+        }
+    }
+    kestrel::exit(0);
+}
+
 bool starts(const char* s, const char* p) {
     while (*p)
         if (*s++ != *p++) return false;
@@ -422,13 +470,15 @@ int main(int argc, char** argv) {
     for (char& c : g_badname)
         c = '#';
     constexpr uint64_t rw = kestrel::ProtRead | kestrel::ProtWrite;
-    if (kestrel::map(kStacks, 8 * kPage, rw) != 0 ||
+    if (kestrel::map(kStacks, 12 * kPage, rw) != 0 ||
         kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
         kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
         return 2;
     if (kestrel::thread_create(&echo_thread, reinterpret_cast<void*>(kStacks + 4 * kPage),
                                nullptr) <= 0 ||
         kestrel::thread_create(&client_thread, reinterpret_cast<void*>(kStacks + 8 * kPage),
+                               nullptr) <= 0 ||
+        kestrel::thread_create(&stall_watch, reinterpret_cast<void*>(kStacks + 12 * kPage),
                                nullptr) <= 0)
         return 3;
 
@@ -436,6 +486,7 @@ int main(int argc, char** argv) {
     while (g_calls < calls)
         step();
     const int64_t elapsed = kestrel::time_us() - t0;
+    g_finished = 1;
 
     // Stop the exchange: the client first, then the echo server (its endpoint goes).
     g_stop = 1;
