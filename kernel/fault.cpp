@@ -34,6 +34,8 @@ constexpr Entry kFaults[] = {
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},
     {Fault::NoShootdown, "no-shootdown"},
+    {Fault::NoHandoff, "no-handoff"},
+    {Fault::DestroyNoWake, "destroy-no-wake"},
 };
 
 // Recurses until sp is below the task's lowest legal sp, then waits there

@@ -27,8 +27,11 @@ enum class Fault : std::uint32_t {
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
     // User address spaces (kernel/mm/user_space.hpp):
-    SatpSkip, // a switch from one user space to another leaves the first one's root in satp
+    SatpSkip,    // a switch from one user space to another leaves the first one's root in satp
     NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
+    // IPC (kernel/ipc/):
+    NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs
+    DestroyNoWake, // destroying an endpoint unlinks its waiters but never wakes them
 };
 
 void init(const char* bootargs);

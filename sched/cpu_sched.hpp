@@ -51,6 +51,7 @@ struct alignas(kCpuSchedAlign) CpuSched {
     std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
     std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
     std::atomic<std::uint64_t> resched_irqs{0}, trap_exits{0}; // diagnostics
+    std::atomic<std::uint64_t> handoffs{0}; // direct switches (handoff(), the IPC fast path)
 };
 
 // Holds a hart's rq lock and republishes queued_hint before releasing it, so
@@ -93,6 +94,8 @@ CpuSched& local();
 YieldResult schedule();
 // `s`: the block of the hart that just switched (hal_context_switch's carry).
 void finish_switch(CpuSched& s);
+// The IPC fast path's switch (see sched::handoff in scheduler.hpp), at irq depth 1.
+bool handoff(Task& next);
 void drain_inbox(CpuSched& s);
 
 // The caller owns a Ready task no list holds: hand it to a hart. An unpinned

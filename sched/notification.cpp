@@ -8,8 +8,15 @@
 
 namespace sched {
 
-std::uint64_t Notification::wait() {
+std::uint64_t Notification::wait(Task* handoff_to) {
     Task* me = current();
+    // Whatever happens, a task whose wake the caller won is run or queued exactly once.
+    struct Pending {
+        Task* t;
+        ~Pending() {
+            if (t) enqueue_woken(*t);
+        }
+    } pending{handoff_to};
     for (;;) {
         bool sleep_unlocked = false;
         {
@@ -32,11 +39,22 @@ std::uint64_t Notification::wait() {
         if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
             k::panic("notification: cannot block");
         hal::Cpu::irq_push();
+        if (pending.t && detail::handoff(*pending.t)) pending.t = nullptr;
+        if (pending.t) {
+            enqueue_woken(*pending.t);
+            pending.t = nullptr;
+        }
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();
         hal::Cpu::irq_pop();
         // The word, not the wake, ends the wait: a wake may be stale.
     }
+}
+
+TaskRef Notification::post(std::uint64_t bits) {
+    k::SpinGuard g(lock_);
+    word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
+    return TaskRef(waiter_.load(std::memory_order_relaxed));
 }
 
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {

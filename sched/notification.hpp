@@ -20,11 +20,18 @@ class Notification final {
 
     // Blocks the calling task until the word is non-zero, then returns it
     // and clears it. One waiter at a time (a second one panics).
-    std::uint64_t wait();
+    std::uint64_t wait() { return wait(nullptr); }
+    // As wait(); at its first block the hart goes straight to `handoff_to` (a task whose wake
+    // the caller won, see sched::handoff), or, refused or not blocking, that task is made
+    // runnable as a wake would. The IPC fast path.
+    std::uint64_t wait(Task* handoff_to);
     // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
     // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found
     // (sched/signal_wake.hpp).
     Signalled signal(std::uint64_t bits, std::uint32_t cpu = kAnyCpu);
+    // ORs `bits` in like signal() but wakes nobody: returns the waiter seen under the lock
+    // (empty if none), whose wake the caller then does itself (the IPC fast path).
+    TaskRef post(std::uint64_t bits);
 
     // Racy snapshots for diagnostics and monitors.
     std::uint64_t pending() const { return word_.load(std::memory_order_acquire); }

@@ -93,6 +93,58 @@ namespace {
     drain_inbox(s);
 }
 
+// The second half of every switch: next is picked (dispatched here unless it is the idle
+// context), s.rq_lock is held; returns once this thread runs again.
+[[gnu::always_inline]] inline void switch_to(CpuSched& s, std::uint32_t cpu, Task* prev, Task* next,
+                                             Requeue requeue, bool slice_over) {
+    if (requeue != Requeue::None) {
+        if (prev->state.preempt() != Transition::Ok)
+            k::panic("sched: running task refused preempt");
+        if (slice_over) prev->preempts.fetch_add(1, std::memory_order_relaxed);
+        if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!next->idle) {
+        if (next->state.dispatch() != Transition::Ok)
+            k::panic("sched: dispatch of a task not ready");
+        next->runs.fetch_add(1, std::memory_order_relaxed);
+        k::store_relaxed(next->home_cpu, cpu);
+        k::store_relaxed(next->last_cpu, cpu);
+        // Only a task whose registers are saved may be dispatched: a queued task
+        // with on_cpu set is one that something made runnable too early.
+        if (next->on_cpu.load(std::memory_order_acquire) != 0)
+            k::panic("sched: dispatch of a task whose registers are live on another cpu");
+    }
+    k::store_relaxed(next->on_cpu, cpu + 1);
+    check_stack_guard(*prev);
+    k::store_relaxed(s.prev, prev);
+    s.prev_requeue = requeue;
+    k::store_relaxed(s.current, next);
+    s.switches.fetch_add(1, std::memory_order_relaxed);
+    if (requeue == Requeue::Local && k::fault::is(k::fault::Fault::RequeueEarly)) {
+        // The bug of CONTRACT §6 on purpose: prev becomes stealable while its
+        // registers are still live on this hart.
+        s.prev_requeue = Requeue::None;
+        prev->on_cpu.store(0, std::memory_order_release);
+        if (!s.rq.enqueue(*prev, prev->qos).ok()) k::panic("sched: reserved slot taken");
+    }
+
+    // irq_saved belongs to the thread, not the hart: carry ours across the
+    // switch. The depth is 1 on both sides (the rq lock is taken masked).
+    const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
+    k::set_running_stack(next->stack_lo, next->stack_hi);
+    // next's root before any of its instructions: a user thread's space, else the kernel's.
+    k::uspace::activate_switch(cpu, next->space, next->satp);
+    k::jitter::point(k::jitter::Site::SwitchOut, prev);
+    // Until the switch below saves them, prev's registers are live here, so
+    // nothing may have published it as takeable yet.
+    if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
+        k::panic("sched: prev made takeable before its registers were saved");
+    // We resume on whichever hart switches back to us: it passes its block.
+    auto* here = static_cast<CpuSched*>(hal_context_switch(&prev->ctx, &next->ctx, &s));
+    hal::tp_head()->irq_saved = irq_saved;
+    finish_switch_here(*here);
+}
+
 // schedule(), inlined into yield() (the hottest switch point: one frame, not two).
 [[gnu::always_inline]] inline YieldResult schedule_here() {
     // Every switch point holds exactly one level of masking: the thread we
@@ -156,56 +208,37 @@ namespace {
         return YieldResult::NothingBetter;
     }
 
-    if (requeue != Requeue::None) {
-        if (prev->state.preempt() != Transition::Ok)
-            k::panic("sched: running task refused preempt");
-        if (slice_over) prev->preempts.fetch_add(1, std::memory_order_relaxed);
-        if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!next->idle) {
-        if (next->state.dispatch() != Transition::Ok)
-            k::panic("sched: dispatch of a task not ready");
-        next->runs.fetch_add(1, std::memory_order_relaxed);
-        k::store_relaxed(next->home_cpu, cpu);
-        k::store_relaxed(next->last_cpu, cpu);
-        // Only a task whose registers are saved may be dispatched: a queued task
-        // with on_cpu set is one that something made runnable too early.
-        if (next->on_cpu.load(std::memory_order_acquire) != 0)
-            k::panic("sched: dispatch of a task whose registers are live on another cpu");
-    }
-    k::store_relaxed(next->on_cpu, cpu + 1);
-    check_stack_guard(*prev);
-    k::store_relaxed(s.prev, prev);
-    s.prev_requeue = requeue;
-    k::store_relaxed(s.current, next);
-    s.switches.fetch_add(1, std::memory_order_relaxed);
-    if (requeue == Requeue::Local && k::fault::is(k::fault::Fault::RequeueEarly)) {
-        // The bug of CONTRACT §6 on purpose: prev becomes stealable while its
-        // registers are still live on this hart.
-        s.prev_requeue = Requeue::None;
-        prev->on_cpu.store(0, std::memory_order_release);
-        if (!s.rq.enqueue(*prev, prev->qos).ok()) k::panic("sched: reserved slot taken");
-    }
-
-    // irq_saved belongs to the thread, not the hart: carry ours across the
-    // switch. The depth is 1 on both sides (the rq lock is taken masked).
-    const std::uint32_t irq_saved = hal::tp_head()->irq_saved;
-    k::set_running_stack(next->stack_lo, next->stack_hi);
-    // next's root before any of its instructions: a user thread's space, else the kernel's.
-    k::uspace::activate_switch(cpu, next->space, next->satp);
-    k::jitter::point(k::jitter::Site::SwitchOut, prev);
-    // Until the switch below saves them, prev's registers are live here, so
-    // nothing may have published it as takeable yet.
-    if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
-        k::panic("sched: prev made takeable before its registers were saved");
-    // We resume on whichever hart switches back to us: it passes its block.
-    auto* here = static_cast<CpuSched*>(hal_context_switch(&prev->ctx, &next->ctx, &s));
-    hal::tp_head()->irq_saved = irq_saved;
-    finish_switch_here(*here);
+    switch_to(s, cpu, prev, next, requeue, slice_over);
     return YieldResult::Switched;
 }
 
 } // namespace
+
+bool handoff(Task& next) {
+    if (hal::Cpu::irq_depth() != 1) k::panic("handoff: irq depth is not 1 (a lock held?)");
+    const std::uint32_t cpu = k::current_cpu_masked();
+    CpuSched& s = g_sched[cpu & (k::kMaxCpus - 1)];
+    Task* prev = s.current.load(std::memory_order_relaxed);
+    // Registers saved, last ran here, a class not below ours, and this hart stays.
+    if (prev->idle || k::fault::is(k::fault::Fault::NoHandoff) ||
+        next.on_cpu.load(std::memory_order_acquire) != 0 ||
+        next.home_cpu.load(std::memory_order_relaxed) != cpu ||
+        qos_index(next.qos) < qos_index(prev->qos) ||
+        s.offline_req.load(std::memory_order_acquire) != 0)
+        return false;
+    s.rq_lock.lock_masked();
+    Qos top;
+    // A queued task of a higher class runs first: no handoff past it.
+    if ((s.rq.top(top) && qos_index(top) > qos_index(next.qos)) ||
+        prev->state.state_on_own_cpu() != TaskState::Blocked) { // woken meanwhile
+        RqGuard::release_switch_hold(s);
+        return false;
+    }
+    k::store_relaxed(s.need_resched, 0u);
+    s.handoffs.fetch_add(1, std::memory_order_relaxed);
+    switch_to(s, cpu, prev, &next, Requeue::None, false);
+    return true;
+}
 
 YieldResult schedule() {
     return schedule_here();

@@ -58,6 +58,17 @@ enum class [[nodiscard]] YieldResult : std::uint32_t{
 };
 YieldResult yield();
 
+// The IPC fast path (RFC-0028): the calling task, which has published Blocked, gives its hart
+// straight to `next`, with no run-queue round trip. `next` is a task whose Blocked -> Ready
+// wake the caller won (Task::state.wake()) and that is on no queue. Refused (false, nothing
+// changed) unless next's registers are saved, it last ran on this hart, its class is not below
+// the caller's nor below any class queued here, this hart is not going offline and the caller
+// is still Blocked; the caller then hands next to enqueue_woken() and blocks as usual. Call
+// with interrupts masked once (irq depth 1), as a switch point.
+bool handoff(Task& next);
+// Makes runnable a task whose wake the caller won (where it last ran, as wake() does).
+void enqueue_woken(Task& t);
+
 // While one lives, the tick does not preempt the calling task (it may still
 // yield or block). Nests.
 class PreemptGuard final {
@@ -80,6 +91,7 @@ Task* running_on(std::uint32_t cpu);
 
 struct CpuStats {
     std::uint64_t switches, preempts, yields_full, deferred, steals, stolen, ticks;
+    std::uint64_t handoffs; // direct switches of the IPC fast path (handoff())
     std::uint32_t queued, inbox;
 };
 CpuStats stats(std::uint32_t cpu);

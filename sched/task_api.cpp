@@ -153,6 +153,15 @@ WakeResult wake(Task& t, std::uint32_t cpu) {
     k::panic("wake: a parking placement was refused");
 }
 
+bool handoff(Task& next) {
+    return detail::handoff(next);
+}
+
+void enqueue_woken(Task& t) {
+    if (make_runnable(t, kAnyCpu, IfClosed::Park) == Placed::Refused)
+        k::panic("wake: a parking placement was refused");
+}
+
 PreemptGuard::PreemptGuard() {
     ++current()->preempt_off;
 }
@@ -261,6 +270,7 @@ CpuStats stats(std::uint32_t cpu) {
     st.steals = s.steals.load();
     st.stolen = s.stolen.load();
     st.ticks = s.tick_count.load();
+    st.handoffs = s.handoffs.load();
     {
         RqGuard g(s);
         st.queued = s.rq.size();

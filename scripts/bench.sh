@@ -5,8 +5,9 @@
 #
 #   scripts/bench.sh            the full run: table, CSV, plot
 #   scripts/bench.sh --short    the check run of `meson test` (SMP 1 and 2,
-#                               fewer batches): figures non-zero and a same-hart
-#                               wake cheaper than a cross-hart one
+#                               fewer batches): figures non-zero, a same-hart
+#                               wake cheaper than a cross-hart one, and the user
+#                               rows (user/ipcbench) present at each hart count
 #
 # Environment: KERNEL (default $BUILD_DIR/kernel.elf), BUILD_DIR (default
 # build), HARTS (default "1 2 4 8"; --short: "1 2"), QEMU, OPENSBI_FW,
@@ -76,14 +77,25 @@ rows=$(($(wc -l <"$csv") - 1))
 
 # The table: one line per figure.
 echo "Instructions per operation (median of the batches; min-max), -icount shift=0:"
-awk -F, 'NR > 1 { printf "  %-12s harts=%s tasks=%-4s rq=%-2s %8s  (%s-%s)\n", $1, $2, $3, $4, $5, $6, $7 }' "$csv"
+awk -F, 'NR > 1 { printf "  %-18s harts=%s tasks=%-4s rq=%-2s %8s  (%s-%s)\n", $1, $2, $3, $4, $5, $6, $7 }' "$csv"
 echo "csv: $csv"
 
-# Sanity (not speed): every figure is non-zero, and at each hart count a
-# same-hart wake costs less than a cross-hart one.
+# Sanity (not speed): every figure is non-zero; at each hart count a same-hart
+# wake costs less than a cross-hart one; the user rows are there (the remote
+# ones from 2 harts on) and an IPC round trip costs more than a null syscall.
 zero=$(awk -F, 'NR > 1 && $5 == 0 { print $1 " harts=" $2 " tasks=" $3 }' "$csv")
 [[ -z $zero ]] || fail "a zero figure: $zero"
+row() { # op harts -> the median, or nothing
+    awk -F, -v op="$1" -v n="$2" 'NR > 1 && $1 == op && $2 == n { print $5; exit }' "$csv"
+}
 for n in $harts; do
+    user_ops="null_syscall ipc_call_local notify_wake"
+    ((n < 2)) || user_ops+=" ipc_call_remote notify_wake_remote"
+    for op in $user_ops; do
+        [[ -n $(row "$op" "$n") ]] || fail "SMP=$n: no $op row"
+    done
+    null=$(row null_syscall "$n") ipc=$(row ipc_call_local "$n")
+    ((null < ipc)) || fail "SMP=$n: null syscall ($null) not cheaper than an IPC round trip ($ipc)"
     ((n >= 2)) || continue
     local_w=$(awk -F, -v n="$n" 'NR > 1 && $1 == "wake_local" && $2 == n && $3 == 2 { print $5 }' "$csv")
     remote_w=$(awk -F, -v n="$n" 'NR > 1 && $1 == "wake_remote" && $2 == n { print $5 }' "$csv")
@@ -99,11 +111,12 @@ if ((short == 0)); then
             awk -F, -v op="$op" 'NR > 1 && $1 == op && $2 == 1 { print $3, $5 }' "$csv" >"$out/tasks-$op.dat"
             awk -F, -v op="$op" 'NR > 1 && $1 == op && $3 == 2 { print $2, $5 }' "$csv" >"$out/harts-$op.dat"
         done
-        for op in wake_remote ipi_chain timer_irq; do
+        for op in wake_remote ipi_chain timer_irq null_syscall ipc_call_local notify_wake \
+            ipc_call_remote notify_wake_remote; do
             awk -F, -v op="$op" 'NR > 1 && $1 == op { print $2, $5 }' "$csv" >"$out/harts-$op.dat"
         done
         gnuplot <<EOF
-set terminal png size 1200,500 noenhanced
+set terminal png size 1400,500 noenhanced
 set output "$png"
 set logscale y
 set multiplot layout 1,2 title "Kestrel: instructions per operation (-icount shift=0)"
@@ -114,9 +127,10 @@ set key top left
 set grid
 plot for [op in "yield spawn_join wake_local lock current_cpu"] "$out/tasks-".op.".dat" using 1:2 with linespoints title op
 unset logscale x
+set key outside right top
 set xlabel "harts (2 live tasks; cross-hart rows count every hart)"
 set xtics (1, 2, 4, 8)
-plot for [op in "yield spawn_join wake_local lock current_cpu wake_remote ipi_chain timer_irq"] "$out/harts-".op.".dat" using 1:2 with linespoints title op
+plot for [op in "yield spawn_join wake_local lock current_cpu wake_remote ipi_chain timer_irq null_syscall ipc_call_local notify_wake ipc_call_remote notify_wake_remote"] "$out/harts-".op.".dat" using 1:2 with linespoints title op
 unset multiplot
 EOF
         echo "plot: $png"

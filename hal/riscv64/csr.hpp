@@ -15,6 +15,10 @@ inline constexpr std::uint64_t kIntSoft = 1ul << 1;
 inline constexpr std::uint64_t kIntTimer = 1ul << 5;
 inline constexpr std::uint64_t kIntExt = 1ul << 9;
 
+// scounteren: U-mode may read cycle (CY), time (TM), instret (IR); M-mode's mcounteren must
+// allow it too (OpenSBI delegates all three).
+inline constexpr std::uint64_t kCounterenIr = 1ul << 2;
+
 inline constexpr std::uint64_t kCauseInterrupt = 1ul << 63;
 inline constexpr std::uint64_t kIrqSoft = 1;
 inline constexpr std::uint64_t kIrqTimer = 5;
@@ -44,7 +48,14 @@ HAL_CSR_RW(sepc)
 HAL_CSR_RW(scause)
 HAL_CSR_RW(stval)
 HAL_CSR_RW(satp)
+HAL_CSR_RW(scounteren)
 #undef HAL_CSR_RW
+
+// Lets U-mode on this hart read instret (rdinstret); true if the bit stuck (scounteren is WARL).
+inline bool enable_user_instret() {
+    set_scounteren(kCounterenIr);
+    return (read_scounteren() & kCounterenIr) != 0;
+}
 
 // Sstc's stimecmp (0x14d), named by number so older assemblers accept it.
 inline void write_stimecmp(std::uint64_t v) {

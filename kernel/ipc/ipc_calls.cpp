@@ -39,10 +39,13 @@ IpcThread& owner(::ipc::Waiter& w) {
 
 // Blocks until kComplete; a kKilled post calls withdraw(): true means the wait is withdrawn
 // (nothing will be posted), false that a completion is on its way, which is then awaited.
+// `next`: a partner whose wake the caller won (fast_post), run at once on this hart if it may
+// (sched::handoff), else queued as a wake would.
 template <typename Withdraw>
-std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw) {
+std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr) {
     for (;;) {
-        const std::uint64_t bits = t.done.wait();
+        const std::uint64_t bits = t.done.wait(next);
+        next = nullptr;
         if (bits & kComplete) return t.result;
         if (withdraw()) return err(Error::Destroyed); // the thread is killed: it ends next
     }
@@ -103,6 +106,16 @@ void post(IpcThread& t, std::int64_t result) {
     (void)t.done.signal(kComplete);
 }
 
+// post() without the wake, for the fast path: the blocked partner whose wake the caller won
+// (Blocked -> Ready, on no queue: the caller must hand it to wait_complete or enqueue it), or
+// nullptr when it was not blocked (it sees the post by itself).
+sched::Task* fast_post(IpcThread& t, std::int64_t result) {
+    t.result = result;
+    const sched::TaskRef w = t.done.post(kComplete);
+    if (!w || w->state.wake() != sched::Transition::Ok) return nullptr;
+    return w.get(); // the thread record keeps its task alive while it is blocked
+}
+
 // Withdraws t's waiter from e's queue: true when it was still queued (nothing will come).
 bool withdraw_from(Endpoint& e, IpcThread& t) {
     k::SpinGuard g(e.lock);
@@ -121,8 +134,10 @@ bool withdraw_call(IpcThread& c) {
 
 // Ends caller `c`'s call with `seq` (the reply, or ServerGone): fills its record under its
 // reply lock, then posts. False when that call is over already (it ended, or was withdrawn).
+// With `woken`, the caller is not woken but returned there (fast_post).
 template <typename Fill>
-bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fill) {
+bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fill,
+                 sched::Task** woken = nullptr) {
     {
         k::SpinGuard g(c.reply_lock);
         if (!c.awaiting || c.call_seq != seq) return false;
@@ -130,7 +145,11 @@ bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fi
         c.awaiting = false;
         ++c.call_seq;
     }
-    post(c, result);
+    if (woken) {
+        *woken = fast_post(c, result);
+    } else {
+        post(c, result);
+    }
     return true;
 }
 
@@ -196,10 +215,17 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
     case IpcOutcome::Delivered: {
         IpcThread& rx = owner(*rv.partner);
         move(t, rx);
-        if (is_call) give_reply(rx, t);
-        post(rx, 0);
-        r = block ? 0 : 1;
-        break;
+        if (!is_call) {
+            post(rx, 0);
+            r = block ? 0 : 1;
+            break;
+        }
+        // The fast path: the server runs next, here if it may, while we wait for its reply.
+        give_reply(rx, t);
+        sched::Task* server = fast_post(rx, 0);
+        put(ep);
+        return wait_complete(
+            t, [&] { return withdraw_call(t); }, server);
     }
     case IpcOutcome::Queued:
         // A call's match posts nothing: the one post it gets is the reply's (or an error's).
@@ -223,25 +249,18 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
     }
     put(ep);
     if (is_call && r < 0) (void)withdraw_call(t);
-    if (is_call && r == 0) // delivered to a waiting receiver: now the reply
-        r = wait_complete(t, [&] { return withdraw_call(t); });
     return r;
 }
 
-} // namespace
-
-std::int64_t send(IpcThread& t, hal::TrapFrame& tf, bool block) {
-    return offer(t, tf, block, false);
-}
-
-std::int64_t call(IpcThread& t, hal::TrapFrame& tf) {
-    t.buffer = tf.x[16];
-    const std::int64_t r = offer(t, tf, true, true);
-    if (r < 0) return r;
-    return deliver_out(t, tf); // the reply
-}
-
-std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block) {
+// `next`: a caller whose reply this thread just gave (reply_receive's fast path): it runs when
+// this thread blocks, or is queued as a wake would be.
+std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::Task* next) {
+    struct Pending {
+        sched::Task* t;
+        ~Pending() {
+            if (t) sched::enqueue_woken(*t);
+        }
+    } pending{next};
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Endpoint, Rights::receive());
     if (f.error != 0) return f.error;
     Endpoint& ep = *static_cast<Endpoint*>(f.cap.object);
@@ -266,7 +285,10 @@ std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block) {
         break;
     }
     case IpcOutcome::Queued:
-        r = wait_complete(t, [&] { return withdraw_from(ep, t); });
+        next = pending.t;
+        pending.t = nullptr;
+        r = wait_complete(
+            t, [&] { return withdraw_from(ep, t); }, next);
         break;
     case IpcOutcome::Empty:
         put(ep);
@@ -286,7 +308,8 @@ std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block) {
     return out < 0 ? out : r;
 }
 
-std::int64_t reply(IpcThread& t, hal::TrapFrame& tf) {
+// reply(); `fast`: the caller is not woken but returned in `woken` (see fast_post).
+std::int64_t reply_to_caller(IpcThread& t, hal::TrapFrame& tf, sched::Task** woken) {
     if (const std::int64_t e = tag_error(tf.x[11], true); e != 0) return e;
     if (const std::int64_t e = stage(t, tf); e != 0) return e; // before the capability is used
     IpcThread* c = nullptr;
@@ -298,18 +321,44 @@ std::int64_t reply(IpcThread& t, hal::TrapFrame& tf) {
         t.reply_to = nullptr; // one-shot
     }
     if (!c) return err(Error::NoCaller);
-    const bool done = finish_call(*c, seq, 0, [&](IpcThread& to) {
-        to.waiter.msg = t.waiter.msg;
-        to.waiter.badge = ::ipc::kNoBadge;
-        std::memcpy(to.words, t.words, std::size_t{t.waiter.msg.tag.buffer_words()} * 8);
-    });
+    const bool done = finish_call(
+        *c, seq, 0,
+        [&](IpcThread& to) {
+            to.waiter.msg = t.waiter.msg;
+            to.waiter.badge = ::ipc::kNoBadge;
+            std::memcpy(to.words, t.words, std::size_t{t.waiter.msg.tag.buffer_words()} * 8);
+        },
+        woken);
     return done ? 0 : err(Error::NoCaller);
 }
 
+} // namespace
+
+std::int64_t send(IpcThread& t, hal::TrapFrame& tf, bool block) {
+    return offer(t, tf, block, false);
+}
+
+std::int64_t call(IpcThread& t, hal::TrapFrame& tf) {
+    t.buffer = tf.x[16];
+    const std::int64_t r = offer(t, tf, true, true);
+    if (r < 0) return r;
+    return deliver_out(t, tf); // the reply
+}
+
+std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block) {
+    return receive_from(t, tf, block, nullptr);
+}
+
+std::int64_t reply(IpcThread& t, hal::TrapFrame& tf) {
+    return reply_to_caller(t, tf, nullptr);
+}
+
 std::int64_t reply_receive(IpcThread& t, hal::TrapFrame& tf) {
-    (void)reply(t, tf); // as seL4's ReplyRecv: a failed reply does not stop the receive
+    sched::Task* caller = nullptr;
+    // As seL4's ReplyRecv: a failed reply does not stop the receive.
+    (void)reply_to_caller(t, tf, &caller);
     tf.x[11] = kestrel::kNoCap;
-    return receive(t, tf, true);
+    return receive_from(t, tf, true, caller);
 }
 
 std::int64_t signal(IpcThread& t, hal::TrapFrame& tf) {

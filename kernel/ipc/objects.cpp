@@ -1,6 +1,7 @@
 // Endpoint and notification records: fixed slabs, a reference count, destruction.
 #include "kernel/ipc/objects.hpp"
 
+#include "kernel/fault.hpp"
 #include "kernel/ipc/ipc_thread.hpp"
 #include "kernel/panic.hpp"
 #include "user/include/kestrel/syscall.hpp"
@@ -92,8 +93,10 @@ void destroy(const ::ipc::Capability& last) {
         Endpoint& e = *static_cast<Endpoint*>(last.object);
         {
             k::SpinGuard g(e.lock);
-            (void)e.queue.destroy(
-                [](::ipc::Waiter& w) { post_destroyed(*static_cast<IpcThread*>(w.owner)); });
+            (void)e.queue.destroy([](::ipc::Waiter& w) {
+                if (!k::fault::is(k::fault::Fault::DestroyNoWake))
+                    post_destroyed(*static_cast<IpcThread*>(w.owner));
+            });
         }
         put(e); // the capabilities' reference
         return;

@@ -161,14 +161,16 @@ std::uint32_t next_cpu() {
 }
 
 // Starts a thread of `p` (threads already counted, a Thread record filled).
-std::int64_t start_thread(Process& p, Thread& t, std::uint32_t cpu, const char* name) {
+std::int64_t start_thread(Process& p, Thread& t, std::uint32_t cpu, const char* name,
+                          bool pinned = false) {
     sched::SpawnOptions o;
     o.cpu = cpu;
+    o.pinned = pinned;
     o.name = name;
     o.space = p.space;
     o.user = &t;
     sched::Spawned s = sched::spawn(&thread_main, &t, o);
-    if (s.error == sched::SpawnError::InvalidCpu) { // went offline meanwhile: anywhere
+    if (s.error == sched::SpawnError::InvalidCpu && !pinned) { // went offline: anywhere
         o.cpu = sched::kAnyCpu;
         s = sched::spawn(&thread_main, &t, o);
     }
@@ -282,7 +284,7 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
 }
 
 std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::uint64_t a0,
-                           std::uint64_t gp, std::uint64_t tp) {
+                           std::uint64_t gp, std::uint64_t tp, bool pinned, std::uint32_t cpu) {
     {
         k::SpinGuard g(p.lock);
         if (p.dead || p.threads >= kMaxThreadsPerProcess)
@@ -298,7 +300,7 @@ std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::
         t->a0 = a0;
         t->gp = gp;
         t->tp = tp;
-        r = start_thread(p, *t, sched::kAnyCpu, "thread");
+        r = start_thread(p, *t, pinned ? cpu : sched::kAnyCpu, "thread", pinned);
         if (r > 0) return r;
         free_thread(*t);
     }

@@ -48,8 +48,11 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
 // A new thread of `p` entering U-mode at pc with sp and a0, and gp and tp of its creator (the
 // psABI's global pointer; tp is the program's). Returns its task id or an Error (Limit,
 // NoMemory).
+// With `pinned`, it runs only on hart `cpu` (sched's pinned tasks: never stolen); otherwise
+// it starts on the caller's hart.
 std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::uint64_t a0,
-                           std::uint64_t gp, std::uint64_t tp);
+                           std::uint64_t gp, std::uint64_t tp, bool pinned = false,
+                           std::uint32_t cpu = 0);
 
 // Blocks until the process `id` has ended and copies its status out. With `reap` (wait()),
 // only the parent finds it, and reaps it: the id is gone afterwards. Returns 1 when it

@@ -73,10 +73,17 @@ std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
 
 std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
     const std::uint64_t entry = arg(tf, 0), stack_top = arg(tf, 1);
-    if (stack_top % 16 != 0 || entry % 2 != 0) return err(Error::BadArgument);
+    const std::uint64_t flags = arg(tf, 3);
+    const std::uint64_t hart = (flags >> 8) & 0xffff; // 0: the caller's, else hart + 1
+    if (stack_top % 16 != 0 || entry % 2 != 0 || (flags & ~kestrel::kThreadFlagsMask) ||
+        (hart != 0 && (flags & kestrel::ThreadPinned) == 0) ||
+        (hart != 0 && (hart > cpu_count() || !cpu_online(static_cast<std::uint32_t>(hart - 1)))))
+        return err(Error::BadArgument);
     if (!user_range(entry, 2) || stack_top < 16 || !user_range(stack_top - 16, 16))
         return err(Error::BadPointer);
-    return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4]);
+    return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
+                         (flags & kestrel::ThreadPinned) != 0,
+                         hart != 0 ? static_cast<std::uint32_t>(hart - 1) : current_cpu());
 }
 
 std::int64_t sys_sleep(const hal::TrapFrame& tf) {

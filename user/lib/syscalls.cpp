@@ -44,8 +44,9 @@ int64_t wait(int64_t child, WaitStatus* status) {
     return call(Sys::Wait, static_cast<uint64_t>(child), addr(status));
 }
 
-int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg) {
-    return call(Sys::ThreadCreate, reinterpret_cast<uint64_t>(entry), addr(stack_top), addr(arg));
+int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg, uint64_t flags) {
+    return call(Sys::ThreadCreate, reinterpret_cast<uint64_t>(entry), addr(stack_top), addr(arg),
+                flags);
 }
 
 int64_t map(uint64_t a, uint64_t len, uint64_t prot) {

@@ -45,10 +45,12 @@ enum class Sys : uint64_t {
     // has ended, writes a WaitStatus to `status` and reaps it. Returns 0. NoChild,
     // BadPointer.
     Wait = 4,
-    // thread_create(entry, stack_top, arg): a new thread in the caller's address space,
+    // thread_create(entry, stack_top, arg, flags): a new thread in the caller's address space,
     // starting at entry(arg) with sp = stack_top (16-byte aligned, inside the user half, in
-    // memory the caller mapped). Returns its thread id (> 0). BadPointer, BadArgument
-    // (alignment), NoMemory, Limit.
+    // memory the caller mapped), on the caller's hart. flags: 0, or ThreadPinned (it runs
+    // only on that hart: never stolen or moved), with pin_hart(h) to name another hart.
+    // Returns its thread id (> 0). BadPointer, BadArgument (alignment, unknown flags, a hart
+    // that is not online), NoMemory, Limit.
     ThreadCreate = 5,
     // map(addr, len, prot): maps len bytes (a multiple of kPageSize, > 0) of zeroed memory at
     // addr (page-aligned, the whole range inside [kUserBase, kUserLimit)), prot a set of Prot
@@ -233,6 +235,14 @@ constexpr const char* error_name(int64_t e) {
     }
     return "unknown";
 }
+
+// thread_create()'s flags.
+enum ThreadFlags : uint64_t { ThreadPinned = 1 };
+// ThreadPinned's hart, when not the caller's: bits 8..23 hold the hart + 1.
+constexpr uint64_t pin_hart(uint64_t hart) {
+    return ThreadPinned | ((hart + 1) & 0xffff) << 8;
+}
+inline constexpr uint64_t kThreadFlagsMask = 0xffff01;
 
 // Prot bits for map().
 enum Prot : uint64_t { ProtRead = 1, ProtWrite = 2 };

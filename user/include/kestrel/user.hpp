@@ -16,7 +16,7 @@ int64_t console_write(const char* buf, size_t len);
 int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len,
               uint64_t cap = kNoCap);
 int64_t wait(int64_t child, WaitStatus* status);
-int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg);
+int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg, uint64_t flags = 0);
 int64_t map(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t unmap(uint64_t addr, uint64_t len);
 int64_t sleep_us(uint64_t us);

@@ -1,0 +1,62 @@
+// The IPC fast path (RFC-0028): a client and a server in two processes, their threads pinned to
+// one hart, call and reply_recv; the kernel counts sched::handoff's direct switches meanwhile.
+// `kfault=no-handoff` refuses every handoff: the calls still succeed (the slow path) and the
+// count stays near 0, so the test fails; that is its counterfactual.
+#include "kernel/console.hpp"
+#include "kernel/elf/images.hpp"
+#include "kernel/ipc/objects.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "kernel/user/process.hpp"
+#include "sched/scheduler.hpp"
+#include "sched/task_pool.hpp"
+#include "selftest/selftest.hpp"
+#include "selftest/util.hpp"
+
+namespace k::selftest {
+
+namespace {
+
+constexpr std::uint64_t kCalls = 1000;
+
+std::uint64_t handoffs() {
+    std::uint64_t n = 0;
+    for (std::uint32_t c = 0; c < cpu_count(); ++c)
+        n += sched::stats(c).handoffs;
+    return n;
+}
+
+} // namespace
+
+KSELFTEST(IPC0001, "ipc fast path") {
+    const elf::Image* image = elf::find_image("ipcpair", 7);
+    KCHECK(image != nullptr);
+    const std::uint64_t frames = k::frames::free_count();
+    const std::uint32_t endpoints = ipc::free_endpoints();
+    const std::uint32_t procs = user::free_processes();
+    static constexpr char kArgs[] = "client\0calls=1000";
+    static_assert(kCalls == 1000, "kArgs says 1000");
+    const std::uint64_t before = handoffs();
+    const std::int64_t id = user::spawn(nullptr, *image, kArgs, sizeof kArgs);
+    KCHECK(id > 0);
+    kestrel::WaitStatus st{};
+    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    const std::uint64_t direct = handoffs() - before;
+    println("KLOG: ipc: ", kCalls, " calls, ", direct, " direct switches (handoff), exit kind ",
+            static_cast<std::uint32_t>(st.kind), " code ", st.code);
+    KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
+    // Each call and each reply_recv blocks and hands the hart to its partner: two per round
+    // trip when every one is taken. Half of that leaves room for the first call (which finds
+    // no receiver yet), ticks that preempt a side, and the slow path's other refusals.
+    KCHECK(direct >= kCalls);
+    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
+    (void)time::wait_until(
+        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
+    KCHECK(k::frames::free_count() == frames);
+    KCHECK(ipc::free_endpoints() == endpoints);
+    KCHECK(user::free_processes() == procs);
+    return Result::pass();
+}
+
+} // namespace k::selftest

@@ -1,0 +1,375 @@
+// ipcbench: the user-mode rows of the instruction-count benchmark (RFC-0023), spawned by the
+// kernel's mode=bench driver. Figures are retired instructions (U-mode rdinstret under QEMU
+// -icount shift=0; machine-wide, so a cross-hart row counts every hart), never time.
+//
+// argv (client): "harts=N" "batches=B" "iters=I". Rows, in the kernel's KBENCH format:
+//   null_syscall        one FrameCount ecall round trip (the loop's few instructions included)
+//   ipc_call_local      one call + reply_recv round trip, server process on the client's hart
+//   notify_wake         half a signal/notify_wait ping-pong with that server: a signal, the
+//                       signaller's own wait, the woken waiter running (same hart)
+//   ipc_call_remote     as ipc_call_local, server on another hart (N >= 2)
+//   notify_wake_remote  as notify_wake, with the server on another hart (N >= 2)
+// argv (server): "server"; slot 0 holds its endpoint (spawn's cap).
+// Exit status 0 only if every row was measured with the placement it claims.
+#include <kestrel/user.hpp>
+
+using kestrel::IpcMsg;
+using kestrel::Line;
+using kestrel::Sys;
+
+namespace {
+
+// Labels of the client -> server protocol.
+enum Label : uint64_t {
+    kPing = 1,   // reply at once (the measured round trip)
+    kWhere = 2,  // reply with MR0 = the server's hart
+    kGive = 3,   // carries a capability (caps = 1), lands in the server's next slot
+    kNotify = 4, // reply, then MR0 rounds of notify_wait(slot 2), signal(slot 1)
+    kQuit = 5,   // reply, then exit(0)
+};
+
+// Client slots.
+constexpr uint64_t kNoteA = 1; // the client waits on it, servers signal it
+constexpr uint64_t kNoteB = 2; // servers wait on it, the client signals it
+constexpr uint64_t kFirstEp = 3;
+// Server slots: 0 the endpoint, then the given capabilities in order (1: A, 2: B).
+constexpr uint64_t kSrvNoteA = 1, kSrvNoteB = 2;
+
+constexpr uint32_t kMaxBatches = 15;
+
+inline uint64_t instret() {
+    uint64_t v;
+    asm volatile("rdinstret %0" : "=r"(v));
+    return v;
+}
+
+// A one-argument ecall, inline (the wrappers live in another unit).
+inline int64_t ecall1(Sys n, uint64_t x0) {
+    register uint64_t a0 asm("a0") = x0;
+    register uint64_t a7 asm("a7") = static_cast<uint64_t>(n);
+    asm volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+    return static_cast<int64_t>(a0);
+}
+
+// An IPC ecall with a tag and no buffer: a0 slot, a1 tag; MR0 in and out; a2..a6 clobbered.
+inline int64_t ecall_ipc(Sys n, uint64_t slot, uint64_t& tag, uint64_t& mr0) {
+    register uint64_t a0 asm("a0") = slot;
+    register uint64_t a1 asm("a1") = tag;
+    register uint64_t a2 asm("a2") = mr0;
+    register uint64_t a3 asm("a3") = 0;
+    register uint64_t a4 asm("a4") = 0;
+    register uint64_t a5 asm("a5") = 0;
+    register uint64_t a6 asm("a6") = 0;
+    register uint64_t a7 asm("a7") = static_cast<uint64_t>(n);
+    asm volatile("ecall"
+                 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6)
+                 : "r"(a7)
+                 : "memory");
+    tag = a1;
+    mr0 = a2;
+    return static_cast<int64_t>(a0);
+}
+
+// notify_wait inline: a0 = 0 and the word in a1 (a2..a6 come back clobbered).
+inline int64_t ecall_wait(uint64_t slot) {
+    uint64_t word = 0, mr0 = 0;
+    return ecall_ipc(Sys::NotifyWait, slot, word, mr0);
+}
+
+bool starts(const char* s, const char* p) {
+    while (*p)
+        if (*s++ != *p++) return false;
+    return true;
+}
+
+// ---- server -------------------------------------------------------------
+
+int server() {
+    IpcMsg m;
+    uint64_t next_slot = 1;
+    int64_t r = kestrel::recv(0, m, nullptr, next_slot);
+    for (;;) {
+        if (r < 0) return 10;
+        switch (kestrel::tag_label(m.tag)) {
+        case kPing: {
+            // The hot loop: answer and take the next call in one ecall until a non-ping.
+            uint64_t tag = kestrel::make_tag(0, 0), mr0 = 0;
+            for (;;) {
+                tag = kestrel::make_tag(0, 0);
+                r = ecall_ipc(Sys::ReplyRecv, 0, tag, mr0);
+                if (r < 0 || kestrel::tag_label(tag) != kPing) break;
+            }
+            m.tag = tag;
+            m.mr[0] = mr0;
+            continue; // the message that ended the loop (reply_recv took no capability)
+        }
+        case kWhere:
+            m.tag = kestrel::make_tag(0, 1);
+            m.mr[0] = static_cast<uint64_t>(kestrel::current_cpu());
+            (void)kestrel::reply(m);
+            break;
+        case kGive:
+            if (kestrel::tag_caps(m.tag) != 1) return 11;
+            ++next_slot;
+            m.tag = kestrel::make_tag(0, 0);
+            (void)kestrel::reply(m);
+            break;
+        case kNotify: {
+            const uint64_t rounds = m.mr[0];
+            m.tag = kestrel::make_tag(0, 0);
+            (void)kestrel::reply(m);
+            for (uint64_t i = 0; i < rounds; ++i) {
+                if (ecall_wait(kSrvNoteB) != 0) return 12;
+                if (ecall1(Sys::Signal, kSrvNoteA) != 0) return 13;
+            }
+            break;
+        }
+        case kQuit:
+            m.tag = kestrel::make_tag(0, 0);
+            (void)kestrel::reply(m);
+            return 0;
+        default:
+            return 14;
+        }
+        r = kestrel::recv(0, m, nullptr, next_slot);
+    }
+}
+
+// ---- client -------------------------------------------------------------
+
+int64_t g_harts = 1;
+uint32_t g_batches = 7, g_iters = 1000;
+bool g_failed = false;
+
+void fail(const char* what, int64_t v) {
+    Line().put("KBENCH: FAIL ipcbench: ").put(what).put(" (").put(v).put(")").done();
+    g_failed = true;
+}
+
+struct Server {
+    int64_t id = 0;    // task id
+    uint64_t ep = 0;   // the client's slot of its endpoint
+    int64_t hart = -1; // where it answered from
+};
+
+int64_t ask(uint64_t ep, uint64_t label, uint64_t mr0 = 0, uint64_t caps = 0, uint64_t mr3 = 0) {
+    IpcMsg m;
+    m.tag = kestrel::make_tag(label, 4, caps);
+    m.mr[0] = mr0;
+    m.mr[3] = mr3;
+    const int64_t r = kestrel::call(ep, m);
+    return r < 0 ? r : static_cast<int64_t>(m.mr[0]);
+}
+
+void stop(Server& s) {
+    if (s.id <= 0) return;
+    (void)ask(s.ep, kQuit);
+    kestrel::WaitStatus st{};
+    const int64_t r = kestrel::wait(s.id, &st);
+    if (r < 0 || st.kind != kestrel::WaitKind::Exited || st.code != 0)
+        fail("server did not exit cleanly", r < 0 ? r : st.code);
+    (void)kestrel::cap_delete(s.ep);
+    s.id = 0;
+}
+
+// Spawns servers (each on the next hart in turn) until one answers from `want_local` ? the
+// client's hart : another one; the others are stopped. Gives it both notifications.
+bool find_server(bool want_local, uint64_t& next_ep, Server& out) {
+    static const char kArgs[] = "server";
+    for (int64_t tries = 0; tries < 2 * g_harts + 2; ++tries) {
+        Server s;
+        s.ep = next_ep++;
+        if (kestrel::endpoint_create(s.ep) != 0) {
+            fail("endpoint_create", static_cast<int64_t>(s.ep));
+            return false;
+        }
+        s.id = kestrel::spawn("ipcbench", 8, kArgs, sizeof kArgs, s.ep);
+        if (s.id <= 0) {
+            fail("spawn of a server", s.id);
+            return false;
+        }
+        s.hart = ask(s.ep, kWhere);
+        const int64_t me = kestrel::current_cpu();
+        if (s.hart >= 0 && (s.hart == me) == want_local) {
+            if (ask(s.ep, kGive, 0, 1, kNoteA) < 0 || ask(s.ep, kGive, 0, 1, kNoteB) < 0) {
+                fail("giving the notifications", 0);
+                stop(s);
+                return false;
+            }
+            out = s;
+            return true;
+        }
+        stop(s);
+    }
+    fail(want_local ? "no server on the client's hart" : "no server on another hart", g_harts);
+    return false;
+}
+
+// Batch functions: run `iters` operations, return instructions per operation.
+using BatchFn = uint64_t (*)(void* ctx, uint32_t iters);
+
+struct Ctx {
+    Server* s = nullptr;
+    bool local = true;
+    int64_t errors = 0;
+};
+
+uint64_t null_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i)
+        if (ecall1(Sys::FrameCount, 0) < 0) ++c->errors;
+    const uint64_t t1 = instret();
+    return (t1 - t0) / iters;
+}
+
+uint64_t call_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    const uint64_t ep = c->s->ep;
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i) {
+        uint64_t tag = kestrel::make_tag(kPing, 1), mr0 = i;
+        if (ecall_ipc(Sys::Call, ep, tag, mr0) != 0) ++c->errors;
+    }
+    const uint64_t t1 = instret();
+    return (t1 - t0) / iters;
+}
+
+// Two wake-ups per round: the server's (signal B) and the client's (signal A).
+uint64_t notify_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    if (ask(c->s->ep, kNotify, iters) < 0) {
+        ++c->errors;
+        return 0;
+    }
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i) {
+        if (ecall1(Sys::Signal, kNoteB) != 0) ++c->errors;
+        if (ecall_wait(kNoteA) != 0) ++c->errors;
+    }
+    const uint64_t t1 = instret();
+    return (t1 - t0) / (2 * uint64_t{iters});
+}
+
+// Both sides where the row says, checked before the warm-up and after every batch.
+bool placed(const Ctx& c, const char* op) {
+    if (!c.s) return true;
+    const int64_t me = kestrel::current_cpu(), srv = ask(c.s->ep, kWhere);
+    if (srv >= 0 && (srv == me) == c.local) return true;
+    Line()
+        .put("KBENCH: FAIL ipcbench: ")
+        .put(op)
+        .put(": client on hart ")
+        .put(me)
+        .put(", server on hart ")
+        .put(srv)
+        .done();
+    g_failed = true;
+    return false;
+}
+
+void report(const char* op, uint32_t tasks, BatchFn fn, Ctx& c) {
+    uint64_t per_op[kMaxBatches];
+    const uint32_t n = g_batches;
+    if (!placed(c, op)) return;
+    (void)fn(&c, g_iters); // warm-up
+    for (uint32_t b = 0; b < n; ++b) {
+        per_op[b] = fn(&c, g_iters);
+        if (!placed(c, op)) return;
+    }
+    if (c.errors != 0) {
+        fail(op, c.errors);
+        return;
+    }
+    for (uint32_t i = 1; i < n; ++i) // insertion sort: n <= 15
+        for (uint32_t j = i; j > 0 && per_op[j - 1] > per_op[j]; --j) {
+            const uint64_t t = per_op[j];
+            per_op[j] = per_op[j - 1];
+            per_op[j - 1] = t;
+        }
+    Line()
+        .put("KBENCH: op=")
+        .put(op)
+        .put(" harts=")
+        .put(g_harts)
+        .put(" tasks=")
+        .put(static_cast<int64_t>(tasks))
+        .put(" rq=0 median=")
+        .put(static_cast<int64_t>(per_op[n / 2]))
+        .put(" min=")
+        .put(static_cast<int64_t>(per_op[0]))
+        .put(" max=")
+        .put(static_cast<int64_t>(per_op[n - 1]))
+        .put(" batches=")
+        .put(static_cast<int64_t>(n))
+        .put(" iters=")
+        .put(static_cast<int64_t>(g_iters))
+        .done();
+}
+
+int client() {
+    const uint64_t t0 = instret(); // traps (illegal instruction) if scounteren.IR is clear
+    if (kestrel::notification_create(kNoteA) != 0 || kestrel::notification_create(kNoteB) != 0) {
+        fail("notification_create", 0);
+        return 1;
+    }
+    const int64_t me = kestrel::current_cpu();
+    Ctx none;
+    report("null_syscall", 1, &null_batch, none);
+
+    uint64_t next_ep = kFirstEp;
+    Server local, remote;
+    if (find_server(true, next_ep, local)) {
+        Line()
+            .put("KLOG: ipcbench: client on hart ")
+            .put(me)
+            .put(", local server (task ")
+            .put(local.id)
+            .put(") on hart ")
+            .put(local.hart)
+            .done();
+        Ctx c{&local, true, 0};
+        report("ipc_call_local", 2, &call_batch, c);
+        report("notify_wake", 2, &notify_batch, c);
+        stop(local);
+    }
+    if (g_harts >= 2 && !g_failed && find_server(false, next_ep, remote)) {
+        Line()
+            .put("KLOG: ipcbench: client on hart ")
+            .put(kestrel::current_cpu())
+            .put(", remote server (task ")
+            .put(remote.id)
+            .put(") on hart ")
+            .put(remote.hart)
+            .done();
+        Ctx c{&remote, false, 0};
+        report("ipc_call_remote", 2, &call_batch, c);
+        report("notify_wake_remote", 2, &notify_batch, c);
+        stop(remote);
+    }
+    Line()
+        .put("KLOG: ipcbench: ")
+        .put(g_failed ? "failed" : "done")
+        .put(", instructions in all ")
+        .put(static_cast<int64_t>(instret() - t0))
+        .done();
+    return g_failed ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 1 && starts(argv[0], "server")) return server();
+    for (int i = 0; i < argc; ++i) {
+        if (starts(argv[i], "harts=")) g_harts = kestrel::parse_int(argv[i] + 6);
+        if (starts(argv[i], "batches="))
+            g_batches = static_cast<uint32_t>(kestrel::parse_int(argv[i] + 8));
+        if (starts(argv[i], "iters="))
+            g_iters = static_cast<uint32_t>(kestrel::parse_int(argv[i] + 6));
+    }
+    if (g_harts < 1 || g_batches < 1 || g_batches > kMaxBatches || g_iters < 1) {
+        fail("bad arguments", argc);
+        return 2;
+    }
+    return client();
+}
