@@ -197,17 +197,28 @@ volatile uint64_t g_client_done = 0;
 volatile uint64_t g_ipc_ok = 0, g_ipc_bad = 0;
 uint64_t g_echo_buf[kestrel::kMaxIpcLength];
 
+volatile int64_t g_echo_errors = 0, g_echo_last_error = 0;
+
+// Serves until its endpoint is destroyed. A receive that fails otherwise (the sender's
+// fault, e.g. its buffer) is counted and the server receives again.
 void echo_thread(void*) {
     IpcMsg m;
     int64_t r = kestrel::recv(kEchoSlot, m, g_echo_buf);
-    while (r == 0) {
+    for (;;) {
+        if (r == static_cast<int64_t>(kestrel::Error::Destroyed)) break;
+        if (r != 0) {
+            g_echo_errors = g_echo_errors + 1;
+            g_echo_last_error = r;
+            r = kestrel::recv(kEchoSlot, m, g_echo_buf);
+            continue;
+        }
         const uint64_t len = kestrel::tag_length(m.tag);
         m.tag = kestrel::make_tag(kestrel::tag_label(m.tag), len > 64 ? 64 : len);
         for (uint64_t& w : m.mr)
             w += 1;
         r = kestrel::reply_recv(kEchoSlot, m, g_echo_buf);
     }
-    kestrel::exit(0); // Destroyed: the main thread deleted the endpoint
+    kestrel::exit(0); // the main thread deleted the endpoint
 }
 
 void client_thread(void*) {
@@ -445,7 +456,13 @@ void stall_watch(void*) {
                 .put(" args");
             for (int i = 0; i < 7; ++i)
                 t.put(" ").put(static_cast<uint64_t>(g_last_args[i]));
-            t.done();
+            t.put(" echo-errors=")
+                .put(static_cast<int64_t>(g_echo_errors))
+                .put(" last=")
+                .put(static_cast<int64_t>(g_echo_last_error))
+                .put(" ipc-ok=")
+                .put(static_cast<uint64_t>(g_ipc_ok))
+                .done();
         }
     }
     kestrel::exit(0);
@@ -520,6 +537,8 @@ int main(int argc, char** argv) {
         .put(static_cast<uint64_t>(g_ipc_ok))
         .put(" ipc-bad=")
         .put(static_cast<uint64_t>(g_ipc_bad))
+        .put(" echo-errors=")
+        .put(static_cast<int64_t>(g_echo_errors))
         .put(" us=")
         .put(elapsed)
         .done();
