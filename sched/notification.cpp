@@ -18,27 +18,39 @@ std::uint64_t Notification::wait(Task* handoff_to) {
         }
     } pending{handoff_to};
     for (;;) {
+        // With a task to hand over, interrupts stay masked from before our Blocked is
+        // published to the handoff: a tick in between would switch us out for good while that
+        // task, Ready and on no queue, waited for us to run it (found by the benchmark: a
+        // call that never came back, once in a few runs).
+        const bool masked = pending.t != nullptr;
+        if (masked) hal::Cpu::irq_push();
         bool sleep_unlocked = false;
+        std::uint64_t w = 0;
         {
             k::SpinGuard g(lock_);
-            if (std::uint64_t w = word_.load(std::memory_order_relaxed)) {
+            w = word_.load(std::memory_order_relaxed);
+            if (w != 0) {
                 word_.store(0, std::memory_order_relaxed);
                 waiter_.store(nullptr, std::memory_order_relaxed);
-                return w;
+            } else {
+                Task* other = waiter_.load(std::memory_order_relaxed);
+                if (other && other != me) k::panic("notification: a second waiter");
+                waiter_.store(me, std::memory_order_release);
+                if (k::fault::is(k::fault::Fault::LostWakeup)) {
+                    sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
+                } else if (me->state.block(BlockReason::Event) != Transition::Ok) {
+                    k::panic("notification: cannot block");
+                }
             }
-            Task* other = waiter_.load(std::memory_order_relaxed);
-            if (other && other != me) k::panic("notification: a second waiter");
-            waiter_.store(me, std::memory_order_release);
-            if (k::fault::is(k::fault::Fault::LostWakeup)) {
-                sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
-            } else if (me->state.block(BlockReason::Event) != Transition::Ok) {
-                k::panic("notification: cannot block");
-            }
+        }
+        if (w != 0) {
+            if (masked) hal::Cpu::irq_pop();
+            return w; // pending's destructor queues a task not handed over
         }
         k::jitter::point(k::jitter::Site::Block, me);
         if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
             k::panic("notification: cannot block");
-        hal::Cpu::irq_push();
+        if (!masked) hal::Cpu::irq_push();
         if (pending.t && detail::handoff(*pending.t)) pending.t = nullptr;
         if (pending.t) {
             enqueue_woken(*pending.t);

@@ -226,10 +226,13 @@ bool handoff(Task& next) {
         qos_index(next.qos) < qos_index(prev->qos) ||
         s.offline_req.load(std::memory_order_acquire) != 0)
         return false;
+    drain_inbox(s); // a remote wake waiting there counts as queued
     s.rq_lock.lock_masked();
     Qos top;
-    // A queued task of a higher class runs first: no handoff past it.
-    if ((s.rq.top(top) && qos_index(top) > qos_index(next.qos)) ||
+    // Any queued task of next's class or above runs first: a handoff past it would let a
+    // call/reply pair on this hart starve it for as long as the pair ran (the fuzzer's
+    // same-hart task waited for ever). Then the partner queues behind it, as a wake would.
+    if ((s.rq.top(top) && qos_index(top) >= qos_index(next.qos)) ||
         prev->state.state_on_own_cpu() != TaskState::Blocked) { // woken meanwhile
         RqGuard::release_switch_hold(s);
         return false;

@@ -62,8 +62,8 @@ YieldResult yield();
 // straight to `next`, with no run-queue round trip. `next` is a task whose Blocked -> Ready
 // wake the caller won (Task::state.wake()) and that is on no queue. Refused (false, nothing
 // changed) unless next's registers are saved, it last ran on this hart, its class is not below
-// the caller's nor below any class queued here, this hart is not going offline and the caller
-// is still Blocked; the caller then hands next to enqueue_woken() and blocks as usual. Call
+// the caller's, no task of its class or above is queued here (a handoff past one could starve
+// it), this hart is not going offline and the caller is still Blocked; the caller then hands next to enqueue_woken() and blocks as usual. Call
 // with interrupts masked once (irq depth 1), as a switch point.
 bool handoff(Task& next);
 // Makes runnable a task whose wake the caller won (where it last ran, as wake() does).

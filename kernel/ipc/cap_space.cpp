@@ -95,6 +95,7 @@ Found lookup(CapSpace& s, std::uint64_t slot, ObjectType type, Rights needed) {
     // The reference is taken while the capability is in the table: the object is alive.
     if (type == ObjectType::Endpoint) (void)as_endpoint(l.cap);
     if (type == ObjectType::Notification) (void)as_notification(l.cap);
+    if (type == ObjectType::Task) task_get(*static_cast<TaskObject*>(l.cap.object));
     return {0, l.cap};
 }
 

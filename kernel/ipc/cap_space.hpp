@@ -34,8 +34,9 @@ struct CapSpace {
 // The syscall error for a capability-table refusal (a distinct code per reason).
 std::int64_t error_of(::ipc::CapError e);
 
-// What a syscall's capability lookup gives: the capability (a copy) and, for an endpoint or
-// notification, its object with an operation reference (put() it when done), or the error.
+// What a syscall's capability lookup gives: the capability (a copy) and, for an endpoint,
+// notification or task, its object with an operation reference (put() / task_put() it when
+// done), or the error.
 struct Found {
     std::int64_t error; // 0 or a negative kestrel::Error
     ::ipc::Capability cap;

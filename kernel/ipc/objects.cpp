@@ -114,8 +114,10 @@ void destroy(const ::ipc::Capability& last) {
         put(n);
         return;
     }
-    case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Task:
+        task_put(*static_cast<TaskObject*>(last.object)); // the capabilities' reference
+        return;
+    case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:
         return;
     }

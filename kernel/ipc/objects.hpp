@@ -35,6 +35,15 @@ struct Notification : ::ipc::KernelObject {
     bool destroyed = false;      // guarded by lock
 };
 
+// What a task capability names: a process (kernel/user/process.cpp owns the record). Its
+// capabilities keep the process record (not the process) alive: process.cpp's task_get and
+// task_put count them and the operations in progress, like Endpoint::refs.
+struct TaskObject : ::ipc::KernelObject {
+    void* process = nullptr; // the k::user::Process this is part of
+};
+void task_get(TaskObject& t); // defined in kernel/user/process.cpp
+void task_put(TaskObject& t);
+
 // A new object with refs = 1 (its capabilities'), or nullptr when the slab is empty. The caller
 // inserts its first capability; if that fails it calls put().
 Endpoint* endpoint_alloc();

@@ -43,6 +43,9 @@ struct Process {
     std::atomic<std::uint32_t> waiting{0}; // tasks inside await() for this process
     kestrel::WaitStatus status{};          // guarded by lock; final once dead
     k::ipc::CapSpace caps;                 // its capabilities; emptied when its last thread ends
+    // What task capabilities name. Each capability, and each task_kill or task_wait in
+    // progress, holds a reference on the record (task_get); caps is 0 for a new process.
+    k::ipc::TaskObject task;
 };
 
 namespace {
@@ -78,6 +81,8 @@ Process* alloc_process(Process* parent) {
         p.status = kestrel::WaitStatus{};
         new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
         p.caps.reset();
+        p.task.caps = 0;
+        p.task.process = &p;
         g_free_processes.fetch_sub(1, std::memory_order_relaxed);
         return &p;
     }
@@ -136,10 +141,24 @@ void orphan_children(Process& parent) {
 
 // A thread of p faulted: every other thread leaves its IPC wait (its kernel exit then ends
 // it). Under g_lock, so no record is freed (and reused) meanwhile.
-void kill_threads(Process& p, const Thread& killer) {
+void kill_threads(Process& p, const Thread* killer) {
     k::SpinGuard g(g_lock);
     for (Thread& t : g_threads)
-        if (t.used && t.process == &p && &t != &killer) k::ipc::kill(t.ipc);
+        if (t.used && t.process == &p && &t != killer) k::ipc::kill(t.ipc);
+}
+
+// Blocks until p has ended (the caller holds a reference) and copies its status out. True
+// when it had ended before the call.
+bool join_process(Process& p, kestrel::WaitStatus& out) {
+    // Counted before the look at the end: a task that ends once it sees its waiters counted
+    // (joiners()) cannot end before this waiter has looked.
+    p.waiting.fetch_add(1, std::memory_order_seq_cst);
+    const bool ended_before = p.end.signalled();
+    (void)sched::join(sched::TaskRef(p.anchor));
+    p.waiting.fetch_sub(1, std::memory_order_relaxed);
+    k::SpinGuard g(p.lock);
+    out = p.status;
+    return ended_before;
 }
 
 void anchor_main(void* arg) {
@@ -158,6 +177,21 @@ std::uint32_t next_cpu() {
         if (cpu_online(c)) return c;
     }
     return sched::kAnyCpu;
+}
+
+// The parent's task capability to p in `slot` (kNoCap: none asked). False when the slot was
+// filled meanwhile; the capability's reference on p is then not taken.
+bool give_task_cap(Process* parent, std::uint64_t slot, Process& p) {
+    if (slot == kestrel::kNoCap || !parent) return true;
+    process_get(p); // the capability's, taken before it can be seen
+    ::ipc::CapError e;
+    {
+        k::SpinGuard g(parent->caps.lock);
+        e = parent->caps.table.insert(slot, ::ipc::ObjectType::Task, &p.task, ::ipc::Rights::all());
+    }
+    if (e == ::ipc::CapError::Ok) return true;
+    p.refs.fetch_sub(1, std::memory_order_relaxed); // never the last: the parent's link holds
+    return false;
 }
 
 // Starts a thread of `p` (threads already counted, a Thread record filled).
@@ -197,7 +231,7 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 } // namespace
 
 std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, std::size_t args_len,
-                   std::uint64_t cap) {
+                   std::uint64_t cap, std::uint64_t task_dst) {
     using E = kestrel::Error;
     Process* p = alloc_process(parent);
     if (!p) return static_cast<std::int64_t>(E::Limit);
@@ -206,6 +240,20 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
             parent ? k::ipc::transfer(parent->caps, cap, p->caps, 0)
                    : static_cast<std::int64_t>(E::EmptySlot); // the kernel holds no capability
         if (e != 0) {
+            put(*p); // the parent's link: the slot is free again
+            return e;
+        }
+    }
+    if (task_dst != kestrel::kNoCap) { // a cheap refusal first; the insert comes below
+        std::int64_t e = static_cast<std::int64_t>(E::EmptySlot); // the kernel has no space
+        if (parent) {
+            k::SpinGuard g(parent->caps.lock);
+            const ::ipc::CapLookup l = parent->caps.table.peek(task_dst);
+            e = !l.ok() ? k::ipc::error_of(l.error)
+                        : (l.cap.empty() ? 0 : static_cast<std::int64_t>(E::SlotOccupied));
+        }
+        if (e != 0) {
+            p->caps.clear();
             put(*p); // the parent's link: the slot is free again
             return e;
         }
@@ -252,7 +300,12 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
                 p->anchor = a.task.get();
             }
             const std::int64_t id = p->id;
-            const std::int64_t r = start_thread(*p, *t, next_cpu(), image.name);
+            // The task capability once the process has its anchor (task_wait joins it) and before
+            // its thread runs: a refusal here (another thread of the parent filled the slot)
+            // ends the spawn as a failed start does.
+            const std::int64_t r = give_task_cap(parent, task_dst, *p)
+                                       ? start_thread(*p, *t, next_cpu(), image.name)
+                                       : static_cast<std::int64_t>(E::SlotOccupied);
             if (r > 0) return id;
             // The anchor waits for an end that no thread will bring: bring it here. Nobody
             // learns the id, so nobody reaps it: drop the parent's link too.
@@ -328,17 +381,8 @@ std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitSta
         }
     }
     if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
-    // Counted before the look at the end: a task that ends once it sees its waiters counted
-    // (joiners()) cannot end before this waiter has looked.
-    p->waiting.fetch_add(1, std::memory_order_seq_cst);
-    const bool ended_before = p->end.signalled();
-    (void)sched::join(sched::TaskRef(p->anchor));
-    p->waiting.fetch_sub(1, std::memory_order_relaxed);
+    const bool ended_before = join_process(*p, out);
     bool drop_link = false;
-    {
-        k::SpinGuard g(p->lock);
-        out = p->status;
-    }
     if (reap) {
         k::SpinGuard g(g_lock);
         if (p->parent_linked) { // a second waiter of the same child lost the race: NoChild
@@ -377,7 +421,7 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
         last = --p.threads == 0;
         if (last) p.dead = true;
     }
-    if (killer) kill_threads(p, t);
+    if (killer) kill_threads(p, &t);
     me->user = nullptr;
     free_thread(t);
     if (last) {
@@ -397,6 +441,30 @@ std::int64_t joiners(Process* caller, std::int64_t id) {
         if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
             return c.waiting.load(std::memory_order_seq_cst);
     return static_cast<std::int64_t>(kestrel::Error::NoChild);
+}
+
+std::int64_t task_kill(k::ipc::TaskObject& obj) {
+    Process& p = *static_cast<Process*>(obj.process);
+    {
+        k::SpinGuard g(p.lock);
+        if (p.dead || p.kill.load(std::memory_order_relaxed)) return 0;
+        p.kill.store(true, std::memory_order_release);
+        p.status = kestrel::WaitStatus{kestrel::WaitKind::Killed, 0, 0};
+    }
+    kill_threads(p, nullptr);
+    return 0;
+}
+
+std::int64_t task_wait(k::ipc::TaskObject& obj, kestrel::WaitStatus& out) {
+    return join_process(*static_cast<Process*>(obj.process), out) ? 0 : 1;
+}
+
+void process_ref(Process& p) {
+    process_get(p);
+}
+
+void process_unref(Process& p) {
+    put(p);
 }
 
 Thread* current_thread() {
@@ -448,3 +516,15 @@ void thread_main(void* arg) {
 }
 
 } // namespace k::user
+
+namespace k::ipc {
+
+void task_get(TaskObject& t) {
+    k::user::process_ref(*static_cast<k::user::Process*>(t.process));
+}
+
+void task_put(TaskObject& t) {
+    k::user::process_unref(*static_cast<k::user::Process*>(t.process));
+}
+
+} // namespace k::ipc

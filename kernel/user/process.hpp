@@ -4,6 +4,7 @@
 
 #include "kernel/elf/images.hpp"
 #include "kernel/ipc/ipc_thread.hpp"
+#include "kernel/ipc/objects.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
@@ -42,8 +43,20 @@ struct Thread {
 // 0 (kestrel::kNoCap: none; a kernel parent has none).
 // Returns the new id (> 0) or a negative kestrel::Error: NoMemory, BadImage, Limit, or the
 // capability error of `cap` (SlotOutOfRange, EmptySlot, CountOverflow).
+// `task_dst`: an empty slot of the parent's space that gets a task capability to the child
+// (kNoCap: none); SlotOutOfRange, SlotOccupied refuse the spawn.
 std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, std::size_t args_len,
-                   std::uint64_t cap = kestrel::kNoCap);
+                   std::uint64_t cap = kestrel::kNoCap, std::uint64_t task_dst = kestrel::kNoCap);
+
+// task_kill: ends the process as a fault would, with WaitKind::Killed (its threads leave at
+// their next kernel entry or exit; one blocked in IPC is woken). 0, also when it has ended.
+std::int64_t task_kill(k::ipc::TaskObject& task);
+// task_wait: join() of the process the capability names. 1 when it blocked, 0 when it had
+// ended already.
+std::int64_t task_wait(k::ipc::TaskObject& task, kestrel::WaitStatus& out);
+// A counted reference on a process record (task capabilities, kernel/ipc/objects.hpp).
+void process_ref(Process& p);
+void process_unref(Process& p);
 
 // A new thread of `p` entering U-mode at pc with sp and a0, and gp and tp of its creator (the
 // psABI's global pointer; tp is the program's). Returns its task id or an Error (Limit,

@@ -56,7 +56,7 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
         return err(Error::BadArgument);
     const elf::Image* image = elf::find_image(n, name_len);
     if (!image) return err(Error::NoImage);
-    return spawn(current_process(), *image, a, args_len, arg(tf, 4));
+    return spawn(current_process(), *image, a, args_len, arg(tf, 4), arg(tf, 5));
 }
 
 std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
@@ -97,6 +97,26 @@ std::int64_t sys_sleep(const hal::TrapFrame& tf) {
         if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
     }
     return 0;
+}
+
+std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
+    const std::uint64_t status = arg(tf, 1);
+    if (!kill && !user_range(status, sizeof(kestrel::WaitStatus))) return err(Error::BadPointer);
+    const ipc::Found f =
+        ipc::lookup(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
+                    kill ? ::ipc::Rights::send() : ::ipc::Rights::receive());
+    if (f.error != 0) return f.error;
+    auto& task = *static_cast<ipc::TaskObject*>(f.cap.object);
+    std::int64_t r = 0;
+    if (kill) {
+        r = task_kill(task);
+    } else {
+        kestrel::WaitStatus st{};
+        r = task_wait(task, st);
+        if (const std::int64_t e = copy_out(status, &st, sizeof st); r >= 0 && e != 0) r = e;
+    }
+    ipc::task_put(task); // the lookup's reference
+    return r;
 }
 
 std::int64_t sys_object_count(std::uint64_t kind) {
@@ -182,6 +202,10 @@ std::int64_t syscall(hal::TrapFrame& tf) {
         return ipc::notify_poll(current_thread()->ipc, tf);
     case Sys::ObjectCount:
         return sys_object_count(arg(tf, 0));
+    case Sys::TaskKill:
+        return sys_task(tf, true);
+    case Sys::TaskWait:
+        return sys_task(tf, false);
     }
     return err(Error::BadNumber);
 }

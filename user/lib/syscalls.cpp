@@ -35,8 +35,9 @@ int64_t console_write(const char* buf, size_t len) {
     return call(Sys::ConsoleWrite, addr(buf), len);
 }
 
-int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len, uint64_t cap) {
-    uint64_t r[7] = {addr(name), name_len, addr(args), args_len, cap, 0, 0};
+int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len, uint64_t cap,
+              uint64_t task_dst) {
+    uint64_t r[7] = {addr(name), name_len, addr(args), args_len, cap, task_dst, 0};
     return raw_call7(static_cast<uint64_t>(Sys::Spawn), r);
 }
 
@@ -118,6 +119,12 @@ int64_t cap_delete(uint64_t slot) {
 }
 int64_t object_count(uint64_t kind) {
     return call(Sys::ObjectCount, kind);
+}
+int64_t task_kill(uint64_t slot) {
+    return call(Sys::TaskKill, slot);
+}
+int64_t task_wait(uint64_t slot, WaitStatus* status) {
+    return call(Sys::TaskWait, slot, addr(status));
 }
 
 namespace {

@@ -40,6 +40,9 @@ enum class Sys : uint64_t {
     // a4 (cap): a slot of the caller whose capability is copied, with the same rights and
     // badge, into the child's slot 0 before it runs; kNoCap for none. A capability error of
     // that slot (SlotOutOfRange, EmptySlot, CountOverflow) refuses the spawn.
+    // a5 (task_dst): an empty slot of the caller that gets a task capability to the child
+    // (Send: task_kill, Receive: task_wait); kNoCap for none. SlotOutOfRange, SlotOccupied
+    // refuse the spawn.
     Spawn = 3,
     // wait(child, status): blocks until child (a task id from spawn, of the caller's task)
     // has ended, writes a WaitStatus to `status` and reaps it. Returns 0. NoChild,
@@ -138,10 +141,19 @@ enum class Sys : uint64_t {
     // object_count(kind): free records now, for leak checks: kind 0 endpoints, 1
     // notifications, 2 processes, 3 threads. BadArgument (another kind).
     ObjectCount = 29,
+    // task_kill(slot): ends the task the task capability names (Send right), as a fault
+    // would: its waiters get WaitKind::Killed. Its threads leave at their next kernel entry
+    // or exit (a tick at the latest); one blocked in IPC or sleep is woken for it. Returns 0
+    // (also for a task that has ended already).
+    TaskKill = 30,
+    // task_wait(slot, status): join() through a task capability (Receive right): blocks until
+    // the task has ended and writes its WaitStatus; does not reap. Returns 1 when it blocked,
+    // 0 when the task had ended already. BadPointer.
+    TaskWait = 31,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 30;
+inline constexpr uint64_t kSysCount = 32;
 
 // Errors, returned negated in a0. One enum for every call.
 enum class Error : int64_t {
@@ -250,7 +262,8 @@ enum Prot : uint64_t { ProtRead = 1, ProtWrite = 2 };
 // wait()'s result. kind Exited: code is the exit code. kind Faulted: code is the scause
 // exception code of the fault (RISC-V privileged spec, supervisor cause values: 0..15, e.g.
 // 2 illegal instruction, 12/13/15 instruction/load/store page fault) and addr its stval.
-enum class WaitKind : uint32_t { Exited = 0, Faulted = 1 };
+// kind Killed: task_kill ended it (code 0, addr 0).
+enum class WaitKind : uint32_t { Exited = 0, Faulted = 1, Killed = 2 };
 struct WaitStatus {
     WaitKind kind;
     int32_t code;

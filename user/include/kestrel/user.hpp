@@ -13,8 +13,9 @@ namespace kestrel {
 int64_t yield();
 int64_t console_write(const char* buf, size_t len);
 // cap: a slot whose capability the child gets in its slot 0 (kNoCap: none).
+// task_dst: an empty slot that gets a task capability to the child (kNoCap: none).
 int64_t spawn(const char* name, size_t name_len, const char* args, size_t args_len,
-              uint64_t cap = kNoCap);
+              uint64_t cap = kNoCap, uint64_t task_dst = kNoCap);
 int64_t wait(int64_t child, WaitStatus* status);
 int64_t thread_create(void (*entry)(void*), void* stack_top, void* arg, uint64_t flags = 0);
 int64_t map(uint64_t addr, uint64_t len, uint64_t prot);
@@ -39,6 +40,8 @@ int64_t cap_mint(uint64_t src, uint64_t dst, uint64_t rights, uint64_t badge);
 int64_t cap_copy(uint64_t src, uint64_t dst, uint64_t rights);
 int64_t cap_delete(uint64_t slot);
 int64_t object_count(uint64_t kind); // 0 endpoints, 1 notifications, 2 processes, 3 threads
+int64_t task_kill(uint64_t slot);
+int64_t task_wait(uint64_t slot, WaitStatus* status);
 
 // One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
 struct IpcMsg {
