@@ -237,11 +237,8 @@ void client_thread(void*) {
         else
             g_ipc_bad = g_ipc_bad + 1;
         ++i;
-        // The fast path hands the hart from this thread to the echo thread and back without
-        // the run queue (and clears need_resched): without a yield the pair keeps the main
-        // thread off its hart (the kernel's handoff starvation; the fuzzer then never ends
-        // at SMP=1).
-        kestrel::yield();
+        // No yield: the fast path must not let this pair (same hart, same class, handing the
+        // hart to each other) keep the main thread off it (965802e).
     }
     g_client_done = 1;
     kestrel::exit(0);
