@@ -60,3 +60,33 @@ KSELFTEST(IPC0001, "ipc fast path") {
 }
 
 } // namespace k::selftest
+
+namespace k::selftest {
+
+// Task capabilities (RFC-0028): `killer` spawns victims that block in call and in recv, kills
+// them through their task capabilities and checks WaitKind::Killed, the rights, and that an
+// occupied task_dst refuses a spawn; every record and frame comes back.
+KSELFTEST(IPC0002, "task capabilities") {
+    const elf::Image* image = elf::find_image("killer", 6);
+    KCHECK(image != nullptr);
+    const std::uint64_t frames = k::frames::free_count();
+    const std::uint32_t endpoints = ipc::free_endpoints();
+    const std::uint32_t procs = user::free_processes(), threads = user::free_threads();
+    const std::int64_t id = user::spawn(nullptr, *image, nullptr, 0);
+    KCHECK(id > 0);
+    kestrel::WaitStatus st{};
+    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    println("KLOG: task capabilities: killer ended: kind ", static_cast<std::uint32_t>(st.kind),
+            " code ", st.code);
+    KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
+    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
+    (void)time::wait_until(
+        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
+    KCHECK(k::frames::free_count() == frames);
+    KCHECK(ipc::free_endpoints() == endpoints);
+    KCHECK(user::free_processes() == procs);
+    KCHECK(user::free_threads() == threads);
+    return Result::pass();
+}
+
+} // namespace k::selftest

@@ -7,159 +7,20 @@
 #include "kernel/user/process.hpp"
 
 #include "hal_cpu.hpp"
-#include "kernel/console.hpp"
-#include "kernel/elf/elf.hpp"
-#include "kernel/ipc/cap_space.hpp"
 #include "kernel/ipc/ipc_calls.hpp"
 #include "kernel/mm/user_space.hpp"
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
-#include "kernel/sync/spin_lock.hpp"
-#include "sched/event.hpp"
+#include "kernel/user/process_record.hpp"
 #include "sched/scheduler.hpp"
-#include "sched/task.hpp"
 
 #include <atomic>
-#include <new>
-#include <type_traits>
 
 namespace k::user {
 
-struct Process {
-    std::atomic<std::uint32_t> refs{0}; // 0: the slot is free (taken under g_lock)
-    std::uint32_t id = 0;               // written under g_lock while refs == 0
-    Process* parent = nullptr;          // fixed at spawn; guarded by g_lock for reaping
-    bool parent_linked = false;         // guarded by g_lock: the parent's reference is held
-    uspace::UserSpace* space = nullptr; // the process's reference, until its last thread ends
-    // Set at spawn with a counted reference (a raw pointer, not a TaskRef: the slots stay
-    // trivially destructible, so no exit-time destructor is registered for the array; Clang
-    // would call atexit, which a freestanding kernel lacks). Dropped when the slot is freed.
-    sched::Task* anchor = nullptr;
-    sched::Event end; // the last thread signals it; the anchor waits
-    k::SpinLock lock{"process"};
-    std::uint32_t threads = 0;             // guarded by lock: live threads
-    bool dead = false;                     // guarded by lock: no thread may start any more
-    std::atomic<bool> kill{false};         // a thread faulted: the others leave at their next exit
-    std::atomic<std::uint32_t> waiting{0}; // tasks inside await() for this process
-    kestrel::WaitStatus status{};          // guarded by lock; final once dead
-    k::ipc::CapSpace caps;                 // its capabilities; emptied when its last thread ends
-    // What task capabilities name. Each capability, and each task_kill or task_wait in
-    // progress, holds a reference on the record (task_get); caps is 0 for a new process.
-    k::ipc::TaskObject task;
-};
-
 namespace {
 
-k::SpinLock g_lock{"processes"};
-Process g_processes[kMaxProcesses]; // slots; see refs
-static_assert(std::is_trivially_destructible_v<Process>, "no exit-time destructor for the slots");
-Thread g_threads[kMaxThreads];            // guarded by g_lock (used)
-std::uint32_t g_next_id = 1;              // guarded by g_lock
 std::atomic<std::uint32_t> g_next_cpu{0}; // round-robin placement of new processes
-std::atomic<std::uint32_t> g_free_processes{kMaxProcesses};
-std::atomic<std::uint32_t> g_free_threads{kMaxThreads};
-
-void put(Process& p);
-
-void process_get(Process& p) {
-    p.refs.fetch_add(1, std::memory_order_relaxed);
-}
-
-Process* alloc_process(Process* parent) {
-    k::SpinGuard g(g_lock);
-    for (Process& p : g_processes) {
-        if (p.refs.load(std::memory_order_relaxed) != 0) continue;
-        p.refs.store(1, std::memory_order_relaxed); // the parent's link
-        p.id = g_next_id++;
-        p.parent = parent;
-        p.parent_linked = true;
-        p.space = nullptr;
-        p.threads = 0;
-        p.dead = false;
-        p.kill.store(false, std::memory_order_relaxed);
-        p.waiting.store(0, std::memory_order_relaxed);
-        p.status = kestrel::WaitStatus{};
-        new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
-        p.caps.reset();
-        p.task.caps = 0;
-        p.task.process = &p;
-        g_free_processes.fetch_sub(1, std::memory_order_relaxed);
-        return &p;
-    }
-    return nullptr;
-}
-
-void put(Process& p) {
-    sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
-    k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
-    if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    anchor = sched::TaskRef::adopt(p.anchor);
-    p.anchor = nullptr;
-    p.id = 0;
-    g_free_processes.fetch_add(1, std::memory_order_relaxed);
-}
-
-Thread* alloc_thread(Process& p) {
-    k::SpinGuard g(g_lock);
-    for (Thread& t : g_threads) {
-        if (t.used) continue;
-        t.process = &p;
-        t.pc = t.sp = t.a0 = t.a1 = t.gp = t.tp = 0;
-        t.used = true;
-        t.ipc.reset(&p.caps);
-        g_free_threads.fetch_sub(1, std::memory_order_relaxed);
-        return &t;
-    }
-    return nullptr;
-}
-
-void free_thread(Thread& t) {
-    k::SpinGuard g(g_lock);
-    t.used = false;
-    t.process = nullptr;
-    g_free_threads.fetch_add(1, std::memory_order_relaxed);
-}
-
-// The parent ended: its children are nobody's to reap any more.
-void orphan_children(Process& parent) {
-    Process* drop[kMaxProcesses];
-    std::uint32_t n = 0;
-    {
-        k::SpinGuard g(g_lock);
-        for (Process& c : g_processes) {
-            if (c.refs.load(std::memory_order_relaxed) == 0 || c.parent != &parent) continue;
-            c.parent = nullptr;
-            if (c.parent_linked) {
-                c.parent_linked = false;
-                drop[n++] = &c;
-            }
-        }
-    }
-    for (std::uint32_t i = 0; i < n; ++i)
-        put(*drop[i]);
-}
-
-// A thread of p faulted: every other thread leaves its IPC wait (its kernel exit then ends
-// it). Under g_lock, so no record is freed (and reused) meanwhile.
-void kill_threads(Process& p, const Thread* killer) {
-    k::SpinGuard g(g_lock);
-    for (Thread& t : g_threads)
-        if (t.used && t.process == &p && &t != killer) k::ipc::kill(t.ipc);
-}
-
-// Blocks until p has ended (the caller holds a reference) and copies its status out. True
-// when it had ended before the call.
-bool join_process(Process& p, kestrel::WaitStatus& out) {
-    // Counted before the look at the end: a task that ends once it sees its waiters counted
-    // (joiners()) cannot end before this waiter has looked.
-    p.waiting.fetch_add(1, std::memory_order_seq_cst);
-    const bool ended_before = p.end.signalled();
-    (void)sched::join(sched::TaskRef(p.anchor));
-    p.waiting.fetch_sub(1, std::memory_order_relaxed);
-    k::SpinGuard g(p.lock);
-    out = p.status;
-    return ended_before;
-}
 
 void anchor_main(void* arg) {
     Process& p = *static_cast<Process*>(arg);
@@ -177,21 +38,6 @@ std::uint32_t next_cpu() {
         if (cpu_online(c)) return c;
     }
     return sched::kAnyCpu;
-}
-
-// The parent's task capability to p in `slot` (kNoCap: none asked). False when the slot was
-// filled meanwhile; the capability's reference on p is then not taken.
-bool give_task_cap(Process* parent, std::uint64_t slot, Process& p) {
-    if (slot == kestrel::kNoCap || !parent) return true;
-    process_get(p); // the capability's, taken before it can be seen
-    ::ipc::CapError e;
-    {
-        k::SpinGuard g(parent->caps.lock);
-        e = parent->caps.table.insert(slot, ::ipc::ObjectType::Task, &p.task, ::ipc::Rights::all());
-    }
-    if (e == ::ipc::CapError::Ok) return true;
-    p.refs.fetch_sub(1, std::memory_order_relaxed); // never the last: the parent's link holds
-    return false;
 }
 
 // Starts a thread of `p` (threads already counted, a Thread record filled).
@@ -229,6 +75,20 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 }
 
 } // namespace
+
+// Blocks until p has ended (the caller holds a reference) and copies its status out. True
+// when it had ended before the call.
+bool join_process(Process& p, kestrel::WaitStatus& out) {
+    // Counted before the look at the end: a task that ends once it sees its waiters counted
+    // (joiners()) cannot end before this waiter has looked.
+    p.waiting.fetch_add(1, std::memory_order_seq_cst);
+    const bool ended_before = p.end.signalled();
+    (void)sched::join(sched::TaskRef(p.anchor));
+    p.waiting.fetch_sub(1, std::memory_order_relaxed);
+    k::SpinGuard g(p.lock);
+    out = p.status;
+    return ended_before;
+}
 
 std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, std::size_t args_len,
                    std::uint64_t cap, std::uint64_t task_dst) {
@@ -293,12 +153,9 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
             err = static_cast<std::int64_t>(E::NoMemory);
         } else {
             a.task->refs.fetch_add(1, std::memory_order_relaxed); // adopted by put()
-            {
-                // Published under the table lock: a join by id (any task may guess one) finds
-                // the process only once it has an anchor to join.
-                k::SpinGuard g(g_lock);
-                p->anchor = a.task.get();
-            }
+            // Published under the table lock: a join by id (any task may guess one) finds the
+            // process only once it has an anchor to join.
+            publish_anchor(*p, a.task.get());
             const std::int64_t id = p->id;
             // The task capability once the process has its anchor (task_wait joins it) and before
             // its thread runs: a refusal here (another thread of the parent filled the slot)
@@ -315,10 +172,7 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
                 p->dead = true;
                 p->status = kestrel::WaitStatus{kestrel::WaitKind::Exited, -1, 0};
             }
-            {
-                k::SpinGuard g(g_lock);
-                p->parent_linked = false;
-            }
+            (void)unlink_parent(*p);
             free_thread(*t);
             uspace::release(space);
             p->space = nullptr;
@@ -368,28 +222,11 @@ std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::
 }
 
 std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitStatus& out) {
-    Process* p = nullptr;
-    {
-        k::SpinGuard g(g_lock);
-        for (Process& c : g_processes) {
-            if (c.refs.load(std::memory_order_relaxed) == 0 || id <= 0 || c.id != id) continue;
-            if (reap && (c.parent != caller || !c.parent_linked)) break;
-            if (!c.anchor) break; // still being spawned: not a task yet
-            process_get(c);
-            p = &c;
-            break;
-        }
-    }
+    Process* p = find_process(caller, id, reap);
     if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
     const bool ended_before = join_process(*p, out);
-    bool drop_link = false;
-    if (reap) {
-        k::SpinGuard g(g_lock);
-        if (p->parent_linked) { // a second waiter of the same child lost the race: NoChild
-            p->parent_linked = false;
-            drop_link = true;
-        }
-    }
+    // A second waiter of the same child loses the race for the link: NoChild.
+    const bool drop_link = reap && unlink_parent(*p);
     if (drop_link) put(*p);
     put(*p);
     if (reap && !drop_link) return static_cast<std::int64_t>(kestrel::Error::NoChild);
@@ -434,39 +271,6 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
     sched::exit(0);
 }
 
-std::int64_t joiners(Process* caller, std::int64_t id) {
-    if (id == 0 && caller) return caller->waiting.load(std::memory_order_seq_cst);
-    k::SpinGuard g(g_lock);
-    for (const Process& c : g_processes)
-        if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
-            return c.waiting.load(std::memory_order_seq_cst);
-    return static_cast<std::int64_t>(kestrel::Error::NoChild);
-}
-
-std::int64_t task_kill(k::ipc::TaskObject& obj) {
-    Process& p = *static_cast<Process*>(obj.process);
-    {
-        k::SpinGuard g(p.lock);
-        if (p.dead || p.kill.load(std::memory_order_relaxed)) return 0;
-        p.kill.store(true, std::memory_order_release);
-        p.status = kestrel::WaitStatus{kestrel::WaitKind::Killed, 0, 0};
-    }
-    kill_threads(p, nullptr);
-    return 0;
-}
-
-std::int64_t task_wait(k::ipc::TaskObject& obj, kestrel::WaitStatus& out) {
-    return join_process(*static_cast<Process*>(obj.process), out) ? 0 : 1;
-}
-
-void process_ref(Process& p) {
-    process_get(p);
-}
-
-void process_unref(Process& p) {
-    put(p);
-}
-
 Thread* current_thread() {
     const sched::Task* me = sched::current();
     return me ? static_cast<Thread*>(me->user) : nullptr;
@@ -483,14 +287,6 @@ bool killed(const Process& p) {
 
 uspace::UserSpace* space_of(const Process& p) {
     return p.space;
-}
-
-std::uint32_t free_processes() {
-    return g_free_processes.load(std::memory_order_relaxed);
-}
-
-std::uint32_t free_threads() {
-    return g_free_threads.load(std::memory_order_relaxed);
 }
 
 void thread_main(void* arg) {
@@ -516,15 +312,3 @@ void thread_main(void* arg) {
 }
 
 } // namespace k::user
-
-namespace k::ipc {
-
-void task_get(TaskObject& t) {
-    k::user::process_ref(*static_cast<k::user::Process*>(t.process));
-}
-
-void task_put(TaskObject& t) {
-    k::user::process_unref(*static_cast<k::user::Process*>(t.process));
-}
-
-} // namespace k::ipc

@@ -12,6 +12,7 @@ using kestrel::IpcMsg;
 namespace {
 
 constexpr uint64_t kEndpoint = 0;
+constexpr uint64_t kDone = 1;           // a notification: the pinned thread signals its end
 constexpr uint64_t kStack = 0x22000000; // the pinned thread's stack, 4 pages
 constexpr uint64_t kStackLen = 4 * 4096;
 
@@ -34,6 +35,7 @@ void server_body(void*) {
     }
     // Label 0 ends the loop: answer it, then leave.
     g_result = r == 0 && kestrel::reply(m) == 0 ? 0 : 1;
+    (void)kestrel::signal(kDone);
     kestrel::exit(0);
 }
 
@@ -52,18 +54,23 @@ void client_body(void*) {
     IpcMsg quit; // label 0: the server answers and ends
     if (kestrel::call(kEndpoint, quit) != 0) ++wrong;
     g_result = wrong;
+    (void)kestrel::signal(kDone);
     kestrel::exit(0);
 }
 
-// Starts body on `hart`, pinned, and waits (sleeping) until it has set g_result.
+// Starts body on `hart`, pinned, and blocks until it has set g_result. It blocks in
+// notify_wait, not sleep: a sleeping thread yields, stays queued, and a queued task of the
+// pair's class turns the fast path off on its hart (RFC-0028).
 int64_t run_pinned(void (*body)(void*), int64_t hart) {
     if (kestrel::map(kStack, kStackLen, kestrel::ProtRead | kestrel::ProtWrite) != 0) return 101;
+    if (kestrel::notification_create(kDone) != 0) return 108;
     const int64_t id =
         kestrel::thread_create(body, reinterpret_cast<void*>(kStack + kStackLen), nullptr,
                                kestrel::pin_hart(static_cast<uint64_t>(hart)));
     if (id <= 0) return 102;
+    uint64_t word = 0;
     while (g_result < 0)
-        kestrel::sleep_us(1000);
+        if (kestrel::notify_wait(kDone, word) != 0) return 109;
     return g_result;
 }
 
