@@ -9,7 +9,8 @@ namespace k::selftest {
 
 namespace {
 
-constexpr std::size_t kImages = 8; // init, hello, fault, exiter, waiter, ipcpair, ipcbench, killer
+// init, hello, fault, exiter, waiter, ipcpair, ipcbench, killer, ipcsrv, fuzz (user/meson.build)
+constexpr std::size_t kImages = 10;
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.

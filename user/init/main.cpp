@@ -4,7 +4,10 @@
 // need two harts run only when N >= 2) and "rounds=R" (the seed scenario's rounds).
 #include <kestrel/user.hpp>
 
+#include "../ipcsrv/proto.hpp"
+
 using kestrel::Error;
+using kestrel::IpcMsg;
 using kestrel::Line;
 
 namespace {
@@ -44,8 +47,8 @@ void pass(const char* test, int failed_before) {
     if (g_failed == failed_before) Line().put("SELFTEST: ").put(test).put(" ok").done();
 }
 
-int64_t spawn(const char* name, const char* args, size_t args_len) {
-    return kestrel::spawn(name, kestrel::str_len(name), args, args_len);
+int64_t spawn(const char* name, const char* args, size_t args_len, uint64_t cap = kestrel::kNoCap) {
+    return kestrel::spawn(name, kestrel::str_len(name), args, args_len, cap);
 }
 
 // Appends s and its NUL to buf at `at`.
@@ -302,6 +305,913 @@ void test_exit_releases_waiters() {
     pass(t, before);
 }
 
+// --- The IPC ladder (RFC-0028). Slots 8.. of init's capability space are the tests' own;
+// every test empties them again and checks that the kernel's endpoint and notification
+// records came back.
+
+int64_t objects(uint64_t kind) {
+    return kestrel::object_count(kind);
+}
+
+struct Objects {
+    int64_t v[4];
+};
+
+Objects read_objects() {
+    Objects o{};
+    for (uint64_t k = 0; k < 4; ++k)
+        o.v[k] = objects(k);
+    return o;
+}
+
+bool same(const Objects& a, const Objects& b) {
+    for (int k = 0; k < 4; ++k)
+        if (a.v[k] != b.v[k]) return false;
+    return true;
+}
+
+// The free counts once they stop moving: a reaped process's record is freed by its anchor
+// task a little after wait() returns, so a reading right after a wait may be one short.
+Objects snapshot() {
+    Objects o = read_objects();
+    const int64_t deadline = kestrel::time_us() + 2'000'000;
+    while (kestrel::time_us() < deadline) {
+        kestrel::sleep_us(5000);
+        const Objects n = read_objects();
+        if (same(n, o)) break;
+        o = n;
+    }
+    return o;
+}
+
+// The counts are back to `before` (waiting 5 s at most for the late frees above).
+void check_objects(const char* t, const Objects& before) {
+    static const char* const kNames[] = {"endpoint records", "notification records",
+                                         "process records", "thread records"};
+    Objects now = read_objects();
+    const int64_t deadline = kestrel::time_us() + 5'000'000;
+    while (!same(now, before) && kestrel::time_us() < deadline) {
+        kestrel::sleep_us(1000);
+        now = read_objects();
+    }
+    for (int k = 0; k < 4; ++k)
+        check(t, now.v[k] == before.v[k], kNames[k], now.v[k] - before.v[k]);
+}
+
+void empty_slots(uint64_t from, uint64_t to) {
+    for (uint64_t s = from; s < to; ++s)
+        static_cast<void>(kestrel::cap_delete(s));
+}
+
+IpcMsg msg(uint64_t label, uint64_t length, uint64_t caps = 0) {
+    IpcMsg m;
+    m.tag = kestrel::make_tag(label, length, caps);
+    return m;
+}
+
+int64_t spawn_srv(const char* mode, uint64_t cap, const char* extra = nullptr) {
+    char a[48];
+    size_t n = add_arg(a, 0, mode);
+    if (extra) n = add_arg(a, n, extra);
+    return spawn("ipcsrv", a, n, cap);
+}
+
+// Ends an echo or grant server on `slot` (kQuit) and reaps it; true when it exited with 0.
+bool quit_srv(const char* t, uint64_t slot, int64_t srv) {
+    IpcMsg m = msg(proto::kQuit, 1);
+    const int64_t r = kestrel::call(slot, m);
+    check(t, r == 0 && kestrel::tag_label(m.tag) == proto::kQuit, "the server's quit reply", r);
+    kestrel::WaitStatus st{};
+    const int64_t w = kestrel::wait(srv, &st);
+    return check(t, w == 0 && st.kind == kestrel::WaitKind::Exited && st.code == 0,
+                 "the server's exit status", w == 0 ? st.code : w);
+}
+
+bool waited(const char* t, int64_t id, kestrel::WaitKind kind, int32_t code, const char* what) {
+    kestrel::WaitStatus st{};
+    const int64_t w = kestrel::wait(id, &st);
+    return check(t, w == 0 && st.kind == kind && st.code == code, what,
+                 w == 0 ? static_cast<int64_t>(st.kind) * 1000 + st.code : w);
+}
+
+// Threads for the blocking tests: stacks in the 2 MiB region test_thread's page table covers,
+// so mapping and unmapping them costs no page-table frame.
+constexpr uint64_t kThreadStacks = 0x21100000;
+constexpr uint64_t kThreadStackPages = 4;
+constexpr uint64_t kThreadSlots = 8;
+
+int64_t start_thread(void (*fn)(void*), uint64_t index, void* arg) {
+    const uint64_t top = kThreadStacks + (index + 1) * kThreadStackPages * 4096;
+    return kestrel::thread_create(fn, reinterpret_cast<void*>(top), arg);
+}
+
+// Waits (5 s at most) until the free thread records are back to `free_before` (or more: a
+// record of an earlier test may come back late): the test's threads have ended and their
+// stacks may go.
+bool threads_gone(const char* t, int64_t free_before) {
+    const int64_t deadline = kestrel::time_us() + 5'000'000;
+    while (objects(3) < free_before && kestrel::time_us() < deadline)
+        kestrel::sleep_us(1000);
+    return check(t, objects(3) >= free_before, "the test's threads ended",
+                 free_before - objects(3));
+}
+
+bool wait_until(volatile int64_t& v, int64_t not_value, int64_t us) {
+    const int64_t deadline = kestrel::time_us() + us;
+    while (v == not_value && kestrel::time_us() < deadline)
+        kestrel::sleep_us(500);
+    return v != not_value;
+}
+
+void test_ipc_round_trip() {
+    const char* t = "ipc round trip";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    constexpr uint64_t E = 8, N = 9, R = 10, Empty = 11;
+    check(t, kestrel::endpoint_create(E) == 0, "endpoint_create");
+    check(t, objects(0) == o.v[0] - 1, "one endpoint record taken", objects(0) - o.v[0]);
+    check(t, kestrel::notification_create(N) == 0, "notification_create");
+    check(t, kestrel::cap_mint(E, R, kestrel::RightReceive, 0) == 0, "mint a receive-only cap");
+    const int64_t srv = spawn_srv("echo", E);
+    if (!check(t, srv > 0, "spawn ipcsrv with the endpoint", srv)) {
+        empty_slots(E, Empty + 1);
+        return;
+    }
+    // Register messages.
+    constexpr uint64_t kCalls = 1000;
+    int64_t wrong = 0, first_wrong = -1;
+    for (uint64_t i = 0; i < kCalls; ++i) {
+        IpcMsg m = msg(proto::kEcho, 4);
+        const uint64_t v[4] = {i, i * 3 + 1, ~i, i << 20};
+        for (int k = 0; k < 4; ++k)
+            m.mr[k] = v[k];
+        const int64_t r = kestrel::call(E, m);
+        bool ok = r == 0 && kestrel::tag_label(m.tag) == proto::kEcho &&
+                  kestrel::tag_length(m.tag) == 4 && kestrel::tag_caps(m.tag) == 0 && m.badge == 0;
+        for (int k = 0; k < 4; ++k)
+            ok = ok && m.mr[k] == v[k] + 1;
+        if (!ok) {
+            ++wrong;
+            if (first_wrong < 0) first_wrong = static_cast<int64_t>(i);
+        }
+    }
+    check(t, wrong == 0, "register replies wrong", wrong);
+    // Buffered messages: 20 words (16 through the buffer), and the bounds 5 and 64.
+    uint64_t buf[kestrel::kMaxIpcLength - 4];
+    int64_t buffered = 0, bwrong = 0;
+    for (uint64_t round = 0; round < 60; ++round) {
+        const uint64_t len = round == 0 ? 64 : round == 1 ? 5 : 20;
+        IpcMsg m = msg(proto::kEcho, len);
+        for (int k = 0; k < 4; ++k)
+            m.mr[k] = round + static_cast<uint64_t>(k);
+        for (uint64_t k = 0; k < len - 4; ++k)
+            buf[k] = round * 1000 + k;
+        for (uint64_t k = len - 4; k < kestrel::kMaxIpcLength - 4; ++k)
+            buf[k] = 0xdead;
+        const int64_t r = kestrel::call(E, m, buf);
+        bool ok = r == 0 && kestrel::tag_length(m.tag) == len &&
+                  kestrel::tag_label(m.tag) == proto::kEcho && m.mr[3] == round + 4;
+        for (uint64_t k = 0; k < len - 4; ++k)
+            ok = ok && buf[k] == round * 1000 + k + 1;
+        for (uint64_t k = len - 4; k < kestrel::kMaxIpcLength - 4; ++k)
+            ok = ok && buf[k] == 0xdead; // nothing written past the message
+        bwrong += ok ? 0 : 1;
+        ++buffered;
+    }
+    check(t, bwrong == 0, "buffered replies wrong", bwrong);
+    // Capability errors: one distinct code per reason.
+    IpcMsg m = msg(proto::kEcho, 4);
+    const int64_t out = kestrel::send(kestrel::kCapSlots, m);
+    const int64_t far = kestrel::send(~uint64_t{0}, m);
+    const int64_t far32 = kestrel::send(uint64_t{1} << 32, m);
+    const int64_t empty = kestrel::send(Empty, m);
+    const int64_t type = kestrel::send(N, m);
+    const int64_t right = kestrel::send(R, m);
+    check(t, out == e(Error::SlotOutOfRange), "send on slot 64", out);
+    check(t, far == e(Error::SlotOutOfRange), "send on slot 2^64-1", far);
+    check(t, far32 == e(Error::SlotOutOfRange), "send on slot 2^32", far32);
+    check(t, empty == e(Error::EmptySlot), "send on an empty slot", empty);
+    check(t, type == e(Error::WrongType), "send on a notification", type);
+    check(t, right == e(Error::MissingRight), "send on a receive-only cap", right);
+    check(t,
+          out != empty && out != type && out != right && empty != type && empty != right &&
+              type != right,
+          "the four capability errors are distinct");
+    m = msg(proto::kEcho, 4);
+    check(t, kestrel::call(Empty, m) == e(Error::EmptySlot), "call on an empty slot");
+    m = msg(proto::kEcho, 4);
+    check(t, kestrel::poll(kestrel::kCapSlots + 6, m) == e(Error::SlotOutOfRange),
+          "poll on slot 70");
+    // Bad tags and buffers, refused before anything is delivered.
+    m = msg(proto::kEcho, kestrel::kMaxIpcLength + 1);
+    const int64_t longer = kestrel::call(E, m, buf);
+    check(t, longer == e(Error::BadLength), "a 65-word message", longer);
+    m.tag = kestrel::make_tag(proto::kEcho, 4) | (uint64_t{1} << 10);
+    const int64_t reserved = kestrel::call(E, m);
+    check(t, reserved == e(Error::BadTag), "a tag with reserved bits", reserved);
+    m = msg(proto::kEcho, 4, 2);
+    const int64_t two = kestrel::call(E, m);
+    check(t, two == e(Error::BadTag), "a tag with two capabilities", two);
+    m = msg(proto::kEcho, 20);
+    const int64_t kbuf = kestrel::call(E, m, reinterpret_cast<uint64_t*>(0x80200000));
+    check(t, kbuf == e(Error::BadPointer), "a buffer in the kernel", kbuf);
+    m = msg(proto::kEcho, 20);
+    const int64_t nbuf = kestrel::call(E, m, nullptr);
+    check(t, nbuf == e(Error::BadPointer), "a 20-word message without a buffer", nbuf);
+    // The server is unharmed by all that.
+    m = msg(proto::kEcho, 4);
+    m.mr[0] = 41;
+    const int64_t after = kestrel::call(E, m);
+    check(t, after == 0 && m.mr[0] == 42, "a call after the refusals", after);
+    IpcMsg q = msg(proto::kQuit, 1);
+    const int64_t qr = kestrel::call(E, q);
+    check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 2,
+          "the server counted every delivered call", static_cast<int64_t>(q.mr[0]));
+    waited(t, srv, kestrel::WaitKind::Exited, 0, "the server's exit status");
+    // Nobody receives or sends now: the non-blocking forms say so.
+    m = msg(proto::kEcho, 4);
+    check(t, kestrel::nb_send(E, m) == 0, "nb_send without a receiver drops");
+    check(t, kestrel::poll(E, m) == 0, "poll without a sender is empty");
+    check(t, kestrel::cap_delete(E) == 0 && kestrel::cap_delete(R) == 0, "delete the endpoint");
+    check(t, kestrel::cap_delete(N) == 0, "delete the notification");
+    check(t, kestrel::cap_delete(E) == e(Error::EmptySlot), "delete an empty slot");
+    check_objects(t, o);
+    Line()
+        .put("ULOG: ipc round trip calls=")
+        .put(static_cast<int64_t>(kCalls))
+        .put(" buffered=")
+        .put(buffered)
+        .put(" wrong=")
+        .put(wrong + bwrong)
+        .put(" first-wrong=")
+        .put(first_wrong)
+        .done();
+    pass(t, before);
+}
+
+const char* hex(uint64_t v, char (&out)[20]) {
+    static const char kDigits[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+    do {
+        tmp[n++] = kDigits[v & 15];
+        v >>= 4;
+    } while (v != 0);
+    int at = 0;
+    out[at++] = '0';
+    out[at++] = 'x';
+    while (n > 0)
+        out[at++] = tmp[--n];
+    out[at] = '\0';
+    return out;
+}
+
+// Client (init) and server on different harts: the server tells its hart in every reply, init
+// reads its own before and after each call. A round trip counts as cross-hart when the
+// server's hart differs from both. The scheduler may move init onto the server's hart (an
+// idle hart steals the woken caller); after 50 round trips in a row on one hart the server is
+// replaced by a new one, which spawn places on the next hart. Every reply must be right, and
+// kCross round trips must cross (20 s at most).
+void test_ipc_cross_hart() {
+    const char* t = "ipc cross-hart";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    constexpr uint64_t E = 8;
+    constexpr int64_t kCross = 2000;
+    check(t, kestrel::endpoint_create(E) == 0, "endpoint_create");
+    int64_t srv = -1, servers = 0, rounds = 0, cross = 0, wrong = 0, together = 0;
+    uint64_t client_harts = 0, server_harts = 0;
+    const int64_t deadline = kestrel::time_us() + 20'000'000;
+    while (cross < kCross && wrong == 0 && kestrel::time_us() < deadline) {
+        if (srv < 0) {
+            srv = spawn_srv("echo", E);
+            if (!check(t, srv > 0, "spawn ipcsrv", srv)) break;
+            ++servers;
+            together = 0;
+        }
+        IpcMsg m = msg(proto::kWhere, 4);
+        const uint64_t i = static_cast<uint64_t>(rounds++);
+        m.mr[2] = i;
+        m.mr[3] = ~i;
+        const int64_t c0 = kestrel::current_cpu();
+        const int64_t r = kestrel::call(E, m);
+        const int64_t c1 = kestrel::current_cpu();
+        const bool ok = r == 0 && kestrel::tag_label(m.tag) == proto::kWhere && m.mr[1] == 0 &&
+                        m.mr[2] == i + 1 && m.mr[3] == ~i + 1;
+        if (!ok) {
+            ++wrong;
+            check(t, false, "a wrong reply", r);
+            break;
+        }
+        const int64_t sc = static_cast<int64_t>(m.mr[0]);
+        client_harts |= uint64_t{1} << (c0 & 63);
+        server_harts |= uint64_t{1} << (sc & 63);
+        if (sc != c0 && sc != c1) {
+            ++cross;
+            together = 0;
+        } else if (++together >= 50) {
+            quit_srv(t, E, srv);
+            srv = -1;
+        }
+    }
+    if (srv > 0) quit_srv(t, E, srv);
+    char h1[20], h2[20];
+    Line()
+        .put("ULOG: ipc cross-hart rounds=")
+        .put(rounds)
+        .put(" cross=")
+        .put(cross)
+        .put(" wrong=")
+        .put(wrong)
+        .put(" servers=")
+        .put(servers)
+        .put(" client-harts=")
+        .put(hex(client_harts, h1))
+        .put(" server-harts=")
+        .put(hex(server_harts, h2))
+        .done();
+    check(t, wrong == 0, "replies wrong", wrong);
+    check(t, cross >= kCross, "round trips across harts", cross);
+    check(t, kestrel::cap_delete(E) == 0, "delete the endpoint");
+    check_objects(t, o);
+    pass(t, before);
+}
+
+void test_rights_enforced() {
+    const char* t = "rights enforced";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    constexpr uint64_t E = 8, SO = 9, RO = 10, N = 11, N2 = 12, G = 13, X = 14, B = 15;
+    using kestrel::RightGrant;
+    using kestrel::RightReceive;
+    using kestrel::RightSend;
+    check(t, kestrel::endpoint_create(E) == 0, "endpoint_create");
+    check(t, kestrel::cap_mint(E, SO, RightSend, 0) == 0, "mint send-only");
+    check(t, kestrel::cap_mint(E, RO, RightReceive, 0) == 0, "mint receive-only");
+    check(t, kestrel::cap_mint(E, G, RightSend | RightGrant, 0) == 0, "mint send+grant");
+    check(t,
+          kestrel::notification_create(N) == 0 &&
+              kestrel::cap_copy(N, N2, kestrel::kRightsAll) == 0,
+          "a notification and a copy of it");
+    const int64_t srv = spawn_srv("grant", E);
+    if (!check(t, srv > 0, "spawn the grant server", srv)) {
+        empty_slots(E, B + 1);
+        return;
+    }
+    // Without the send right (the server waits in recv: a wrongly accepted send would go).
+    IpcMsg m = msg(proto::kGrant, 4);
+    const int64_t s = kestrel::send(RO, m);
+    check(t, s == e(Error::MissingRight), "send without the send right", s);
+    m = msg(proto::kGrant, 4);
+    const int64_t nb = kestrel::nb_send(RO, m);
+    check(t, nb == e(Error::MissingRight), "nb_send without the send right", nb);
+    m = msg(proto::kGrant, 4);
+    const int64_t c = kestrel::call(RO, m);
+    check(t, c == e(Error::MissingRight), "call without the send right", c);
+    m = msg(0, 0);
+    const int64_t p = kestrel::poll(SO, m);
+    check(t, p == e(Error::MissingRight), "poll without the receive right", p);
+    check(t, kestrel::signal(E) == e(Error::WrongType), "signal on an endpoint");
+    // A capability offered through a cap without Grant: the message goes, the cap does not.
+    m = msg(proto::kGrant, 4, 1);
+    m.mr[3] = N;
+    const int64_t ng = kestrel::call(SO, m);
+    check(t, ng == 0, "call with a cap through a cap without grant", ng);
+    check(t, m.mr[0] == 0, "the receiver's tag says caps=0", static_cast<int64_t>(m.mr[0]));
+    check(t, static_cast<int64_t>(m.mr[2]) == e(Error::EmptySlot),
+          "the receiver's cap_dst slot stayed empty", static_cast<int64_t>(m.mr[2]));
+    uint64_t word = 99;
+    check(t, kestrel::notify_poll(N2, word) == 0 && word == 0, "nothing signalled",
+          static_cast<int64_t>(word));
+    check(t, kestrel::notify_poll(N, word) == 0, "the sender kept its capability");
+    // With Grant it moves, and the receiver can use it (signal: the word gets 1).
+    m = msg(proto::kGrant, 4, 1);
+    m.mr[3] = N;
+    const int64_t gr = kestrel::call(G, m);
+    check(t, gr == 0, "call with a cap through a cap with grant", gr);
+    check(t, m.mr[0] == 1, "the receiver's tag says caps=1", static_cast<int64_t>(m.mr[0]));
+    check(t, m.mr[1] == proto::kGrantSlot, "MR3 names the slot it landed in",
+          static_cast<int64_t>(m.mr[1]));
+    check(t, m.mr[2] == 0, "the receiver signalled through it", static_cast<int64_t>(m.mr[2]));
+    check(t, m.mr[3] == 0, "the receiver deleted it", static_cast<int64_t>(m.mr[3]));
+    word = 0;
+    check(t, kestrel::notify_poll(N2, word) == 0 && word == 1, "the signal arrived",
+          static_cast<int64_t>(word));
+    const int64_t kept = kestrel::notify_poll(N, word);
+    Line()
+        .put("ULOG: rights: after a granted transfer the sender's slot ")
+        .put(kept == 0 ? "still holds it" : "is empty")
+        .put(" (")
+        .put(kept)
+        .put(")")
+        .done();
+    // Mint and copy: rights only shrink, a badge is set once, bits outside the three refused.
+    const int64_t esc1 = kestrel::cap_mint(RO, X, RightSend, 0);
+    check(t, esc1 == e(Error::RightsEscalation), "mint send from receive-only", esc1);
+    const int64_t esc2 = kestrel::cap_copy(SO, X, RightSend | RightReceive);
+    check(t, esc2 == e(Error::RightsEscalation), "copy receive from send-only", esc2);
+    const int64_t esc3 = kestrel::cap_mint(SO, X, kestrel::kRightsAll, 0x9);
+    check(t, esc3 == e(Error::RightsEscalation), "mint all rights from send-only", esc3);
+    const int64_t inv = kestrel::cap_mint(E, X, 8, 0);
+    check(t, inv == e(Error::InvalidRights), "mint rights bit 8", inv);
+    check(t, kestrel::cap_delete(X) == e(Error::EmptySlot), "no refused mint filled a slot");
+    check(t, kestrel::cap_copy(RO, X, RightReceive) == 0, "copy receive-only");
+    m = msg(proto::kGrant, 4);
+    check(t, kestrel::nb_send(X, m) == e(Error::MissingRight), "the copy cannot send");
+    check(t, kestrel::cap_delete(X) == 0, "delete the copy");
+    check(t, kestrel::cap_mint(E, B, RightSend, 0x5) == 0, "mint badge 5");
+    const int64_t re1 = kestrel::cap_mint(B, X, RightSend, 0x6);
+    check(t, re1 == e(Error::BadgeAlreadySet), "re-badge 5 -> 6", re1);
+    const int64_t re2 = kestrel::cap_mint(B, X, RightSend, 0x5);
+    check(t, re2 == e(Error::BadgeAlreadySet), "re-badge 5 -> 5", re2);
+    check(t, kestrel::cap_mint(B, X, RightSend, 0) == 0, "mint keeping the badge");
+    const int64_t occ = kestrel::endpoint_create(E);
+    check(t, occ == e(Error::SlotOccupied), "endpoint_create on a full slot", occ);
+    const int64_t occ2 = kestrel::cap_mint(E, SO, RightSend, 0);
+    check(t, occ2 == e(Error::SlotOccupied), "mint onto a full slot", occ2);
+    quit_srv(t, E, srv);
+    for (uint64_t slot = E; slot <= B; ++slot)
+        static_cast<void>(kestrel::cap_delete(slot));
+    check_objects(t, o);
+    pass(t, before);
+}
+
+void test_badge_delivered() {
+    const char* t = "badge delivered";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    constexpr uint64_t E = 8, B1 = 9, B2 = 10, B3 = 11;
+    check(t, kestrel::endpoint_create(E) == 0, "endpoint_create");
+    check(t, kestrel::cap_mint(E, B1, kestrel::RightSend, 0x11) == 0, "mint badge 0x11");
+    check(t, kestrel::cap_mint(E, B2, kestrel::RightSend, 0x22) == 0, "mint badge 0x22");
+    check(t, kestrel::cap_copy(B1, B3, kestrel::RightSend) == 0, "copy of the 0x11 cap");
+    const int64_t srv = spawn_srv("echo", E);
+    if (!check(t, srv > 0, "spawn ipcsrv", srv)) {
+        empty_slots(E, B3 + 1);
+        return;
+    }
+    struct Case {
+        uint64_t slot, badge;
+    };
+    static const Case kCases[] = {{B1, 0x11}, {B2, 0x22}, {E, 0}, {B3, 0x11}};
+    int64_t calls = 0, wrong = 0, last_bad = 0;
+    for (uint64_t i = 0; i < 50; ++i)
+        for (const Case& c : kCases) {
+            IpcMsg m = msg(proto::kWhere, 4);
+            m.mr[2] = i;
+            const int64_t r = kestrel::call(c.slot, m);
+            ++calls;
+            if (r != 0 || m.mr[1] != c.badge || m.mr[2] != i + 1) {
+                ++wrong;
+                last_bad = r != 0 ? r : static_cast<int64_t>(m.mr[1]);
+            }
+        }
+    Line().put("ULOG: badge calls=").put(calls).put(" wrong=").put(wrong).done();
+    check(t, wrong == 0, "calls that saw the wrong badge", last_bad);
+    quit_srv(t, E, srv);
+    empty_slots(E, B3 + 1);
+    check_objects(t, o);
+    pass(t, before);
+}
+
+// A thread blocked in one IPC call (the notification, destruction and server death tests).
+struct Job {
+    uint64_t op; // 0 recv, 1 send, 2 call, 3 notify_wait
+    uint64_t slot;
+    volatile int64_t started;
+    volatile int64_t result;
+};
+constexpr int64_t kPending = 12345;
+Job g_jobs[6];
+
+void job_thread(void* arg) {
+    Job* j = static_cast<Job*>(arg);
+    j->started = 1;
+    IpcMsg m = msg(proto::kEcho, 4);
+    uint64_t w = 0;
+    int64_t r = 0;
+    switch (j->op) {
+    case 0:
+        r = kestrel::recv(j->slot, m);
+        break;
+    case 1:
+        r = kestrel::send(j->slot, m);
+        break;
+    case 2:
+        r = kestrel::call(j->slot, m);
+        break;
+    default:
+        r = kestrel::notify_wait(j->slot, w);
+        break;
+    }
+    j->result = r;
+    kestrel::exit(0);
+}
+
+volatile int64_t g_busy_checked = 0;
+
+void watchdog(void* slot) {
+    if (!wait_until(g_busy_checked, 0, 3'000'000))
+        kestrel::signal(reinterpret_cast<uint64_t>(slot));
+    kestrel::exit(0);
+}
+
+volatile int64_t g_main_waiting = 0;
+volatile int64_t g_signalled = 0;
+
+void signaller(void* slot) {
+    wait_until(g_main_waiting, 0, 5'000'000);
+    kestrel::sleep_us(20'000); // let the main thread block in notify_wait
+    g_signalled = 1;
+    kestrel::signal(reinterpret_cast<uint64_t>(slot));
+    kestrel::exit(0);
+}
+
+void test_notification() {
+    const char* t = "notification";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    const int64_t free_threads = objects(3);
+    constexpr uint64_t N = 8, N1 = 9, N2 = 10, N3 = 11, NR = 12, E = 13;
+    using kestrel::RightSend;
+    check(t, kestrel::notification_create(N) == 0, "notification_create");
+    check(t,
+          kestrel::cap_mint(N, N1, RightSend, 0x1) == 0 &&
+              kestrel::cap_mint(N, N2, RightSend, 0x4) == 0 &&
+              kestrel::cap_mint(N, N3, RightSend, 0x100) == 0 &&
+              kestrel::cap_mint(N, NR, kestrel::RightReceive, 0) == 0,
+          "mint badged send caps and a receive-only one");
+    uint64_t w = 77;
+    check(t, kestrel::notify_poll(N, w) == 0 && w == 0, "poll of an empty word is 0",
+          static_cast<int64_t>(w));
+    check(t, kestrel::signal(N1) == 0 && kestrel::signal(N2) == 0, "signal 0x1 and 0x4");
+    check(t, kestrel::notify_poll(N, w) == 0 && w == 0x5, "the word is their OR",
+          static_cast<int64_t>(w));
+    check(t, kestrel::notify_poll(N, w) == 0 && w == 0, "poll took it", static_cast<int64_t>(w));
+    check(t, kestrel::signal(N1) == 0 && kestrel::signal(N1) == 0, "signal 0x1 twice");
+    check(t, kestrel::notify_poll(N, w) == 0 && w == 0x1, "OR, not a count",
+          static_cast<int64_t>(w));
+    check(t, kestrel::signal(N) == 0 && kestrel::notify_poll(NR, w) == 0 && w == 1,
+          "an unbadged signal sets 1", static_cast<int64_t>(w));
+    check(t, kestrel::signal(NR) == e(Error::MissingRight), "signal without the send right");
+    check(t, kestrel::notify_poll(N1, w) == e(Error::MissingRight), "poll without receive");
+    check(t, kestrel::endpoint_create(E) == 0, "an endpoint");
+    check(t, kestrel::notify_poll(E, w) == e(Error::WrongType), "notify_poll on an endpoint");
+    check(t, kestrel::notify_wait(E, w) == e(Error::WrongType), "notify_wait on an endpoint");
+    check(t, kestrel::cap_delete(E) == 0, "delete the endpoint");
+    // A blocked wait, woken by a thread of this process.
+    g_main_waiting = 0;
+    g_signalled = 0;
+    const int64_t th = start_thread(&signaller, 0, reinterpret_cast<void*>(N2));
+    if (check(t, th > 0, "thread_create", th)) {
+        g_main_waiting = 1;
+        const int64_t r = kestrel::notify_wait(N, w);
+        check(t, r == 0 && w == 0x4, "notify_wait returns the thread's bit",
+              r == 0 ? static_cast<int64_t>(w) : r);
+        check(t, g_signalled == 1, "it returned after the signal");
+    }
+    // A blocked wait, woken by another process (its badge 0x100).
+    const int64_t child = spawn_srv("signal", N3, "20000");
+    if (check(t, child > 0, "spawn the signaller", child)) {
+        const int64_t r = kestrel::notify_wait(N, w);
+        check(t, r == 0 && w == 0x100, "notify_wait returns the other process's bit",
+              r == 0 ? static_cast<int64_t>(w) : r);
+        waited(t, child, kestrel::WaitKind::Exited, 0, "the signaller's status");
+    }
+    // Pending bits: wait does not block.
+    check(t, kestrel::signal(N1) == 0 && kestrel::signal(N3) == 0, "signal 0x1 and 0x100");
+    check(t, kestrel::notify_wait(N, w) == 0 && w == 0x101, "wait takes pending bits",
+          static_cast<int64_t>(w));
+    // A second waiter is refused (Busy) while a thread waits. Should the kernel block it
+    // instead, a watchdog thread signals after 3 s, so the test fails rather than hangs.
+    Job& j = g_jobs[0];
+    j.op = 3;
+    j.slot = N;
+    j.started = 0;
+    j.result = kPending;
+    g_busy_checked = 0;
+    const int64_t waiter = start_thread(&job_thread, 1, &j);
+    const int64_t dog = start_thread(&watchdog, 2, reinterpret_cast<void*>(N1));
+    if (check(t, waiter > 0 && dog > 0, "thread_create", waiter)) {
+        wait_until(j.started, 0, 5'000'000);
+        kestrel::sleep_us(50'000); // let it block in notify_wait
+        check(t, j.result == kPending, "the first waiter blocked", j.result);
+        const int64_t busy = kestrel::notify_wait(N, w);
+        g_busy_checked = 1;
+        check(t, busy == e(Error::Busy), "a second waiter", busy);
+        check(t, kestrel::signal(N2) == 0, "signal the first waiter");
+        wait_until(j.result, kPending, 5'000'000);
+        check(t, j.result == 0, "the first waiter's wait", j.result);
+    }
+    threads_gone(t, free_threads);
+    empty_slots(N, NR + 1);
+    check_objects(t, o);
+    pass(t, before);
+}
+
+void test_endpoint_destruction() {
+    const char* t = "endpoint destruction wakes blocked";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    const int64_t free_threads = objects(3);
+    // Ea: two blocked receivers; Eb: a blocked sender and a blocked caller; Nw: a waiter;
+    // Ec: a receiver, with a second capability Ec2 (deleting that one destroys nothing).
+    constexpr uint64_t Ea = 8, Eb = 9, Nw = 10, Ec = 11, Ec2 = 12;
+    check(t,
+          kestrel::endpoint_create(Ea) == 0 && kestrel::endpoint_create(Eb) == 0 &&
+              kestrel::notification_create(Nw) == 0 && kestrel::endpoint_create(Ec) == 0 &&
+              kestrel::cap_copy(Ec, Ec2, kestrel::kRightsAll) == 0,
+          "the objects");
+    const Job kJobs[6] = {{0, Ea, 0, 0}, {0, Ea, 0, 0}, {1, Eb, 0, 0},
+                          {2, Eb, 0, 0}, {3, Nw, 0, 0}, {0, Ec, 0, 0}};
+    int started = 0;
+    for (int i = 0; i < 6; ++i) {
+        g_jobs[i].op = kJobs[i].op;
+        g_jobs[i].slot = kJobs[i].slot;
+        g_jobs[i].started = 0;
+        g_jobs[i].result = kPending;
+        const int64_t id = start_thread(&job_thread, static_cast<uint64_t>(i), &g_jobs[i]);
+        if (check(t, id > 0, "thread_create", id)) ++started;
+    }
+    if (started != 6) {
+        empty_slots(Ea, Ec2 + 1);
+        threads_gone(t, free_threads);
+        return;
+    }
+    for (Job& j : g_jobs)
+        check(t, wait_until(j.started, 0, 5'000'000), "a thread started");
+    kestrel::sleep_us(50'000);
+    int64_t early = 0;
+    for (const Job& j : g_jobs)
+        early += j.result != kPending ? 1 : 0;
+    check(t, early == 0, "threads returned before any delete", early);
+    // Not the last capability: nothing happens.
+    check(t, kestrel::cap_delete(Ec2) == 0, "delete Ec's second cap");
+    kestrel::sleep_us(20'000);
+    check(t, g_jobs[5].result == kPending, "a receiver woke on a delete that was not the last",
+          g_jobs[5].result);
+    const uint64_t kOrder[4] = {Ea, Eb, Nw, Ec};
+    for (uint64_t slot : kOrder) {
+        check(t, kestrel::cap_delete(slot) == 0, "delete the last cap");
+        for (Job& j : g_jobs) {
+            if (j.slot != slot) continue;
+            wait_until(j.result, kPending, 5'000'000);
+            check(t, j.result == e(Error::Destroyed), "a blocked thread returned Destroyed",
+                  j.result);
+        }
+        for (const Job& j : g_jobs)
+            if (j.slot > slot && j.slot != Ec2)
+                check(t, j.result == kPending, "a thread on another object woke", j.result);
+    }
+    IpcMsg m = msg(proto::kEcho, 4);
+    uint64_t w = 0;
+    check(t, kestrel::send(Ea, m) == e(Error::EmptySlot), "send on the emptied slot");
+    check(t, kestrel::poll(Eb, m) == e(Error::EmptySlot), "poll on the emptied slot");
+    check(t, kestrel::notify_poll(Nw, w) == e(Error::EmptySlot), "notify_poll on it");
+    check(t, kestrel::recv(Ec, m) == e(Error::EmptySlot), "recv on it");
+    check(t, kestrel::cap_delete(Ec2) == e(Error::EmptySlot), "delete it again");
+    threads_gone(t, free_threads);
+    check_objects(t, o);
+    pass(t, before);
+}
+
+void test_server_death() {
+    const char* t = "server death errors caller";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    constexpr uint64_t E = 8, Nk = 9, Nk2 = 10;
+    check(t, kestrel::endpoint_create(E) == 0, "endpoint_create");
+    IpcMsg m = msg(proto::kEcho, 4);
+    const int64_t none = kestrel::reply(m);
+    check(t, none == e(Error::NoCaller), "reply with no call to answer", none);
+    // The server exits, faults, or receives again before replying.
+    struct Case {
+        const char* mode;
+        kestrel::WaitKind kind;
+        int32_t code;
+    };
+    static const Case kCases[] = {{"die", kestrel::WaitKind::Exited, 7},
+                                  {"fault", kestrel::WaitKind::Faulted, 13}};
+    for (const Case& c : kCases) {
+        const int64_t srv = spawn_srv(c.mode, E);
+        if (!check(t, srv > 0, c.mode, srv)) continue;
+        m = msg(proto::kEcho, 4);
+        const int64_t r = kestrel::call(E, m);
+        check(t, r == e(Error::ServerGone), c.mode, r);
+        waited(t, srv, c.kind, c.code, c.mode);
+    }
+    // The server receives a second call before replying to the first: the first caller gets
+    // ServerGone, the second its answer. A thread of init makes one call, init the other (in
+    // whichever order they arrive).
+    const int64_t dropper = spawn_srv("drop", E);
+    if (check(t, dropper > 0, "spawn the dropping server", dropper)) {
+        Job& j = g_jobs[0];
+        j.op = 2;
+        j.slot = E;
+        j.started = 0;
+        j.result = kPending;
+        const int64_t free_threads = objects(3);
+        const int64_t th = start_thread(&job_thread, 0, &j);
+        if (check(t, th > 0, "thread_create", th)) {
+            wait_until(j.started, 0, 5'000'000);
+            kestrel::sleep_us(50'000); // its call is most likely the server's first
+            const int64_t early = j.result;
+            m = msg(proto::kEcho, 4);
+            m.mr[0] = 5;
+            const int64_t r = kestrel::call(E, m);
+            wait_until(j.result, kPending, 5'000'000);
+            Line()
+                .put("ULOG: server death: drop: thread's call ")
+                .put(static_cast<int64_t>(j.result))
+                .put(" (before the second call: ")
+                .put(early)
+                .put("), init's call ")
+                .put(r)
+                .done();
+            const bool thread_first = j.result == e(Error::ServerGone) && r == 0 && m.mr[0] == 6;
+            const bool init_first = r == e(Error::ServerGone) && j.result == 0;
+            check(t, thread_first || init_first, "one call dropped, the other answered", r);
+            threads_gone(t, free_threads);
+        }
+        waited(t, dropper, kestrel::WaitKind::Exited, 0, "the dropping server's status");
+    }
+    // The caller dies while init holds its call: the reply fails for init only.
+    check(t,
+          kestrel::notification_create(Nk) == 0 &&
+              kestrel::cap_copy(Nk, Nk2, kestrel::kRightsAll) == 0,
+          "the kill notification");
+    const int64_t caller = spawn_srv("callfault", E);
+    if (check(t, caller > 0, "spawn the dying caller", caller)) {
+        m = msg(proto::kKill, 4, 1);
+        m.mr[3] = Nk2;
+        check(t, kestrel::send(E, m) == 0, "give the caller its kill notification");
+        // Its thread calls: poll until the call is here (10 s at most, never for ever).
+        IpcMsg in;
+        int64_t got = 0;
+        const int64_t deadline = kestrel::time_us() + 10'000'000;
+        while ((got = kestrel::poll(E, in)) == 0 && kestrel::time_us() < deadline)
+            kestrel::sleep_us(1000);
+        if (check(t, got == 1 && kestrel::tag_label(in.tag) == proto::kDying,
+                  "the dying caller's call", got)) {
+            check(t, kestrel::signal(Nk) == 0, "tell the caller to fault");
+            waited(t, caller, kestrel::WaitKind::Faulted, 13, "the caller faulted");
+            IpcMsg out = msg(proto::kEcho, 4);
+            const int64_t dead = kestrel::reply(out);
+            check(t, dead == e(Error::NoCaller), "reply to a dead caller", dead);
+            const int64_t again = kestrel::reply(out);
+            check(t, again == e(Error::NoCaller), "the reply is gone after that", again);
+        } else {
+            kestrel::WaitStatus st{};
+            kestrel::wait(caller, &st);
+        }
+    }
+    // The replier is unharmed: the endpoint still serves a fresh server.
+    const int64_t srv = spawn_srv("echo", E);
+    if (check(t, srv > 0, "spawn an echo server", srv)) {
+        m = msg(proto::kEcho, 4);
+        m.mr[0] = 9;
+        const int64_t r = kestrel::call(E, m);
+        check(t, r == 0 && m.mr[0] == 10, "a call after the deaths", r);
+        quit_srv(t, E, srv);
+    }
+    empty_slots(E, Nk2 + 1);
+    check_objects(t, o);
+    pass(t, before);
+}
+
+// The fuzzer, while init exchanges IPC with an echo server of its own; every frame and kernel
+// record must be back once both are reaped.
+void test_fuzzer() {
+    const char* t = "syscall fuzzer";
+    const int before = g_failed;
+    constexpr uint64_t Ex = 8, Ef = 9, Ef2 = 10;
+    const int64_t frames0 = kestrel::frame_count();
+    const Objects o = snapshot();
+    check(t,
+          kestrel::endpoint_create(Ex) == 0 && kestrel::endpoint_create(Ef) == 0 &&
+              kestrel::cap_mint(Ef, Ef2, kestrel::RightSend, 0) == 0,
+          "the endpoints");
+    const int64_t srv = spawn_srv("echo", Ex);
+    char a[80];
+    size_t n = add_arg(a, 0, "seed=12345");
+    n = add_arg(a, n, "calls=100000");
+    n = add_arg(a, n, "cpus=");
+    n = add_int(a, n - 1, g_cpus);
+    const int64_t fz = spawn("fuzz", a, n, Ef2);
+    check(t, srv > 0, "spawn the echo server", srv);
+    check(t, fz > 0, "spawn the fuzzer", fz);
+    uint64_t sum[proto::kSumWords] = {};
+    IpcMsg s;
+    int64_t got = 0, exchanged = 0, wrong = 0;
+    const int64_t t0 = kestrel::time_us();
+    const int64_t deadline = t0 + 50'000'000;
+    while (fz > 0 && got == 0 && kestrel::time_us() < deadline) {
+        if (srv > 0) {
+            IpcMsg m = msg(proto::kEcho, 4);
+            m.mr[0] = static_cast<uint64_t>(exchanged);
+            const int64_t r = kestrel::call(Ex, m);
+            wrong += (r == 0 && m.mr[0] == static_cast<uint64_t>(exchanged) + 1) ? 0 : 1;
+            ++exchanged;
+        }
+        got = kestrel::poll(Ef, s, sum);
+        if (got == 0) kestrel::sleep_us(200);
+    }
+    const int64_t waited_us = kestrel::time_us() - t0;
+    check(t,
+          got == 1 && kestrel::tag_label(s.tag) == proto::kFuzzDone &&
+              kestrel::tag_length(s.tag) == proto::kSumLength,
+          "the fuzzer's summary", got);
+    if (srv > 0) quit_srv(t, Ex, srv);
+    if (fz > 0) waited(t, fz, kestrel::WaitKind::Exited, 0, "the fuzzer's exit status");
+    empty_slots(Ex, Ef2 + 1);
+    const int64_t frames1 = kestrel::frame_count();
+    const Objects o1 = snapshot();
+    int64_t errors = 0, codes = 0;
+    for (uint64_t i = 0; i < 26; ++i) {
+        errors += static_cast<int64_t>(sum[proto::kSumErrors + i]);
+        codes += sum[proto::kSumErrors + i] != 0 ? 1 : 0;
+    }
+    Line()
+        .put("ULOG: fuzz summary calls=")
+        .put(static_cast<int64_t>(s.mr[0]))
+        .put(" ok=")
+        .put(static_cast<int64_t>(s.mr[1]))
+        .put(" errors=")
+        .put(errors)
+        .put(" codes=")
+        .put(codes)
+        .put(" numbers=")
+        .put(static_cast<int64_t>(sum[proto::kSumNumbers]))
+        .put(" exits=")
+        .put(static_cast<int64_t>(sum[proto::kSumExits]))
+        .put(" fuzz-us=")
+        .put(static_cast<int64_t>(s.mr[2]))
+        .put(" seed=")
+        .put(static_cast<int64_t>(s.mr[3]))
+        .put(" fuzz-ipc=")
+        .put(static_cast<int64_t>(sum[proto::kSumIpcOk]))
+        .put("/")
+        .put(static_cast<int64_t>(sum[proto::kSumIpcBad]))
+        .done();
+    Line()
+        .put("ULOG: fuzz leaks frames=")
+        .put(frames0)
+        .put("->")
+        .put(frames1)
+        .put(" endpoints=")
+        .put(o.v[0])
+        .put("->")
+        .put(o1.v[0])
+        .put(" notifications=")
+        .put(o.v[1])
+        .put("->")
+        .put(o1.v[1])
+        .put(" processes=")
+        .put(o.v[2])
+        .put("->")
+        .put(o1.v[2])
+        .put(" threads=")
+        .put(o.v[3])
+        .put("->")
+        .put(o1.v[3])
+        .put(" init-ipc=")
+        .put(exchanged)
+        .put("/")
+        .put(wrong)
+        .put(" waited-us=")
+        .put(waited_us)
+        .done();
+    check(t, s.mr[0] >= 100000, "calls issued", static_cast<int64_t>(s.mr[0]));
+    check(t, sum[proto::kSumNumbers] == kestrel::kSysCount + 4, "call numbers covered",
+          static_cast<int64_t>(sum[proto::kSumNumbers]));
+    check(t, sum[proto::kSumIpcBad] == 0 && sum[proto::kSumIpcOk] > 0,
+          "the fuzzer's own IPC exchange", static_cast<int64_t>(sum[proto::kSumIpcBad]));
+    check(t, wrong == 0 && exchanged > 0, "init's IPC exchange during the fuzz", wrong);
+    check(t, frames1 == frames0, "free frames differ", frames1 - frames0);
+    check_objects(t, o);
+    pass(t, before);
+}
+
+void test_ipc() {
+    const int64_t rw = kestrel::ProtRead | kestrel::ProtWrite;
+    if (!check("ipc round trip",
+               kestrel::map(kThreadStacks, kThreadSlots * kThreadStackPages * 4096,
+                            static_cast<uint64_t>(rw)) == 0,
+               "map the thread stacks"))
+        return;
+    test_ipc_round_trip();
+    if (g_cpus >= 2) test_ipc_cross_hart();
+    test_rights_enforced();
+    test_badge_delivered();
+    test_notification();
+    test_endpoint_destruction();
+    test_server_death();
+    test_fuzzer();
+    check("syscall fuzzer",
+          kestrel::unmap(kThreadStacks, kThreadSlots * kThreadStackPages * 4096) == 0,
+          "unmap the thread stacks");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -321,6 +1231,7 @@ int main(int argc, char** argv) {
     test_spawn_args();
     test_faults();
     if (g_cpus >= 2) test_exit_releases_waiters();
+    test_ipc();
     const int64_t after = kestrel::frame_count();
     Line().put("ULOG: frames at start ").put(frames).put(", at end ").put(after).done();
     if (check("user frames back", frames == after, "free frames differ", after - frames))

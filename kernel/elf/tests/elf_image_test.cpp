@@ -5,7 +5,8 @@ using elf::ElfError;
 using namespace elftest;
 
 TEST_CASE("every user image validates and its plan matches readelf", "[elf]") {
-    REQUIRE(std::size(kImages) == 8); // init, hello, fault, exiter, waiter, ipcpair, ipcbench, killer
+    REQUIRE(std::size(kImages) == 10); // init, hello, fault, exiter, waiter, ipcpair, ipcbench,
+                                       // killer, ipcsrv, fuzz
     for (const ImageFile& f : kImages) {
         INFO("image " << f.name << " at " << f.path);
         const Bytes b = read_file(f.path);

@@ -1,0 +1,566 @@
+// fuzz: the syscall fuzzer of the IPC ladder (issue 10, RFC-0028). argv: "seed=S", "calls=N",
+// "cpus=C". It issues N random system calls (a fixed-seed splitmix64 stream) over every number
+// in [0, kSysCount + 4) and a few far-out ones, with arguments biased toward the values that
+// break kernels: slots around the table's bound and far beyond it, pointers into the kernel,
+// page 0, unmapped pages and ranges that run off a mapped page, unaligned and huge lengths,
+// random tags. Meanwhile two of its threads exchange IPC (an echo server on reply_recv and a
+// client that checks every reply), and init exchanges IPC with a server of its own.
+//
+// It must neither kill nor hang itself, so the calls that could end or block it for ever are
+// shaped, never dropped:
+//   Exit           only from short-lived threads made for it (random codes);
+//   ThreadCreate   always with a misaligned stack (refused);
+//   ConsoleWrite   only bad pointers, ranges that run off a mapped page, length 0 or too long;
+//   Spawn          only names that are no image ('#...') or bad pointers and lengths;
+//   Map, Unmap     a user-half page-aligned address is moved into the fuzz window (64 pages
+//                  at most per call), so they never touch the fuzzer's own memory;
+//   Sleep          a valid length becomes 0, or (one in 16) 1..99 us;
+//   Join           a live task id gets a status pointer outside the user half (refused
+//                  before it blocks);
+//   Send, Call     a non-blocking nb_send first; if it did not fail, the blocking call is not
+//                  made (it could wait for ever), except on the echo endpoint (slot 1), whose
+//                  server answers; Recv, ReplyRecv: poll first, the same way; NotifyWait:
+//                  notify_poll first;
+//   slots 0 and 1  (init's summary endpoint, the echo endpoint) are never deleted, copied,
+//                  received on or signalled by the random calls: such a slot becomes slot + 2.
+// Every call's result is counted: ok (>= 0) or per error code. It prints one line,
+//   ULOG: fuzz seed=S calls=N ok=K err[-1]=.. ... numbers=34/34 ...
+// sends init the summary through slot 0 (label kFuzzDone), and exits 0 (1 when its own IPC
+// exchange saw a wrong reply).
+#include <kestrel/user.hpp>
+
+#include "../ipcsrv/proto.hpp"
+
+using kestrel::IpcMsg;
+using kestrel::Sys;
+
+namespace {
+
+constexpr uint64_t kPage = kestrel::kPageSize;
+constexpr uint64_t kNumbers = kestrel::kSysCount + 4; // every number covered: 0 .. kSysCount+3
+constexpr uint64_t kSummarySlot = 0;
+constexpr uint64_t kEchoSlot = 1;
+constexpr int kErrors = 26; // -1 .. -26
+
+// Memory: thread stacks, the page whose end runs into an unmapped page, the map window.
+constexpr uint64_t kStacks = 0x24000000;     // echo, client: 4 pages each
+constexpr uint64_t kExitStacks = 0x24100000; // one page per exit thread
+constexpr uint64_t kExitThreads = 64;
+constexpr uint64_t kEdge = 0x25000000; // mapped; kEdge + kPage is not
+constexpr uint64_t kWindow = 0x26000000;
+constexpr uint64_t kWindowPages = 256;
+constexpr uint64_t kMaxMapPages = 16;
+constexpr uint64_t kUnmapped = 0x3000000000; // never mapped
+
+uint64_t g_state = 0;
+
+uint64_t next() { // splitmix64
+    uint64_t z = (g_state += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    return z ^ (z >> 31);
+}
+
+uint64_t below(uint64_t n) {
+    return next() % n;
+}
+
+alignas(16) uint8_t g_scratch[2048]; // the kernel may write anywhere in it
+alignas(16) char g_badname[64];      // '#' everywhere: no image is called that
+
+uint64_t addr(const void* p) {
+    return reinterpret_cast<uint64_t>(p);
+}
+
+// One argument, biased toward the interesting.
+uint64_t interesting() {
+    switch (below(16)) {
+    case 0:
+        return 0;
+    case 1:
+        return below(8);
+    case 2:
+        return below(71); // slots, and a few past the table's bound
+    case 3:
+        return 63 + below(3);
+    case 4: {
+        static const uint64_t v[] = {uint64_t{1} << 32, ~uint64_t{0}, ~uint64_t{0} - 7,
+                                     uint64_t{1} << 63, kestrel::kNoCap - 1};
+        return v[below(5)];
+    }
+    case 5: {
+        static const uint64_t v[] = {0x80200000, 0x80000000, 0xffffffffc0000000, 0xffffffff80000000,
+                                     0x80201001};
+        return v[below(5)];
+    }
+    case 6:
+        return addr(g_scratch) + below(1024); // valid, often unaligned
+    case 7:
+        return kEdge + kPage - below(64); // runs off a mapped page
+    case 8:
+        return kUnmapped + (next() & 0xfff8);
+    case 9: {
+        static const uint64_t v[] = {kestrel::kUserLimit - 8, kestrel::kUserLimit,
+                                     kestrel::kUserBase - 8, 8, 0xfff};
+        return v[below(5)];
+    }
+    case 10: {
+        static const uint64_t v[] = {4096, 4097, 65, 64, 60, 512, 513, 16, 17};
+        return v[below(9)];
+    }
+    case 11: { // a tag, sometimes with reserved bits or 2+ caps
+        uint64_t t = kestrel::make_tag(below(300), below(70), below(4));
+        if (below(8) == 0) t |= uint64_t{1} << (9 + below(3));
+        return t;
+    }
+    case 12:
+        return next();
+    case 13:
+        return next() & 0xffff;
+    case 14:
+        return kWindow + below(kWindowPages) * kPage;
+    default:
+        return static_cast<uint64_t>(-static_cast<int64_t>(1 + below(8)));
+    }
+}
+
+// A pointer the kernel must refuse (and never print from).
+uint64_t bad_pointer() {
+    static const uint64_t v[] = {0,
+                                 8,
+                                 0xfff,
+                                 0x80200000,
+                                 0xffffffffc0000000,
+                                 kUnmapped,
+                                 kestrel::kUserLimit,
+                                 ~uint64_t{0} - 4};
+    return v[below(8)];
+}
+
+bool user_page_aligned(uint64_t a) {
+    return a % kPage == 0 && a >= kestrel::kUserBase && a < kestrel::kUserLimit;
+}
+
+// --- counters
+uint64_t g_calls = 0, g_ok = 0, g_other_err = 0, g_probes = 0, g_subst = 0, g_exits = 0;
+uint64_t g_err[kErrors] = {};
+uint64_t g_by_number[kNumbers] = {};
+uint64_t g_far_numbers = 0;
+
+void count(uint64_t number, int64_t r) {
+    ++g_calls;
+    if (number < kNumbers)
+        ++g_by_number[number];
+    else
+        ++g_far_numbers;
+    if (r >= 0)
+        ++g_ok;
+    else if (r >= -kErrors)
+        ++g_err[-r - 1];
+    else
+        ++g_other_err;
+}
+
+// The call being made, for the stall report.
+volatile uint64_t g_last_number = 0;
+volatile uint64_t g_last_args[7] = {};
+
+void note(uint64_t number, const uint64_t regs[7]) {
+    g_last_number = number;
+    for (int i = 0; i < 7; ++i)
+        g_last_args[i] = regs[i];
+}
+
+int64_t issue(Sys n, uint64_t regs[7]) {
+    note(static_cast<uint64_t>(n), regs);
+    const int64_t r = kestrel::raw_call7(static_cast<uint64_t>(n), regs);
+    count(static_cast<uint64_t>(n), r);
+    return r;
+}
+
+int64_t probe(Sys n, const uint64_t in[7]) {
+    uint64_t regs[7];
+    for (int i = 0; i < 7; ++i)
+        regs[i] = in[i];
+    ++g_probes;
+    note(static_cast<uint64_t>(n), regs);
+    return kestrel::raw_call7(static_cast<uint64_t>(n), regs);
+}
+
+uint64_t keep_off_reserved(uint64_t slot) {
+    return slot <= kEchoSlot ? slot + 2 : slot;
+}
+
+// --- the IPC exchange inside the fuzzer
+volatile uint64_t g_stop = 0;
+volatile uint64_t g_client_done = 0;
+volatile uint64_t g_ipc_ok = 0, g_ipc_bad = 0;
+uint64_t g_echo_buf[kestrel::kMaxIpcLength];
+
+volatile int64_t g_echo_errors = 0, g_echo_last_error = 0;
+
+// Serves until its endpoint is destroyed. A receive that fails otherwise (the sender's
+// fault, e.g. its buffer) is counted and the server receives again.
+void echo_thread(void*) {
+    IpcMsg m;
+    int64_t r = kestrel::recv(kEchoSlot, m, g_echo_buf);
+    for (;;) {
+        if (r == static_cast<int64_t>(kestrel::Error::Destroyed)) break;
+        if (r != 0) {
+            g_echo_errors = g_echo_errors + 1;
+            g_echo_last_error = r;
+            r = kestrel::recv(kEchoSlot, m, g_echo_buf);
+            continue;
+        }
+        const uint64_t len = kestrel::tag_length(m.tag);
+        m.tag = kestrel::make_tag(kestrel::tag_label(m.tag), len > 64 ? 64 : len);
+        for (uint64_t& w : m.mr)
+            w += 1;
+        r = kestrel::reply_recv(kEchoSlot, m, g_echo_buf);
+    }
+    kestrel::exit(0); // the main thread deleted the endpoint
+}
+
+void client_thread(void*) {
+    uint64_t i = 0;
+    while (g_stop == 0) {
+        IpcMsg m;
+        m.tag = kestrel::make_tag(proto::kEcho, 4);
+        for (uint64_t k = 0; k < 4; ++k)
+            m.mr[k] = i * 4 + k;
+        const int64_t r = kestrel::call(kEchoSlot, m);
+        bool good = r == 0 && kestrel::tag_label(m.tag) == proto::kEcho;
+        for (uint64_t k = 0; k < 4; ++k)
+            good = good && m.mr[k] == i * 4 + k + 1;
+        if (good)
+            g_ipc_ok = g_ipc_ok + 1;
+        else
+            g_ipc_bad = g_ipc_bad + 1;
+        ++i;
+        // No yield: the fast path must not let this pair (same hart, same class, handing the
+        // hart to each other) keep the main thread off it (965802e).
+    }
+    g_client_done = 1;
+    kestrel::exit(0);
+}
+
+void exit_thread(void* code) {
+    uint64_t regs[7] = {reinterpret_cast<uint64_t>(code), 0, 0, 0, 0, 0, 0};
+    kestrel::raw_call7(static_cast<uint64_t>(Sys::Exit), regs);
+    for (;;)
+        kestrel::yield();
+}
+
+// One random call.
+void step() {
+    uint64_t number;
+    if (below(64) == 0) {
+        // Far outside the table (counted apart from 0 .. kSysCount+3).
+        static const uint64_t far[] = {~uint64_t{0}, uint64_t{1} << 32, 1000, 0x80000000};
+        number = far[below(4)];
+    } else {
+        number = below(kNumbers);
+    }
+    uint64_t a[7];
+    for (uint64_t& x : a)
+        x = interesting();
+    if (number >= kestrel::kSysCount) {
+        note(number, a);
+        const int64_t r = kestrel::raw_call7(number, a);
+        count(number, r);
+        return;
+    }
+    const Sys n = static_cast<Sys>(number);
+    switch (n) {
+    case Sys::Exit: { // from a thread of its own, on its own stack page
+        if (g_exits >= kExitThreads) {
+            a[0] = 0;
+            issue(Sys::Yield, a);
+            return;
+        }
+        const uint64_t top = kExitStacks + (g_exits + 1) * kPage;
+        const int64_t t = kestrel::thread_create(
+            &exit_thread, reinterpret_cast<void*>(top),
+            reinterpret_cast<void*>(static_cast<uint64_t>(static_cast<uint32_t>(next()))));
+        if (t > 0) {
+            ++g_exits;
+            count(number, 0); // the thread's exit does not return; counted as issued
+        }
+        return;
+    }
+    case Sys::ConsoleWrite:
+        switch (below(4)) {
+        case 0:
+            a[0] = bad_pointer();
+            break;
+        case 1: { // starts on a mapped page and runs off it
+            const uint64_t k = 1 + below(64);
+            a[0] = kEdge + kPage - k;
+            a[1] = k + 1 + below(4096 - k);
+            break;
+        }
+        case 2:
+            a[0] = addr(g_scratch);
+            a[1] = 0;
+            break;
+        default:
+            a[0] = addr(g_scratch);
+            a[1] = kestrel::kMaxConsoleWrite + 1 + below(3) * 1000000;
+            break;
+        }
+        break;
+    case Sys::Spawn:
+        if (below(2) == 0)
+            a[0] = bad_pointer();
+        else
+            a[0] = addr(g_badname) + below(16);
+        if (below(2) == 0) a[1] = 1 + below(40);
+        break;
+    case Sys::ThreadCreate:
+        if (a[1] % 16 == 0) a[1] += 8; // misaligned: always refused
+        break;
+    case Sys::Map:
+    case Sys::Unmap:
+        if (user_page_aligned(a[0])) {
+            a[0] = kWindow + below(kWindowPages - kMaxMapPages) * kPage;
+            if (a[1] % kPage == 0 && a[1] != 0) a[1] = (1 + below(kMaxMapPages)) * kPage;
+        }
+        if (n == Sys::Map && below(2) == 0) a[2] = 1 + below(3);
+        break;
+    case Sys::Sleep:
+        // A sleep, however short, lets the exchange threads on this hart run for up to a
+        // tick: most valid ones are 0, one in 16 is 1..99 us (the rest stay out of range).
+        if (a[0] <= kestrel::kMaxSleepUs) a[0] = below(16) == 0 ? 1 + a[0] % 99 : 0;
+        break;
+    case Sys::Wait:
+        break; // it has no children (its spawns all fail): never blocks
+    case Sys::Join:
+        if (below(2) == 0) a[0] = below(200); // task ids in use
+        // A live task: a status pointer outside the user half, which the kernel refuses
+        // before it blocks (an unmapped user page would only fail after the wait).
+        if (probe(Sys::Joiners, a) >= 0) a[1] = below(2) == 0 ? 0x80200000 : kestrel::kUserLimit;
+        break;
+    case Sys::CapMint:
+    case Sys::CapCopy:
+    case Sys::CapDelete:
+    case Sys::Signal:
+        a[0] = keep_off_reserved(a[0]);
+        if (n == Sys::CapMint || n == Sys::CapCopy) {
+            if (below(2) == 0) a[1] = below(70);
+            if (below(2) == 0) a[2] = below(8);
+        }
+        break;
+    case Sys::EndpointCreate:
+    case Sys::NotificationCreate:
+        if (below(2) == 0) a[0] = below(70);
+        break;
+    case Sys::Send:
+    case Sys::Call:
+    case Sys::NbSend:
+        if (below(4) == 0) a[0] = kEchoSlot; // a server answers there
+        if (a[0] == kSummarySlot) a[0] += 2;
+        if (below(2) == 0) a[1] = kestrel::make_tag(below(300), below(66), below(3));
+        if (n != Sys::NbSend && a[0] != kEchoSlot) {
+            const int64_t p = probe(Sys::NbSend, a);
+            if (p >= 0) {
+                ++g_subst;
+                count(static_cast<uint64_t>(Sys::NbSend), p);
+                return;
+            }
+        }
+        break;
+    case Sys::Recv:
+    case Sys::Poll:
+    case Sys::ReplyRecv:
+        a[0] = keep_off_reserved(a[0]);
+        if (n != Sys::Poll) {
+            uint64_t pa[7] = {a[0], n == Sys::Recv ? a[1] : kestrel::kNoCap, a[2], a[3], a[4], a[5],
+                              a[6]};
+            const int64_t p = probe(Sys::Poll, pa);
+            if (p >= 0) {
+                ++g_subst;
+                count(static_cast<uint64_t>(Sys::Poll), p);
+                return;
+            }
+        }
+        break;
+    case Sys::NotifyWait: {
+        a[0] = keep_off_reserved(a[0]);
+        const int64_t p = probe(Sys::NotifyPoll, a);
+        if (p >= 0) {
+            ++g_subst;
+            count(static_cast<uint64_t>(Sys::NotifyPoll), p);
+            return;
+        }
+        break;
+    }
+    case Sys::NotifyPoll:
+        a[0] = keep_off_reserved(a[0]);
+        break;
+    default:
+        break;
+    }
+    issue(n, a);
+}
+
+// The ULOG line: far beyond Line's 200 characters, so a buffer of its own.
+struct Text {
+    char buf[2048];
+    uint64_t len = 0;
+    Text& put(const char* s) {
+        while (*s && len < sizeof buf - 1)
+            buf[len++] = *s++;
+        return *this;
+    }
+    Text& put(int64_t v) {
+        char tmp[24];
+        uint64_t n = 0;
+        uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+        do {
+            tmp[n++] = static_cast<char>('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        if (v < 0) put("-");
+        while (n > 0 && len < sizeof buf - 1)
+            buf[len++] = tmp[--n];
+        return *this;
+    }
+    Text& put(uint64_t v) { return put(static_cast<int64_t>(v)); }
+    void done() {
+        buf[len++] = '\n';
+        kestrel::console_write(buf, len);
+    }
+};
+
+// The stall report: should a call block after all (a sanitiser gap or a kernel bug), this
+// thread names it once the count has not moved for 5 s, so a hung fuzzer says what it did.
+volatile uint64_t g_finished = 0;
+
+void stall_watch(void*) {
+    uint64_t last = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+    int64_t since = kestrel::time_us();
+    bool told = false;
+    while (g_finished == 0) {
+        kestrel::sleep_us(500'000);
+        const uint64_t now_calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+        const int64_t now = kestrel::time_us();
+        if (now_calls != last) {
+            last = now_calls;
+            since = now;
+            told = false;
+        } else if (!told && now - since > 5'000'000) {
+            told = true;
+            Text t;
+            t.put("ULOG: fuzz stalled after ")
+                .put(now_calls)
+                .put(" calls in number ")
+                .put(static_cast<uint64_t>(g_last_number))
+                .put(" args");
+            for (int i = 0; i < 7; ++i)
+                t.put(" ").put(static_cast<uint64_t>(g_last_args[i]));
+            t.put(" echo-errors=")
+                .put(static_cast<int64_t>(g_echo_errors))
+                .put(" last=")
+                .put(static_cast<int64_t>(g_echo_last_error))
+                .put(" ipc-ok=")
+                .put(static_cast<uint64_t>(g_ipc_ok))
+                .done();
+        }
+    }
+    kestrel::exit(0);
+}
+
+bool starts(const char* s, const char* p) {
+    while (*p)
+        if (*s++ != *p++) return false;
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    uint64_t seed = 12345, calls = 100000;
+    for (int i = 0; i < argc; ++i) {
+        if (starts(argv[i], "seed=")) seed = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
+        if (starts(argv[i], "calls="))
+            calls = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 6));
+    }
+    g_state = seed;
+    for (char& c : g_badname)
+        c = '#';
+    constexpr uint64_t rw = kestrel::ProtRead | kestrel::ProtWrite;
+    if (kestrel::map(kStacks, 12 * kPage, rw) != 0 ||
+        kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
+        kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
+        return 2;
+    if (kestrel::thread_create(&echo_thread, reinterpret_cast<void*>(kStacks + 4 * kPage),
+                               nullptr) <= 0 ||
+        kestrel::thread_create(&client_thread, reinterpret_cast<void*>(kStacks + 8 * kPage),
+                               nullptr) <= 0 ||
+        kestrel::thread_create(&stall_watch, reinterpret_cast<void*>(kStacks + 12 * kPage),
+                               nullptr) <= 0)
+        return 3;
+
+    const int64_t t0 = kestrel::time_us();
+    while (g_calls < calls)
+        step();
+    const int64_t elapsed = kestrel::time_us() - t0;
+    g_finished = 1;
+
+    // Stop the exchange: the client first, then the echo server (its endpoint goes).
+    g_stop = 1;
+    const int64_t deadline = kestrel::time_us() + 10'000'000;
+    while (g_client_done == 0 && kestrel::time_us() < deadline)
+        kestrel::sleep_us(1000);
+    const int64_t deleted = kestrel::cap_delete(kEchoSlot);
+
+    uint64_t numbers = 0;
+    for (uint64_t c : g_by_number)
+        numbers += c > 0 ? 1 : 0;
+    Text t;
+    t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(g_calls).put(" ok=").put(g_ok);
+    for (int i = 0; i < kErrors; ++i)
+        if (g_err[i] != 0)
+            t.put(" err[").put(static_cast<int64_t>(-(i + 1))).put("]=").put(g_err[i]);
+    if (g_other_err != 0) t.put(" err[other]=").put(g_other_err);
+    t.put(" numbers=")
+        .put(numbers)
+        .put("/")
+        .put(kNumbers)
+        .put(" far=")
+        .put(g_far_numbers)
+        .put(" exits=")
+        .put(g_exits)
+        .put(" probes=")
+        .put(g_probes)
+        .put(" replaced=")
+        .put(g_subst)
+        .put(" ipc-ok=")
+        .put(static_cast<uint64_t>(g_ipc_ok))
+        .put(" ipc-bad=")
+        .put(static_cast<uint64_t>(g_ipc_bad))
+        .put(" echo-errors=")
+        .put(static_cast<int64_t>(g_echo_errors))
+        .put(" us=")
+        .put(elapsed)
+        .done();
+
+    uint64_t words[proto::kSumWords] = {};
+    for (int i = 0; i < kErrors; ++i)
+        words[proto::kSumErrors + static_cast<uint64_t>(i)] = g_err[i];
+    words[proto::kSumOtherErr] = g_other_err;
+    words[proto::kSumNumbers] = numbers;
+    words[proto::kSumExits] = g_exits;
+    words[proto::kSumIpcOk] = g_ipc_ok;
+    words[proto::kSumIpcBad] = g_ipc_bad + (g_client_done == 0 ? 1 : 0) + (deleted != 0 ? 1 : 0);
+    words[proto::kSumProbes] = g_probes;
+    words[proto::kSumSubst] = g_subst;
+    IpcMsg m;
+    m.tag = kestrel::make_tag(proto::kFuzzDone, proto::kSumLength);
+    m.mr[0] = g_calls;
+    m.mr[1] = g_ok;
+    m.mr[2] = static_cast<uint64_t>(elapsed);
+    m.mr[3] = seed;
+    if (kestrel::send(kSummarySlot, m, words) != 0) return 4;
+    return words[proto::kSumIpcBad] == 0 ? 0 : 1;
+}

@@ -1,0 +1,32 @@
+// The labels init and its IPC partners (ipcsrv, fuzz) agree on (the IPC ladder, RFC-0028).
+#pragma once
+
+#include <stdint.h>
+
+namespace proto {
+
+inline constexpr uint64_t kEcho = 1;     // reply: same label and length, MRs and buffer words + 1
+inline constexpr uint64_t kWhere = 2;    // reply: MR0 the server's hart, MR1 the badge, MR2..3 + 1
+inline constexpr uint64_t kQuit = 3;     // reply: MR0 the calls served; then the server exits
+inline constexpr uint64_t kGrant = 4;    // grant server: MR0 caps seen, MR1 MR3, MR2/MR3 results
+inline constexpr uint64_t kDying = 5;    // callfault: the call its dying thread makes
+inline constexpr uint64_t kKill = 6;     // callfault: carries the notification that says "fault"
+inline constexpr uint64_t kFuzzDone = 7; // fuzz -> init: the summary
+inline constexpr uint64_t kBadLabel = 0xbad;
+
+// The slot a grant server's received capability lands in.
+inline constexpr uint64_t kGrantSlot = 5;
+
+// fuzz's summary message: MR0 calls, MR1 ok, MR2 elapsed us, MR3 seed; buffer words:
+inline constexpr uint64_t kSumErrors = 0;    // [0, 26): errors -1 .. -26
+inline constexpr uint64_t kSumOtherErr = 26; // negative results outside the enum
+inline constexpr uint64_t kSumNumbers = 27;  // distinct call numbers 0..kSysCount+3 issued
+inline constexpr uint64_t kSumExits = 28;    // Exit calls (from short-lived threads)
+inline constexpr uint64_t kSumIpcOk = 29;    // the fuzz's own client/echo round trips, correct
+inline constexpr uint64_t kSumIpcBad = 30;   // ... wrong
+inline constexpr uint64_t kSumProbes = 31;   // non-blocking probes issued before blocking calls
+inline constexpr uint64_t kSumSubst = 32;    // blocking calls replaced by their probe
+inline constexpr uint64_t kSumWords = 33;    // buffer words used
+inline constexpr uint64_t kSumLength = 4 + kSumWords;
+
+} // namespace proto
