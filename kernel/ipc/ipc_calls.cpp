@@ -178,6 +178,19 @@ void give_reply(IpcThread& s, IpcThread& c) {
     if (refused) server_gone(c, c.offer_seq);
 }
 
+// t's reply capability, if it holds one, dies unanswered: its caller gets ServerGone.
+void drop_reply(IpcThread& t) {
+    IpcThread* c = nullptr;
+    std::uint64_t seq = 0;
+    {
+        k::SpinGuard g(t.reply_lock);
+        c = t.reply_to;
+        seq = t.reply_seq;
+        t.reply_to = nullptr;
+    }
+    if (c) server_gone(*c, seq);
+}
+
 // A caller's offer: it will wait for a reply with this sequence number.
 void begin_call(IpcThread& c) {
     k::SpinGuard g(c.reply_lock);
@@ -264,6 +277,7 @@ std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::T
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Endpoint, Rights::receive());
     if (f.error != 0) return f.error;
     Endpoint& ep = *static_cast<Endpoint*>(f.cap.object);
+    drop_reply(t); // as seL4's receive deletes the caller capability first
     t.buffer = tf.x[16];
     t.cap_dst = tf.x[11];
     ::ipc::Rendezvous rv{IpcOutcome::Empty, nullptr};
