@@ -61,9 +61,11 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
 
 std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
     const std::uint64_t status = arg(tf, 1);
-    // A bad status pointer is refused before anything blocks or is reaped.
-    if (!user_range(status, sizeof(kestrel::WaitStatus))) return err(Error::BadPointer);
+    // A bad status pointer is refused before anything blocks or is reaped: the range check,
+    // then a write of an empty status (an unmapped or read-only page in the user half passes
+    // the range check; found by the fuzzer, where wait reaped a child and lost its status).
     kestrel::WaitStatus st{};
+    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
     const std::int64_t r =
         await(current_process(), static_cast<std::int64_t>(arg(tf, 0)), reap, st);
     if (r < 0) return r;
@@ -101,7 +103,10 @@ std::int64_t sys_sleep(const hal::TrapFrame& tf) {
 
 std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
     const std::uint64_t status = arg(tf, 1);
-    if (!kill && !user_range(status, sizeof(kestrel::WaitStatus))) return err(Error::BadPointer);
+    kestrel::WaitStatus st{}; // a bad status pointer is refused before anything blocks
+    if (!kill) {
+        if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    }
     const ipc::Found f =
         ipc::lookup(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
                     kill ? ::ipc::Rights::send() : ::ipc::Rights::receive());
@@ -111,7 +116,6 @@ std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
     if (kill) {
         r = task_kill(task);
     } else {
-        kestrel::WaitStatus st{};
         r = task_wait(task, st);
         if (const std::int64_t e = copy_out(status, &st, sizeof st); r >= 0 && e != 0) r = e;
     }
