@@ -2,6 +2,7 @@
 // live tasks (the extra ones blocked), prints one KBENCH row per figure and
 // a verdict; scripts/bench.sh boots it at 1, 2, 4 and 8 harts under -icount.
 #include "selftest/bench.hpp"
+#include "selftest/user_run.hpp"
 
 #include <atomic>
 #include <new>
@@ -168,21 +169,6 @@ bool enable_user_instret_everywhere() {
         (void)sched::join(s.task);
     }
     return refused.load() == 0;
-}
-
-std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v) {
-    while (*name)
-        buf[at++] = *name++;
-    char tmp[24];
-    std::size_t n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        buf[at++] = tmp[--n];
-    buf[at++] = '\0';
-    return at;
 }
 
 // The user rows (user/ipcbench): null syscall, IPC call+reply and

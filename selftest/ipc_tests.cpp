@@ -12,6 +12,7 @@
 #include "sched/scheduler.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
+#include "selftest/user_run.hpp"
 #include "selftest/util.hpp"
 
 namespace k::selftest {
@@ -32,17 +33,15 @@ std::uint64_t handoffs() {
 KSELFTEST(IPC0001, "ipc fast path") {
     const elf::Image* image = elf::find_image("ipcpair", 7);
     KCHECK(image != nullptr);
-    const std::uint64_t frames = k::frames::free_count();
-    const std::uint32_t endpoints = ipc::free_endpoints();
-    const std::uint32_t procs = user::free_processes();
+    const UserRecords before = UserRecords::now();
     static constexpr char kArgs[] = "client\0calls=1000";
     static_assert(kCalls == 1000, "kArgs says 1000");
-    const std::uint64_t before = handoffs();
+    const std::uint64_t handoffs_before = handoffs();
     const std::int64_t id = user::spawn(nullptr, *image, kArgs, sizeof kArgs);
     KCHECK(id > 0);
     kestrel::WaitStatus st{};
     KCHECK(user::await(nullptr, id, true, st) >= 0);
-    const std::uint64_t direct = handoffs() - before;
+    const std::uint64_t direct = handoffs() - handoffs_before;
     println("KLOG: ipc: ", kCalls, " calls, ", direct, " direct switches (handoff), exit kind ",
             static_cast<std::uint32_t>(st.kind), " code ", st.code);
     KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
@@ -50,12 +49,7 @@ KSELFTEST(IPC0001, "ipc fast path") {
     // trip when every one is taken. Half of that leaves room for the first call (which finds
     // no receiver yet), ticks that preempt a side, and the slow path's other refusals.
     KCHECK(direct >= kCalls);
-    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
-    (void)time::wait_until(
-        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
-    KCHECK(k::frames::free_count() == frames);
-    KCHECK(ipc::free_endpoints() == endpoints);
-    KCHECK(user::free_processes() == procs);
+    KCHECK(records_back("ipc fast path", before));
     return Result::pass();
 }
 
@@ -69,9 +63,7 @@ namespace k::selftest {
 KSELFTEST(IPC0002, "task capabilities") {
     const elf::Image* image = elf::find_image("killer", 6);
     KCHECK(image != nullptr);
-    const std::uint64_t frames = k::frames::free_count();
-    const std::uint32_t endpoints = ipc::free_endpoints();
-    const std::uint32_t procs = user::free_processes(), threads = user::free_threads();
+    const UserRecords before = UserRecords::now();
     const std::int64_t id = user::spawn(nullptr, *image, nullptr, 0);
     KCHECK(id > 0);
     kestrel::WaitStatus st{};
@@ -79,13 +71,7 @@ KSELFTEST(IPC0002, "task capabilities") {
     println("KLOG: task capabilities: killer ended: kind ", static_cast<std::uint32_t>(st.kind),
             " code ", st.code);
     KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
-    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
-    (void)time::wait_until(
-        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
-    KCHECK(k::frames::free_count() == frames);
-    KCHECK(ipc::free_endpoints() == endpoints);
-    KCHECK(user::free_processes() == procs);
-    KCHECK(user::free_threads() == threads);
+    KCHECK(records_back("task capabilities", before));
     return Result::pass();
 }
 

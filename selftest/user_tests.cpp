@@ -11,6 +11,7 @@
 #include "kernel/user/process.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
+#include "selftest/user_run.hpp"
 #include "selftest/util.hpp"
 
 namespace k::selftest {
@@ -32,28 +33,10 @@ std::uint64_t rounds() {
     return n;
 }
 
-// "name=value\0" at `at`.
-std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v) {
-    while (*name)
-        buf[at++] = *name++;
-    char tmp[24];
-    std::size_t n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        buf[at++] = tmp[--n];
-    buf[at++] = '\0';
-    return at;
-}
-
 } // namespace
 
 KSELFTEST(USR0001, "user ladder") {
-    const std::uint64_t frames = k::frames::free_count();
-    const std::uint64_t spaces = uspace::free_spaces();
-    const std::uint32_t procs = user::free_processes(), threads = user::free_threads();
+    const UserRecords before = UserRecords::now();
     const elf::Image* init = elf::find_image("init", 4);
     KCHECK(init != nullptr);
     char args[64];
@@ -67,18 +50,8 @@ KSELFTEST(USR0001, "user ladder") {
     println("KLOG: user: init ended: kind ", static_cast<std::uint32_t>(st.kind), " code ", st.code,
             " addr ", hex(st.addr));
     KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
-    // Every record and frame of init and its children is back (the anchors exit just after
-    // the waits return: give them their last switch).
-    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
-    (void)time::wait_until(
-        until, [&] { return user::free_processes() == procs && sched::task_pool_free() > 0; });
-    println("KLOG: user: frames ", frames, " -> ", k::frames::free_count(), ", spaces ", spaces,
-            " -> ", uspace::free_spaces(), ", processes ", procs, " -> ", user::free_processes(),
-            ", threads ", threads, " -> ", user::free_threads());
-    KCHECK(k::frames::free_count() == frames);
-    KCHECK(uspace::free_spaces() == spaces);
-    KCHECK(user::free_processes() == procs);
-    KCHECK(user::free_threads() == threads);
+    // Every record and frame of init and its children is back.
+    KCHECK(records_back("user", before));
     return Result::pass();
 }
 

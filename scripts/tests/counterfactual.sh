@@ -57,6 +57,11 @@ expect satp-skip 8 1 kfault=satp-skip 'KPANIC: .*user thread with another addres
 # in 20 of 20 boots at SMP=8, tasks/TASK-0016-user-space.md).
 expect no-shootdown 8 1 kfault=no-shootdown \
     'KSELFTEST: tlb shootdown FAIL stale translation'
+# IPC (RFC-0028): without the fast path's direct switch the pinned pair's 1000 calls make no
+# handoff; without the destruction's wake-ups the threads blocked on a deleted endpoint stay
+# blocked (tasks/TASK-0018-capability-ipc.md has the rates).
+expect no-handoff 2 1 kfault=no-handoff 'KSELFTEST: ipc fast path FAIL'
+expect destroy-no-wake 2 1 kfault=destroy-no-wake 'SELFTEST: endpoint destruction wakes blocked FAIL'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

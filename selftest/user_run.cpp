@@ -1,0 +1,54 @@
+// Helpers of the selftests that run user programs (selftest/user_run.hpp).
+#include "selftest/user_run.hpp"
+
+#include "kernel/console.hpp"
+#include "kernel/ipc/objects.hpp"
+#include "kernel/mm/frames.hpp"
+#include "kernel/mm/user_space.hpp"
+#include "kernel/time.hpp"
+#include "kernel/user/process.hpp"
+#include "sched/task_pool.hpp"
+#include "selftest/util.hpp"
+
+namespace k::selftest {
+
+std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v) {
+    while (*name)
+        buf[at++] = *name++;
+    char tmp[24];
+    std::size_t n = 0;
+    do {
+        tmp[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        buf[at++] = tmp[--n];
+    buf[at++] = '\0';
+    return at;
+}
+
+UserRecords UserRecords::now() {
+    UserRecords r;
+    r.frames = k::frames::free_count();
+    r.spaces = static_cast<std::uint32_t>(uspace::free_spaces());
+    r.endpoints = ipc::free_endpoints();
+    r.notifications = ipc::free_notifications();
+    r.processes = user::free_processes();
+    r.threads = user::free_threads();
+    return r;
+}
+
+bool records_back(const char* what, const UserRecords& before) {
+    const std::uint64_t until = time::deadline_in_us(kEventuallyUs);
+    (void)time::wait_until(
+        until, [&] { return UserRecords::now() == before && sched::task_pool_free() > 0; });
+    const UserRecords after = UserRecords::now();
+    println("KLOG: ", what, ": frames ", before.frames, " -> ", after.frames, ", spaces ",
+            before.spaces, " -> ", after.spaces, ", endpoints ", before.endpoints, " -> ",
+            after.endpoints, ", notifications ", before.notifications, " -> ", after.notifications,
+            ", processes ", before.processes, " -> ", after.processes, ", threads ", before.threads,
+            " -> ", after.threads);
+    return after == before;
+}
+
+} // namespace k::selftest
