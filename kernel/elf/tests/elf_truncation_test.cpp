@@ -2,17 +2,27 @@
 // and never yields a plan that breaks the rules (run under ASan/UBSan as elf-asan).
 #include "kernel/elf/tests/elf_test_util.hpp"
 
-#include <span>
+#include <string_view>
+#include <vector>
 
 using elf::ElfError;
 using namespace elftest;
 
-// The byte-by-byte sweeps cover init and hello (user/meson.build's first two images): the
-// other programs are built by the same toolchain and linker script, so they add no new shape
-// of file, only minutes under ASan.
-const std::span<const ImageFile> kSweptImages = std::span(kImages).first(2);
+// The byte-by-byte sweeps cover hello and exiter, the two smallest images: the other programs
+// are built by the same toolchain and linker script, so they add no new shape of file, only
+// minutes under ASan (a sweep costs about the square of the size: with init at 248 KB after
+// the IPC tests, elf-asan ran past its timeout).
+std::vector<ImageFile> swept() {
+    std::vector<ImageFile> v;
+    for (const ImageFile& f : kImages)
+        if (std::string_view(f.name) == "hello" || std::string_view(f.name) == "exiter")
+            v.push_back(f);
+    return v;
+}
+const std::vector<ImageFile> kSweptImages = swept();
 
 TEST_CASE("every truncation of every user image is refused", "[elf][truncation]") {
+    REQUIRE(kSweptImages.size() == 2);
     std::size_t tested = 0;
     for (const ImageFile& f : kSweptImages) {
         const Bytes b = read_file(f.path);
