@@ -10,19 +10,13 @@ namespace sched {
 
 std::uint64_t Notification::wait(Task* handoff_to) {
     Task* me = current();
-    // Whatever happens, a task whose wake the caller won is run or queued exactly once.
-    struct Pending {
-        Task* t;
-        ~Pending() {
-            if (t) enqueue_woken(*t);
-        }
-    } pending{handoff_to};
+    WonWake pending(handoff_to);
     for (;;) {
         // With a task to hand over, interrupts stay masked from before our Blocked is
         // published to the handoff: a tick in between would switch us out for good while that
         // task, Ready and on no queue, waited for us to run it (found by the benchmark: a
         // call that never came back, once in a few runs).
-        const bool masked = pending.t != nullptr;
+        const bool masked = pending.get() != nullptr;
         if (masked) hal::Cpu::irq_push();
         bool sleep_unlocked = false;
         std::uint64_t w = 0;
@@ -51,11 +45,8 @@ std::uint64_t Notification::wait(Task* handoff_to) {
         if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
             k::panic("notification: cannot block");
         if (!masked) hal::Cpu::irq_push();
-        if (pending.t && detail::handoff(*pending.t)) pending.t = nullptr;
-        if (pending.t) {
-            enqueue_woken(*pending.t);
-            pending.t = nullptr;
-        }
+        if (pending.get() && detail::handoff(*pending.get())) (void)pending.take();
+        if (Task* t = pending.take()) enqueue_woken(*t);
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();
         hal::Cpu::irq_pop();

@@ -63,11 +63,34 @@ YieldResult yield();
 // wake the caller won (Task::state.wake()) and that is on no queue. Refused (false, nothing
 // changed) unless next's registers are saved, it last ran on this hart, its class is not below
 // the caller's, no task of its class or above is queued here (a handoff past one could starve
-// it), this hart is not going offline and the caller is still Blocked; the caller then hands next to enqueue_woken() and blocks as usual. Call
-// with interrupts masked once (irq depth 1), as a switch point.
+// it), this hart is not going offline and the caller is still Blocked; the caller then hands next
+// to enqueue_woken() and blocks as usual. Call with interrupts masked once (irq depth 1), as a
+// switch point.
 bool handoff(Task& next);
 // Makes runnable a task whose wake the caller won (where it last ran, as wake() does).
 void enqueue_woken(Task& t);
+
+// Holds a task whose wake the caller won until it is handed over (take(): to handoff(), or
+// to another holder) or the holder ends, which enqueue_woken()s it: such a task is run or
+// queued exactly once, on every path.
+class WonWake final {
+  public:
+    explicit WonWake(Task* t) : t_(t) {}
+    ~WonWake() {
+        if (t_) enqueue_woken(*t_);
+    }
+    WonWake(const WonWake&) = delete;
+    WonWake& operator=(const WonWake&) = delete;
+    [[nodiscard]] Task* get() const { return t_; }
+    [[nodiscard]] Task* take() {
+        Task* t = t_;
+        t_ = nullptr;
+        return t;
+    }
+
+  private:
+    Task* t_;
+};
 
 // While one lives, the tick does not preempt the calling task (it may still
 // yield or block). Nests.

@@ -15,10 +15,6 @@ using kestrel::Error;
 
 namespace {
 
-constexpr std::int64_t err(Error e) {
-    return static_cast<std::int64_t>(e);
-}
-
 // Takes two spaces' locks in address order (a transfer between two processes in both
 // directions at once must not deadlock); one lock when they are the same space.
 class PairGuard final {
@@ -62,56 +58,60 @@ std::int64_t error_of(CapError e) {
     case CapError::Ok:
         return 0;
     case CapError::SlotOutOfRange:
-        return err(Error::SlotOutOfRange);
+        return kestrel::code(Error::SlotOutOfRange);
     case CapError::EmptySlot:
-        return err(Error::EmptySlot);
+        return kestrel::code(Error::EmptySlot);
     case CapError::SlotOccupied:
-        return err(Error::SlotOccupied);
+        return kestrel::code(Error::SlotOccupied);
     case CapError::WrongType:
-        return err(Error::WrongType);
+        return kestrel::code(Error::WrongType);
     case CapError::MissingRight:
-        return err(Error::MissingRight);
+        return kestrel::code(Error::MissingRight);
     case CapError::BadgeAlreadySet:
-        return err(Error::BadgeAlreadySet);
+        return kestrel::code(Error::BadgeAlreadySet);
     case CapError::RightsEscalation:
-        return err(Error::RightsEscalation);
+        return kestrel::code(Error::RightsEscalation);
     case CapError::NotBadgeable:
-        return err(Error::NotBadgeable);
+        return kestrel::code(Error::NotBadgeable);
     case CapError::InvalidRights:
-        return err(Error::InvalidRights);
+        return kestrel::code(Error::InvalidRights);
     case CapError::CountOverflow:
-        return err(Error::CountOverflow);
+        return kestrel::code(Error::CountOverflow);
     case CapError::InvalidObject: // the kernel's own insert only
     case CapError::ObjectHasCaps:
         break;
     }
-    return err(Error::BadArgument);
+    return kestrel::code(Error::BadArgument);
 }
 
 Found lookup(CapSpace& s, std::uint64_t slot, ObjectType type, Rights needed) {
     k::SpinGuard g(s.lock);
     const ::ipc::CapLookup l = s.table.lookup(slot, type, needed);
     if (!l.ok()) return {error_of(l.error), {}};
-    // The reference is taken while the capability is in the table: the object is alive.
-    if (type == ObjectType::Endpoint) (void)as_endpoint(l.cap);
-    if (type == ObjectType::Notification) (void)as_notification(l.cap);
-    if (type == ObjectType::Task) task_get(*static_cast<TaskObject*>(l.cap.object));
+    get_object(l.cap); // while the capability is in the table: the object is alive
     return {0, l.cap};
 }
 
+std::int64_t check_held(CapSpace& s, std::uint64_t slot) {
+    k::SpinGuard g(s.lock);
+    const ::ipc::CapLookup l = s.table.peek(slot);
+    if (!l.ok()) return error_of(l.error);
+    return l.cap.empty() ? kestrel::code(Error::EmptySlot) : 0;
+}
+
+std::int64_t check_free(CapSpace& s, std::uint64_t slot) {
+    k::SpinGuard g(s.lock);
+    const ::ipc::CapLookup l = s.table.peek(slot);
+    if (!l.ok()) return error_of(l.error);
+    return l.cap.empty() ? 0 : kestrel::code(Error::SlotOccupied);
+}
+
 std::int64_t create(CapSpace& s, std::uint64_t slot, ObjectType type) {
-    {
-        k::SpinGuard g(s.lock); // a cheap refusal before a record is taken
-        const ::ipc::CapLookup l = s.table.peek(slot);
-        if (!l.ok()) return error_of(l.error);
-        if (!l.cap.empty()) return err(Error::SlotOccupied);
-    }
-    ::ipc::KernelObject* obj = nullptr;
+    if (const std::int64_t e = check_free(s, slot); e != 0) return e; // before a record is taken
     Endpoint* e = type == ObjectType::Endpoint ? endpoint_alloc() : nullptr;
     Notification* n = type == ObjectType::Notification ? notification_alloc() : nullptr;
-    if (e) obj = e;
-    if (n) obj = n;
-    if (!obj) return err(Error::NoMemory);
+    ::ipc::KernelObject* obj = e ? static_cast<::ipc::KernelObject*>(e) : n;
+    if (!obj) return kestrel::code(Error::NoMemory);
     CapError r;
     {
         k::SpinGuard g(s.lock);
@@ -126,7 +126,8 @@ std::int64_t create(CapSpace& s, std::uint64_t slot, ObjectType type) {
 
 std::int64_t mint(CapSpace& s, std::uint64_t src, std::uint64_t dst, std::uint64_t rights,
                   std::uint64_t badge) {
-    if (rights > 0xff) return err(Error::InvalidRights); // Rights holds 8 bits; never truncate
+    if (rights > 0xff)
+        return kestrel::code(Error::InvalidRights); // Rights holds 8 bits; never truncate
     k::SpinGuard g(s.lock);
     return error_of(s.table.mint(src, dst, Rights{static_cast<std::uint8_t>(rights)}, badge));
 }
@@ -146,7 +147,7 @@ std::int64_t transfer(CapSpace& from, std::uint64_t src, CapSpace& to, std::uint
     PairGuard g(from, to);
     const ::ipc::CapLookup l = from.table.peek(src);
     if (!l.ok()) return error_of(l.error);
-    if (l.cap.empty()) return err(Error::EmptySlot);
+    if (l.cap.empty()) return kestrel::code(Error::EmptySlot);
     return error_of(to.table.copy(from.table, src, dst, l.cap.rights));
 }
 

@@ -42,6 +42,11 @@ struct Found {
     ::ipc::Capability cap;
 };
 Found lookup(CapSpace& s, std::uint64_t slot, ::ipc::ObjectType type, ::ipc::Rights needed);
+// 0 when `slot` holds a capability of any type, else SlotOutOfRange or EmptySlot.
+std::int64_t check_held(CapSpace& s, std::uint64_t slot);
+// 0 when `slot` is empty, else SlotOutOfRange or SlotOccupied. A refusal before work is done;
+// another thread may still fill the slot before the insert that follows.
+std::int64_t check_free(CapSpace& s, std::uint64_t slot);
 
 // The capability calls. Each returns 0 or a negative kestrel::Error.
 std::int64_t create(CapSpace& s, std::uint64_t slot, ::ipc::ObjectType type);

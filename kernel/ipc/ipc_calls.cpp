@@ -29,10 +29,6 @@ using kestrel::Error;
 
 namespace {
 
-constexpr std::int64_t err(Error e) {
-    return static_cast<std::int64_t>(e);
-}
-
 IpcThread& owner(::ipc::Waiter& w) {
     return *static_cast<IpcThread*>(w.owner);
 }
@@ -47,7 +43,8 @@ std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next 
         const std::uint64_t bits = t.done.wait(next);
         next = nullptr;
         if (bits & kComplete) return t.result;
-        if (withdraw()) return err(Error::Destroyed); // the thread is killed: it ends next
+        if (withdraw())
+            return kestrel::code(Error::Destroyed); // the thread is killed: it ends next
     }
 }
 
@@ -56,12 +53,12 @@ std::int64_t tag_error(std::uint64_t word, bool reply) {
     case TagError::Ok:
         break;
     case TagError::LengthTooLong:
-        return err(Error::BadLength);
+        return kestrel::code(Error::BadLength);
     case TagError::TooManyCaps:
     case TagError::ReservedBits:
-        return err(Error::BadTag);
+        return kestrel::code(Error::BadTag);
     }
-    if (reply && MessageTag::from_word(word).caps != 0) return err(Error::BadTag);
+    if (reply && MessageTag::from_word(word).caps != 0) return kestrel::code(Error::BadTag);
     return 0;
 }
 
@@ -154,28 +151,16 @@ bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fi
 }
 
 void server_gone(IpcThread& c, std::uint64_t seq) {
-    (void)finish_call(c, seq, err(Error::ServerGone), [](IpcThread&) {});
+    (void)finish_call(c, seq, kestrel::code(Error::ServerGone), [](IpcThread&) {});
 }
 
-// Server `s` received the call of `c`: s's reply capability now answers it. An unanswered
-// earlier call of s is dropped (ServerGone), as seL4 replaces the caller slot's capability.
+// Server `s` received the call of `c`: s's reply capability now answers it. s holds none:
+// its receive dropped the last one (drop_reply), and a thread in a receive is not ending.
 void give_reply(IpcThread& s, IpcThread& c) {
-    IpcThread* old = nullptr;
-    std::uint64_t old_seq = 0;
-    bool refused = false;
-    {
-        k::SpinGuard g(s.reply_lock);
-        if (s.exiting) {
-            refused = true;
-        } else {
-            old = s.reply_to;
-            old_seq = s.reply_seq;
-            s.reply_to = &c;
-            s.reply_seq = c.offer_seq;
-        }
-    }
-    if (old) server_gone(*old, old_seq);
-    if (refused) server_gone(c, c.offer_seq);
+    k::SpinGuard g(s.reply_lock);
+    if (s.reply_to) k::panic("ipc: a reply capability given over another");
+    s.reply_to = &c;
+    s.reply_seq = c.offer_seq;
 }
 
 // t's reply capability, if it holds one, dies unanswered: its caller gets ServerGone.
@@ -210,10 +195,7 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
     t.waiter.call = is_call;
     t.grant = f.cap.rights.has(Rights::grant());
     t.cap_src = tf.x[15]; // MR3 names the capability when the tag says caps = 1
-    if (r == 0 && t.waiter.msg.tag.caps != 0) {
-        const Found c = lookup(*t.caps, t.cap_src, ObjectType::None, Rights::none());
-        if (c.error != 0 && c.error != err(Error::WrongType)) r = c.error; // any type moves
-    }
+    if (r == 0 && t.waiter.msg.tag.caps != 0) r = check_held(*t.caps, t.cap_src); // any type
     if (r != 0) {
         put(ep);
         return r;
@@ -253,7 +235,7 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
         r = 0;
         break;
     case IpcOutcome::Destroyed:
-        r = err(Error::Destroyed);
+        r = kestrel::code(Error::Destroyed);
         break;
     case IpcOutcome::NodeBusy:
         k::panic("ipc: a thread's waiter is queued twice");
@@ -268,12 +250,7 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
 // `next`: a caller whose reply this thread just gave (reply_receive's fast path): it runs when
 // this thread blocks, or is queued as a wake would be.
 std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::Task* next) {
-    struct Pending {
-        sched::Task* t;
-        ~Pending() {
-            if (t) sched::enqueue_woken(*t);
-        }
-    } pending{next};
+    sched::WonWake pending(next);
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Endpoint, Rights::receive());
     if (f.error != 0) return f.error;
     Endpoint& ep = *static_cast<Endpoint*>(f.cap.object);
@@ -299,17 +276,15 @@ std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::T
         break;
     }
     case IpcOutcome::Queued:
-        next = pending.t;
-        pending.t = nullptr;
         r = wait_complete(
-            t, [&] { return withdraw_from(ep, t); }, next);
+            t, [&] { return withdraw_from(ep, t); }, pending.take());
         break;
     case IpcOutcome::Empty:
         put(ep);
         tf.x[11] = 0; // poll: no message
         return 0;
     case IpcOutcome::Destroyed:
-        r = err(Error::Destroyed);
+        r = kestrel::code(Error::Destroyed);
         break;
     case IpcOutcome::NodeBusy:
         k::panic("ipc: a thread's waiter is queued twice");
@@ -334,7 +309,7 @@ std::int64_t reply_to_caller(IpcThread& t, hal::TrapFrame& tf, sched::Task** wok
         seq = t.reply_seq;
         t.reply_to = nullptr; // one-shot
     }
-    if (!c) return err(Error::NoCaller);
+    if (!c) return kestrel::code(Error::NoCaller);
     const bool done = finish_call(
         *c, seq, 0,
         [&](IpcThread& to) {
@@ -343,7 +318,7 @@ std::int64_t reply_to_caller(IpcThread& t, hal::TrapFrame& tf, sched::Task** wok
             std::memcpy(to.words, t.words, std::size_t{t.waiter.msg.tag.buffer_words()} * 8);
         },
         woken);
-    return done ? 0 : err(Error::NoCaller);
+    return done ? 0 : kestrel::code(Error::NoCaller);
 }
 
 } // namespace
@@ -385,7 +360,7 @@ std::int64_t signal(IpcThread& t, hal::TrapFrame& tf) {
     {
         k::SpinGuard g(n.lock);
         if (n.destroyed) {
-            r = err(Error::Destroyed);
+            r = kestrel::code(Error::Destroyed);
         } else if ((w = n.waiter) != nullptr) {
             n.waiter = nullptr;
             w->word_out = n.word | bits;
@@ -407,13 +382,13 @@ std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
     {
         k::SpinGuard g(n.lock);
         if (n.destroyed) {
-            r = err(Error::Destroyed);
+            r = kestrel::code(Error::Destroyed);
         } else if (n.word != 0) {
             t.word_out = n.word;
             n.word = 0;
             r = 0;
         } else if (n.waiter) {
-            r = err(Error::Busy);
+            r = kestrel::code(Error::Busy);
         } else {
             n.waiter = &t;
         }
@@ -451,7 +426,6 @@ void thread_end(IpcThread& t) {
     std::uint64_t seq = 0;
     {
         k::SpinGuard g(t.reply_lock);
-        t.exiting = true;
         c = t.reply_to;
         seq = t.reply_seq;
         t.reply_to = nullptr;
@@ -478,7 +452,6 @@ void IpcThread::reset(CapSpace* space) {
     reply_to = nullptr;
     reply_seq = 0;
     awaiting = false;
-    exiting = false;
     ++call_seq;
 }
 

@@ -43,7 +43,6 @@ struct IpcThread {
     std::uint64_t reply_seq = 0;   // as a server: reply_to's call_seq at the match
     std::uint64_t call_seq = 0;    // as a caller: bumped when a call ends; never reset
     bool awaiting = false;         // as a caller: waits for a reply
-    bool exiting = false;          // no reply capability may be given to it any more
 
     // A new thread takes the record: everything but call_seq starts afresh (a reply meant for
     // the record's last thread must still find a stale sequence number).

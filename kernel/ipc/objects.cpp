@@ -73,18 +73,21 @@ void put(Notification& n) {
     release(n, g_free_notifications);
 }
 
-Endpoint* as_endpoint(const ::ipc::Capability& c) {
-    if (c.type != ::ipc::ObjectType::Endpoint) return nullptr;
-    Endpoint* e = static_cast<Endpoint*>(c.object);
-    get(*e);
-    return e;
-}
-
-Notification* as_notification(const ::ipc::Capability& c) {
-    if (c.type != ::ipc::ObjectType::Notification) return nullptr;
-    Notification* n = static_cast<Notification*>(c.object);
-    get(*n);
-    return n;
+void get_object(const ::ipc::Capability& c) {
+    switch (c.type) {
+    case ::ipc::ObjectType::Endpoint:
+        get(*static_cast<Endpoint*>(c.object));
+        return;
+    case ::ipc::ObjectType::Notification:
+        get(*static_cast<Notification*>(c.object));
+        return;
+    case ::ipc::ObjectType::Task:
+        task_get(*static_cast<TaskObject*>(c.object));
+        return;
+    case ::ipc::ObjectType::None:
+    case ::ipc::ObjectType::Reply:
+        return;
+    }
 }
 
 void destroy(const ::ipc::Capability& last) {

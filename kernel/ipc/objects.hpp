@@ -56,9 +56,9 @@ void put(Endpoint& e);
 void get(Notification& n);
 void put(Notification& n);
 
-// A capability's object (the type says which), with a reference taken: for get()/put().
-Endpoint* as_endpoint(const ::ipc::Capability& c);
-Notification* as_notification(const ::ipc::Capability& c);
+// An operation's reference on a capability's object (endpoint, notification or task; nothing
+// for other types), taken while the capability is in its table. Dropped with the typed put().
+void get_object(const ::ipc::Capability& c);
 
 // The object lost its last capability: destroy it (every waiter returns Destroyed) and drop
 // the capabilities' reference. For a type without kernel state (none yet) nothing happens.

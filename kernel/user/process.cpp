@@ -105,13 +105,9 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
         }
     }
     if (task_dst != kestrel::kNoCap) { // a cheap refusal first; the insert comes below
-        std::int64_t e = static_cast<std::int64_t>(E::EmptySlot); // the kernel has no space
-        if (parent) {
-            k::SpinGuard g(parent->caps.lock);
-            const ::ipc::CapLookup l = parent->caps.table.peek(task_dst);
-            e = !l.ok() ? k::ipc::error_of(l.error)
-                        : (l.cap.empty() ? 0 : static_cast<std::int64_t>(E::SlotOccupied));
-        }
+        // The kernel has no capability space: it gets no capability.
+        const std::int64_t e =
+            parent ? k::ipc::check_free(parent->caps, task_dst) : kestrel::code(E::EmptySlot);
         if (e != 0) {
             p->caps.clear();
             put(*p); // the parent's link: the slot is free again

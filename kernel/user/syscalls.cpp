@@ -23,17 +23,13 @@ namespace {
 using kestrel::Error;
 using kestrel::Sys;
 
-constexpr std::int64_t err(Error e) {
-    return static_cast<std::int64_t>(e);
-}
-
 std::uint64_t arg(const hal::TrapFrame& tf, unsigned i) {
     return tf.x[10 + i];
 }
 
 std::int64_t sys_console_write(const hal::TrapFrame& tf) {
     const std::uint64_t buf = arg(tf, 0), len = arg(tf, 1);
-    if (len > kestrel::kMaxConsoleWrite) return err(Error::BadLength);
+    if (len > kestrel::kMaxConsoleWrite) return kestrel::code(Error::BadLength);
     char text[kestrel::kMaxConsoleWrite];
     if (const std::int64_t e = copy_in(text, buf, len); e != 0) return e;
     console::write_bytes(text, len);
@@ -43,8 +39,8 @@ std::int64_t sys_console_write(const hal::TrapFrame& tf) {
 std::int64_t sys_spawn(const hal::TrapFrame& tf) {
     const std::uint64_t name = arg(tf, 0), name_len = arg(tf, 1);
     const std::uint64_t args = arg(tf, 2), args_len = arg(tf, 3);
-    if (name_len == 0 || name_len > kestrel::kMaxImageName) return err(Error::BadLength);
-    if (args_len > kestrel::kMaxArgBytes) return err(Error::BadLength);
+    if (name_len == 0 || name_len > kestrel::kMaxImageName) return kestrel::code(Error::BadLength);
+    if (args_len > kestrel::kMaxArgBytes) return kestrel::code(Error::BadLength);
     char n[kestrel::kMaxImageName];
     char a[kestrel::kMaxArgBytes];
     if (const std::int64_t e = copy_in(n, name, name_len); e != 0) return e;
@@ -53,9 +49,9 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
     for (std::uint64_t i = 0; i < args_len; ++i)
         strings += a[i] == '\0' ? 1 : 0;
     if ((args_len > 0 && a[args_len - 1] != '\0') || strings > kestrel::kMaxArgs)
-        return err(Error::BadArgument);
+        return kestrel::code(Error::BadArgument);
     const elf::Image* image = elf::find_image(n, name_len);
-    if (!image) return err(Error::NoImage);
+    if (!image) return kestrel::code(Error::NoImage);
     return spawn(current_process(), *image, a, args_len, arg(tf, 4), arg(tf, 5));
 }
 
@@ -80,9 +76,9 @@ std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
     if (stack_top % 16 != 0 || entry % 2 != 0 || (flags & ~kestrel::kThreadFlagsMask) ||
         (hart != 0 && (flags & kestrel::ThreadPinned) == 0) ||
         (hart != 0 && (hart > cpu_count() || !cpu_online(static_cast<std::uint32_t>(hart - 1)))))
-        return err(Error::BadArgument);
+        return kestrel::code(Error::BadArgument);
     if (!user_range(entry, 2) || stack_top < 16 || !user_range(stack_top - 16, 16))
-        return err(Error::BadPointer);
+        return kestrel::code(Error::BadPointer);
     return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
                          (flags & kestrel::ThreadPinned) != 0,
                          hart != 0 ? static_cast<std::uint32_t>(hart - 1) : current_cpu());
@@ -90,7 +86,7 @@ std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
 
 std::int64_t sys_sleep(const hal::TrapFrame& tf) {
     const std::uint64_t us = arg(tf, 0);
-    if (us > kestrel::kMaxSleepUs) return err(Error::BadArgument);
+    if (us > kestrel::kMaxSleepUs) return kestrel::code(Error::BadArgument);
     // Yields while anything else may run, else waits for the next interrupt (the tick at the
     // latest): the hart is never held, and time alone ends the wait.
     const std::uint64_t deadline = time::deadline_in_us(us);
@@ -134,14 +130,15 @@ std::int64_t sys_object_count(std::uint64_t kind) {
     case 3:
         return free_threads();
     default:
-        return err(Error::BadArgument);
+        return kestrel::code(Error::BadArgument);
     }
 }
 
 } // namespace
 
 std::int64_t syscall(hal::TrapFrame& tf) {
-    Process* p = current_process();
+    Thread& me = *current_thread(); // only user threads make syscalls
+    Process* p = me.process;
     switch (static_cast<Sys>(tf.x[17])) {
     case Sys::Exit:
         thread_exit(kestrel::WaitKind::Exited, static_cast<std::int32_t>(arg(tf, 0)), 0);
@@ -173,37 +170,35 @@ std::int64_t syscall(hal::TrapFrame& tf) {
     case Sys::Joiners:
         return joiners(p, static_cast<std::int64_t>(arg(tf, 0)));
     case Sys::EndpointCreate:
-        return ipc::create(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Endpoint);
+        return ipc::create(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Endpoint);
     case Sys::NotificationCreate:
-        return ipc::create(*current_thread()->ipc.caps, arg(tf, 0),
-                           ::ipc::ObjectType::Notification);
+        return ipc::create(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Notification);
     case Sys::CapMint:
-        return ipc::mint(*current_thread()->ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2),
-                         arg(tf, 3));
+        return ipc::mint(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), arg(tf, 3));
     case Sys::CapCopy:
-        return ipc::mint(*current_thread()->ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), 0);
+        return ipc::mint(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), 0);
     case Sys::CapDelete:
-        return ipc::remove(*current_thread()->ipc.caps, arg(tf, 0));
+        return ipc::remove(*me.ipc.caps, arg(tf, 0));
     case Sys::Send:
-        return ipc::send(current_thread()->ipc, tf, true);
+        return ipc::send(me.ipc, tf, true);
     case Sys::NbSend:
-        return ipc::send(current_thread()->ipc, tf, false);
+        return ipc::send(me.ipc, tf, false);
     case Sys::Recv:
-        return ipc::receive(current_thread()->ipc, tf, true);
+        return ipc::receive(me.ipc, tf, true);
     case Sys::Poll:
-        return ipc::receive(current_thread()->ipc, tf, false);
+        return ipc::receive(me.ipc, tf, false);
     case Sys::Call:
-        return ipc::call(current_thread()->ipc, tf);
+        return ipc::call(me.ipc, tf);
     case Sys::Reply:
-        return ipc::reply(current_thread()->ipc, tf);
+        return ipc::reply(me.ipc, tf);
     case Sys::ReplyRecv:
-        return ipc::reply_receive(current_thread()->ipc, tf);
+        return ipc::reply_receive(me.ipc, tf);
     case Sys::Signal:
-        return ipc::signal(current_thread()->ipc, tf);
+        return ipc::signal(me.ipc, tf);
     case Sys::NotifyWait:
-        return ipc::notify_wait(current_thread()->ipc, tf);
+        return ipc::notify_wait(me.ipc, tf);
     case Sys::NotifyPoll:
-        return ipc::notify_poll(current_thread()->ipc, tf);
+        return ipc::notify_poll(me.ipc, tf);
     case Sys::ObjectCount:
         return sys_object_count(arg(tf, 0));
     case Sys::TaskKill:
@@ -211,7 +206,7 @@ std::int64_t syscall(hal::TrapFrame& tf) {
     case Sys::TaskWait:
         return sys_task(tf, false);
     }
-    return err(Error::BadNumber);
+    return kestrel::code(Error::BadNumber);
 }
 
 } // namespace k::user

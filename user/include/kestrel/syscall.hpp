@@ -189,6 +189,11 @@ enum class Error : int64_t {
 
 inline constexpr int64_t kErrorMin = -26; // the most negative Error value
 
+// An error as the value a0 carries.
+constexpr int64_t code(Error e) {
+    return static_cast<int64_t>(e);
+}
+
 // A name for an error (for logs and test messages); "unknown" outside the enum.
 constexpr const char* error_name(int64_t e) {
     switch (static_cast<Error>(e)) {
