@@ -8,7 +8,7 @@ namespace hal {
 
 // Interrupt masking nests per hart: irq_push() disables and counts,
 // irq_pop() re-enables only when the outermost push had them enabled.
-// id() is the validated cpu id (kernel/percpu.hpp: tp hint, stack range,
+// id() is the validated cpu id (base/percpu.hpp: tp hint, stack range,
 // BOOT). lock_id() is the id a lock records as its owner: it trusts this
 // hart's block exactly as far as irq_push() already does (the lock pushed
 // first), so validating it again there would guard nothing.

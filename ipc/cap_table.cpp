@@ -1,7 +1,7 @@
 // Capability table operations: bounds, then the derivation rules, then the object's count.
 #include "ipc/cap_table.hpp"
 
-#include "kernel/panic.hpp"
+#include "base/panic.hpp"
 
 namespace ipc {
 

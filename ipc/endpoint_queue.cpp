@@ -1,7 +1,7 @@
 // The endpoint state machine: a match takes the oldest partner, otherwise the caller queues.
 #include "ipc/endpoint_queue.hpp"
 
-#include "kernel/panic.hpp"
+#include "base/panic.hpp"
 
 namespace ipc {
 

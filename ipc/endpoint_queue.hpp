@@ -2,7 +2,7 @@
 #pragma once
 
 #include "ipc/waiter.hpp"
-#include "sched/intrusive_list.hpp"
+#include "base/intrusive_list.hpp"
 
 #include <cstdint>
 

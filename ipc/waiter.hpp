@@ -3,7 +3,7 @@
 
 #include "ipc/capability.hpp"
 #include "ipc/message.hpp"
-#include "sched/intrusive_list.hpp"
+#include "base/intrusive_list.hpp"
 
 #include <cstdint>
 

@@ -1,7 +1,7 @@
 // What the boot hart learned from the DTB, kept for the rest of the kernel.
 #pragma once
 
-#include "kernel/dtb/dtb.hpp"
+#include "dtb/dtb.hpp"
 
 namespace k {
 

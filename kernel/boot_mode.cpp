@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "kernel/dtb/dtb.hpp"
+#include "dtb/dtb.hpp"
 
 namespace k {
 

@@ -1,13 +1,13 @@
 // The frame plan, the frame pool and the kernel's Sv39 space, brought up from the DTB.
 #include "kernel/memory_boot.hpp"
 
-#include "kernel/console.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/mm/kernel_space.hpp"
-#include "kernel/panic.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/shutdown.hpp"
-#include "kernel/time.hpp"
+#include "base/console.hpp"
+#include "mm/frames.hpp"
+#include "mm/kernel_space.hpp"
+#include "base/panic.hpp"
+#include "base/percpu.hpp"
+#include "base/shutdown.hpp"
+#include "base/time.hpp"
 #include "sched/task_pool.hpp"
 
 namespace k {
@@ -59,7 +59,7 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     l.mmio[0] = (p.defaulted & dtb::kNoUart) ? 0 : p.uart_base;
     l.mmio[1] = (p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base;
     l.mmio[2] = p.htif_base;
-    l.guards[0] = kspace::GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot,
+    l.guards[0] = GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot,
                                      sched::kMaxTasks};
     l.guards[1] = cpu_stack_guard_pages();
     if (const kspace::BuildResult r = kspace::build(l); r.error != mm::MapError::None) {

@@ -1,7 +1,7 @@
 // Boot-time memory bring-up: the frame pool from the DTB, then Sv39 on every hart.
 #pragma once
 
-#include "kernel/dtb/dtb.hpp"
+#include "dtb/dtb.hpp"
 
 #include <cstdint>
 

@@ -1,103 +1,17 @@
-// Secondary harts: assigned dense cpu indices in DTB order, started one by one.
+// Secondary hart bring-up: cpu indices assigned in DTB order, harts started one by one.
 #include "kernel/smp.hpp"
 
+#include "base/console.hpp"
+#include "base/hart_start.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "kernel/boot_info.hpp"
-#include "kernel/console.hpp"
-#include "kernel/fault.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
-#include "sbi.hpp"
-#include "trap_frame.hpp"
 
 extern "C" {
-extern volatile std::uint32_t k_boot_intruders;     // entry.S: harts sent back from _start
-extern volatile std::uint64_t k_boot_intruder_hart; // entry.S: the last one's hart id
+extern volatile std::uint32_t k_boot_intruders; // entry.S: harts sent back from _start
 }
 
 namespace k::smp {
-
-namespace {
-
-constexpr std::uint64_t kArrivalTimeoutUs = 5'000'000;
-constexpr long kSbiAlreadyAvailable = -6;
-
-// kfault=early-online: how long the hart stays Online before it takes work.
-constexpr std::uint64_t kEarlyOnlineDelayUs = 20'000;
-
-bool parked_in_firmware(const PerCpu& c) {
-    return hal::sbi::hart_status(c.head.hart_id).value ==
-           static_cast<long>(hal::sbi::HartState::Stopped);
-}
-
-// hart_start, retried once if the hart was not parked in the firmware yet
-// (it may have wandered into our entry and be handing itself back).
-hal::sbi::Ret kick(std::uint32_t cpu, PerCpu& c, std::uintptr_t entry) {
-    hal::sbi::Ret r =
-        hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
-    if (r.error != kSbiAlreadyAvailable) return r;
-    const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-    if (!time::wait_until(deadline, [&c] { return parked_in_firmware(c); })) return r;
-    println("KINIT: cpu", cpu, " hart ", c.head.hart_id, " was busy in the firmware; retrying");
-    return hal::sbi::hart_start(c.head.hart_id, entry, reinterpret_cast<std::uintptr_t>(&c));
-}
-
-// The hart claimed its block (Joining) and publishes Online itself once it
-// takes work. Bounded like the arrival; on expiry whoever wins the
-// Joining -> {Online, Offline} exchange decides.
-const char* await_online(std::uint32_t cpu) {
-    (void)time::wait_until(time::now() + time::from_us(kArrivalTimeoutUs),
-                           [cpu] { return cpu_state(cpu) != CpuState::Joining; });
-    if (claim_cpu_state(cpu, CpuState::Joining, CpuState::Offline))
-        return "arrived but did not go online within 5000 ms";
-    return cpu_state(cpu) == CpuState::Online ? nullptr : "left while joining";
-}
-
-// Returns nullptr when the cpu came online, else the reason it did not.
-//
-// Seen under MTTCG: a hart whose host thread was slow to get through the
-// firmware's warm boot took our hart_start but then left the firmware at the
-// default next address (our _start) instead of secondary_entry. entry.S sends
-// such a hart back (HSM stop) and counts it; we notice the count move, wait
-// for the hart to be parked, and start it again, once.
-const char* start_one(std::uint32_t cpu) {
-    PerCpu& c = cpu_block(cpu);
-    // Its IPI chain is reset by the hart itself, before it publishes Online.
-    set_cpu_state(cpu, CpuState::Starting);
-    std::uintptr_t entry = reinterpret_cast<std::uintptr_t>(&secondary_entry);
-    // The firmware's own region: not executable for S-mode, so OpenSBI refuses it.
-    if (fault::is(fault::Fault::HartStartFail) && cpu + 1 == cpu_count()) entry = 0x80000000;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        const std::uint32_t intruders = k_boot_intruders;
-        const hal::sbi::Ret r = kick(cpu, c, entry);
-        if (r.error != 0) {
-            // It may have arrived after all (a retry raced a start in flight).
-            if (!claim_cpu_state(cpu, CpuState::Starting, CpuState::Offline))
-                return await_online(cpu);
-            return hal::sbi::error_name(r.error);
-        }
-        const std::uint32_t hart = c.head.hart_id;
-        auto came_in_at_start = [intruders, hart] {
-            return k_boot_intruders != intruders && k_boot_intruder_hart == hart;
-        };
-        const std::uint64_t deadline = time::now() + time::from_us(kArrivalTimeoutUs);
-        (void)time::wait_until(deadline, [cpu, &came_in_at_start] {
-            return cpu_state(cpu) != CpuState::Starting || came_in_at_start();
-        });
-        if (cpu_state(cpu) != CpuState::Starting) return await_online(cpu);
-        if (!came_in_at_start()) break; // plain timeout
-        println("KINIT: cpu", cpu, " hart ", c.head.hart_id,
-                " came up at _start instead of its start address; starting it again");
-        (void)time::wait_until(time::now() + time::from_us(kArrivalTimeoutUs),
-                               [&c] { return parked_in_firmware(c); });
-    }
-    // A late arrival must not go online after we said offline: whoever wins
-    // the Starting -> {Joining, Offline} exchange decides.
-    if (claim_cpu_state(cpu, CpuState::Starting, CpuState::Offline))
-        return "did not arrive within 5000 ms";
-    return await_online(cpu);
-}
-
-} // namespace
 
 std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart) {
     std::uint32_t next = 1, beyond = 0;
@@ -124,7 +38,7 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
 
     std::uint32_t online = 1;
     for (std::uint32_t cpu = 1; cpu < next; ++cpu) {
-        if (const char* why = start_one(cpu)) {
+        if (const char* why = start_cpu(cpu)) {
             println("KINIT: cpu", cpu, " offline (", why, ")");
         } else {
             println("KINIT: cpu", cpu, " online");
@@ -138,28 +52,6 @@ std::uint32_t start_secondaries(const dtb::Platform& p, std::uint32_t boot_hart)
         println("KINIT: ", k_boot_intruders,
                 " hart(s) entered at _start uninvited; sent back to the firmware");
     return online;
-}
-
-bool restart_cpu(std::uint32_t cpu) {
-    return start_one(cpu) == nullptr;
-}
-
-bool publish_online(std::uint32_t cpu) {
-    if (claim_cpu_state(cpu, CpuState::Joining, CpuState::Online)) return true;
-    // kfault=early-online published it already, before anything it promises.
-    return fault::is(fault::Fault::EarlyOnline) && cpu_state(cpu) == CpuState::Online;
-}
-
-void inject_early_online(std::uint32_t cpu) {
-    if (!fault::is(fault::Fault::EarlyOnline)) return;
-    set_cpu_state(cpu, CpuState::Online);
-    (void)time::wait_until(time::now() + time::from_us(kEarlyOnlineDelayUs), [] { return false; });
-}
-
-bool confirm_stopped(std::uint32_t cpu) {
-    if (cpu_state(cpu) == CpuState::Stopping && parked_in_firmware(cpu_block(cpu)))
-        (void)claim_cpu_state(cpu, CpuState::Stopping, CpuState::Offline);
-    return cpu_state(cpu) == CpuState::Offline;
 }
 
 } // namespace k::smp

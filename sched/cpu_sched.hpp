@@ -3,8 +3,8 @@
 
 #include <cstddef>
 
-#include "kernel/percpu.hpp"
-#include "kernel/sync/store_relaxed.hpp"
+#include "base/percpu.hpp"
+#include "base/store_relaxed.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
 #include "sched/scheduler.hpp"

@@ -1,8 +1,8 @@
 // Event: the no-lost-wake-up sleep used by selftests and, later, IPC.
 #include "sched/event.hpp"
 
-#include "kernel/jitter.hpp"
-#include "kernel/panic.hpp"
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
 #include "sched/cpu_sched.hpp"
 
 namespace sched {

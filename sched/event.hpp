@@ -2,7 +2,7 @@
 // smallest form (publish Blocked under the lock the waker takes, then switch).
 #pragma once
 
-#include "kernel/sync/spin_lock.hpp"
+#include "base/spin_lock.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
 

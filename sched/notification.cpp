@@ -1,9 +1,9 @@
 // Notification: the sleep/wake protocol of Event, reusable, with a word.
 #include "sched/notification.hpp"
 
-#include "kernel/fault.hpp"
-#include "kernel/jitter.hpp"
-#include "kernel/panic.hpp"
+#include "base/fault.hpp"
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
 #include "sched/cpu_sched.hpp"
 
 namespace sched {

@@ -3,7 +3,7 @@
 // without the capability; IPC's notifications will build on it).
 #pragma once
 
-#include "kernel/sync/spin_lock.hpp"
+#include "base/spin_lock.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
 

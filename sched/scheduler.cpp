@@ -7,17 +7,16 @@
 // there; a thief or an inbox drain takes a task only when on_cpu reads 0
 // with acquire. A wake that finds on_cpu set pushes the task into that
 // hart's inbox, which that hart drains after the switch completes.
-#include "kernel/mm/user_space.hpp"
+#include "mm/user_space.hpp"
 #include "sched/cpu_sched.hpp"
 
-#include "kernel/fault.hpp"
-#include "kernel/jitter.hpp"
-#include "kernel/panic.hpp"
-#include "kernel/sync/store_relaxed.hpp"
-#include "kernel/time.hpp"
-#include "kernel/watchdog.hpp"
+#include "base/fault.hpp"
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
+#include "base/store_relaxed.hpp"
+#include "base/time.hpp"
+#include "sched/watchdog.hpp"
 #include "sched/task_pool.hpp"
-#include "trap/trap.hpp"
 
 namespace sched::detail {
 

@@ -141,3 +141,12 @@ const char* hotplug_name(Hotplug h);
 void dump_state(const char* why);
 
 } // namespace sched
+
+namespace k {
+// What the trap dispatcher (trap/trap.cpp) calls on this hart, interrupts off: a timer
+// interrupt (a tick when its deadline is due), a resched IPI that was acked, and the
+// preemption point at the end of every trap from S-mode.
+void sched_timer_tick();
+void sched_resched_request();
+void sched_trap_exit();
+} // namespace k

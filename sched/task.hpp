@@ -1,8 +1,8 @@
 // A kernel task: its context, its state machine and the on_cpu handshake.
 #pragma once
 
-#include "kernel/sync/spin_lock.hpp"
-#include "sched/intrusive_list.hpp"
+#include "base/spin_lock.hpp"
+#include "base/intrusive_list.hpp"
 #include "sched/qos.hpp"
 #include "sched/task_state.hpp"
 #include "trap_frame.hpp"
@@ -48,7 +48,7 @@ struct Task {
     // thread itself (cleared on its way out); read by the switch path of its hart.
     k::uspace::UserSpace* space = nullptr;
     std::uint64_t satp = 0; // space's satp (fixed while the space lives); unused without one
-    void* user = nullptr;   // a user thread's record (kernel/user/process.hpp); nullptr otherwise
+    void* user = nullptr;   // a user thread's record (proc/process.hpp); nullptr otherwise
 
     k::SpinLock lock{"task"};
     IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock

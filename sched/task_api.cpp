@@ -1,14 +1,14 @@
 // Task life cycle: spawn, wake, yield, join and exit.
-#include "kernel/fault.hpp"
-#include "kernel/jitter.hpp"
-#include "kernel/mm/user_space.hpp"
-#include "kernel/panic.hpp"
-#include "kernel/smp.hpp"
-#include "kernel/time.hpp"
+#include "base/fault.hpp"
+#include "base/jitter.hpp"
+#include "mm/user_space.hpp"
+#include "base/panic.hpp"
+#include "base/hart_start.hpp"
+#include "base/time.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
-#include "trap/ipi.hpp"
+#include "base/ipi.hpp"
 
 namespace sched {
 

@@ -1,8 +1,8 @@
 // The task slab: fixed arrays, a locked free stack, guard bands checked on free.
 #include "sched/task_pool.hpp"
 
-#include "kernel/console.hpp"
-#include "kernel/panic.hpp"
+#include "base/console.hpp"
+#include "base/panic.hpp"
 #include "sched/task_ref.hpp"
 
 #include <new>

@@ -4,14 +4,14 @@
 #include <atomic>
 
 #include "hal_cpu.hpp"
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/sync/spin_lock.hpp"
-#include "kernel/time.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
+#include "base/spin_lock.hpp"
+#include "base/time.hpp"
 #include "sched/notification.hpp"
 #include "selftest/bench.hpp"
 #include "selftest/util.hpp"
-#include "trap/ipi.hpp"
+#include "base/ipi.hpp"
 
 namespace k::selftest::bench {
 

@@ -1,6 +1,6 @@
 // RFC-0022 selftests: bounded queues, cpu-id resolution, trap-runtime gate.
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sched/cpu_sched.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

@@ -1,6 +1,6 @@
 // Hot-plug selftests: what pinned tasks do while their hart is offline (SMP only).
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sched/event.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

@@ -2,13 +2,13 @@
 // one hart, call and reply_recv; the kernel counts sched::handoff's direct switches meanwhile.
 // `kfault=no-handoff` refuses every handoff: the calls still succeed (the slow path) and the
 // count stays near 0, so the test fails; that is its counterfactual.
-#include "kernel/console.hpp"
-#include "kernel/elf/images.hpp"
-#include "kernel/ipc/objects.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
-#include "kernel/user/process.hpp"
+#include "base/console.hpp"
+#include "proc/images.hpp"
+#include "ipc/objects.hpp"
+#include "mm/frames.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
+#include "proc/process.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"

@@ -1,11 +1,11 @@
 // Resched IPI selftests: the causal chain, its counterfactual, the rejects,
 // and hart hot-plug (SMP only).
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sbi.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
-#include "trap/ipi.hpp"
+#include "base/ipi.hpp"
 
 #include <atomic>
 

@@ -1,6 +1,6 @@
 // Task life-cycle selftests: the post-mortem's exit scenario and a churn.
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sched/event.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"

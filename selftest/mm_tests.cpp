@@ -2,12 +2,12 @@
 // whose count is conserved and whose exhaustion is an error.
 #include "csr.hpp"
 #include "hal_cpu.hpp"
-#include "kernel/console.hpp"
+#include "base/console.hpp"
 #include "kernel/memory_boot.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/mm/kernel_space.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
+#include "mm/frames.hpp"
+#include "mm/kernel_space.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "sched/task.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
@@ -81,12 +81,12 @@ KSELFTEST(MM0001, "kernel address space") {
     // This task's stack is mapped RW-, its guard page (and every hart's) is not.
     const sched::Task* me = sched::current();
     KCHECK(perms_at(me->stack_lo) == (pte::kR | pte::kW | pte::kG));
-    const std::uintptr_t guard = (me->stack_lo & ~std::uintptr_t{4095}) - 4096;
+    const std::uintptr_t guard = guard_page_below(me->stack_lo);
     KCHECK(!kspace::table().translate(guard).mapped);
     KCHECK(kspace::table().translate(guard + 4096).mapped);
     for (std::uint32_t i = 0; i < on.count; ++i) {
         const PerCpu& c = cpu_block(on.cpu[i]);
-        KCHECK(!kspace::table().translate((c.boot_stack_lo & ~std::uintptr_t{4095}) - 4096).mapped);
+        KCHECK(!kspace::table().translate(guard_page_below(c.boot_stack_lo)).mapped);
     }
     return Result::pass();
 }

@@ -1,11 +1,11 @@
 // Scheduler selftests: switching, transitions, preemption, cross-hart runs.
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sched/event.hpp"
 #include "sched/task_state.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
-#include "trap/ipi.hpp"
+#include "base/ipi.hpp"
 
 #include <atomic>
 

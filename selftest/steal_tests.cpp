@@ -1,6 +1,6 @@
 // Work-stealing selftests on the runtime queues (SMP only).
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
 #include "sched/cpu_sched.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

@@ -3,9 +3,9 @@
 // every switch is checked three ways: each task's own callee-saved register
 // pattern, the dispatch check in schedule(), and an outside monitor of the
 // handshake invariants (sched/handshake.hpp). Jitter widens the windows.
-#include "kernel/console.hpp"
-#include "kernel/jitter.hpp"
-#include "kernel/percpu.hpp"
+#include "base/console.hpp"
+#include "base/jitter.hpp"
+#include "base/percpu.hpp"
 #include "reg_pattern.hpp"
 #include "sched/handshake_monitor.hpp"
 #include "sched/notification.hpp"

@@ -3,12 +3,12 @@
 // new frame. With kfault=no-shootdown (no SBI RFENCE) its stale entry keeps reading the old one.
 #include "csr.hpp"
 #include "hal_cpu.hpp"
-#include "kernel/console.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/mm/kernel_space.hpp"
-#include "kernel/mm/user_space.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
+#include "base/console.hpp"
+#include "mm/frames.hpp"
+#include "mm/kernel_space.hpp"
+#include "mm/user_space.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 

@@ -3,7 +3,7 @@
 // carries a token, every child an identity, every worker a generation.
 #pragma once
 
-#include "kernel/percpu.hpp"
+#include "base/percpu.hpp"
 #include "sched/notification.hpp"
 #include "sched/scheduler.hpp"
 

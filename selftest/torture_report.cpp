@@ -13,10 +13,10 @@
 //   before its deadline.
 #include "selftest/torture_report.hpp"
 
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/shutdown.hpp"
-#include "kernel/time.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
+#include "base/shutdown.hpp"
+#include "base/time.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/util.hpp"
 

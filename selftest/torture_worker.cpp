@@ -1,7 +1,7 @@
 // mode=torture: what a worker does. Each step runs one random operation with
 // a register pattern live in s0..s11 (checked after it) and inside a flag
 // that a second concurrent entry of the same task would find set.
-#include "kernel/time.hpp"
+#include "base/time.hpp"
 #include "reg_pattern.hpp"
 #include "selftest/torture.hpp"
 #include "selftest/util.hpp"

@@ -1,8 +1,8 @@
 // User images (RFC-0026): every ELF image embedded in the kernel passes the validator on the
 // target, with the plan user/user.ld promises; the validator refuses a cut or misplaced one.
-#include "kernel/console.hpp"
-#include "kernel/elf/elf.hpp"
-#include "kernel/elf/images.hpp"
+#include "base/console.hpp"
+#include "elf/elf.hpp"
+#include "proc/images.hpp"
 #include "selftest/selftest.hpp"
 
 namespace k::selftest {

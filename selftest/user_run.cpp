@@ -1,12 +1,12 @@
 // Helpers of the selftests that run user programs (selftest/user_run.hpp).
 #include "selftest/user_run.hpp"
 
-#include "kernel/console.hpp"
-#include "kernel/ipc/objects.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/mm/user_space.hpp"
-#include "kernel/time.hpp"
-#include "kernel/user/process.hpp"
+#include "base/console.hpp"
+#include "ipc/objects.hpp"
+#include "mm/frames.hpp"
+#include "mm/user_space.hpp"
+#include "base/time.hpp"
+#include "proc/process.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/util.hpp"
 

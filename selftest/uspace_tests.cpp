@@ -1,10 +1,10 @@
 // User address spaces in the kernel (RFC-0026): the slab, ASIDs, an embedded image loaded,
 // map/unmap with every ABI error, and every frame and slot back afterwards.
-#include "kernel/console.hpp"
-#include "kernel/elf/elf.hpp"
-#include "kernel/elf/images.hpp"
-#include "kernel/mm/frames.hpp"
-#include "kernel/mm/user_space.hpp"
+#include "base/console.hpp"
+#include "elf/elf.hpp"
+#include "proc/images.hpp"
+#include "mm/frames.hpp"
+#include "mm/user_space.hpp"
 #include "selftest/selftest.hpp"
 
 namespace k::selftest {

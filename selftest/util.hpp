@@ -2,9 +2,9 @@
 // outlives every task a test spawned, bounded waits, the online harts.
 #pragma once
 
-#include "kernel/console.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
+#include "base/console.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task_pool.hpp"
 

@@ -2,7 +2,7 @@
 // window of a race on purpose and walks the other party through it, so a
 // broken handshake fails every boot, not most of them.
 //
-// A hook on the jitter sites (kernel/jitter.hpp) holds one chosen task at one
+// A hook on the jitter sites (base/jitter.hpp) holds one chosen task at one
 // step, on whatever hart it is on, until the test lets go. Two windows:
 //  - switch-out: the task has blocked and its registers are saved, but its
 //    hart has not yet cleared on_cpu. The test wakes it naming its own hart.
@@ -16,9 +16,9 @@
 #include <atomic>
 
 #include "hal_cpu.hpp"
-#include "kernel/jitter.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/time.hpp"
+#include "base/jitter.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "sched/notification.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

@@ -1,7 +1,7 @@
 // The trap runtime instance and its boot-hart gate.
 #include "trap/runtime.hpp"
 
-#include "kernel/percpu.hpp"
+#include "base/percpu.hpp"
 
 namespace k::trap {
 

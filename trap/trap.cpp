@@ -2,14 +2,14 @@
 #include "trap/trap.hpp"
 
 #include "hal_cpu.hpp"
-#include "kernel/format.hpp"
-#include "kernel/panic_trap.hpp"
-#include "kernel/percpu.hpp"
-#include "kernel/user/user_copy.hpp"
+#include "base/format.hpp"
+#include "base/panic_trap.hpp"
+#include "base/percpu.hpp"
+#include "trap/user_copy.hpp"
 #include "probe.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task.hpp"
-#include "trap/ipi.hpp"
+#include "base/ipi.hpp"
 #include "trap/runtime.hpp"
 #include "user_access.hpp"
 
@@ -33,7 +33,7 @@ const char* with_task(const char* what, std::uint64_t scause, std::uint64_t stva
     l.put(what);
     // The running stack's guard page: the page below the one holding its lowest legal sp.
     if (h && is_page_fault(scause)) {
-        const std::uint64_t guard = (h->stack_lo & ~std::uint64_t{4095}) - 4096;
+        const std::uint64_t guard = guard_page_below(h->stack_lo);
         if (stval >= guard && stval < guard + 4096) {
             l.put(": ");
             l.put(cause_name(scause));
@@ -136,7 +136,7 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         k::trap::g_fixups.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    // A checked user copy (kernel/user/user_copy.hpp) that hit an unmapped or read-only user
+    // A checked user copy (trap/user_copy.hpp) that hit an unmapped or read-only user
     // page returns BadPointer; a fault at a kernel address stays a panic.
     if ((k::trap::is_page_fault(tf->scause) || tf->scause == 5 || tf->scause == 7) &&
         k::user::user_range(tf->stval, 1) && hal::apply_user_fixup(*tf)) {

@@ -15,10 +15,3 @@ const char* cause_name(std::uint64_t scause);
 std::uint64_t fixups();
 
 } // namespace k::trap
-
-namespace k {
-// Provided by the scheduler: a timer tick and a preemption point at trap exit.
-void sched_timer_tick();
-void sched_resched_request();
-void sched_trap_exit();
-} // namespace k

@@ -38,7 +38,7 @@
 
 /* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. Each
  * stack's slot starts with a guard page that the kernel's Sv39 space leaves
- * unmapped (kernel/mm/kernel_space.hpp); the stack follows it. */
+ * unmapped (mm/kernel_space.hpp); the stack follows it. */
 #define KSTACK_SIZE 16384
 #define KSTACK_GUARD 1024
 #define KSTACK_GUARD_PAGE 4096

@@ -61,7 +61,7 @@ void hal_thread_trampoline();
 // kernel stack (trap_entry.S). Interrupts masked; the task's root installed.
 [[noreturn]] void hal_return_to_user(hal::TrapFrame* frame);
 // C++ side of the trap vector: traps taken in the kernel (trap/trap.cpp), and interrupts of
-// U-mode, which it handles the same way; and every trap from U-mode (kernel/user/).
+// U-mode, which it handles the same way; and every trap from U-mode (proc/).
 void hal_trap_dispatch(hal::TrapFrame* tf);
 void hal_user_trap(hal::TrapFrame* tf);
 void hal_trap_vector();

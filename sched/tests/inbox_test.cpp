@@ -1,5 +1,5 @@
 // Host tests of the per-hart inbox: the empty edge, bounded drain, Keep, deferral.
-#include "kernel/sync/tests/harts.hpp"
+#include "base/tests/harts.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
 

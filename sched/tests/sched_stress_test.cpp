@@ -1,6 +1,6 @@
 // Multi-hart stress of the scheduler core (run under TSan): queues, inboxes, wakes, steals.
-#include "kernel/sync/spin_lock.hpp"
-#include "kernel/sync/tests/harts.hpp"
+#include "base/spin_lock.hpp"
+#include "base/tests/harts.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
 #include "sched/steal.hpp"

@@ -1,5 +1,5 @@
 // Host tests of the task state machine: the full (state, transition) table and CAS races.
-#include "kernel/sync/tests/harts.hpp"
+#include "base/tests/harts.hpp"
 #include "sched/task_state.hpp"
 
 #include <catch2/catch.hpp>

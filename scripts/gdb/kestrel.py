@@ -3,9 +3,9 @@
 # Reads the kernel's own structures through its debug info (names, enum
 # values and array bounds come from DWARF, so a new field or class does not
 # need an edit here):
-#   k::(anon)::g_cpus[]            kernel/percpu.cpp   per-hart block (hal::HartHead first)
+#   k::(anon)::g_cpus[]            base/percpu.cpp   per-hart block (hal::HartHead first)
 #   sched::detail::(anon)::g_sched[] sched/scheduler.cpp run queue, inbox, counters (CpuSched)
-#   k::ipi::(anon)::g_targets[]    trap/ipi.cpp        pending bits and the resched chain
+#   k::ipi::(anon)::g_targets[]    base/ipi.cpp        pending bits and the resched chain
 #   sched::(anon)::g_task_mem[]    sched/task_pool.cpp task slots, g_used[] says which live
 # Restated here (constexpr values have no debug info): the task state word's
 # packing (sched/task_state.hpp: bits 0-7 state, 8-15 reason, 32-63

@@ -40,8 +40,8 @@ expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow
 # The gate's excerpt also names the function that trapped (sepc), with its file
 # and line: the backtrace is symbolized (scripts/lib/symbolize.sh).
 expect bad-trap 2 1 kfault=bad-trap \
-    '  \| KPANIC: hart .*illegal instruction \[sepc: [^]]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+\]' \
-    '  \| KPANIC:   #0 0x[0-9a-f]+ [^[]*bad_trap_task\(void\*\) at kernel/fault\.cpp:[0-9]+$'
+    '  \| KPANIC: hart .*illegal instruction \[sepc: [^]]*bad_trap_task\(void\*\) at kernel/task_faults\.cpp:[0-9]+\]' \
+    '  \| KPANIC:   #0 0x[0-9a-f]+ [^[]*bad_trap_task\(void\*\) at kernel/task_faults\.cpp:[0-9]+$'
 # Sv39 kernel space (RFC-0025): text is R-X, so a store to it is a store page
 # fault (cause 0xf) that names the task; an overflow with interrupts off (no
 # tick to catch it in the band) runs into the stack's unmapped guard page.
@@ -104,7 +104,7 @@ torture_expect torture-early-release kfault=early-release 'KPANIC: .*task freed 
 tmpdtb=$(mktemp "${TMPDIR:-/tmp}/cf-nomem.XXXXXX")
 trap 'rm -f -- "$tmpdtb"' EXIT
 # DTB_FIXTURES: the dtc-built fixtures (meson passes it; default build/...).
-cp -- "${DTB_FIXTURES:-$here/../../build/kernel/dtb/tests/fixtures}/virt-smp2.dtb" "$tmpdtb"
+cp -- "${DTB_FIXTURES:-$here/../../build/dtb/tests/fixtures}/virt-smp2.dtb" "$tmpdtb"
 fdtput -d "$tmpdtb" /memory@80000000 reg
 DTB=$tmpdtb expect dtb-no-memory 2 1 '' 'platform from dtb FAIL no usable memory node'
 

@@ -69,7 +69,7 @@ cat >"$fake_a2l" <<A2L
 #!/usr/bin/env bash
 printf '%s\n' "\$*" >>"$work/a2l-calls"
 case \${*: -1} in
-    0x0000000080204000 | 0x80204000) printf '%s\n' bad_trap_task "$root/build/../kernel/fault.cpp:66" ;;
+    0x0000000080204000 | 0x80204000) printf '%s\n' bad_trap_task "$root/build/../kernel/task_faults.cpp:66" ;;
     0x8020aaa9) printf '%s\n' __bss_start '??:?' ;;
     0x80201233) printf '%s\n' 'inner_fn()' '../kernel/a.hpp:10 (discriminator 2)' 'outer_fn(int)' '../kernel/b.cpp:20' ;;
     *) printf '%s\n' '??' '??:0' ;;
@@ -144,7 +144,7 @@ KPANIC: assertion failed at kernel/pmm.cpp:42
   #1 0x80205678 kmain
 EOF
 
-# kernel/panic.cpp's format: the panic line, then one frame per line.
+# base/panic.cpp's format: the panic line, then one frame per line.
 mklog panic_bt <<EOF
 $banner
 KINIT: boot hart 0
@@ -383,8 +383,8 @@ expect_rc "symbolize: excerpt names function, file and line of each frame" 1 \
     '^gate: FAIL SMP=1: kernel panic: KPANIC: hart 0 cpu 0 ' \
     '^gate: backtrace symbolized with .*fake-addr2line \(copy: .*/sym/panic\.log\.sym\)$' \
     '^  \| KPANIC:   #1 0x0000000080201234 inner_fn\(\) at kernel/a\.hpp:10 \(inlined into outer_fn\(int\) at kernel/b\.cpp:20\)$' \
-    '^  \| KPANIC: hart 0 cpu 0 .* reason: illegal instruction \[sepc: bad_trap_task at kernel/fault\.cpp:66\]$' \
-    '^  \| KPANIC:   #0 0x0000000080204000 bad_trap_task at kernel/fault\.cpp:66$' \
+    '^  \| KPANIC: hart 0 cpu 0 .* reason: illegal instruction \[sepc: bad_trap_task at kernel/task_faults\.cpp:66\]$' \
+    '^  \| KPANIC:   #0 0x0000000080204000 bad_trap_task at kernel/task_faults\.cpp:66$' \
     '^  \| KPANIC:   #2 0x0000000080209999$' '^  \| KPANIC:   #3 0x8020aaaa __bss_start \(no line info\)$' \
     '^  \| KPANIC: stop IPI sent'
 # A frame is a return address: looked up at address-1; sepc as it is, also as frame #0.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A hart the machine lacks: boots virt-smp2-phantom5.dtb (dtc-built from
-# kernel/dtb/tests/fixtures/virt-smp2-phantom5.dts into DTB_FIXTURES)
+# dtb/tests/fixtures/virt-smp2-phantom5.dts into DTB_FIXTURES)
 # (QEMU's virt -smp 2 tree plus a cpu node for hart 5) on a 2-hart machine.
 # OpenSBI says hart_start succeeded; the hart never arrives and is reported
 # offline. The SMP claims that need it must fail cleanly: a FAIL marker, no
@@ -14,7 +14,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 root="$here/../.."
 gate="$here/../qemu-test.sh"
-dtb=${PHANTOM_DTB:-${DTB_FIXTURES:-$root/build/kernel/dtb/tests/fixtures}/virt-smp2-phantom5.dtb}
+dtb=${PHANTOM_DTB:-${DTB_FIXTURES:-$root/build/dtb/tests/fixtures}/virt-smp2-phantom5.dtb}
 KERNEL=${KERNEL:-$root/build/kernel.elf}
 passed=0
 failed=0

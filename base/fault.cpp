@@ -1,0 +1,59 @@
+// Parsing `kfault=`: which mechanism this boot breaks on purpose.
+#include "base/fault.hpp"
+
+#include "base/console.hpp"
+#include "dtb/dtb.hpp"
+#include "base/ipi.hpp"
+
+namespace k::fault {
+
+namespace {
+
+struct Entry {
+    Fault fault;
+    const char* name;
+};
+constexpr Entry kFaults[] = {
+    {Fault::NoPreempt, "no-preempt"},
+    {Fault::IpiDrop, "ipi-drop"},
+    {Fault::StackOverflow, "stack-overflow"},
+    {Fault::BadTrap, "bad-trap"},
+    {Fault::HartStartFail, "hart-start-fail"},
+    {Fault::Hang, "hang"},
+    {Fault::RequeueEarly, "requeue-before-save"},
+    {Fault::WakeIgnoresOnCpu, "wake-ignores-on-cpu"},
+    {Fault::CtxLoseReg, "ctx-lose-reg"},
+    {Fault::EarlyRelease, "early-release"},
+    {Fault::LostWakeup, "lost-wakeup"},
+    {Fault::EarlyOnline, "early-online"},
+    {Fault::TextWrite, "text-write"},
+    {Fault::StackGuardPage, "stack-guard-page"},
+    {Fault::SatpSkip, "satp-skip"},
+    {Fault::NoShootdown, "no-shootdown"},
+    {Fault::NoHandoff, "no-handoff"},
+    {Fault::DestroyNoWake, "destroy-no-wake"},
+};
+
+} // namespace
+
+void init(const char* bootargs) {
+    const char* value;
+    std::size_t len;
+    if (!bootargs || !dtb::bootarg_value(bootargs, "kfault", value, len)) return;
+    for (const Entry& e : kFaults)
+        if (dtb::bootarg_value_is(value, len, e.name)) g_active = e.fault;
+    if (g_active == Fault::None) {
+        println("KINIT: kfault: unknown fault ignored");
+        return;
+    }
+    println("KINIT: kfault=", name(g_active), ": this boot is a counterfactual and must fail");
+    if (g_active == Fault::IpiDrop) ipi::force_send_failure(true);
+}
+
+const char* name(Fault f) {
+    for (const Entry& e : kFaults)
+        if (e.fault == f) return e.name;
+    return "none";
+}
+
+} // namespace k::fault

@@ -1,0 +1,46 @@
+// Fault injection from /chosen/bootargs (`kfault=<name>`): breaks one
+// mechanism on purpose so a counterfactual gate run can show that the proof
+// of that mechanism goes away. Never set in a normal boot.
+#pragma once
+
+#include <cstdint>
+
+namespace k::fault {
+
+enum class Fault : std::uint32_t {
+    None,
+    NoPreempt,     // the tick never asks for a reschedule
+    IpiDrop,       // every resched IPI send fails
+    StackOverflow, // a task runs below its stack's lowest legal sp
+    BadTrap,       // a task executes an illegal instruction
+    HartStartFail, // the last secondary's hart_start names the firmware's region
+    Hang,          // the selftest task waits for an event nobody signals
+    // Race classes of CONTRACT §6, each re-created on purpose for the storm:
+    RequeueEarly,     // prev re-queued and on_cpu cleared before its registers are saved
+    WakeIgnoresOnCpu, // a wake targets any hart and the inbox drain ignores on_cpu
+    CtxLoseReg, // one saved callee-saved slot (s11) is overwritten after the save, while the switch
+                // check runs
+    EarlyRelease, // exit drops the scheduler's reference before the final switch-out
+    LostWakeup,   // a Notification sleeper publishes Blocked after dropping the lock
+    EarlyOnline,  // a (re)started hart says Online 20 ms before it takes work
+    // Sv39 kernel space (mm/kernel_space.hpp):
+    TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
+    StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
+    // User address spaces (mm/user_space.hpp):
+    SatpSkip,    // a switch from one user space to another leaves the first one's root in satp
+    NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
+    // IPC (ipc/):
+    NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs
+    DestroyNoWake, // destroying an endpoint unlinks its waiters but never wakes them
+};
+
+void init(const char* bootargs);
+// Written once by the boot hart (init) before any other hart starts; read on
+// hot paths, so it is a plain inline variable, not a call.
+inline Fault g_active = Fault::None;
+inline bool is(Fault f) {
+    return g_active == f;
+}
+const char* name(Fault f);
+
+} // namespace k::fault

@@ -1,0 +1,115 @@
+// Interrupt-disabling ticket spin lock with owner tracking, and its RAII guard.
+#pragma once
+
+#include "hal_cpu.hpp"
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
+#include "base/store_relaxed.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace k {
+
+inline constexpr std::uint32_t kNoOwner = 0xffffffffu;
+
+// Ticket lock: FIFO hand-off, so no hart starves under contention (a plain
+// test-and-set lock lets the hart that last released win again and again).
+// Interrupts stay masked on this hart while the lock is held (irq_push()
+// nests per hart), so an interrupt handler can never spin on a lock its own
+// hart holds. Acquiring a lock this cpu already holds panics.
+class SpinLock final {
+  public:
+    explicit constexpr SpinLock(const char* name) : name_(name) {}
+    SpinLock(const SpinLock&) = delete;
+    SpinLock& operator=(const SpinLock&) = delete;
+
+    void lock() {
+        hal::Cpu::irq_push();
+        acquire();
+    }
+
+    void unlock() {
+        release();
+        hal::Cpu::irq_pop();
+    }
+
+    // For a caller that keeps interrupts masked from before lock_masked()
+    // until after unlock_masked() (the switch path, which runs at irq depth
+    // 1): the same lock without a push and pop of its own. Panics if
+    // interrupts are not masked.
+    void lock_masked() {
+        if (hal::Cpu::irq_depth() == 0) panic("spin lock: lock_masked with interrupts on");
+        acquire();
+    }
+    void unlock_masked() { release(); }
+
+    // Takes the lock only if nobody holds or waits for it.
+    [[nodiscard]] bool try_lock() {
+        hal::Cpu::irq_push();
+        const std::uint32_t me = hal::Cpu::lock_id();
+        if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
+        // Acquire on serving_ synchronises with the last unlock(); the CAS only
+        // claims the ticket equal to it (free lock), so it can stay relaxed.
+        std::uint32_t ticket = serving_.load(std::memory_order_acquire);
+        if (next_.compare_exchange_strong(ticket, ticket + 1, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+            owner_.store(me, std::memory_order_relaxed);
+            return true;
+        }
+        hal::Cpu::irq_pop();
+        return false;
+    }
+
+    // For asserts: true only on the cpu that holds the lock.
+    [[nodiscard]] bool held_by_me() const {
+        return owner_.load(std::memory_order_relaxed) == hal::Cpu::lock_id();
+    }
+    // Racy snapshot for diagnostics only.
+    [[nodiscard]] std::uint32_t owner() const { return owner_.load(std::memory_order_relaxed); }
+    [[nodiscard]] const char* name() const { return name_; }
+
+  private:
+    void acquire() {
+        const std::uint32_t me = hal::Cpu::lock_id();
+        // Relaxed is enough: only this cpu ever stores `me` here, so seeing it
+        // means this cpu holds the lock (coherence of one location).
+        if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");
+        // Relaxed: the ticket only reserves a place; acquire on serving_ orders.
+        const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+        // Acquire pairs with the release in unlock(): the previous critical
+        // section happens-before ours.
+        while (serving_.load(std::memory_order_acquire) != ticket)
+            hal::Cpu::relax();
+        store_relaxed(owner_, me);
+    }
+
+    void release() {
+        if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
+            panic("spin lock released by a cpu that does not hold it");
+        }
+        store_relaxed(owner_, kNoOwner);
+        // Only the holder writes serving_; release publishes the critical section.
+        store_release(serving_, serving_.load(std::memory_order_relaxed) + 1);
+        jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
+    }
+
+    std::atomic<std::uint32_t> next_{0};         // next ticket to hand out
+    std::atomic<std::uint32_t> serving_{0};      // ticket that holds the lock
+    std::atomic<std::uint32_t> owner_{kNoOwner}; // cpu id of the holder
+    const char* name_;
+};
+
+// Holds a SpinLock for the guard's scope.
+class SpinGuard final {
+  public:
+    explicit SpinGuard(SpinLock& lock) : lock_(lock) { lock_.lock(); }
+    ~SpinGuard() { lock_.unlock(); }
+    SpinGuard(const SpinGuard&) = delete;
+    SpinGuard& operator=(const SpinGuard&) = delete;
+
+  private:
+    SpinLock& lock_;
+};
+
+} // namespace k

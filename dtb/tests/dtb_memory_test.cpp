@@ -1,0 +1,71 @@
+// Every memory range and every /reserved-memory region, each value checked, bad ones refused
+// (dtc-built fixtures/synthetic/memory-*.dts).
+#include "dtb/dtb.hpp"
+#include "dtb/tests/fdt_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+using dtbtest::parse_bytes;
+
+namespace {
+
+bool refused(const dtb::Platform& p, const char* node, dtb::Problem pr, dtb::Effect e) {
+    for (std::uint32_t i = 0; i < p.refusal_count; ++i) {
+        const dtb::Refusal& r = p.refusals[i];
+        if (std::strcmp(r.node, node) == 0 && r.problem == pr && r.effect == e) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("memory: every reg entry of every node, size-0 entries refused", "[dtb][memory]") {
+    const auto r = parse_bytes(dtbtest::load_fixture("memory-ranges.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    REQUIRE(r.p.memory_count == 3);
+    CHECK(r.p.memory[0].base == 0x8000'0000);
+    CHECK(r.p.memory[0].size == 0x100'0000);
+    CHECK(r.p.memory[1].base == 0x1'0000'0000);
+    CHECK(r.p.memory[1].size == 0x1000);
+    CHECK(r.p.memory[2].base == 0xc000'0000);
+    CHECK(r.p.mem_base == 0x8000'0000);
+    CHECK(r.p.mem_size == 0x100'0000);
+    CHECK(refused(r.p, "memory@80000000", dtb::Problem::OutOfRange, dtb::Effect::Ignored));
+    CHECK(refused(r.p, "memory@b0000000", dtb::Problem::WrongLength, dtb::Effect::NodeSkipped));
+    CHECK((r.p.defaulted & dtb::kNoMemory) == 0);
+}
+
+TEST_CASE("reserved-memory: children's reg with the node's cells; bad ones refused",
+          "[dtb][memory]") {
+    const auto r = parse_bytes(dtbtest::load_fixture("memory-reserved.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    REQUIRE(r.p.reserved_count == 4);
+    CHECK(r.p.reserved[0].base == 0x8000'0000);
+    CHECK(r.p.reserved[0].size == 0x4'0000);
+    CHECK(r.p.reserved[1].base == 0x8800'0000);
+    CHECK(r.p.reserved[2].base == 0x8900'0000);
+    CHECK(r.p.reserved[2].size == 0x2000);
+    CHECK(r.p.reserved[3].base == 0xffff'ff00);
+    CHECK(refused(r.p, "dynamic", dtb::Problem::Missing, dtb::Effect::NodeSkipped));
+    CHECK(refused(r.p, "empty@8b000000", dtb::Problem::OutOfRange, dtb::Effect::NodeSkipped));
+    CHECK(r.p.reserved_dropped == 0);
+}
+
+TEST_CASE("reserved-memory: more regions than the table holds are counted", "[dtb][memory]") {
+    static_assert(dtb::kMaxReserved == 16, "memory-reserved-overflow.dts holds 16 + 3 regions");
+    const auto r = parse_bytes(dtbtest::load_fixture("memory-reserved-overflow.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    CHECK(r.p.reserved_count == dtb::kMaxReserved);
+    CHECK(r.p.reserved_dropped == 3);
+}
+
+TEST_CASE("virt fixtures name no /reserved-memory and one memory range", "[dtb][memory]") {
+    const auto r = parse_bytes(dtbtest::load_fixture("virt-smp2.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    CHECK(r.p.reserved_count == 0);
+    REQUIRE(r.p.memory_count == 1);
+    CHECK(r.p.memory[0].base == 0x8000'0000);
+    CHECK(r.p.memory[0].size == 0x1000'0000);
+}

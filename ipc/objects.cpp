@@ -1,0 +1,137 @@
+// Endpoint and notification records: fixed slabs, a reference count, destruction.
+#include "ipc/objects.hpp"
+
+#include "base/fault.hpp"
+#include "ipc/ipc_thread.hpp"
+#include "base/panic.hpp"
+#include "user/include/kestrel/syscall.hpp"
+
+#include <new>
+#include <type_traits>
+
+namespace k::ipc {
+
+namespace {
+
+k::SpinLock g_slab_lock{"ipc-slab"};
+Endpoint g_endpoints[kMaxEndpoints];             // a record is free while refs == 0
+Notification g_notifications[kMaxNotifications]; // likewise
+std::atomic<std::uint32_t> g_free_endpoints{kMaxEndpoints};
+std::atomic<std::uint32_t> g_free_notifications{kMaxNotifications};
+static_assert(std::is_trivially_destructible_v<Endpoint>, "no exit-time destructor");
+static_assert(std::is_trivially_destructible_v<Notification>, "no exit-time destructor");
+
+// The first free record of `slab`, rebuilt, with refs = 1.
+template <typename T, std::uint32_t N>
+T* alloc(T (&slab)[N], std::atomic<std::uint32_t>& free) {
+    k::SpinGuard g(g_slab_lock);
+    for (T& o : slab) {
+        if (o.refs.load(std::memory_order_relaxed) != 0) continue;
+        new (&o) T();
+        o.refs.store(1, std::memory_order_relaxed);
+        free.fetch_sub(1, std::memory_order_relaxed);
+        return &o;
+    }
+    return nullptr;
+}
+
+template <typename T>
+void release(T& o, std::atomic<std::uint32_t>& free) {
+    // The slab lock orders the free with the next alloc's rebuild of the record.
+    k::SpinGuard g(g_slab_lock);
+    if (o.refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        free.fetch_add(1, std::memory_order_relaxed);
+}
+
+void post_destroyed(IpcThread& t) {
+    t.result = static_cast<std::int64_t>(kestrel::Error::Destroyed);
+    (void)t.done.signal(kComplete);
+}
+
+} // namespace
+
+Endpoint* endpoint_alloc() {
+    return alloc(g_endpoints, g_free_endpoints);
+}
+
+Notification* notification_alloc() {
+    return alloc(g_notifications, g_free_notifications);
+}
+
+void get(Endpoint& e) {
+    if (e.refs.fetch_add(1, std::memory_order_relaxed) == 0)
+        k::panic("ipc: get of a free endpoint");
+}
+void put(Endpoint& e) {
+    release(e, g_free_endpoints);
+}
+void get(Notification& n) {
+    if (n.refs.fetch_add(1, std::memory_order_relaxed) == 0)
+        k::panic("ipc: get of a free notification");
+}
+void put(Notification& n) {
+    release(n, g_free_notifications);
+}
+
+void get_object(const ::ipc::Capability& c) {
+    switch (c.type) {
+    case ::ipc::ObjectType::Endpoint:
+        get(*static_cast<Endpoint*>(c.object));
+        return;
+    case ::ipc::ObjectType::Notification:
+        get(*static_cast<Notification*>(c.object));
+        return;
+    case ::ipc::ObjectType::Task:
+        task_get(*static_cast<TaskObject*>(c.object));
+        return;
+    case ::ipc::ObjectType::None:
+    case ::ipc::ObjectType::Reply:
+        return;
+    }
+}
+
+void destroy(const ::ipc::Capability& last) {
+    switch (last.type) {
+    case ::ipc::ObjectType::Endpoint: {
+        Endpoint& e = *static_cast<Endpoint*>(last.object);
+        {
+            k::SpinGuard g(e.lock);
+            (void)e.queue.destroy([](::ipc::Waiter& w) {
+                if (!k::fault::is(k::fault::Fault::DestroyNoWake))
+                    post_destroyed(*static_cast<IpcThread*>(w.owner));
+            });
+        }
+        put(e); // the capabilities' reference
+        return;
+    }
+    case ::ipc::ObjectType::Notification: {
+        Notification& n = *static_cast<Notification*>(last.object);
+        {
+            k::SpinGuard g(n.lock);
+            n.destroyed = true;
+            if (IpcThread* w = n.waiter) {
+                n.waiter = nullptr;
+                post_destroyed(*w);
+            }
+        }
+        put(n);
+        return;
+    }
+    case ::ipc::ObjectType::Task:
+        task_put(*static_cast<TaskObject*>(last.object)); // the capabilities' reference
+        return;
+    case ::ipc::ObjectType::None:
+    case ::ipc::ObjectType::Reply:
+        return;
+    }
+}
+
+std::uint32_t free_endpoints() {
+    return g_free_endpoints.load(std::memory_order_relaxed);
+}
+
+std::uint32_t free_notifications() {
+    return g_free_notifications.load(std::memory_order_relaxed);
+}
+
+} // namespace k::ipc

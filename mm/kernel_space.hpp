@@ -1,0 +1,67 @@
+// The kernel's Sv39 address space: identity-mapped, W^X, supervisor-only and global
+// (RISC-V privileged spec v1.12 §4.4), with every kernel stack's guard page left unmapped.
+#pragma once
+
+#include "base/stack_guard.hpp"
+#include "mm/page_table.hpp"
+
+#include <cstdint>
+
+namespace k::kspace {
+
+// The kernel reaches its devices through a window in the top GiB of Sv39 (root entry 511),
+// not at their physical addresses: the lower half below RAM stays free for user images
+// (linked at 0x10000), and a user space borrows only the kernel's root entries, never shares
+// a lower-level table with it. Slot i covers kMmioSlotBytes at kMmioWindow + i *
+// kMmioSlotBytes, RW-, global, supervisor-only.
+inline constexpr std::uint32_t kMmioSlots = 4;
+inline constexpr std::uint64_t kMmioSlotBytes = 2 * 4096; // a register block may cross a page
+inline constexpr std::uintptr_t kMmioWindow = 0xffff'ffff'c000'0000;
+
+struct Layout {
+    const mm::FramePlan* plan;       // its usable ranges are mapped RW- (the frames)
+    std::uint64_t dtb_base, dtb_end; // mapped R-- (the Platform points into the blob)
+    std::uint64_t mmio[kMmioSlots];  // device registers (UART, test device, HTIF); 0 = none
+    GuardPages guards[2];            // task stacks, per-cpu boot/idle stacks
+};
+
+struct [[nodiscard]] BuildResult {
+    mm::MapError error;
+    const char* what; // the region that failed, "" when error == None
+};
+
+// Boot hart, MMU off, frames initialised: builds the table. Text R-X, rodata R--, data and bss
+// RW- (4 KiB leaves, so the guard pages can be cut out), RAM with the largest leaves that
+// fit, the DTB with 4 KiB leaves, each device's pages in the MMIO window; every leaf global
+// (G) and supervisor-only (no U).
+BuildResult build(const Layout& layout);
+
+// Where the kernel reaches device register `pa` (one of Layout::mmio, same slot) once its
+// root is installed: kMmioWindow + slot * kMmioSlotBytes + pa % 4096; 0 for pa == 0.
+std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa);
+
+// Installs the kernel root in satp (ASID 0) on the calling hart and flushes its TLB. False
+// when satp did not keep MODE = Sv39 (the hart lacks it; satp is WARL, §4.1.11).
+[[nodiscard]] bool activate_this_hart();
+
+// ASIDLEN of the calling hart, 0..16: the ASID bits satp keeps when written with all ones
+// (§4.1.11). Leaves the kernel root with ASID 0 installed. Boot hart, after activation, once:
+// the figure is kept for asid_bits().
+std::uint32_t probe_asid_bits();
+// What probe_asid_bits() found on the boot hart (0 before it ran: every switch flushes).
+std::uint32_t asid_bits();
+
+const mm::PageTable& table();
+std::uint64_t satp_value();
+// satp_value(), for the switch path's compare (written once by build(), before any other
+// hart starts; 0 before).
+inline std::uint64_t g_satp = 0;
+std::uint64_t table_pages();
+
+// The image's sections, page-aligned by hal/riscv64/linker.ld.
+struct Sections {
+    std::uintptr_t text, text_end, rodata_end, kernel_end;
+};
+Sections sections();
+
+} // namespace k::kspace

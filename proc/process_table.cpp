@@ -1,0 +1,148 @@
+// The process and thread tables: fixed slabs, references, lookup by id (RFC-0027).
+#include "ipc/ipc_calls.hpp"
+#include "proc/process_record.hpp"
+
+#include <new>
+#include <type_traits>
+
+namespace k::user {
+
+namespace {
+
+k::SpinLock g_lock{"processes"};
+Process g_processes[kMaxProcesses]; // slots; see refs
+static_assert(std::is_trivially_destructible_v<Process>, "no exit-time destructor for the slots");
+Thread g_threads[kMaxThreads]; // guarded by g_lock (used)
+std::uint32_t g_next_id = 1;   // guarded by g_lock
+std::atomic<std::uint32_t> g_free_processes{kMaxProcesses};
+std::atomic<std::uint32_t> g_free_threads{kMaxThreads};
+
+} // namespace
+
+void process_get(Process& p) {
+    p.refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Process* alloc_process(Process* parent) {
+    k::SpinGuard g(g_lock);
+    for (Process& p : g_processes) {
+        if (p.refs.load(std::memory_order_relaxed) != 0) continue;
+        p.refs.store(1, std::memory_order_relaxed); // the parent's link
+        p.id = g_next_id++;
+        p.parent = parent;
+        p.parent_linked = true;
+        p.space = nullptr;
+        p.threads = 0;
+        p.dead = false;
+        p.kill.store(false, std::memory_order_relaxed);
+        p.waiting.store(0, std::memory_order_relaxed);
+        p.status = kestrel::WaitStatus{};
+        new (&p.end) sched::Event(); // one-shot: the slot's last process signalled it
+        p.caps.reset();
+        p.task.caps = 0;
+        p.task.process = &p;
+        g_free_processes.fetch_sub(1, std::memory_order_relaxed);
+        return &p;
+    }
+    return nullptr;
+}
+
+void put(Process& p) {
+    sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
+    k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
+    if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    anchor = sched::TaskRef::adopt(p.anchor);
+    p.anchor = nullptr;
+    p.id = 0;
+    g_free_processes.fetch_add(1, std::memory_order_relaxed);
+}
+
+Thread* alloc_thread(Process& p) {
+    k::SpinGuard g(g_lock);
+    for (Thread& t : g_threads) {
+        if (t.used) continue;
+        t.process = &p;
+        t.pc = t.sp = t.a0 = t.a1 = t.gp = t.tp = 0;
+        t.used = true;
+        t.ipc.reset(&p.caps);
+        g_free_threads.fetch_sub(1, std::memory_order_relaxed);
+        return &t;
+    }
+    return nullptr;
+}
+
+void free_thread(Thread& t) {
+    k::SpinGuard g(g_lock);
+    t.used = false;
+    t.process = nullptr;
+    g_free_threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The parent ended: its children are nobody's to reap any more.
+void orphan_children(Process& parent) {
+    Process* drop[kMaxProcesses];
+    std::uint32_t n = 0;
+    {
+        k::SpinGuard g(g_lock);
+        for (Process& c : g_processes) {
+            if (c.refs.load(std::memory_order_relaxed) == 0 || c.parent != &parent) continue;
+            c.parent = nullptr;
+            if (c.parent_linked) {
+                c.parent_linked = false;
+                drop[n++] = &c;
+            }
+        }
+    }
+    for (std::uint32_t i = 0; i < n; ++i)
+        put(*drop[i]);
+}
+
+// Under g_lock, so no record is freed (and reused) meanwhile.
+void kill_threads(Process& p, const Thread* spare) {
+    k::SpinGuard g(g_lock);
+    for (Thread& t : g_threads)
+        if (t.used && t.process == &p && &t != spare) k::ipc::kill(t.ipc);
+}
+
+Process* find_process(Process* caller, std::int64_t id, bool reap) {
+    k::SpinGuard g(g_lock);
+    for (Process& c : g_processes) {
+        if (c.refs.load(std::memory_order_relaxed) == 0 || id <= 0 || c.id != id) continue;
+        if (reap && (c.parent != caller || !c.parent_linked)) return nullptr;
+        if (!c.anchor) return nullptr; // still being spawned: not a task yet
+        process_get(c);
+        return &c;
+    }
+    return nullptr;
+}
+
+bool unlink_parent(Process& p) {
+    k::SpinGuard g(g_lock);
+    if (!p.parent_linked) return false;
+    p.parent_linked = false;
+    return true;
+}
+
+void publish_anchor(Process& p, sched::Task* anchor) {
+    k::SpinGuard g(g_lock);
+    p.anchor = anchor;
+}
+
+std::int64_t joiners(Process* caller, std::int64_t id) {
+    if (id == 0 && caller) return caller->waiting.load(std::memory_order_seq_cst);
+    k::SpinGuard g(g_lock);
+    for (const Process& c : g_processes)
+        if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
+            return c.waiting.load(std::memory_order_seq_cst);
+    return static_cast<std::int64_t>(kestrel::Error::NoChild);
+}
+
+std::uint32_t free_processes() {
+    return g_free_processes.load(std::memory_order_relaxed);
+}
+
+std::uint32_t free_threads() {
+    return g_free_threads.load(std::memory_order_relaxed);
+}
+
+} // namespace k::user

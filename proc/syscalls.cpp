@@ -1,0 +1,212 @@
+// The system calls (user/include/kestrel/syscall.hpp is their contract): one handler per
+// number, arguments in a0..a5, the result in a0.
+#include "proc/syscalls.hpp"
+
+#include "hal_cpu.hpp"
+#include "base/console.hpp"
+#include "proc/images.hpp"
+#include "ipc/cap_space.hpp"
+#include "ipc/ipc_calls.hpp"
+#include "ipc/objects.hpp"
+#include "mm/frames.hpp"
+#include "mm/user_space.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
+#include "proc/process.hpp"
+#include "trap/user_copy.hpp"
+#include "sched/scheduler.hpp"
+
+namespace k::user {
+
+namespace {
+
+using kestrel::Error;
+using kestrel::Sys;
+
+std::uint64_t arg(const hal::TrapFrame& tf, unsigned i) {
+    return tf.x[10 + i];
+}
+
+std::int64_t sys_console_write(const hal::TrapFrame& tf) {
+    const std::uint64_t buf = arg(tf, 0), len = arg(tf, 1);
+    if (len > kestrel::kMaxConsoleWrite) return kestrel::code(Error::BadLength);
+    char text[kestrel::kMaxConsoleWrite];
+    if (const std::int64_t e = copy_in(text, buf, len); e != 0) return e;
+    console::write_bytes(text, len);
+    return static_cast<std::int64_t>(len);
+}
+
+std::int64_t sys_spawn(const hal::TrapFrame& tf) {
+    const std::uint64_t name = arg(tf, 0), name_len = arg(tf, 1);
+    const std::uint64_t args = arg(tf, 2), args_len = arg(tf, 3);
+    if (name_len == 0 || name_len > kestrel::kMaxImageName) return kestrel::code(Error::BadLength);
+    if (args_len > kestrel::kMaxArgBytes) return kestrel::code(Error::BadLength);
+    char n[kestrel::kMaxImageName];
+    char a[kestrel::kMaxArgBytes];
+    if (const std::int64_t e = copy_in(n, name, name_len); e != 0) return e;
+    if (const std::int64_t e = copy_in(a, args, args_len); e != 0) return e;
+    std::uint64_t strings = 0;
+    for (std::uint64_t i = 0; i < args_len; ++i)
+        strings += a[i] == '\0' ? 1 : 0;
+    if ((args_len > 0 && a[args_len - 1] != '\0') || strings > kestrel::kMaxArgs)
+        return kestrel::code(Error::BadArgument);
+    const elf::Image* image = elf::find_image(n, name_len);
+    if (!image) return kestrel::code(Error::NoImage);
+    return spawn(current_process(), *image, a, args_len, arg(tf, 4), arg(tf, 5));
+}
+
+std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
+    const std::uint64_t status = arg(tf, 1);
+    // A bad status pointer is refused before anything blocks or is reaped: the range check,
+    // then a write of an empty status (an unmapped or read-only page in the user half passes
+    // the range check; found by the fuzzer, where wait reaped a child and lost its status).
+    kestrel::WaitStatus st{};
+    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    const std::int64_t r =
+        await(current_process(), static_cast<std::int64_t>(arg(tf, 0)), reap, st);
+    if (r < 0) return r;
+    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    return reap ? 0 : r;
+}
+
+std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
+    const std::uint64_t entry = arg(tf, 0), stack_top = arg(tf, 1);
+    const std::uint64_t flags = arg(tf, 3);
+    const std::uint64_t hart = (flags >> 8) & 0xffff; // 0: the caller's, else hart + 1
+    if (stack_top % 16 != 0 || entry % 2 != 0 || (flags & ~kestrel::kThreadFlagsMask) ||
+        (hart != 0 && (flags & kestrel::ThreadPinned) == 0) ||
+        (hart != 0 && (hart > cpu_count() || !cpu_online(static_cast<std::uint32_t>(hart - 1)))))
+        return kestrel::code(Error::BadArgument);
+    if (!user_range(entry, 2) || stack_top < 16 || !user_range(stack_top - 16, 16))
+        return kestrel::code(Error::BadPointer);
+    return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
+                         (flags & kestrel::ThreadPinned) != 0,
+                         hart != 0 ? static_cast<std::uint32_t>(hart - 1) : current_cpu());
+}
+
+std::int64_t sys_sleep(const hal::TrapFrame& tf) {
+    const std::uint64_t us = arg(tf, 0);
+    if (us > kestrel::kMaxSleepUs) return kestrel::code(Error::BadArgument);
+    // Yields while anything else may run, else waits for the next interrupt (the tick at the
+    // latest): the hart is never held, and time alone ends the wait.
+    const std::uint64_t deadline = time::deadline_in_us(us);
+    const Process* p = current_process();
+    while (time::now() < deadline && !killed(*p)) {
+        if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
+    }
+    return 0;
+}
+
+std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
+    const std::uint64_t status = arg(tf, 1);
+    kestrel::WaitStatus st{}; // a bad status pointer is refused before anything blocks
+    if (!kill) {
+        if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    }
+    const ipc::Found f =
+        ipc::lookup(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
+                    kill ? ::ipc::Rights::send() : ::ipc::Rights::receive());
+    if (f.error != 0) return f.error;
+    auto& task = *static_cast<ipc::TaskObject*>(f.cap.object);
+    std::int64_t r = 0;
+    if (kill) {
+        r = task_kill(task);
+    } else {
+        r = task_wait(task, st);
+        if (const std::int64_t e = copy_out(status, &st, sizeof st); r >= 0 && e != 0) r = e;
+    }
+    ipc::task_put(task); // the lookup's reference
+    return r;
+}
+
+std::int64_t sys_object_count(std::uint64_t kind) {
+    switch (kind) {
+    case 0:
+        return ipc::free_endpoints();
+    case 1:
+        return ipc::free_notifications();
+    case 2:
+        return free_processes();
+    case 3:
+        return free_threads();
+    default:
+        return kestrel::code(Error::BadArgument);
+    }
+}
+
+} // namespace
+
+std::int64_t syscall(hal::TrapFrame& tf) {
+    Thread& me = *current_thread(); // only user threads make syscalls
+    Process* p = me.process;
+    switch (static_cast<Sys>(tf.x[17])) {
+    case Sys::Exit:
+        thread_exit(kestrel::WaitKind::Exited, static_cast<std::int32_t>(arg(tf, 0)), 0);
+    case Sys::Yield:
+        (void)sched::yield();
+        return 0;
+    case Sys::ConsoleWrite:
+        return sys_console_write(tf);
+    case Sys::Spawn:
+        return sys_spawn(tf);
+    case Sys::Wait:
+        return sys_await(tf, true);
+    case Sys::ThreadCreate:
+        return sys_thread_create(tf);
+    case Sys::Map:
+        return uspace::map(*space_of(*p), arg(tf, 0), arg(tf, 1), arg(tf, 2));
+    case Sys::Unmap:
+        return uspace::unmap(*space_of(*p), arg(tf, 0), arg(tf, 1));
+    case Sys::Sleep:
+        return sys_sleep(tf);
+    case Sys::CurrentCpu:
+        return current_cpu();
+    case Sys::Time:
+        return static_cast<std::int64_t>(time::to_us(time::now()));
+    case Sys::Join:
+        return sys_await(tf, false);
+    case Sys::FrameCount:
+        return static_cast<std::int64_t>(frames::free_count());
+    case Sys::Joiners:
+        return joiners(p, static_cast<std::int64_t>(arg(tf, 0)));
+    case Sys::EndpointCreate:
+        return ipc::create(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Endpoint);
+    case Sys::NotificationCreate:
+        return ipc::create(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Notification);
+    case Sys::CapMint:
+        return ipc::mint(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), arg(tf, 3));
+    case Sys::CapCopy:
+        return ipc::mint(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2), 0);
+    case Sys::CapDelete:
+        return ipc::remove(*me.ipc.caps, arg(tf, 0));
+    case Sys::Send:
+        return ipc::send(me.ipc, tf, true);
+    case Sys::NbSend:
+        return ipc::send(me.ipc, tf, false);
+    case Sys::Recv:
+        return ipc::receive(me.ipc, tf, true);
+    case Sys::Poll:
+        return ipc::receive(me.ipc, tf, false);
+    case Sys::Call:
+        return ipc::call(me.ipc, tf);
+    case Sys::Reply:
+        return ipc::reply(me.ipc, tf);
+    case Sys::ReplyRecv:
+        return ipc::reply_receive(me.ipc, tf);
+    case Sys::Signal:
+        return ipc::signal(me.ipc, tf);
+    case Sys::NotifyWait:
+        return ipc::notify_wait(me.ipc, tf);
+    case Sys::NotifyPoll:
+        return ipc::notify_poll(me.ipc, tf);
+    case Sys::ObjectCount:
+        return sys_object_count(arg(tf, 0));
+    case Sys::TaskKill:
+        return sys_task(tf, true);
+    case Sys::TaskWait:
+        return sys_task(tf, false);
+    }
+    return kestrel::code(Error::BadNumber);
+}
+
+} // namespace k::user
