@@ -1,9 +1,9 @@
 // UART 16550 / SBI console sink with one lock per line.
 #include "base/console.hpp"
 
-#include "hal_cpu.hpp"
 #include "base/spin_lock.hpp"
 #include "base/time.hpp"
+#include "hal_cpu.hpp"
 #include "sbi.hpp"
 
 namespace k::console {

@@ -2,8 +2,8 @@
 #include "base/fault.hpp"
 
 #include "base/console.hpp"
-#include "dtb/dtb.hpp"
 #include "base/ipi.hpp"
+#include "dtb/dtb.hpp"
 
 namespace k::fault {
 

@@ -1,8 +1,8 @@
 // Resched IPIs with per-target pending bits (coalescing) and causal counters.
 #include "base/ipi.hpp"
 
-#include "hal_cpu.hpp"
 #include "base/percpu.hpp"
+#include "hal_cpu.hpp"
 #include "sbi.hpp"
 
 namespace k::ipi {

@@ -2,8 +2,8 @@
 #include "base/jitter.hpp"
 
 #include "base/console.hpp"
-#include "dtb/dtb.hpp"
 #include "base/time.hpp"
+#include "dtb/dtb.hpp"
 
 namespace k::jitter {
 

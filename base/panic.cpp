@@ -3,11 +3,11 @@
 #include "base/panic.hpp"
 
 #include "base/console.hpp"
+#include "base/ipi.hpp"
 #include "base/panic_trap.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
-#include "base/ipi.hpp"
 
 #include <atomic>
 

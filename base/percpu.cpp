@@ -2,9 +2,9 @@
 #include "base/percpu.hpp"
 
 #include "asm_offsets.hpp"
-#include "csr.hpp"
-#include "base/panic.hpp"
 #include "base/cpu_id.hpp"
+#include "base/panic.hpp"
+#include "csr.hpp"
 
 #include <cstddef>
 
@@ -169,8 +169,7 @@ void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
 }
 
 GuardPages cpu_stack_guard_pages() {
-    return GuardPages{reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[0][0]), KSTACK_SLOT,
-                              kMaxCpus};
+    return GuardPages{reinterpret_cast<std::uintptr_t>(&k_cpu_stacks[0][0]), KSTACK_SLOT, kMaxCpus};
 }
 
 void percpu_install(std::uint32_t cpu) {

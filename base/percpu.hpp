@@ -1,9 +1,9 @@
 // The per-hart block: the asm-visible head first, so tp points at both.
 #pragma once
 
-#include "hart_head.hpp"
 #include "base/cpu_id.hpp"
 #include "base/stack_guard.hpp"
+#include "hart_head.hpp"
 
 #include <atomic>
 #include <cstddef>

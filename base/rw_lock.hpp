@@ -1,9 +1,9 @@
 // Interrupt-disabling reader/writer spin lock (writer-preferring) and its guards.
 #pragma once
 
-#include "hal_cpu.hpp"
 #include "base/panic.hpp"
 #include "base/spin_lock.hpp"
+#include "hal_cpu.hpp"
 
 #include <atomic>
 #include <cstdint>

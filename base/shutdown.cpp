@@ -2,11 +2,11 @@
 // parking when none of them took effect.
 #include "base/shutdown.hpp"
 
-#include "hal_cpu.hpp"
 #include "base/console.hpp"
-#include "base/time.hpp"
-#include "sbi.hpp"
 #include "base/ipi.hpp"
+#include "base/time.hpp"
+#include "hal_cpu.hpp"
+#include "sbi.hpp"
 
 namespace k {
 

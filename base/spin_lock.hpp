@@ -1,10 +1,10 @@
 // Interrupt-disabling ticket spin lock with owner tracking, and its RAII guard.
 #pragma once
 
-#include "hal_cpu.hpp"
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/store_relaxed.hpp"
+#include "hal_cpu.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -1,8 +1,8 @@
 // Timer programming, the per-hart Sstc probe, and tick conversion.
 #include "base/time.hpp"
 
-#include "dtb/dtb.hpp"
 #include "base/percpu.hpp"
+#include "dtb/dtb.hpp"
 #include "probe.hpp"
 #include "sbi.hpp"
 

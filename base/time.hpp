@@ -1,8 +1,8 @@
 // The `time` CSR, this hart's timer, and bounded waits that sleep in wfi.
 #pragma once
 
-#include "hal_cpu.hpp"
 #include "base/time_math.hpp"
+#include "hal_cpu.hpp"
 
 #include <cstdint>
 

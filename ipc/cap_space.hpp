@@ -2,9 +2,9 @@
 // both (RFC-0028 "Capability spaces").
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "ipc/cap_table.hpp"
 #include "ipc/message.hpp"
-#include "base/spin_lock.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
 #include <cstdint>

@@ -1,8 +1,8 @@
 // An endpoint's rendezvous state machine (seL4): idle, a queue of senders, or one of receivers.
 #pragma once
 
-#include "ipc/waiter.hpp"
 #include "base/intrusive_list.hpp"
+#include "ipc/waiter.hpp"
 
 #include <cstdint>
 

@@ -11,9 +11,9 @@
 // array out to its own user buffer when it runs.
 #include "ipc/ipc_calls.hpp"
 
+#include "base/panic.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/objects.hpp"
-#include "base/panic.hpp"
 #include "trap/user_copy.hpp"
 
 #include <cstring>

@@ -2,9 +2,9 @@
 // buffer and its one-shot reply capability (RFC-0028 "The kernel side").
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "ipc/message.hpp"
 #include "ipc/waiter.hpp"
-#include "base/spin_lock.hpp"
 #include "sched/notification.hpp"
 
 #include <cstdint>

@@ -2,8 +2,8 @@
 #include "ipc/objects.hpp"
 
 #include "base/fault.hpp"
-#include "ipc/ipc_thread.hpp"
 #include "base/panic.hpp"
+#include "ipc/ipc_thread.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
 #include <new>

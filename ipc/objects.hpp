@@ -1,10 +1,10 @@
 // The kernel objects capabilities name: endpoints and notifications, from fixed slabs.
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "ipc/capability.hpp"
 #include "ipc/endpoint_queue.hpp"
 #include "ipc/kernel_object.hpp"
-#include "base/spin_lock.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -1,9 +1,9 @@
 // A task's place on an endpoint queue: an intrusive node with the message it sends or receives.
 #pragma once
 
+#include "base/intrusive_list.hpp"
 #include "ipc/capability.hpp"
 #include "ipc/message.hpp"
-#include "base/intrusive_list.hpp"
 
 #include <cstdint>
 

@@ -2,12 +2,12 @@
 #include "kernel/memory_boot.hpp"
 
 #include "base/console.hpp"
-#include "mm/frames.hpp"
-#include "mm/kernel_space.hpp"
 #include "base/panic.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
+#include "mm/frames.hpp"
+#include "mm/kernel_space.hpp"
 #include "sched/task_pool.hpp"
 
 namespace k {
@@ -59,8 +59,8 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     l.mmio[0] = (p.defaulted & dtb::kNoUart) ? 0 : p.uart_base;
     l.mmio[1] = (p.defaulted & dtb::kNoTestDevice) ? 0 : p.test_base;
     l.mmio[2] = p.htif_base;
-    l.guards[0] = GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot,
-                                     sched::kMaxTasks};
+    l.guards[0] =
+        GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot, sched::kMaxTasks};
     l.guards[1] = cpu_stack_guard_pages();
     if (const kspace::BuildResult r = kspace::build(l); r.error != mm::MapError::None) {
         println("KINIT: mm: kernel space: ", r.what, ": ", mm::map_error_name(r.error));

@@ -1,8 +1,8 @@
 // Secondary hart bring-up: every usable hart of the DTB started in turn (base/hart_start.hpp).
 #pragma once
 
-#include "hart_head.hpp"
 #include "dtb/dtb.hpp"
+#include "hart_head.hpp"
 
 #include <cstdint>
 

@@ -11,6 +11,8 @@
 
 namespace mm {
 
+static_assert(kestrel::kUserLimit == kIdentityLimit, "the user half is Sv39's lower half");
+
 // clang-format off
 enum class [[nodiscard]] SpaceError : std::uint8_t {
     None,
@@ -29,8 +31,8 @@ enum class [[nodiscard]] SpaceError : std::uint8_t {
 const char* space_error_name(SpaceError e);
 
 // Not thread-safe: the kernel serialises map/unmap/write per space (mm/user_space.hpp).
-// The FrameSource must hand out zeroed frames (k::frames::alloc does); nothing here zeroes a
-// user page again.
+// The FrameSource hands out zeroed frames (mm/page_table.hpp); nothing here zeroes a user page
+// again.
 //
 // Every map is all-or-nothing without ever exposing a partial state: frames are first held in
 // level-0 entries with V = 0 and kStaged (hardware ignores an entry without V, §4.3.2

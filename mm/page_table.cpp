@@ -5,10 +5,8 @@ namespace mm {
 
 namespace {
 
-constexpr std::uint64_t kHalf = 1ull << (kVaBits - 1);
-
 bool canonical(std::uint64_t va) {
-    return va < kHalf || va >= ~std::uint64_t{0} - (kHalf - 1);
+    return va < kIdentityLimit || va >= ~std::uint64_t{0} - (kIdentityLimit - 1);
 }
 
 std::uint32_t index(std::uint64_t va, std::uint32_t level) {
@@ -50,7 +48,12 @@ const char* map_error_name(MapError e) {
 FrameSource source_of(FrameAllocator& a) {
     return FrameSource{
         &a,
-        [](void* ctx) { return static_cast<FrameAllocator*>(ctx)->alloc(); },
+        [](void* ctx) {
+            const FrameResult r = static_cast<FrameAllocator*>(ctx)->alloc();
+            if (r.error == FrameError::None)
+                __builtin_memset(reinterpret_cast<void*>(r.pa), 0, kPageSize);
+            return r;
+        },
         [](void* ctx, std::uint64_t pa) { return static_cast<FrameAllocator*>(ctx)->free(pa); },
     };
 }
@@ -59,10 +62,7 @@ MapError PageTable::init() {
     if (root_) return MapError::None;
     const FrameResult f = frames_.alloc(frames_.ctx);
     if (f.error != FrameError::None) return MapError::NoFrame;
-    std::uint64_t* t = table(f.pa);
-    for (std::uint32_t i = 0; i < 512; ++i)
-        t[i] = 0;
-    root_ = f.pa;
+    root_ = f.pa; // zeroed by the source
     table_pages_ = 1;
     return MapError::None;
 }
@@ -73,10 +73,7 @@ MapError PageTable::next_level(std::uint64_t& entry, std::uint64_t& table_pa) {
     if (!(entry & pte::kV)) {
         const FrameResult f = frames_.alloc(frames_.ctx);
         if (f.error != FrameError::None) return MapError::NoFrame;
-        std::uint64_t* t = table(f.pa);
-        for (std::uint32_t i = 0; i < 512; ++i)
-            t[i] = 0;
-        ++table_pages_;
+        ++table_pages_;                               // the frame came zeroed: every entry invalid
         entry = (f.pa >> kPageShift) << 10 | pte::kV; // non-leaf: R = W = X = 0 (§4.4.1)
     }
     table_pa = pa_of(entry);
@@ -89,7 +86,8 @@ MapError PageTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t size, 
     if ((va | pa | size) % kPageSize != 0) return MapError::BadAddress;
     if (size == 0) return MapError::None;
     const std::uint64_t last = va + (size - 1);
-    if (last < va || !canonical(va) || !canonical(last) || (va < kHalf) != (last < kHalf))
+    if (last < va || !canonical(va) || !canonical(last) ||
+        (va < kIdentityLimit) != (last < kIdentityLimit))
         return MapError::BadAddress;
     if (pa >= kMaxPa || size > kMaxPa - pa) return MapError::BadAddress;
     if (!(flags & (pte::kR | pte::kX)) || ((flags & pte::kW) && !(flags & pte::kR)))
@@ -173,7 +171,8 @@ Translation PageTable::translate(std::uint64_t va) const {
 bool PageTable::borrowed(std::uint64_t va, std::uint64_t size) const {
     if (size == 0) return false;
     const std::uint64_t last = va + (size - 1);
-    if (last < va || !canonical(va) || !canonical(last) || (va < kHalf) != (last < kHalf))
+    if (last < va || !canonical(va) || !canonical(last) ||
+        (va < kIdentityLimit) != (last < kIdentityLimit))
         return false;
     return touches_borrowed(va, last);
 }

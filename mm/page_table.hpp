@@ -26,10 +26,12 @@ inline constexpr std::uint64_t kFlagMask = 0x3ff; // V..D and the two RSW bits
 // Sv39: 39-bit virtual addresses, sign-extended from bit 38 (§4.4.1); three levels of 512.
 inline constexpr std::uint32_t kLevels = 3;
 inline constexpr std::uint64_t kVaBits = 39;
-inline constexpr std::uint64_t kSatpModeSv39 = 8;           // satp.MODE (§4.1.11, table 4.4)
-inline constexpr std::uint64_t kMaxAsid = 0xffff;           // satp.ASID is 16 bits in RV64
-inline constexpr std::uint64_t kMaxPa = 1ull << 56;         // Sv39 PPN is 44 bits
-inline constexpr std::uint64_t kIdentityLimit = 1ull << 38; // lower half of Sv39: VA == PA
+inline constexpr std::uint64_t kSatpModeSv39 = 8;   // satp.MODE (§4.1.11, table 4.4)
+inline constexpr std::uint64_t kMaxAsid = 0xffff;   // satp.ASID is 16 bits in RV64
+inline constexpr std::uint64_t kMaxPa = 1ull << 56; // Sv39 PPN is 44 bits
+// The top of Sv39's lower half (2^38): the kernel identity-maps RAM below it (VA == PA), and
+// the user ABI's kestrel::kUserLimit is the same bound (mm/address_space.hpp checks it).
+inline constexpr std::uint64_t kIdentityLimit = std::uint64_t{1} << (kVaBits - 1);
 
 // Bytes a leaf at `level` maps: 4 KiB (0), 2 MiB (1), 1 GiB (2).
 constexpr std::uint64_t level_size(std::uint32_t level) {
@@ -45,13 +47,15 @@ struct PhysWindow {
     }
 };
 
-// Frames for page-table pages.
+// Frames for page-table pages and user pages. alloc hands out zeroed frames (k::frames::alloc
+// zeroes each; source_of does too), so nothing that takes one zeroes it again.
 struct FrameSource {
     void* ctx = nullptr;
     FrameResult (*alloc)(void* ctx) = nullptr;
     FrameError (*free)(void* ctx, std::uint64_t pa) = nullptr;
 };
-// A FrameSource over a FrameAllocator the caller serialises (host tests, single-hart boot).
+// A FrameSource over a FrameAllocator the caller serialises (host tests, single-hart boot); it
+// zeroes each frame through the identity map (the frame's address is its pointer).
 FrameSource source_of(FrameAllocator& a);
 
 // clang-format off

@@ -1,14 +1,14 @@
 // The user-space slab, ASIDs, the satp switch and the TLB shootdown (RFC-0026).
 #include "mm/user_space.hpp"
 
-#include "csr.hpp"
 #include "base/fault.hpp"
-#include "mm/asid_allocator.hpp"
-#include "mm/frames.hpp"
-#include "mm/kernel_space.hpp"
 #include "base/panic.hpp"
 #include "base/percpu.hpp"
 #include "base/spin_lock.hpp"
+#include "csr.hpp"
+#include "mm/asid_allocator.hpp"
+#include "mm/frames.hpp"
+#include "mm/kernel_space.hpp"
 #include "mmu.hpp"
 #include "sbi.hpp"
 

@@ -6,11 +6,11 @@
 // every waiter simply joins it (sched::join: any number of joiners, no lost wake-up).
 #include "proc/process.hpp"
 
+#include "base/panic.hpp"
+#include "base/percpu.hpp"
 #include "hal_cpu.hpp"
 #include "ipc/ipc_calls.hpp"
 #include "mm/user_space.hpp"
-#include "base/panic.hpp"
-#include "base/percpu.hpp"
 #include "proc/process_record.hpp"
 #include "sched/scheduler.hpp"
 

@@ -2,9 +2,9 @@
 // records come from fixed slabs; a process is found by the id spawn returned.
 #pragma once
 
-#include "proc/images.hpp"
 #include "ipc/ipc_thread.hpp"
 #include "ipc/objects.hpp"
+#include "proc/images.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 

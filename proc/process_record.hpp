@@ -3,9 +3,9 @@
 // rest of the kernel uses proc/process.hpp.
 #pragma once
 
+#include "base/spin_lock.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/objects.hpp"
-#include "base/spin_lock.hpp"
 #include "proc/process.hpp"
 #include "sched/event.hpp"
 #include "sched/task.hpp"

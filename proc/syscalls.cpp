@@ -2,19 +2,19 @@
 // number, arguments in a0..a5, the result in a0.
 #include "proc/syscalls.hpp"
 
-#include "hal_cpu.hpp"
 #include "base/console.hpp"
-#include "proc/images.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
+#include "hal_cpu.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/ipc_calls.hpp"
 #include "ipc/objects.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
-#include "base/percpu.hpp"
-#include "base/time.hpp"
+#include "proc/images.hpp"
 #include "proc/process.hpp"
-#include "trap/user_copy.hpp"
 #include "sched/scheduler.hpp"
+#include "trap/user_copy.hpp"
 
 namespace k::user {
 

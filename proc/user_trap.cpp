@@ -1,10 +1,10 @@
 // hal_user_trap: every trap from U-mode (hal/riscv64/trap_entry.S). The frame lies at the top
 // of the thread's kernel stack; the thread's kernel side runs with interrupts on, as any task.
-#include "hal_cpu.hpp"
 #include "base/console.hpp"
-#include "mm/user_space.hpp"
 #include "base/panic.hpp"
 #include "base/panic_trap.hpp"
+#include "hal_cpu.hpp"
+#include "mm/user_space.hpp"
 #include "proc/process.hpp"
 #include "proc/syscalls.hpp"
 #include "sched/scheduler.hpp"

@@ -1,8 +1,8 @@
 // Per-hart inbox for remote wake-ups: a locked intrusive FIFO the owner drains.
 #pragma once
 
-#include "base/spin_lock.hpp"
 #include "base/intrusive_list.hpp"
+#include "base/spin_lock.hpp"
 
 #include <atomic>
 #include <cstdint>

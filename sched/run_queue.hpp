@@ -1,9 +1,9 @@
 // Per-hart bounded run queue: one FIFO per QoS class and a bitmap for O(1) pick.
 #pragma once
 
+#include "base/intrusive_list.hpp"
 #include "base/panic.hpp"
 #include "sched/enqueue_outcome.hpp"
-#include "base/intrusive_list.hpp"
 #include "sched/qos.hpp"
 #include "sched/steal.hpp"
 

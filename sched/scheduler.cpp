@@ -15,8 +15,8 @@
 #include "base/panic.hpp"
 #include "base/store_relaxed.hpp"
 #include "base/time.hpp"
-#include "sched/watchdog.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/watchdog.hpp"
 
 namespace sched::detail {
 

@@ -1,12 +1,12 @@
 // Bounded work stealing by idle harts, and hart offline/online with SBI HSM.
 #include "base/console.hpp"
-#include "base/panic.hpp"
 #include "base/hart_start.hpp"
+#include "base/ipi.hpp"
+#include "base/panic.hpp"
 #include "base/time.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
-#include "base/ipi.hpp"
 
 namespace sched {
 

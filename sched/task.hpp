@@ -1,8 +1,8 @@
 // A kernel task: its context, its state machine and the on_cpu handshake.
 #pragma once
 
-#include "base/spin_lock.hpp"
 #include "base/intrusive_list.hpp"
+#include "base/spin_lock.hpp"
 #include "sched/qos.hpp"
 #include "sched/task_state.hpp"
 #include "trap_frame.hpp"

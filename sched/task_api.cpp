@@ -1,14 +1,14 @@
 // Task life cycle: spawn, wake, yield, join and exit.
 #include "base/fault.hpp"
-#include "base/jitter.hpp"
-#include "mm/user_space.hpp"
-#include "base/panic.hpp"
 #include "base/hart_start.hpp"
+#include "base/ipi.hpp"
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
 #include "base/time.hpp"
+#include "mm/user_space.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
-#include "base/ipi.hpp"
 
 namespace sched {
 

@@ -7,13 +7,13 @@
 #include <atomic>
 #include <new>
 
-#include "csr.hpp"
-#include "kernel/boot_info.hpp"
 #include "base/console.hpp"
-#include "dtb/dtb.hpp"
-#include "proc/images.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
+#include "csr.hpp"
+#include "dtb/dtb.hpp"
+#include "kernel/boot_info.hpp"
+#include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/notification.hpp"
 #include "sched/task_pool.hpp"

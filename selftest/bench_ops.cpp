@@ -3,15 +3,15 @@
 // subtracted where the operation is a handful of instructions.
 #include <atomic>
 
-#include "hal_cpu.hpp"
 #include "base/console.hpp"
+#include "base/ipi.hpp"
 #include "base/percpu.hpp"
 #include "base/spin_lock.hpp"
 #include "base/time.hpp"
+#include "hal_cpu.hpp"
 #include "sched/notification.hpp"
 #include "selftest/bench.hpp"
 #include "selftest/util.hpp"
-#include "base/ipi.hpp"
 
 namespace k::selftest::bench {
 

@@ -3,11 +3,11 @@
 // `kfault=no-handoff` refuses every handoff: the calls still succeed (the slow path) and the
 // count stays near 0, so the test fails; that is its counterfactual.
 #include "base/console.hpp"
-#include "proc/images.hpp"
-#include "ipc/objects.hpp"
-#include "mm/frames.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
+#include "ipc/objects.hpp"
+#include "mm/frames.hpp"
+#include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task_pool.hpp"

@@ -1,11 +1,11 @@
 // Resched IPI selftests: the causal chain, its counterfactual, the rejects,
 // and hart hot-plug (SMP only).
 #include "base/console.hpp"
+#include "base/ipi.hpp"
 #include "base/percpu.hpp"
 #include "sbi.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
-#include "base/ipi.hpp"
 
 #include <atomic>
 

@@ -1,13 +1,13 @@
 // Memory selftests (RFC-0025): Sv39 with W^X kernel mappings on every hart, and a frame pool
 // whose count is conserved and whose exhaustion is an error.
+#include "base/console.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "csr.hpp"
 #include "hal_cpu.hpp"
-#include "base/console.hpp"
 #include "kernel/memory_boot.hpp"
 #include "mm/frames.hpp"
 #include "mm/kernel_space.hpp"
-#include "base/percpu.hpp"
-#include "base/time.hpp"
 #include "sched/task.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"

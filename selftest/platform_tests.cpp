@@ -1,8 +1,8 @@
 // Platform selftests: the boot ran on facts the DTB supplied, and the probe fixup path works on
 // every online hart.
-#include "kernel/boot_info.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
+#include "kernel/boot_info.hpp"
 #include "probe.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

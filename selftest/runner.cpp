@@ -1,14 +1,14 @@
 // Runs the registered selftests in ladder order and prints the summary.
-#include "kernel/boot_info.hpp"
-#include "kernel/boot_mode.hpp"
 #include "base/console.hpp"
 #include "base/fault.hpp"
-#include "kernel/task_faults.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
-#include "sched/watchdog.hpp"
+#include "kernel/boot_info.hpp"
+#include "kernel/boot_mode.hpp"
+#include "kernel/task_faults.hpp"
 #include "ladder_gen.hpp"
+#include "sched/watchdog.hpp"
 #include "selftest/selftest.hpp"
 
 extern "C" const k::selftest::Test __kselftests_start[], __kselftests_end[];

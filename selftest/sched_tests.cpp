@@ -1,11 +1,11 @@
 // Scheduler selftests: switching, transitions, preemption, cross-hart runs.
 #include "base/console.hpp"
+#include "base/ipi.hpp"
 #include "base/percpu.hpp"
 #include "sched/event.hpp"
 #include "sched/task_state.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
-#include "base/ipi.hpp"
 
 #include <atomic>
 

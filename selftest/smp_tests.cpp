@@ -1,6 +1,6 @@
 // Bring-up selftests: every usable hart the DTB lists came online.
-#include "kernel/boot_info.hpp"
 #include "base/percpu.hpp"
+#include "kernel/boot_info.hpp"
 #include "selftest/selftest.hpp"
 
 namespace k::selftest {

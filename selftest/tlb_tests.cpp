@@ -1,14 +1,14 @@
 // The TLB shootdown, causally (RFC-0026 "The shootdown"): a reader hart warms its TLB with a
 // user page, another hart unmaps it and maps a fresh frame there; the reader must then see the
 // new frame. With kfault=no-shootdown (no SBI RFENCE) its stale entry keeps reading the old one.
+#include "base/console.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "csr.hpp"
 #include "hal_cpu.hpp"
-#include "base/console.hpp"
 #include "mm/frames.hpp"
 #include "mm/kernel_space.hpp"
 #include "mm/user_space.hpp"
-#include "base/percpu.hpp"
-#include "base/time.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 

@@ -4,14 +4,14 @@
 // invariants; then winds down and proves lost=0 duplicated=0 leaked=0.
 // Bootargs: torture_ms=<run length, ms> torture_seed=<u64> torture_hotplug=0|1.
 #include "selftest/torture.hpp"
-#include "kernel/boot_info.hpp"
 #include "base/console.hpp"
 #include "base/jitter.hpp"
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
-#include "sched/watchdog.hpp"
+#include "kernel/boot_info.hpp"
 #include "sched/handshake_monitor.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/watchdog.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/torture_report.hpp"
 #include "selftest/util.hpp"

@@ -2,10 +2,10 @@
 #include "selftest/user_run.hpp"
 
 #include "base/console.hpp"
+#include "base/time.hpp"
 #include "ipc/objects.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
-#include "base/time.hpp"
 #include "proc/process.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/util.hpp"

@@ -1,13 +1,13 @@
 // The user ladder (RFC-0027): init, spawned from the kernel, prints the `SELFTEST:` markers
 // of the user tests from U-mode; this test then checks its end status and that every frame,
 // address space, process and thread record it and its children took came back.
-#include "kernel/boot_info.hpp"
 #include "base/console.hpp"
-#include "proc/images.hpp"
-#include "mm/frames.hpp"
-#include "mm/user_space.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
+#include "kernel/boot_info.hpp"
+#include "mm/frames.hpp"
+#include "mm/user_space.hpp"
+#include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"

@@ -2,9 +2,9 @@
 // map/unmap with every ABI error, and every frame and slot back afterwards.
 #include "base/console.hpp"
 #include "elf/elf.hpp"
-#include "proc/images.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
+#include "proc/images.hpp"
 #include "selftest/selftest.hpp"
 
 namespace k::selftest {

@@ -15,10 +15,10 @@
 //    only after the unlock misses the wake and sleeps forever.
 #include <atomic>
 
-#include "hal_cpu.hpp"
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
+#include "hal_cpu.hpp"
 #include "sched/notification.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"

@@ -1,16 +1,16 @@
 // hal_trap_dispatch: interrupts go to their owners, anything else is a KPANIC.
 #include "trap/trap.hpp"
 
-#include "hal_cpu.hpp"
 #include "base/format.hpp"
+#include "base/ipi.hpp"
 #include "base/panic_trap.hpp"
 #include "base/percpu.hpp"
-#include "trap/user_copy.hpp"
+#include "hal_cpu.hpp"
 #include "probe.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task.hpp"
-#include "base/ipi.hpp"
 #include "trap/runtime.hpp"
+#include "trap/user_copy.hpp"
 #include "user_access.hpp"
 
 namespace k::trap {

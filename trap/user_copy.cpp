@@ -3,8 +3,8 @@
 #include "trap/user_copy.hpp"
 
 #include "mm/user_space.hpp"
-#include "sched/task.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/task.hpp"
 #include "user/include/kestrel/syscall.hpp"
 #include "user_access.hpp"
 

@@ -78,6 +78,21 @@
     ld t5, TF_X(30)(sp)
     ld t6, TF_X(31)(sp)
 .endm
+/* The trap CSRs into the frame, in both paths; t0 is free. With an argument, sepc also goes
+ * to that slot (the kernel path's frame record, whose return address is the trapped pc). */
+.macro SAVE_TRAP_CSRS sepc_copy=
+    csrr t0, sepc
+    sd t0, TF_SEPC(sp)
+    .ifnb \sepc_copy
+    sd t0, \sepc_copy(sp)
+    .endif
+    csrr t0, sstatus
+    sd t0, TF_SSTATUS(sp)
+    csrr t0, scause
+    sd t0, TF_SCAUSE(sp)
+    csrr t0, stval
+    sd t0, TF_STVAL(sp)
+.endm
 
     .text
     .globl hal_trap_vector
@@ -98,15 +113,7 @@ hal_trap_vector:
     SAVE_COMMON
     addi t0, sp, TF_SIZE
     sd t0, TF_X(2)(sp)
-    csrr t0, sepc
-    sd t0, TF_SEPC(sp)
-    sd t0, TF_FRAME_RA(sp)
-    csrr t0, sstatus
-    sd t0, TF_SSTATUS(sp)
-    csrr t0, scause
-    sd t0, TF_SCAUSE(sp)
-    csrr t0, stval
-    sd t0, TF_STVAL(sp)
+    SAVE_TRAP_CSRS TF_FRAME_RA
     sd s0, TF_FRAME_FP(sp)
     addi s0, sp, TF_SIZE
 
@@ -146,14 +153,7 @@ hal_trap_vector:
     sd t0, TF_X(2)(sp)
     csrrw t0, sscratch, zero        /* the user's tp; sscratch = 0: the kernel runs */
     sd t0, TF_X(4)(sp)
-    csrr t0, sepc
-    sd t0, TF_SEPC(sp)
-    csrr t0, sstatus
-    sd t0, TF_SSTATUS(sp)
-    csrr t0, scause
-    sd t0, TF_SCAUSE(sp)
-    csrr t0, stval
-    sd t0, TF_STVAL(sp)
+    SAVE_TRAP_CSRS
     /* The backtrace ends here: user frames are not kernel frames. */
     sd zero, TF_FRAME_FP(sp)
     sd zero, TF_FRAME_RA(sp)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dtb/dtb.hpp"
+#include "mm/page_table.hpp"
 #include "mm/phys_ranges.hpp"
 
 #include <catch2/catch.hpp>
@@ -39,7 +40,7 @@ inline Tree load(const std::string& name) {
 // Where QEMU virt puts the DTB for the kernel: the last 2 MiB-aligned slot below the end of
 // the DRAM bank at the lowest address (or 3 GiB), as riscv_compute_fdt_addr() does.
 inline mm::Keep keep_for(const dtb::Platform& p, std::uint64_t blob_size,
-                         std::uint64_t limit = 1ull << 38) {
+                         std::uint64_t limit = mm::kIdentityLimit) {
     dtb::MemRange low{p.mem_base, p.mem_size};
     for (std::uint32_t i = 0; i < p.memory_count; ++i)
         if (p.memory[i].base < low.base) low = p.memory[i];

@@ -96,8 +96,9 @@ TEST_CASE("page table: bad requests are refused", "[mm][pt]") {
     REQUIRE(pt.init() == MapError::None);
     CHECK(pt.map(0x1001, 0x1000, 0x1000, kRW, Granule::Page) == MapError::BadAddress);
     CHECK(pt.map(0x1000, 0x1000, 0x800, kRW, Granule::Page) == MapError::BadAddress);
-    CHECK(pt.map(1ull << 38, 0, 0x1000, kRW, Granule::Page) == MapError::BadAddress);
-    CHECK(pt.map((1ull << 38) - 0x1000, 0, 0x2000, kRW, Granule::Page) == MapError::BadAddress);
+    CHECK(pt.map(mm::kIdentityLimit, 0, 0x1000, kRW, Granule::Page) == MapError::BadAddress);
+    CHECK(pt.map(mm::kIdentityLimit - 0x1000, 0, 0x2000, kRW, Granule::Page) ==
+          MapError::BadAddress);
     CHECK(pt.map(0x1000, 1ull << 56, 0x1000, kRW, Granule::Page) == MapError::BadAddress);
     CHECK(pt.map(0x1000, 0x1000, 0x1000, pte::kW, Granule::Page) == MapError::BadPerms);
     CHECK(pt.map(0x1000, 0x1000, 0x1000, pte::kG, Granule::Page) == MapError::BadPerms);

@@ -158,7 +158,8 @@ TEST_CASE("plan: no memory node falls back to the reader's default range", "[mm]
     dtb::Platform p{};
     REQUIRE(dtb::parse(nullptr, 0, p) != dtb::Status::Ok); // defaults
     FramePlan plan;
-    mm::plan_frames(p, mm::Keep{kKernelBase, kKernelBase + kKernelSize, 0, 0, 1ull << 38}, plan);
+    mm::plan_frames(p, mm::Keep{kKernelBase, kKernelBase + kKernelSize, 0, 0, mm::kIdentityLimit},
+                    plan);
     CHECK(plan.memory_bytes == dtb::kDefaultMemSize);
     CHECK(plan.usable.bytes() == dtb::kDefaultMemSize - 2 * kMiB - pages(kKernelSize) * 4096);
 }
@@ -171,7 +172,7 @@ TEST_CASE("plan: unaligned memory edges lose their partial pages", "[mm][plan]")
     p.reserved[0] = dtb::MemRange{0x8000'0800, 0x10}; // names firmware: no below-kernel rule
     p.reserved_count = 1;
     FramePlan plan;
-    mm::plan_frames(p, mm::Keep{0x9000'0000, 0x9000'1000, 0, 0, 1ull << 38}, plan);
+    mm::plan_frames(p, mm::Keep{0x9000'0000, 0x9000'1000, 0, 0, mm::kIdentityLimit}, plan);
     REQUIRE(plan.usable.count() == 1);
     CHECK(plan.usable[0].base ==
           0x8000'1000); // first whole page; the reserved bytes fall before it
