@@ -12,6 +12,8 @@
 #   kestrel_count_testlog FILE...-> prints "N passed, N failed[, N skipped]"
 #                                   over meson testlog.json files; returns 1 if
 #                                   any test failed or none ran
+#   kestrel_qemu_cmd ARRAY QEMU SMP KERNEL FW [BOOTARGS] [MACHINE]
+#                                -> the one QEMU command line of every script
 #   kestrel_stop_pid PID         -> TERM, up to 3 s, then KILL the child PID of
 #                                   this shell, and reap it (empty PID: nothing)
 
@@ -151,7 +153,7 @@ sys.exit(1 if failed or passed + failed == 0 else 0)
 PY
 }
 
-# The QEMU command line shared by the gate and boot.sh:
+# The QEMU command line of the gate, boot.sh, debug.sh, counterfactual.sh and phantom_hart.sh:
 #   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS] [MACHINE]
 # MACHINE is virt (default), spike or sifive_u; the caller validates it.
 kestrel_qemu_cmd() {

@@ -9,6 +9,8 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
+source "$here/../lib/ladder.sh"
 gate="$here/../qemu-test.sh"
 passed=0
 failed=0
@@ -111,10 +113,10 @@ DTB=$tmpdtb expect dtb-no-memory 2 1 '' 'platform from dtb FAIL no usable memory
 # A panic must also reach QEMU's exit status (the gate stops QEMU early, so
 # boot it directly here) and print its backtrace and the stop-IPI line.
 qemu_exit() {
-    local out rc
-    out=$(timeout 120 "${QEMU:-qemu-system-riscv64}" -machine virt -smp 2 -m 256M -nographic \
-        -bios "${OPENSBI_FW:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin}" \
-        -kernel "$KERNEL" -no-reboot -append kfault=bad-trap 2>&1)
+    local out rc cmd
+    kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 2 "$KERNEL" \
+        "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" kfault=bad-trap
+    out=$(timeout 120 "${cmd[@]}" </dev/null 2>&1)
     rc=$?
     if ((rc == 1)) && grep -q 'KPANIC:   #0 0x' <<<"$out" &&
         grep -q 'KPANIC: stop IPI sent to 1 other cpu' <<<"$out"; then

@@ -12,6 +12,8 @@
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
+source "$here/../lib/ladder.sh"
 root="$here/../.."
 gate="$here/../qemu-test.sh"
 dtb=${PHANTOM_DTB:-${DTB_FIXTURES:-$root/build/dtb/tests/fixtures}/virt-smp2-phantom5.dtb}
@@ -53,9 +55,8 @@ gate_fails selftests 0 'selftest failed: KSELFTEST: smp online FAIL check failed
 # KPANIC, the summary, `KSELFTEST: end` last, and QEMU's exit status 1.
 log=$(mktemp "${TMPDIR:-/tmp}/phantom.XXXXXX")
 trap 'rm -f -- "$log"' EXIT
-timeout 150 "${QEMU:-qemu-system-riscv64}" -machine virt -smp 2 -m 256M -nographic \
-    -bios "${OPENSBI_FW:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin}" \
-    -kernel "$KERNEL" -accel tcg,thread=multi -no-reboot -dtb "$dtb" </dev/null >"$log" 2>&1
+kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 2 "$KERNEL" "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}"
+timeout 150 "${cmd[@]}" -dtb "$dtb" </dev/null >"$log" 2>&1
 rc=$?
 text=$(tr -d '\r' <"$log")
 fails=$(grep -c '^KSELFTEST: .* FAIL' <<<"$text")
