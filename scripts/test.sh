@@ -48,7 +48,7 @@ mrc=0
 meson test -C "$build" --print-errorlogs "$@" || mrc=$?
 
 # The Clang build: same sources and strict flags, its kernel through the gate.
-clang_tests=(dtb dtb-libfdt elf ipc mm sched sync time-math gate-smp1 gate-smp2 gate-smp8)
+clang_tests=(dtb dtb-libfdt elf ipc mm sched base time-math gate-smp1 gate-smp2 gate-smp8)
 logs=("$testlog")
 case ${CLANG:-auto} in
     auto) (($# == 0)) && clang=1 || clang=0 ;;
