@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace sched {
+namespace k {
 
 // One row per cpu with a block assigned, index == logical cpu id. `magic` is
 // the word read from that cpu's block when the table was built.
@@ -80,4 +80,4 @@ inline constexpr std::uint32_t kBootCpu = 0;
     return "invalid";
 }
 
-} // namespace sched
+} // namespace k

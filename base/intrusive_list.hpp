@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace sched {
+namespace k {
 
 // Embedded in the element. prev/next point at the neighbouring elements
 // themselves (not at their links), so no container_of arithmetic is needed.
@@ -154,4 +154,4 @@ class alignas(32) IntrusiveList final {
     std::uint32_t size_ = 0;
 };
 
-} // namespace sched
+} // namespace k

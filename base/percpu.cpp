@@ -38,10 +38,10 @@ bool runs_on_block(std::uint32_t state) {
     return state < 32 && ((kRunsOnBlock >> state) & 1u) != 0;
 }
 
-sched::CpuSlot slot_of(std::uint32_t i) {
+k::CpuSlot slot_of(std::uint32_t i) {
     const PerCpu& c = g_cpus[i];
-    return sched::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo,
-                          c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
+    return k::CpuSlot{reinterpret_cast<std::uintptr_t>(&c), c.head.magic, c.head.stack_lo,
+                      c.head.stack_hi, runs_on_block(c.state.load(std::memory_order_acquire))};
 }
 
 // Everything but the hot path: the table of every block, the counted
@@ -49,8 +49,8 @@ sched::CpuSlot slot_of(std::uint32_t i) {
 // so the hot path needs no frame of its own).
 [[gnu::noinline]] std::uint32_t current_cpu_slow(std::uintptr_t tp, std::uintptr_t sp,
                                                  std::uint64_t sie) {
-    const sched::CpuIdResult r = cpu_id_probe(tp, sp);
-    if (r.path != sched::CpuIdPath::TpFast)
+    const k::CpuIdResult r = cpu_id_probe(tp, sp);
+    if (r.path != k::CpuIdPath::TpFast)
         g_cpus[r.cpu].cpuid_fallbacks.fetch_add(1, std::memory_order_relaxed);
     if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
     return r.cpu;
@@ -58,17 +58,17 @@ sched::CpuSlot slot_of(std::uint32_t i) {
 
 } // namespace
 
-sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
+k::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     // The hot path is fast_cpu() in current_cpu(); this is its slow path and
     // the selftests' probe: the whole table, the portable rules.
     const std::uint32_t n = g_cpu_count;
-    sched::CpuSlot slots[kMaxCpus];
+    k::CpuSlot slots[kMaxCpus];
     for (std::uint32_t i = 0; i < n; ++i)
         slots[i] = slot_of(i);
-    return sched::resolve_cpu_id(tp, sp, slots, n, hal::kHartMagic);
+    return k::resolve_cpu_id(tp, sp, slots, n, hal::kHartMagic);
 }
 
-// cpu_id_probe's first step, inlined: the same rule (sched::block_valid, as
+// cpu_id_probe's first step, inlined: the same rule (k::block_valid, as
 // in tp_fast_valid) on the block tp names: false when it does not hold, else
 // its index in `i` (a flag, not a kMaxCpus sentinel the caller tests again).
 [[gnu::always_inline]] inline bool fast_cpu(std::uintptr_t tp, std::uintptr_t sp,
@@ -81,8 +81,8 @@ sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
         return false;
     // Relaxed: normally this hart's own block, whose state this hart wrote itself.
     const auto& c = *reinterpret_cast<const PerCpu*>(tp);
-    if (!sched::block_valid(c.head.magic, runs_on_block(c.state.load(std::memory_order_relaxed)),
-                            c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic)) [[unlikely]]
+    if (!k::block_valid(c.head.magic, runs_on_block(c.state.load(std::memory_order_relaxed)),
+                        c.head.stack_lo, c.head.stack_hi, sp, hal::kHartMagic)) [[unlikely]]
         return false;
     i = static_cast<std::uint32_t>(off / kPerCpuStride);
     return true;

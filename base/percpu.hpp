@@ -48,7 +48,7 @@ std::uint32_t current_cpu(); // validated tp hint -> stack range -> BOOT; fallba
 // path): no SIE save and restore of its own. Panics if interrupts are on.
 std::uint32_t current_cpu_masked();
 // The same resolution for given tp/sp values, without counting (selftests).
-sched::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp);
+k::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp);
 
 // Cpus with a block assigned (online or not), and the online ones.
 std::uint32_t cpu_count();

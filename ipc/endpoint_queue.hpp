@@ -80,7 +80,7 @@ class EndpointQueue final {
     [[nodiscard]] bool holds(const Waiter& w) const { return queue_.contains(w); }
 
   private:
-    using Queue = sched::IntrusiveList<Waiter, &Waiter::link>;
+    using Queue = k::IntrusiveList<Waiter, &Waiter::link>;
 
     Rendezvous offer(Waiter& sender, bool block);
     Rendezvous take(Waiter& receiver, bool block);

@@ -70,7 +70,7 @@ std::int64_t stage(IpcThread& t, const hal::TrapFrame& tf) {
         t.waiter.msg.mr[i] = tf.x[12 + i];
     const std::uint32_t n = tag.buffer_words();
     if (n == 0) return 0;
-    return k::user::copy_in(t.words, tf.x[16], std::uint64_t{n} * 8);
+    return k::uaccess::copy_in(t.words, tf.x[16], std::uint64_t{n} * 8);
 }
 
 // The active side moves the buffer words and the capability from `from` to `to` (the queue
@@ -95,7 +95,7 @@ std::int64_t deliver_out(IpcThread& t, hal::TrapFrame& tf) {
     tf.x[16] = t.waiter.badge;
     const std::uint32_t n = m.tag.buffer_words();
     if (n == 0) return 0;
-    return k::user::copy_out(t.buffer, t.words, std::uint64_t{n} * 8);
+    return k::uaccess::copy_out(t.buffer, t.words, std::uint64_t{n} * 8);
 }
 
 void post(IpcThread& t, std::int64_t result) {

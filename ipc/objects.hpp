@@ -35,14 +35,21 @@ struct Notification : ::ipc::KernelObject {
     bool destroyed = false;      // guarded by lock
 };
 
-// What a task capability names: a process (proc/process.cpp owns the record). Its
-// capabilities keep the process record (not the process) alive: process.cpp's task_get and
-// task_put count them and the operations in progress, like Endpoint::refs.
+// What a task capability names: a process. Its capabilities keep the process record (not the
+// process) alive: the record's owner counts them and the operations in progress through `get`
+// and `put`, like Endpoint::refs, and sets both when it makes the record
+// (proc/process_table.cpp). IPC knows nothing else of processes.
 struct TaskObject : ::ipc::KernelObject {
-    void* process = nullptr; // the k::user::Process this is part of
+    void* process = nullptr;            // the k::user::Process this is part of
+    void (*get)(TaskObject&) = nullptr; // one more reference on the record
+    void (*put)(TaskObject&) = nullptr; // one fewer; the last one frees the record
 };
-void task_get(TaskObject& t); // defined in proc/process.cpp
-void task_put(TaskObject& t);
+inline void task_get(TaskObject& t) {
+    t.get(t);
+}
+inline void task_put(TaskObject& t) {
+    t.put(t);
+}
 
 // A new object with refs = 1 (its capabilities'), or nullptr when the slab is empty. The caller
 // inserts its first capability; if that fails it calls put().

@@ -23,7 +23,7 @@ enum class WaitStatus : std::uint8_t {
 // Before send(): `msg`, `badge` (the badge of the capability used) and `call`. After a
 // receive is Delivered: the sender's `msg`, `badge` and `call`. Not copyable (the link).
 struct Waiter {
-    sched::ListLink link;
+    k::ListLink link;
     void* owner = nullptr; // the kernel's task; never read here
     Message msg;
     Badge badge = kNoBadge;

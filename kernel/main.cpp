@@ -11,6 +11,7 @@
 #include "dtb/dtb.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/boot_mode.hpp"
+#include "kernel/boot_task.hpp"
 #include "kernel/memory_boot.hpp"
 #include "kernel/smp.hpp"
 #include "sbi.hpp"
@@ -133,7 +134,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     memory_init(platform(), dtb_blob); // Sv39 on from here; every other hart turns it on first
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
-    sched::start_boot_cpu(); // runs the selftests in a task and shuts down
+    sched::start_boot_cpu(&selftest::selftest_task, "selftest"); // runs them and shuts down
 }
 
 extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead* head) {

@@ -11,7 +11,7 @@
 
 namespace mm {
 
-static_assert(kestrel::kUserLimit == kIdentityLimit, "the user half is Sv39's lower half");
+static_assert(kestrel::kUserLimit == kLowerHalfEnd, "the user half is Sv39's lower half");
 
 // clang-format off
 enum class [[nodiscard]] SpaceError : std::uint8_t {

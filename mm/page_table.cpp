@@ -6,7 +6,7 @@ namespace mm {
 namespace {
 
 bool canonical(std::uint64_t va) {
-    return va < kIdentityLimit || va >= ~std::uint64_t{0} - (kIdentityLimit - 1);
+    return va < kLowerHalfEnd || va >= ~std::uint64_t{0} - (kLowerHalfEnd - 1);
 }
 
 std::uint32_t index(std::uint64_t va, std::uint32_t level) {
@@ -87,7 +87,7 @@ MapError PageTable::map(std::uint64_t va, std::uint64_t pa, std::uint64_t size, 
     if (size == 0) return MapError::None;
     const std::uint64_t last = va + (size - 1);
     if (last < va || !canonical(va) || !canonical(last) ||
-        (va < kIdentityLimit) != (last < kIdentityLimit))
+        (va < kLowerHalfEnd) != (last < kLowerHalfEnd))
         return MapError::BadAddress;
     if (pa >= kMaxPa || size > kMaxPa - pa) return MapError::BadAddress;
     if (!(flags & (pte::kR | pte::kX)) || ((flags & pte::kW) && !(flags & pte::kR)))
@@ -172,7 +172,7 @@ bool PageTable::borrowed(std::uint64_t va, std::uint64_t size) const {
     if (size == 0) return false;
     const std::uint64_t last = va + (size - 1);
     if (last < va || !canonical(va) || !canonical(last) ||
-        (va < kIdentityLimit) != (last < kIdentityLimit))
+        (va < kLowerHalfEnd) != (last < kLowerHalfEnd))
         return false;
     return touches_borrowed(va, last);
 }

@@ -29,9 +29,11 @@ inline constexpr std::uint64_t kVaBits = 39;
 inline constexpr std::uint64_t kSatpModeSv39 = 8;   // satp.MODE (§4.1.11, table 4.4)
 inline constexpr std::uint64_t kMaxAsid = 0xffff;   // satp.ASID is 16 bits in RV64
 inline constexpr std::uint64_t kMaxPa = 1ull << 56; // Sv39 PPN is 44 bits
-// The top of Sv39's lower half (2^38): the kernel identity-maps RAM below it (VA == PA), and
-// the user ABI's kestrel::kUserLimit is the same bound (mm/address_space.hpp checks it).
-inline constexpr std::uint64_t kIdentityLimit = std::uint64_t{1} << (kVaBits - 1);
+// The top of Sv39's lower half (2^38): canonical addresses are below it or in the upper half.
+inline constexpr std::uint64_t kLowerHalfEnd = std::uint64_t{1} << (kVaBits - 1);
+// The kernel identity-maps RAM up to here (VA == PA): the whole lower half. The user ABI's
+// kestrel::kUserLimit is the same bound (mm/address_space.hpp checks it).
+inline constexpr std::uint64_t kIdentityLimit = kLowerHalfEnd;
 
 // Bytes a leaf at `level` maps: 4 KiB (0), 2 MiB (1), 1 GiB (2).
 constexpr std::uint64_t level_size(std::uint32_t level) {
@@ -54,8 +56,8 @@ struct FrameSource {
     FrameResult (*alloc)(void* ctx) = nullptr;
     FrameError (*free)(void* ctx, std::uint64_t pa) = nullptr;
 };
-// A FrameSource over a FrameAllocator the caller serialises (host tests, single-hart boot); it
-// zeroes each frame through the identity map (the frame's address is its pointer).
+// A FrameSource over a FrameAllocator the caller serialises (the host tests); it zeroes each
+// frame through the identity map (the frame's address is its pointer).
 FrameSource source_of(FrameAllocator& a);
 
 // clang-format off

@@ -42,10 +42,11 @@ Loaded load(UserSpace& s, const elf::Image& image);
 
 // References: every thread of a task holds one, and spawn while it sets the task up.
 void retain(UserSpace& s);
-// Drops one; the last one flushes the space's ASID on every cpu that may cache it (local
-// sfence.vma, SBI RFENCE for the others), frees the ASID, gives every frame back and frees the
-// slot. Only after every task of the space was switched out for the last time: no hart may
-// still have its satp loaded.
+// Drops one; the last one frees the ASID, gives every frame back and frees the slot. It
+// flushes nothing: entries tagged with the ASID match only while a satp holds it, and whoever
+// gets the ASID next flushes it on each hart at its first load there (activate_slow). Only
+// after every task of the space was switched out for the last time: no hart may still have its
+// satp loaded.
 void release(UserSpace* s);
 
 // The scheduler, on `cpu` (the calling hart's index) with interrupts off, just before it

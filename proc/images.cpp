@@ -4,16 +4,16 @@
 extern "C" const elf::Image kestrel_user_images[];
 extern "C" const std::uint64_t kestrel_user_image_count;
 
-namespace elf {
+namespace k::user {
 
-const Image* images() {
+const elf::Image* images() {
     return kestrel_user_images;
 }
 std::size_t image_count() {
     return static_cast<std::size_t>(kestrel_user_image_count);
 }
 
-const Image* find_image(const char* name, std::size_t len) {
+const elf::Image* find_image(const char* name, std::size_t len) {
     for (std::size_t i = 0; i < image_count(); ++i) {
         const char* n = kestrel_user_images[i].name;
         std::size_t j = 0;
@@ -24,4 +24,4 @@ const Image* find_image(const char* name, std::size_t len) {
     return nullptr;
 }
 
-} // namespace elf
+} // namespace k::user

@@ -6,13 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace elf {
+namespace k::user {
 
 // Every embedded image, in user/meson.build's order; count() of them.
-const Image* images();
+const elf::Image* images();
 std::size_t image_count();
 
 // The image called [name, name + len) (not NUL-terminated); null when there is none.
-const Image* find_image(const char* name, std::size_t len);
+const elf::Image* find_image(const char* name, std::size_t len);
 
-} // namespace elf
+} // namespace k::user

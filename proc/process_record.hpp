@@ -63,5 +63,8 @@ bool join_process(Process& p, kestrel::WaitStatus& out);
 // The parent's task capability to p in `slot` (kNoCap or a kernel parent: none). False when
 // the slot is taken; no reference is then held (proc/task_caps.cpp).
 bool give_task_cap(Process* parent, std::uint64_t slot, Process& p);
+// A task object's reference on its record (TaskObject::get/put, ipc/objects.hpp).
+void task_object_get(k::ipc::TaskObject& t);
+void task_object_put(k::ipc::TaskObject& t);
 
 } // namespace k::user

@@ -41,6 +41,8 @@ Process* alloc_process(Process* parent) {
         p.caps.reset();
         p.task.caps = 0;
         p.task.process = &p;
+        p.task.get = &task_object_get;
+        p.task.put = &task_object_put;
         g_free_processes.fetch_sub(1, std::memory_order_relaxed);
         return &p;
     }

@@ -31,7 +31,7 @@ std::int64_t sys_console_write(const hal::TrapFrame& tf) {
     const std::uint64_t buf = arg(tf, 0), len = arg(tf, 1);
     if (len > kestrel::kMaxConsoleWrite) return kestrel::code(Error::BadLength);
     char text[kestrel::kMaxConsoleWrite];
-    if (const std::int64_t e = copy_in(text, buf, len); e != 0) return e;
+    if (const std::int64_t e = uaccess::copy_in(text, buf, len); e != 0) return e;
     console::write_bytes(text, len);
     return static_cast<std::int64_t>(len);
 }
@@ -43,14 +43,14 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
     if (args_len > kestrel::kMaxArgBytes) return kestrel::code(Error::BadLength);
     char n[kestrel::kMaxImageName];
     char a[kestrel::kMaxArgBytes];
-    if (const std::int64_t e = copy_in(n, name, name_len); e != 0) return e;
-    if (const std::int64_t e = copy_in(a, args, args_len); e != 0) return e;
+    if (const std::int64_t e = uaccess::copy_in(n, name, name_len); e != 0) return e;
+    if (const std::int64_t e = uaccess::copy_in(a, args, args_len); e != 0) return e;
     std::uint64_t strings = 0;
     for (std::uint64_t i = 0; i < args_len; ++i)
         strings += a[i] == '\0' ? 1 : 0;
     if ((args_len > 0 && a[args_len - 1] != '\0') || strings > kestrel::kMaxArgs)
         return kestrel::code(Error::BadArgument);
-    const elf::Image* image = elf::find_image(n, name_len);
+    const elf::Image* image = find_image(n, name_len);
     if (!image) return kestrel::code(Error::NoImage);
     return spawn(current_process(), *image, a, args_len, arg(tf, 4), arg(tf, 5));
 }
@@ -61,11 +61,11 @@ std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
     // then a write of an empty status (an unmapped or read-only page in the user half passes
     // the range check; found by the fuzzer, where wait reaped a child and lost its status).
     kestrel::WaitStatus st{};
-    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
     const std::int64_t r =
         await(current_process(), static_cast<std::int64_t>(arg(tf, 0)), reap, st);
     if (r < 0) return r;
-    if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+    if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
     return reap ? 0 : r;
 }
 
@@ -77,7 +77,8 @@ std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
         (hart != 0 && (flags & kestrel::ThreadPinned) == 0) ||
         (hart != 0 && (hart > cpu_count() || !cpu_online(static_cast<std::uint32_t>(hart - 1)))))
         return kestrel::code(Error::BadArgument);
-    if (!user_range(entry, 2) || stack_top < 16 || !user_range(stack_top - 16, 16))
+    if (!uaccess::user_range(entry, 2) || stack_top < 16 ||
+        !uaccess::user_range(stack_top - 16, 16))
         return kestrel::code(Error::BadPointer);
     return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
                          (flags & kestrel::ThreadPinned) != 0,
@@ -101,7 +102,7 @@ std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
     const std::uint64_t status = arg(tf, 1);
     kestrel::WaitStatus st{}; // a bad status pointer is refused before anything blocks
     if (!kill) {
-        if (const std::int64_t e = copy_out(status, &st, sizeof st); e != 0) return e;
+        if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
     }
     const ipc::Found f =
         ipc::lookup(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
@@ -113,7 +114,8 @@ std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
         r = task_kill(task);
     } else {
         r = task_wait(task, st);
-        if (const std::int64_t e = copy_out(status, &st, sizeof st); r >= 0 && e != 0) r = e;
+        if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); r >= 0 && e != 0)
+            r = e;
     }
     ipc::task_put(task); // the lookup's reference
     return r;

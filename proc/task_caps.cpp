@@ -43,16 +43,12 @@ void process_unref(Process& p) {
     put(p);
 }
 
+void task_object_get(k::ipc::TaskObject& t) {
+    process_ref(*static_cast<Process*>(t.process));
+}
+
+void task_object_put(k::ipc::TaskObject& t) {
+    process_unref(*static_cast<Process*>(t.process));
+}
+
 } // namespace k::user
-
-namespace k::ipc {
-
-void task_get(TaskObject& t) {
-    k::user::process_ref(*static_cast<k::user::Process*>(t.process));
-}
-
-void task_put(TaskObject& t) {
-    k::user::process_unref(*static_cast<k::user::Process*>(t.process));
-}
-
-} // namespace k::ipc

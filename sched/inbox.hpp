@@ -31,7 +31,7 @@ enum class Admit : std::uint32_t { OpenOnly, ParkIfClosed };
 //
 // Lock order: inbox lock, then the owner's rq lock (Fn may take it); never
 // the reverse.
-template <typename T, ListLink T::*Link>
+template <typename T, k::ListLink T::*Link>
 class Inbox final {
   public:
     struct Stats {
@@ -80,7 +80,7 @@ class Inbox final {
 
     // Visits at most `max` entries from the front, under one lock hold. Each
     // is unlinked before fn(T&) sees it, so fn may link it elsewhere (e.g.
-    // the run queue: same ListLink) and answer Take; on Keep fn must leave
+    // the run queue: same k::ListLink) and answer Take; on Keep fn must leave
     // it unlinked and it goes back to its place, order kept. Returns the
     // number Taken.
     template <typename Fn>
@@ -122,7 +122,7 @@ class Inbox final {
     }
 
   private:
-    using List = IntrusiveList<T, Link>;
+    using List = k::IntrusiveList<T, Link>;
 
     k::SpinLock lock_;
     List list_;                             // guarded by lock_

@@ -18,7 +18,7 @@ namespace sched {
 // set iff class q is non-empty, so the class is bit_width(bitmap) - 1, O(1)
 // (seL4/NOVA style). Within a class it is FIFO; round robin emerges because
 // the owner re-enqueues a preempted task at the tail.
-template <typename T, ListLink T::*Link, std::uint32_t CapacityPerClass>
+template <typename T, k::ListLink T::*Link, std::uint32_t CapacityPerClass>
 class RunQueue final {
     static_assert(CapacityPerClass > 0, "a class must hold at least one task");
     static_assert(kQosCount <= 32, "the class bitmap is 32 bits");
@@ -148,7 +148,7 @@ class RunQueue final {
     }
 
   private:
-    using List = IntrusiveList<T, Link>;
+    using List = k::IntrusiveList<T, Link>;
 
     // An out-of-range class is memory corruption, not a saturation outcome.
     static std::uint32_t checked(Qos q) {

@@ -15,7 +15,9 @@ inline constexpr std::uint64_t kTickUs = 10'000; // time slice
 inline constexpr std::uint32_t kAnyCpu = 0xffffffffu;
 inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
 
-[[noreturn]] void start_boot_cpu();
+// The boot hart joins the scheduler, spawns `first` (named `name`) pinned to it, and becomes
+// its idle loop. Panics when the hart cannot publish Online or the task cannot be made.
+[[noreturn]] void start_boot_cpu(TaskEntry first, const char* name);
 [[noreturn]] void start_secondary_cpu(std::uint32_t cpu);
 
 // A pinned task runs only on its hart: never stolen, never moved. When its

@@ -97,7 +97,7 @@ void go_offline(CpuSched& s) {
     }
     // Take the unpinned ones out of the inbox under its lock and hand them on
     // outside it; pinned ones stay parked, in order.
-    IntrusiveList<Task, &Task::link> leftovers;
+    k::IntrusiveList<Task, &Task::link> leftovers;
     (void)s.inbox.drain(
         [&leftovers](Task& t) {
             if (t.pinned) return DrainAction::Keep;

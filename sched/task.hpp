@@ -20,14 +20,14 @@ struct Task;
 
 // A joiner's record, on the joiner's own stack while it waits.
 struct JoinWaiter {
-    ListLink link;
+    k::ListLink link;
     Task* waiter; // holds a counted reference while linked (taken in join())
 };
 
 using TaskEntry = void (*)(void* arg);
 
 struct Task {
-    ListLink link;      // run queue or inbox; guarded by that list's lock
+    k::ListLink link;   // run queue or inbox; guarded by that list's lock
     hal::Context ctx{}; // valid while switched out
     TaskStateCell state{TaskState::Ready};
     std::atomic<std::uint32_t> on_cpu{0};   // cpu + 1 while its registers are live on a hart
@@ -51,8 +51,8 @@ struct Task {
     void* user = nullptr;   // a user thread's record (proc/process.hpp); nullptr otherwise
 
     k::SpinLock lock{"task"};
-    IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
-    std::int64_t exit_value = 0;                          // guarded by lock, set before Exited
+    k::IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
+    std::int64_t exit_value = 0;                             // guarded by lock, set before Exited
 
     std::atomic<std::uint64_t> runs{0};     // dispatches onto a hart
     std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)

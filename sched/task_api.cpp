@@ -171,7 +171,7 @@ PreemptGuard::~PreemptGuard() {
 
 std::int64_t join(const TaskRef& target) {
     Task* me = current();
-    JoinWaiter node{ListLink{}, me};
+    JoinWaiter node{k::ListLink{}, me};
     bool linked = false;
     for (;;) {
         {
@@ -343,18 +343,13 @@ void start_secondary_cpu(std::uint32_t cpu) {
 
 } // namespace sched
 
-namespace k::selftest {
-void selftest_task(void*);
-}
-
 namespace sched {
 
-void start_boot_cpu() {
+void start_boot_cpu(TaskEntry first, const char* name) {
     if (!join_scheduler(0)) k::panic("boot cpu: could not publish Online");
-    Spawned s =
-        spawn(&k::selftest::selftest_task, nullptr, SpawnOptions{Qos::Normal, 0, true, "selftest"});
-    if (s.error == SpawnError::NoMemory) k::panic("selftest task: task pool empty");
-    if (s.error == SpawnError::InvalidCpu) k::panic("selftest task: boot cpu not valid");
+    Spawned s = spawn(first, nullptr, SpawnOptions{Qos::Normal, 0, true, name});
+    if (s.error == SpawnError::NoMemory) k::panic("boot task: task pool empty");
+    if (s.error == SpawnError::InvalidCpu) k::panic("boot task: boot cpu not valid");
     idle_loop();
 }
 

@@ -179,7 +179,7 @@ bool user_ops(const Plan& plan) {
         println("KBENCH: FAIL scounteren.IR did not stick on every hart");
         return false;
     }
-    const elf::Image* image = elf::find_image("ipcbench", 8);
+    const elf::Image* image = k::user::find_image("ipcbench", 8);
     if (!image) {
         println("KBENCH: FAIL no ipcbench image");
         return false;

@@ -118,13 +118,13 @@ KSELFTEST(HARD0002, "cpuid fast path") {
     const OnlineCpus on = online_cpus();
     for (std::uint32_t i = 0; i < on.count; ++i) {
         const std::uint32_t cpu = on.cpu[i];
-        sched::CpuIdResult r{~0u, sched::CpuIdPath::Boot};
+        k::CpuIdResult r{~0u, k::CpuIdPath::Boot};
         std::uint32_t head_cpu = ~0u;
         KCHECK(run_on(cpu, [&] {
             r = cpu_id_probe(hal::read_tp(), hal::read_sp());
             head_cpu = hal::tp_head()->cpu;
         }));
-        KCHECK(r.path == sched::CpuIdPath::TpFast);
+        KCHECK(r.path == k::CpuIdPath::TpFast);
         KCHECK(r.cpu == cpu && head_cpu == cpu);
     }
     KCHECK(cpuid_fallback_total() == 0);
@@ -150,24 +150,23 @@ KSELFTEST(HARD0003, "cpuid fallback counterfactual") {
             for (std::uintptr_t p : poisons) {
                 if (p == tp) continue; // SMP=1: "other" is ourselves
                 hal::write_tp(p);
-                const sched::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
+                const k::CpuIdResult r = cpu_id_probe(hal::read_tp(), hal::read_sp());
                 const std::uint32_t via_current = current_cpu();
                 hal::write_tp(tp);
-                wrong +=
-                    (r.path == sched::CpuIdPath::StackRange && r.cpu == cpu && via_current == cpu)
-                        ? 0
-                        : 1;
+                wrong += (r.path == k::CpuIdPath::StackRange && r.cpu == cpu && via_current == cpu)
+                             ? 0
+                             : 1;
                 ++checked;
                 ++expected_fallbacks;
             }
             // A bad magic word disqualifies the hint as well.
             hal::tp_head()->magic ^= 1;
-            const sched::CpuIdResult m = cpu_id_probe(tp, hal::read_sp());
+            const k::CpuIdResult m = cpu_id_probe(tp, hal::read_sp());
             hal::tp_head()->magic ^= 1;
-            wrong += (m.path == sched::CpuIdPath::StackRange && m.cpu == cpu) ? 0 : 1;
+            wrong += (m.path == k::CpuIdPath::StackRange && m.cpu == cpu) ? 0 : 1;
             ++checked;
-            const sched::CpuIdResult b = cpu_id_probe(0, 0x10);
-            boot_wrong += (b.path == sched::CpuIdPath::Boot && b.cpu == 0) ? 0 : 1;
+            const k::CpuIdResult b = cpu_id_probe(0, 0x10);
+            boot_wrong += (b.path == k::CpuIdPath::Boot && b.cpu == 0) ? 0 : 1;
             hal::Cpu::irq_pop();
         }));
     }

@@ -31,7 +31,7 @@ std::uint64_t handoffs() {
 } // namespace
 
 KSELFTEST(IPC0001, "ipc fast path") {
-    const elf::Image* image = elf::find_image("ipcpair", 7);
+    const elf::Image* image = k::user::find_image("ipcpair", 7);
     KCHECK(image != nullptr);
     const UserRecords before = UserRecords::now();
     static constexpr char kArgs[] = "client\0calls=1000";
@@ -61,7 +61,7 @@ namespace k::selftest {
 // them through their task capabilities and checks WaitKind::Killed, the rights, and that an
 // occupied task_dst refuses a spawn; every record and frame comes back.
 KSELFTEST(IPC0002, "task capabilities") {
-    const elf::Image* image = elf::find_image("killer", 6);
+    const elf::Image* image = k::user::find_image("killer", 6);
     KCHECK(image != nullptr);
     const UserRecords before = UserRecords::now();
     const std::int64_t id = user::spawn(nullptr, *image, nullptr, 0);

@@ -6,6 +6,7 @@
 #include "base/time.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/boot_mode.hpp"
+#include "kernel/boot_task.hpp"
 #include "kernel/task_faults.hpp"
 #include "ladder_gen.hpp"
 #include "sched/watchdog.hpp"

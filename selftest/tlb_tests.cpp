@@ -154,7 +154,7 @@ KSELFTEST(TLB0001, "tlb shootdown") {
                 r = Result::fail("stale translation: the reader kept reading the unmapped frame");
         }
     }
-    uspace::release(sh.space); // flushes its ASID on the reader too, before the frames go
+    uspace::release(sh.space); // the ASID is flushed where it is next loaded, not here
     for (std::uint32_t i = 0; i < sh.nheld; ++i)
         (void)frames::free(sh.held[i]);
     const uspace::Stats st1 = uspace::stats();

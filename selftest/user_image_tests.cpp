@@ -33,9 +33,9 @@ Result check_plan(const elf::Image& img, const elf::Plan& p) {
 } // namespace
 
 KSELFTEST(USER0001, "user images validate") {
-    KCHECK(elf::image_count() == kImages);
-    for (std::size_t i = 0; i < elf::image_count(); ++i) {
-        const elf::Image& img = elf::images()[i];
+    KCHECK(k::user::image_count() == kImages);
+    for (std::size_t i = 0; i < k::user::image_count(); ++i) {
+        const elf::Image& img = k::user::images()[i];
         KCHECK(img.begin != nullptr && img.end > img.begin);
         elf::Plan plan{};
         const elf::ElfError e = elf::validate(img.begin, img.size(), elf::Limits{}, plan);
@@ -57,12 +57,12 @@ KSELFTEST(USER0001, "user images validate") {
         std::size_t len = 0;
         while (img.name[len] != '\0')
             ++len;
-        KCHECK(elf::find_image(img.name, len) == &img);
-        KCHECK(elf::find_image(img.name, len - 1) == nullptr);
+        KCHECK(k::user::find_image(img.name, len) == &img);
+        KCHECK(k::user::find_image(img.name, len - 1) == nullptr);
     }
-    KCHECK(elf::find_image("init", 4) != nullptr);
-    KCHECK(elf::find_image("hello", 5) != nullptr);
-    KCHECK(elf::find_image("nosuch", 6) == nullptr);
+    KCHECK(k::user::find_image("init", 4) != nullptr);
+    KCHECK(k::user::find_image("hello", 5) != nullptr);
+    KCHECK(k::user::find_image("nosuch", 6) == nullptr);
     return Result::pass();
 }
 

@@ -37,7 +37,7 @@ std::uint64_t rounds() {
 
 KSELFTEST(USR0001, "user ladder") {
     const UserRecords before = UserRecords::now();
-    const elf::Image* init = elf::find_image("init", 4);
+    const elf::Image* init = k::user::find_image("init", 4);
     KCHECK(init != nullptr);
     char args[64];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());

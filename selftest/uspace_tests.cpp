@@ -69,7 +69,7 @@ KSELFTEST(USER0002, "user space map") {
     KCHECK(((uspace::satp(*s) >> 44) & 0xffff) == uspace::asid(*s));
     // The init image, loaded where user.ld links it: root entry 0 is no longer the kernel's
     // (its devices live in the MMIO window, RFC-0025), so nothing there is borrowed.
-    const elf::Image* init = elf::find_image("init", 4);
+    const elf::Image* init = k::user::find_image("init", 4);
     KCHECK(init != nullptr);
     KCHECK(!uspace::kernel_range(*s, kestrel::kUserBase, kPage));
     elf::Plan plan{};

@@ -14,8 +14,8 @@ BootHartOnly<Runtime>& runtime_gate() {
 }
 
 std::uint32_t trusted_cpu_for(std::uintptr_t tp, std::uintptr_t sp) {
-    const sched::CpuIdResult r = cpu_id_probe(tp, sp);
-    return r.path == sched::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
+    const k::CpuIdResult r = cpu_id_probe(tp, sp);
+    return r.path == k::CpuIdPath::Boot ? kUntrustedCpu : r.cpu;
 }
 
 std::uint32_t trusted_cpu() {

@@ -139,7 +139,7 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
     // A checked user copy (trap/user_copy.hpp) that hit an unmapped or read-only user
     // page returns BadPointer; a fault at a kernel address stays a panic.
     if ((k::trap::is_page_fault(tf->scause) || tf->scause == 5 || tf->scause == 7) &&
-        k::user::user_range(tf->stval, 1) && hal::apply_user_fixup(*tf)) {
+        k::uaccess::user_range(tf->stval, 1) && hal::apply_user_fixup(*tf)) {
         k::trap::g_fixups.fetch_add(1, std::memory_order_relaxed);
         return;
     }

@@ -8,7 +8,7 @@
 #include "user/include/kestrel/syscall.hpp"
 #include "user_access.hpp"
 
-namespace k::user {
+namespace k::uaccess {
 
 namespace {
 constexpr std::int64_t kBadPointer = static_cast<std::int64_t>(kestrel::Error::BadPointer);
@@ -38,4 +38,4 @@ std::int64_t copy_out(std::uint64_t va, const void* src, std::uint64_t len) {
     return hal_user_copy(reinterpret_cast<void*>(va), src, len) == 0 ? 0 : kBadPointer;
 }
 
-} // namespace k::user
+} // namespace k::uaccess

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace k::user {
+namespace k::uaccess {
 
 // [va, va + len) lies inside the user half [kUserBase, kUserLimit) without wrapping and in no
 // root entry the calling thread's space borrows from the kernel. len 0 is a valid range
@@ -17,4 +17,4 @@ bool user_range(std::uint64_t va, std::uint64_t len);
 [[nodiscard]] std::int64_t copy_in(void* dst, std::uint64_t va, std::uint64_t len);
 [[nodiscard]] std::int64_t copy_out(std::uint64_t va, const void* src, std::uint64_t len);
 
-} // namespace k::user
+} // namespace k::uaccess

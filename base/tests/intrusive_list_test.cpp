@@ -9,10 +9,10 @@
 namespace {
 
 struct Node {
-    sched::ListLink link;
+    k::ListLink link;
     int id = 0;
 };
-using List = sched::IntrusiveList<Node, &Node::link>;
+using List = k::IntrusiveList<Node, &Node::link>;
 
 std::vector<int> ids(const List& l) {
     std::vector<int> out;
@@ -22,7 +22,7 @@ std::vector<int> ids(const List& l) {
 
 } // namespace
 
-TEST_CASE("intrusive list: push, pop, remove, insert_after", "[sched][list]") {
+TEST_CASE("intrusive list: push, pop, remove, insert_after", "[base][list]") {
     Node n[6];
     for (int i = 0; i < 6; ++i)
         n[i].id = i;
@@ -64,7 +64,7 @@ TEST_CASE("intrusive list: push, pop, remove, insert_after", "[sched][list]") {
     CHECK(l.size() == 2);
 }
 
-TEST_CASE("intrusive list: remove from another list is refused", "[sched][list]") {
+TEST_CASE("intrusive list: remove from another list is refused", "[base][list]") {
     Node a, b;
     List l1, l2;
     l1.push_back(a);

@@ -15,7 +15,7 @@ using sched::Qos;
 namespace {
 
 struct Task {
-    sched::ListLink link;
+    k::ListLink link;
     std::uint32_t id = 0;
     std::atomic<std::uint32_t> seen{0};
 };

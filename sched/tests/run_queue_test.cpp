@@ -13,7 +13,7 @@ using sched::Qos;
 namespace {
 
 struct Task {
-    sched::ListLink link;
+    k::ListLink link;
     std::uint32_t id = 0;
 };
 

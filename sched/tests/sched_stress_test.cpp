@@ -33,7 +33,7 @@ constexpr std::uint32_t kRounds = 3;
 // Plain fields are owned by whoever holds the task (set on_cpu from 0), so
 // TSan checks the hand-off protocol itself. Set before the harts start.
 struct Task {
-    sched::ListLink link; // on one rq or inbox at most; guarded by that list's lock
+    k::ListLink link; // on one rq or inbox at most; guarded by that list's lock
     sched::TaskStateCell state;
     std::atomic<std::uint32_t> on_cpu{0}; // cpu + 1 while running
     std::atomic<std::uint32_t> token{0};  // the event a blocked task waits for

@@ -17,7 +17,7 @@ using sched::StealRequest;
 namespace {
 
 struct Task {
-    sched::ListLink link;
+    k::ListLink link;
     std::uint32_t id = 0;
     Qos qos = Qos::Idle;
     bool on_cpu = false;

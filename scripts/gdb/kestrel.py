@@ -99,7 +99,7 @@ def _task_ptr_type():
 
 
 def list_nodes(lst):
-    """Element pointers of a sched::IntrusiveList, front to back (links
+    """Element pointers of a k::IntrusiveList, front to back (links
     point at the elements themselves)."""
     elem_ptr = lst["head_"].type
     p = lst["head_"]

@@ -13,7 +13,8 @@
 #                                   over meson testlog.json files; returns 1 if
 #                                   any test failed or none ran
 #   kestrel_qemu_cmd ARRAY QEMU SMP KERNEL FW [BOOTARGS] [MACHINE]
-#                                -> the one QEMU command line of every script
+#                                -> the QEMU command line of every MTTCG boot
+#                                   (bench.sh boots under -icount with its own)
 #   kestrel_stop_pid PID         -> TERM, up to 3 s, then KILL the child PID of
 #                                   this shell, and reap it (empty PID: nothing)
 
@@ -153,7 +154,8 @@ sys.exit(1 if failed or passed + failed == 0 else 0)
 PY
 }
 
-# The QEMU command line of the gate, boot.sh, debug.sh, counterfactual.sh and phantom_hart.sh:
+# The QEMU command line of the gate, boot.sh, debug.sh, counterfactual.sh and phantom_hart.sh
+# (bench.sh boots under -icount with its own; torture.sh goes through the gate):
 #   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS] [MACHINE]
 # MACHINE is virt (default), spike or sifive_u; the caller validates it.
 kestrel_qemu_cmd() {
