@@ -15,6 +15,9 @@
 #   kestrel_qemu_cmd ARRAY QEMU SMP KERNEL FW [BOOTARGS] [MACHINE]
 #                                -> the QEMU command line of every MTTCG boot
 #                                   (bench.sh boots under -icount with its own)
+#   kestrel_copy_tree DEST [REGEX]
+#                                -> copies the files git knows of (new untracked ones
+#                                   too), those matching REGEX if given, into DEST
 #   kestrel_stop_pid PID         -> TERM, up to 3 s, then KILL the child PID of
 #                                   this shell, and reap it (empty PID: nothing)
 
@@ -185,4 +188,18 @@ kestrel_stop_pid() {
         fi
     fi
     wait "$pid" 2>/dev/null || true
+}
+
+# The checkers' scratch copies (scripts/tests/layers_test.sh, doc_paths_test.sh): every file
+# git tracks or would track (untracked, not ignored), as it is in the working tree; a file
+# deleted from the working tree is skipped.
+kestrel_copy_tree() {
+    local dest=$1 regex=${2:-} f
+    { git -C "$KESTREL_ROOT" ls-files; git -C "$KESTREL_ROOT" ls-files --others --exclude-standard; } |
+        grep -E -- "${regex:-.}" | sort -u |
+        while IFS= read -r f; do
+            [[ -f "$KESTREL_ROOT/$f" ]] || continue
+            mkdir -p "$dest/$(dirname "$f")"
+            cp "$KESTREL_ROOT/$f" "$dest/$f"
+        done
 }

@@ -17,8 +17,8 @@ failed=0
 
 # expect <name> <smp> <require_smp> <bootargs> <regex the gate output must match> [more...]
 expect() {
-    local name=$1 smp=$2 req=$3 args=$4 want=$5 out rc re matched=1
-    out=$(SMP=$smp REQUIRE_SMP=$req BOOTARGS=$args RUN_UNTIL_MARKER=1 RUN_TIMEOUT=60s \
+    local name=$1 smp=$2 req=$3 kargs=$4 want=$5 out rc re matched=1
+    out=$(SMP=$smp REQUIRE_SMP=$req BOOTARGS=$kargs RUN_UNTIL_MARKER=1 RUN_TIMEOUT=60s \
         DTB=${DTB:-} "$gate" 2>&1)
     rc=$?
     for re in "${@:5}"; do
@@ -87,8 +87,8 @@ expect lost-wakeup 8 1 kfault=lost-wakeup 'KSELFTEST: handshake windows FAIL los
 # 10 of 10 runs of 4 s at SMP=8; the other race classes are caught less often
 # there and are measured in tasks/TASK-0014-torture.md, not gated).
 torture_expect() {
-    local name=$1 args=$2 re=$3 out rc
-    out=$(BOOTARGS=$args SMP=8 DURATION=4 SEED=7 "$here/../torture.sh" 2>&1)
+    local name=$1 kargs=$2 re=$3 out rc
+    out=$(BOOTARGS=$kargs SMP=8 DURATION=4 SEED=7 "$here/../torture.sh" 2>&1)
     rc=$?
     if ((rc == 1)) && grep -qE -- "$re" <<<"$out"; then
         echo "counterfactual $name: torture failed as it must (matched: $re)"

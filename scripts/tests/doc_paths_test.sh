@@ -11,7 +11,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-root="$(cd "$here/../.." && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
+source "$here/../lib/ladder.sh"
+root=$KESTREL_ROOT
 checker="$root/scripts/doc_paths.py"
 scratch="$(mktemp -d)"
 saves="$(mktemp -d)" # the originals of planted documents, outside the copy
@@ -20,12 +22,7 @@ passed=0
 failed=0
 
 # The copy: outside a git work tree, so the checker walks it as it stands.
-{ git -C "$root" ls-files; git -C "$root" ls-files --others --exclude-standard; } | sort -u |
-    while IFS= read -r f; do
-        [[ -f "$root/$f" ]] || continue # deleted in the working tree, not yet in the index
-        mkdir -p "$scratch/$(dirname "$f")"
-        cp "$root/$f" "$scratch/$f"
-    done
+kestrel_copy_tree "$scratch"
 
 run_checker() { # sets out and rc
     rc=0

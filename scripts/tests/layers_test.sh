@@ -10,7 +10,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-root="$(cd "$here/../.." && pwd -P)"
+# shellcheck source-path=SCRIPTDIR source=../lib/ladder.sh
+source "$here/../lib/ladder.sh"
+root=$KESTREL_ROOT
 checker="$root/scripts/layers.py"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -18,13 +20,7 @@ passed=0
 failed=0
 
 # The copy: layers.txt and every C/C++/assembly source git knows of, uncommitted new files included.
-{ git -C "$root" ls-files; git -C "$root" ls-files --others --exclude-standard; } |
-    grep -E '(^layers\.txt|\.(cpp|hpp|h|c|S|inc))$' | sort -u |
-    while IFS= read -r f; do
-        [[ -f "$root/$f" ]] || continue # deleted in the working tree, not yet in the index
-        mkdir -p "$scratch/$(dirname "$f")"
-        cp "$root/$f" "$scratch/$f"
-    done
+kestrel_copy_tree "$scratch" '(^layers\.txt|\.(cpp|hpp|h|c|S|inc))$'
 
 run_checker() { # sets out and rc
     rc=0
