@@ -4,6 +4,7 @@
 #include "base/console.hpp"
 #include "base/time.hpp"
 #include "dtb/dtb.hpp"
+#include "trap_frame.hpp"
 
 namespace k::jitter {
 
@@ -46,11 +47,13 @@ void enable(std::uint64_t seed_value, std::uint32_t max_us) {
     g_state.store(seed_value, std::memory_order_relaxed);
     g_max_us.store(max_us, std::memory_order_relaxed);
     g_hook.store(&delay, std::memory_order_release);
+    __atomic_store_n(&hal_switch_delay_on, 1u, __ATOMIC_RELEASE);
 }
 
 void disable() {
     Hook expected = &delay;
     (void)g_hook.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
+    __atomic_store_n(&hal_switch_delay_on, 0u, __ATOMIC_RELEASE);
 }
 
 bool enabled() {
@@ -83,3 +86,8 @@ bool init(const char* bootargs) {
 }
 
 } // namespace k::jitter
+
+// The save's delay (hal/riscv64/context_switch.S), between the register stores and the stamp.
+extern "C" void hal_switch_delay() {
+    k::jitter::point(k::jitter::Site::SwitchSave);
+}

@@ -16,6 +16,7 @@ enum class Site : std::uint32_t {
     Wake,         // make_runnable(): before the task is pushed to an inbox
     Drain,        // drain_inbox(): before a task's on_cpu is read
     Block,        // a sleeper: Blocked published, before it switches away
+    SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

@@ -11,6 +11,7 @@
 #include "sched/cpu_sched.hpp"
 
 #include "base/fault.hpp"
+#include "base/format.hpp"
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/store_relaxed.hpp"
@@ -53,6 +54,51 @@ void drain_inbox(CpuSched& s) {
 
 namespace {
 
+// One buffer per hart for a reason that names a task (only the first panic prints; another
+// hart's must not write over it meanwhile).
+char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
+
+// KPANIC "sched: <what>: task <name> #<id> <a> <va>, <b> <vb>", from this hart (`cpu`).
+[[gnu::cold, gnu::noinline, noreturn]] void task_panic(const char* what, const Task& t,
+                                                       std::uint32_t cpu, const char* a,
+                                                       std::uint64_t va, const char* b,
+                                                       std::uint64_t vb) {
+    k::LineBuffer l;
+    l.put("sched: ");
+    l.put(what);
+    l.put(": task ");
+    l.put(t.name);
+    l.put(" #");
+    l.put(t.id);
+    l.put(' ');
+    l.put(a);
+    l.put(' ');
+    l.put(va);
+    l.put(", ");
+    l.put(b);
+    l.put(' ');
+    l.put(vb);
+    char* out = g_task_reason[cpu & (k::kMaxCpus - 1)];
+    for (std::size_t i = 0; i < l.size(); ++i)
+        out[i] = l.data()[i];
+    out[l.size()] = '\0';
+    k::panic(out);
+}
+
+// A dispatch found a context that is not the save of its task's latest run: the task was made
+// takeable before the save of that run finished (or a save was lost).
+[[gnu::cold, gnu::noinline, noreturn]] void stale_context(const Task& t, std::uint64_t run,
+                                                          std::uint32_t cpu) {
+    task_panic("dispatch of a stale context", t, cpu, "holds the save of run",
+               __atomic_load_n(&t.ctx.saved_run, __ATOMIC_RELAXED), "its latest run is", run);
+}
+
+// finish_switch() found prev's on_cpu changed before the release that only it may make.
+[[gnu::cold, gnu::noinline, noreturn]] void takeable_early(const Task& t, std::uint32_t cpu) {
+    task_panic("prev made takeable before its registers were saved", t, cpu, "on_cpu",
+               t.on_cpu.load(std::memory_order_relaxed), "saved on cpu", cpu);
+}
+
 // finish_switch(), inlined into schedule(): every switch runs it.
 [[gnu::always_inline]] inline void finish_switch_here(CpuSched& s) {
     // Entered holding s.rq_lock, taken by the schedule() that switched here.
@@ -72,6 +118,13 @@ namespace {
         __atomic_load_n(&hal_switch_check_on, __ATOMIC_RELAXED) != 0)
         prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull;
     k::jitter::point(k::jitter::Site::FinishSwitch, prev);
+    // prev's on_cpu has named this hart since its dispatch here, and only the release below
+    // may change it: a task published as takeable anywhere between its dispatch and the end
+    // of its save (the switch path, a sleeper, a waker) is caught here, on the first switch
+    // that does it, wherever the early release sits.
+    if (const std::uint32_t here = hal::tp_head()->cpu;
+        prev->on_cpu.load(std::memory_order_relaxed) != here + 1) [[unlikely]]
+        takeable_early(*prev, here);
     // Nothing may have queued prev here while its registers were live.
     if (!prev->idle && s.rq.holds(*prev))
         k::panic("sched: a task was queued before its registers were saved");
@@ -103,6 +156,15 @@ namespace {
         if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
     }
     if (!next->idle) {
+        // The context about to be loaded must be the save of next's latest run (the save
+        // stamps it last, hal/riscv64/context_switch.S): a task made takeable before its
+        // registers were saved is refused here, whichever line published it too early. A
+        // relaxed load is enough: a correct handshake orders the stamp before this through
+        // the on_cpu release and acquire and the run-queue lock.
+        const std::uint64_t run = next->ctx.run;
+        if (__atomic_load_n(&next->ctx.saved_run, __ATOMIC_RELAXED) != run) [[unlikely]]
+            stale_context(*next, run, cpu);
+        next->ctx.run = run + 1;
         if (next->state.dispatch() != Transition::Ok)
             k::panic("sched: dispatch of a task not ready");
         next->runs.fetch_add(1, std::memory_order_relaxed);
@@ -134,10 +196,8 @@ namespace {
     // next's root before any of its instructions: a user thread's space, else the kernel's.
     k::uspace::activate_switch(cpu, next->space, next->satp);
     k::jitter::point(k::jitter::Site::SwitchOut, prev);
-    // Until the switch below saves them, prev's registers are live here, so
-    // nothing may have published it as takeable yet.
-    if (prev->on_cpu.load(std::memory_order_relaxed) != cpu + 1)
-        k::panic("sched: prev made takeable before its registers were saved");
+    // Until the switch below saves them, prev's registers are live here: finish_switch()
+    // checks that nothing published prev as takeable meanwhile.
     // We resume on whichever hart switches back to us: it passes its block.
     auto* here = static_cast<CpuSched*>(hal_context_switch(&prev->ctx, &next->ctx, &s));
     hal::tp_head()->irq_saved = irq_saved;

@@ -119,7 +119,7 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
     t->space = opts.space;
     t->satp = opts.space ? k::uspace::satp(*opts.space) : 0;
     t->user = opts.user;
-    t->ctx = hal::new_thread_context(opts.space ? t->stack_hi - TF_SIZE : t->stack_hi, entry, arg);
+    hal::init_thread_context(t->ctx, opts.space ? t->stack_hi - TF_SIZE : t->stack_hi, entry, arg);
     t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit
     TaskRef ref(t);
     switch (make_runnable(*t, cpu, IfClosed::Refuse)) {

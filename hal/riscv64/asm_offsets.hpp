@@ -28,13 +28,17 @@
 #define TF_SIZE 304
 
 /* hal::Context: callee-saved state of a switched-out kernel thread, then the
- * switch check: a weighted sum of the saved registers and whether it is set. */
+ * switch check: a weighted sum of the saved registers and whether it is set;
+ * then the run the thread is in (set at dispatch) and the run whose end the
+ * saved registers are (stamped by the save, last). */
 #define CTX_RA 0
 #define CTX_SP 8
 #define CTX_S(n) (16 + (n)*8)
 #define CTX_CHECK 112
 #define CTX_CHECKED 120
-#define CTX_SIZE 128
+#define CTX_RUN 128
+#define CTX_SAVED_RUN 136
+#define CTX_SIZE 144
 
 /* Per-cpu kernel stacks (boot/idle) and the guard band at their bottom. Each
  * stack's slot starts with a guard page that the kernel's Sv39 space leaves

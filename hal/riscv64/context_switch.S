@@ -24,9 +24,11 @@
 .endm
 
     .data
-    .globl hal_switch_check_on
-    .align 2
+    .globl hal_switch_check_on, hal_switch_delay_on
+    .align 3                        /* one ld reads both flags */
 hal_switch_check_on:
+    .word 0
+hal_switch_delay_on:
     .word 0
 
     .text
@@ -47,13 +49,13 @@ hal_context_switch:
     sd s9, CTX_S(9)(a0)
     sd s10, CTX_S(10)(a0)
     sd s11, CTX_S(11)(a0)
-    lla t0, hal_switch_check_on
-    lwu t0, 0(t0)
-    beqz t0, 1f
-    REG_SUM
-    sd t1, CTX_CHECK(a0)
-    li t0, 1
-1:  sd t0, CTX_CHECKED(a0)
+    lla t2, hal_switch_check_on
+    ld t0, 0(t2)                    /* the check and the delay flag */
+    bnez t0, .Lsave_extras
+    sd zero, CTX_CHECKED(a0)
+.Lstamp:
+    ld t0, CTX_RUN(a0)              /* last: this save is the end of that run */
+    sd t0, CTX_SAVED_RUN(a0)
 
     ld ra, CTX_RA(a1)
     ld sp, CTX_SP(a1)
@@ -83,6 +85,27 @@ hal_context_switch:
     mv a0, a1
     mv s0, zero
     tail hal_context_mismatch
+
+/* The save's rare half: the switch check's sum, and the jitter delay before
+ * the stamp. The registers are in *a0 already, so s1-s3 and ra are free here
+ * (the restore loads them from *a1); the delay runs on the old stack. */
+.Lsave_extras:
+    lwu t0, 0(t2)                   /* hal_switch_check_on */
+    beqz t0, 4f
+    REG_SUM
+    sd t1, CTX_CHECK(a0)
+    li t0, 1
+4:  sd t0, CTX_CHECKED(a0)
+    lwu t0, 4(t2)                   /* hal_switch_delay_on */
+    beqz t0, .Lstamp
+    mv s1, a0
+    mv s2, a1
+    mv s3, a2
+    call hal_switch_delay
+    mv a0, s1
+    mv a1, s2
+    mv a2, s3
+    j .Lstamp
 
 /* First activation of a new thread: s1 = entry, s2 = argument, a0 = the
  * switcher's carry. hal_thread_start(entry, arg, carry) is C++ and never

@@ -36,6 +36,11 @@ struct Context {
     std::uint64_t s[12];
     std::uint64_t check;   // sum of the registers as saved (valid when checked)
     std::uint64_t checked; // 1: the restore verifies the registers it loads
+    // Stale-context detection: `run` counts the thread's runs (the dispatcher sets it as the
+    // thread starts one), and the save copies it into `saved_run` as its very last store. A
+    // context whose saved_run differs from its run is not (yet) the save of its latest run.
+    std::uint64_t run;
+    std::uint64_t saved_run;
 };
 
 static_assert(offsetof(Context, ra) == CTX_RA);
@@ -44,6 +49,8 @@ static_assert(offsetof(Context, s) == CTX_S(0));
 static_assert(offsetof(Context, s) + 11 * 8 == CTX_S(11));
 static_assert(offsetof(Context, check) == CTX_CHECK);
 static_assert(offsetof(Context, checked) == CTX_CHECKED);
+static_assert(offsetof(Context, run) == CTX_RUN);
+static_assert(offsetof(Context, saved_run) == CTX_SAVED_RUN);
 static_assert(sizeof(Context) == CTX_SIZE);
 
 } // namespace hal
@@ -55,6 +62,11 @@ void* hal_context_switch(hal::Context* from, const hal::Context* to, void* carry
 // the restore of such a context verifies the registers it loaded against it
 // (a save and restore that disagree, or a saved slot overwritten, panics).
 extern std::uint32_t hal_switch_check_on;
+// Non-zero (set while jitter runs, base/jitter.cpp): every save calls hal_switch_delay() after
+// the registers are stored and before it stamps the run, so a thread published as takeable
+// too early stays stale for microseconds, not instructions.
+extern std::uint32_t hal_switch_delay_on;
+void hal_switch_delay();
 [[noreturn]] void hal_context_mismatch(const hal::Context* to);
 void hal_thread_trampoline();
 // Enters U-mode with the registers of `frame`, which lies at the top of the running task's
@@ -70,14 +82,21 @@ void secondary_entry();
 
 namespace hal {
 
-// A context that starts in hal_thread_start(entry, arg, carry) on the given stack.
-inline Context new_thread_context(std::uintptr_t stack_top, void (*entry)(void*), void* arg) {
-    Context c{};
+// Makes `c` a context that starts in hal_thread_start(entry, arg, carry) on the given stack,
+// run 0 and saved as such. Field by field, in place: a value-initialised Context (144 bytes)
+// would be cleared by a memset call.
+inline void init_thread_context(Context& c, std::uintptr_t stack_top, void (*entry)(void*),
+                                void* arg) {
     c.ra = reinterpret_cast<std::uint64_t>(&hal_thread_trampoline);
     c.sp = stack_top & ~std::uintptr_t{15};
+    for (std::uint64_t& s : c.s)
+        s = 0;
     c.s[1] = reinterpret_cast<std::uint64_t>(entry);
     c.s[2] = reinterpret_cast<std::uint64_t>(arg);
-    return c;
+    c.check = 0;
+    c.checked = 0;
+    c.run = 0;
+    c.saved_run = 0;
 }
 
 } // namespace hal
