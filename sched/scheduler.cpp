@@ -164,10 +164,9 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
         const std::uint64_t run = next->ctx.run;
         if (__atomic_load_n(&next->ctx.saved_run, __ATOMIC_RELAXED) != run) [[unlikely]]
             stale_context(*next, run, cpu);
-        next->ctx.run = run + 1;
+        __atomic_store_n(&next->ctx.run, run + 1, __ATOMIC_RELAXED); // its dispatches so far
         if (next->state.dispatch() != Transition::Ok)
             k::panic("sched: dispatch of a task not ready");
-        next->runs.fetch_add(1, std::memory_order_relaxed);
         k::store_relaxed(next->home_cpu, cpu);
         k::store_relaxed(next->last_cpu, cpu);
         // Only a task whose registers are saved may be dispatched: a queued task

@@ -54,7 +54,6 @@ struct Task {
     k::IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
     std::int64_t exit_value = 0;                             // guarded by lock, set before Exited
 
-    std::atomic<std::uint64_t> runs{0};     // dispatches onto a hart
     std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)
     std::atomic<std::uint32_t> last_cpu{0};
 

@@ -115,7 +115,7 @@ void dump_tasks() {
         l.put(" linked=");
         l.put(t->link.linked());
         l.put(" runs=");
-        l.put(t->runs.load());
+        l.put(__atomic_load_n(&t->ctx.run, __ATOMIC_RELAXED));
         k::console::write_line_forced(l);
         ++shown;
     }

@@ -154,7 +154,7 @@ const char* round(Kind kind, std::uint32_t cpu, bool& held) {
                 " round on cpu", cpu, ": sleeper state ",
                 sched::task_state_name(sleeper->state.state()), " on_cpu ",
                 sleeper->on_cpu.load(std::memory_order_relaxed), " runs ",
-                sleeper->runs.load(std::memory_order_relaxed), " go ",
+                __atomic_load_n(&sleeper->ctx.run, __ATOMIC_RELAXED), " go ",
                 s.go.load(std::memory_order_relaxed), " victim ",
                 g_window.victim.load(std::memory_order_relaxed) ? "armed" : "taken", " waiter ",
                 s.note.waiter() ? "set" : "none");

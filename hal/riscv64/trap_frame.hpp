@@ -37,7 +37,7 @@ struct Context {
     std::uint64_t check;   // sum of the registers as saved (valid when checked)
     std::uint64_t checked; // 1: the restore verifies the registers it loads
     // Stale-context detection: `run` counts the thread's runs (the dispatcher sets it as the
-    // thread starts one), and the save copies it into `saved_run` as its very last store. A
+    // thread starts one; it is also the task's dispatch count for dumps and gdb), and the save copies it into `saved_run` as its very last store. A
     // context whose saved_run differs from its run is not (yet) the save of its latest run.
     std::uint64_t run;
     std::uint64_t saved_run;

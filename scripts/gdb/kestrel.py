@@ -143,7 +143,7 @@ def task_lines(p):
             _name(_enum_names("sched::Qos"), int(t["qos"])), bool(t["pinned"]),
             bool(t["idle"]), int(t["preempt_off"])),
         "  runs=%d preempts=%d saved ra=%#x sp=%#x stack=[%#x,%#x)" % (
-            u(t["runs"]), u(t["preempts"]), int(t["ctx"]["ra"]), int(t["ctx"]["sp"]),
+            u(t["ctx"]["run"]), u(t["preempts"]), int(t["ctx"]["ra"]), int(t["ctx"]["sp"]),
             int(t["stack_lo"]), int(t["stack_hi"])),
         "  linked=%d" % (int(t["link"]["owner"]) != 0),
     ]
