@@ -25,6 +25,7 @@ constexpr Entry kFaults[] = {
     {Fault::CtxLoseReg, "ctx-lose-reg"},
     {Fault::EarlyRelease, "early-release"},
     {Fault::LostWakeup, "lost-wakeup"},
+    {Fault::LostWakeSignal, "lost-wake-signal"},
     {Fault::EarlyOnline, "early-online"},
     {Fault::TextWrite, "text-write"},
     {Fault::StackGuardPage, "stack-guard-page"},

@@ -20,9 +20,10 @@ enum class Fault : std::uint32_t {
     WakeIgnoresOnCpu, // a wake targets any hart and the inbox drain ignores on_cpu
     CtxLoseReg, // one saved callee-saved slot (s11) is overwritten after the save, while the switch
                 // check runs
-    EarlyRelease, // exit drops the scheduler's reference before the final switch-out
-    LostWakeup,   // a Notification sleeper publishes Blocked after dropping the lock
-    EarlyOnline,  // a (re)started hart says Online 20 ms before it takes work
+    EarlyRelease,   // exit drops the scheduler's reference before the final switch-out
+    LostWakeup,     // a Notification sleeper publishes Blocked after dropping the lock
+    LostWakeSignal, // a Notification signaller reads the waiter before it sets the bits, unlocked
+    EarlyOnline,    // a (re)started hart says Online 20 ms before it takes work
     // Sv39 kernel space (mm/kernel_space.hpp):
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page

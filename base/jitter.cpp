@@ -27,8 +27,8 @@ std::uint64_t draw() {
 
 void delay(Site s, const void*) {
     const std::uint64_t r = draw();
-    // Lock releases are frequent: one in four. A handshake step: one in two.
-    if ((r & (s == Site::LockRelease ? 3u : 1u)) != 0) return;
+    // Lock edges are frequent: one in four. A handshake step: one in two.
+    if ((r & (s == Site::LockRelease || s == Site::LockAcquire ? 3u : 1u)) != 0) return;
     const std::uint64_t us = 1 + (r >> 8) % g_max_us.load(std::memory_order_relaxed);
     g_delays.fetch_add(1, std::memory_order_relaxed);
     // Interrupts may be masked and a lock held: spin on the clock, not wfi.

@@ -10,7 +10,10 @@
 namespace k::jitter {
 
 enum class Site : std::uint32_t {
-    LockRelease,  // before a spin lock's serving ticket moves on
+    LockRelease,  // after a spin lock's serving ticket moved on (others may take it)
+    LockAcquire,  // before a task takes a spin lock (not the switch path's masked rq lock):
+                  // with LockRelease, widens every window at the edge of a critical section
+                  // ("decided under the lock, acted after it", "read before it, acted in it")
     SwitchOut,    // schedule(): prev published as this hart's prev, before the switch
     FinishSwitch, // finish_switch(): registers saved, before on_cpu is cleared
     Wake,         // make_runnable(): before the task is pushed to an inbox

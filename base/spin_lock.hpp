@@ -25,6 +25,7 @@ class SpinLock final {
     SpinLock& operator=(const SpinLock&) = delete;
 
     void lock() {
+        jitter::point(jitter::Site::LockAcquire);
         hal::Cpu::irq_push();
         acquire();
     }
@@ -46,6 +47,7 @@ class SpinLock final {
 
     // Takes the lock only if nobody holds or waits for it.
     [[nodiscard]] bool try_lock() {
+        jitter::point(jitter::Site::LockAcquire);
         hal::Cpu::irq_push();
         const std::uint32_t me = hal::Cpu::lock_id();
         if (owner_.load(std::memory_order_relaxed) == me) panic("spin lock recursion");

@@ -16,6 +16,7 @@
 #include "kernel/smp.hpp"
 #include "sbi.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/wake_monitor.hpp"
 #include "trap/runtime.hpp"
 #include "trap/trap.hpp"
 
@@ -131,6 +132,9 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         println("KINIT: mode: unknown value, running the selftests");
     set_boot_mode(mode);
     if (mode != BootMode::Selftest) println("KINIT: mode: ", boot_mode_name(mode));
+    // The lost-wake-up monitor watches every sleeper for the whole boot; not under the
+    // benchmark, whose timer interrupts must cost the same in every row.
+    if (mode != BootMode::Bench) sched::wake_monitor::enable();
     memory_init(platform(), dtb_blob); // Sv39 on from here; every other hart turns it on first
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));

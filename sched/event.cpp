@@ -4,8 +4,16 @@
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "sched/cpu_sched.hpp"
+#include "sched/wait_channel.hpp"
 
 namespace sched {
+
+namespace {
+bool event_holds(const void* e) {
+    return static_cast<const Event*>(e)->signalled();
+}
+constexpr WaitKind kEventWait{"event", &event_holds};
+} // namespace
 
 void Event::wait() {
     Task* me = current();
@@ -16,8 +24,7 @@ void Event::wait() {
             k::SpinGuard g(lock_);
             if (signalled_.load(std::memory_order_relaxed)) break;
             waiter_.store(me, std::memory_order_relaxed);
-            if (me->state.block(BlockReason::Event) != Transition::Ok)
-                k::panic("event: cannot block");
+            block_on(*me, BlockReason::Event, kEventWait, this, lock_);
         }
         k::jitter::point(k::jitter::Site::Block, me);
         hal::Cpu::irq_push();

@@ -5,8 +5,16 @@
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "sched/cpu_sched.hpp"
+#include "sched/wait_channel.hpp"
 
 namespace sched {
+
+namespace {
+bool notification_holds(const void* n) {
+    return static_cast<const Notification*>(n)->pending() != 0;
+}
+constexpr WaitKind kNotificationWait{"notification", &notification_holds};
+} // namespace
 
 std::uint64_t Notification::wait(Task* handoff_to) {
     Task* me = current();
@@ -32,8 +40,8 @@ std::uint64_t Notification::wait(Task* handoff_to) {
                 waiter_.store(me, std::memory_order_release);
                 if (k::fault::is(k::fault::Fault::LostWakeup)) {
                     sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
-                } else if (me->state.block(BlockReason::Event) != Transition::Ok) {
-                    k::panic("notification: cannot block");
+                } else {
+                    block_on(*me, BlockReason::Event, kNotificationWait, this, lock_);
                 }
             }
         }
@@ -42,8 +50,7 @@ std::uint64_t Notification::wait(Task* handoff_to) {
             return w; // pending's destructor queues a task not handed over
         }
         k::jitter::point(k::jitter::Site::Block, me);
-        if (sleep_unlocked && me->state.block(BlockReason::Event) != Transition::Ok)
-            k::panic("notification: cannot block");
+        if (sleep_unlocked) block_on(*me, BlockReason::Event, kNotificationWait, this, lock_);
         if (!masked) hal::Cpu::irq_push();
         if (pending.get() && detail::handoff(*pending.get())) (void)pending.take();
         if (Task* t = pending.take()) enqueue_woken(*t);
@@ -62,7 +69,14 @@ TaskRef Notification::post(std::uint64_t bits) {
 
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
     TaskRef w;
-    {
+    if (k::fault::is(k::fault::Fault::LostWakeSignal)) [[unlikely]] {
+        // The waker's side of the classic bug: who sleeps is read before the condition is
+        // set, outside the lock; a sleeper arriving in between is never woken.
+        w = TaskRef(waiter_.load(std::memory_order_acquire));
+        k::jitter::point(k::jitter::Site::Wake, w.get());
+        k::SpinGuard g(lock_);
+        word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
+    } else {
         k::SpinGuard g(lock_);
         word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
         // A waiter seen under the lock is inside wait() (it clears waiter_

@@ -17,6 +17,7 @@
 #include "base/store_relaxed.hpp"
 #include "base/time.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/wake_monitor.hpp"
 #include "sched/watchdog.hpp"
 
 namespace sched::detail {
@@ -348,6 +349,7 @@ void sched_timer_tick() {
     // so a bad next_tick cannot keep it from ever looking (time::arm bounds
     // every deadline, so timer interrupts keep coming).
     watchdog::poll();
+    sched::wake_monitor::poll();
     // Timer interrupts also end time::wait_until() steps; only a due deadline
     // is a tick (slice end, steal gate).
     const std::uint64_t now = time::now();

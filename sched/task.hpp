@@ -17,6 +17,7 @@ class UserSpace;
 namespace sched {
 
 struct Task;
+struct WaitKind; // sched/wait_channel.hpp
 
 // A joiner's record, on the joiner's own stack while it waits.
 struct JoinWaiter {
@@ -53,6 +54,11 @@ struct Task {
     k::SpinLock lock{"task"};
     k::IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock
     std::int64_t exit_value = 0;                             // guarded by lock, set before Exited
+
+    // What it waits for while Blocked (sched/wait_channel.hpp): written by the task itself
+    // before its Blocked is published, read by the lost-wake-up monitor.
+    std::atomic<const WaitKind*> wait_kind{nullptr};
+    std::atomic<const void*> wait_object{nullptr};
 
     std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)
     std::atomic<std::uint32_t> last_cpu{0};

@@ -9,6 +9,7 @@
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/wait_channel.hpp"
 
 namespace sched {
 
@@ -169,6 +170,13 @@ PreemptGuard::~PreemptGuard() {
     --current()->preempt_off;
 }
 
+namespace {
+bool join_holds(const void* target) {
+    return static_cast<const Task*>(target)->state.state() == TaskState::Exited;
+}
+constexpr WaitKind kJoinWait{"join", &join_holds};
+} // namespace
+
 std::int64_t join(const TaskRef& target) {
     Task* me = current();
     JoinWaiter node{k::ListLink{}, me};
@@ -192,8 +200,7 @@ std::int64_t join(const TaskRef& target) {
             }
             // "About to sleep" is published under the target's lock, before
             // exit can look at the joiners: exit either sees us or we saw Exited.
-            if (me->state.block(BlockReason::Join) != Transition::Ok)
-                k::panic("join: cannot block");
+            block_on(*me, BlockReason::Join, kJoinWait, target.get(), target->lock);
         }
         k::jitter::point(k::jitter::Site::Block, me);
         hal::Cpu::irq_push();

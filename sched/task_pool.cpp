@@ -59,6 +59,10 @@ Task* task_alloc() {
     return t;
 }
 
+const Task& task_slot(std::uint32_t i) {
+    return *static_cast<const Task*>(static_cast<const void*>(g_task_mem[i < kMaxTasks ? i : 0]));
+}
+
 void stack_guard_overwritten() {
     k::panic("kernel stack overflow: task stack guard band overwritten");
 }

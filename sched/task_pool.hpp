@@ -17,6 +17,10 @@ inline constexpr std::uint32_t kTaskStackSlot = kTaskStackGuardPage + kTaskStack
 static_assert(kTaskStackSlot % 4096 == 0);
 static_assert(kTaskStackGuard > TF_SIZE, "the band absorbs the first trap-frame store");
 
+// Slot i (< kMaxTasks) of the slab, live or not (a free slot holds its last task's final
+// state, or zeroes): for monitors that read atomics only.
+const Task& task_slot(std::uint32_t i);
+
 // Returns a constructed task with a guarded stack, or nullptr when the pool is empty.
 Task* task_alloc();
 std::uint32_t task_pool_free();

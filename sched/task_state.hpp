@@ -143,6 +143,10 @@ class TaskStateCell final {
     [[nodiscard]] BlockReason reason() const {
         return reason_of(word_.load(std::memory_order_seq_cst));
     }
+    // The whole word (state, reason, count): two equal reads mean no transition in between
+    // (short of 2^32 of them). For monitors.
+    [[nodiscard]] std::uint64_t word() const { return word_.load(std::memory_order_seq_cst); }
+    [[nodiscard]] static constexpr TaskState state_of_word(std::uint64_t w) { return state_of(w); }
     // Number of successful transitions (wraps at 2^32); for tests and traces.
     [[nodiscard]] std::uint32_t transitions() const {
         return count_of(word_.load(std::memory_order_seq_cst));

@@ -80,7 +80,13 @@ expect wake-ignores-on-cpu 8 1 kfault=wake-ignores-on-cpu \
 expect ctx-lose-reg 8 1 kfault=ctx-lose-reg \
     'KPANIC: .*registers restored differ from those saved|callee-saved registers changed'
 expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a cpu'
-expect lost-wakeup 8 1 kfault=lost-wakeup 'KSELFTEST: handshake windows FAIL lost wake-up'
+# A sleeper that publishes Blocked after the lock: block_on() refuses it on its first sleep.
+expect lost-wakeup 8 1 kfault=lost-wakeup \
+    'KPANIC: .*Blocked published outside the lock its waker takes \(a lost wake-up\): task .* notification'
+# A signaller that reads the waiter before it sets the bits: the lost-wake-up monitor names the
+# sleeper its wake never reached (sched/wake_monitor.hpp).
+expect lost-wake-signal 8 1 kfault=lost-wake-signal \
+    'KPANIC: .*lost wake-up: task .* notification [0-9]+ ms Blocked while its condition held'
 
 # The torture run (RFC-0024) must fail too: an exit that drops the scheduler's
 # reference before its final switch-out frees a task still on a cpu (caught in
