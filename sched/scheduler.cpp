@@ -94,6 +94,12 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
                __atomic_load_n(&t.ctx.saved_run, __ATOMIC_RELAXED), "its latest run is", run);
 }
 
+// A task switched out neither running, nor exited, nor with a published wait.
+[[gnu::cold, gnu::noinline, noreturn]] void unpublished_wait(const Task& t, std::uint32_t cpu) {
+    task_panic("blocked without publishing its wait (block_on)", t, cpu, "state",
+               static_cast<std::uint32_t>(t.state.state()), "transitions", t.state.transitions());
+}
+
 // finish_switch() found prev's on_cpu changed before the release that only it may make.
 [[gnu::cold, gnu::noinline, noreturn]] void takeable_early(const Task& t, std::uint32_t cpu) {
     task_panic("prev made takeable before its registers were saved", t, cpu, "on_cpu",
@@ -155,6 +161,11 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
             k::panic("sched: running task refused preempt");
         if (slice_over) prev->preempts.fetch_add(1, std::memory_order_relaxed);
         if (slice_over) s.preempts.fetch_add(1, std::memory_order_relaxed);
+    } else if (!prev->idle && prev->wait_kind.load(std::memory_order_relaxed) == nullptr &&
+               prev->state.state_on_own_cpu() != TaskState::Exited) [[unlikely]] {
+        // Blocked without block_on() (sched/wait_channel.hpp): nothing says which lock its
+        // waker takes, and the lost-wake-up monitor could not judge its wait.
+        unpublished_wait(*prev, cpu);
     }
     if (!next->idle) {
         // The context about to be loaded must be the save of next's latest run (the save
@@ -166,6 +177,8 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
         if (__atomic_load_n(&next->ctx.saved_run, __ATOMIC_RELAXED) != run) [[unlikely]]
             stale_context(*next, run, cpu);
         __atomic_store_n(&next->ctx.run, run + 1, __ATOMIC_RELAXED); // its dispatches so far
+        // Its last wait is over: the next block must publish its own (checked at switch-out).
+        next->wait_kind.store(nullptr, std::memory_order_relaxed);
         if (next->state.dispatch() != Transition::Ok)
             k::panic("sched: dispatch of a task not ready");
         k::store_relaxed(next->home_cpu, cpu);
