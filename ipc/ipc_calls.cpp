@@ -14,6 +14,7 @@
 #include "base/panic.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/objects.hpp"
+#include "sched/wait_channel.hpp"
 #include "trap/user_copy.hpp"
 
 #include <cstring>
@@ -37,10 +38,13 @@ IpcThread& owner(::ipc::Waiter& w) {
 // (nothing will be posted), false that a completion is on its way, which is then awaited.
 // `next`: a partner whose wake the caller won (fast_post), run at once on this hart if it may
 // (sched::handoff), else queued as a wake would.
+// `kind`/`object`: the wait published for the lost-wake-up monitor (sched/wait_channel.hpp);
+// by default the completion word alone.
 template <typename Withdraw>
-std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr) {
+std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr,
+                           const sched::WaitKind* kind = nullptr, const void* object = nullptr) {
     for (;;) {
-        const std::uint64_t bits = t.done.wait(next);
+        const std::uint64_t bits = t.done.wait(next, kind, object);
         next = nullptr;
         if (bits & kComplete) return t.result;
         if (withdraw())
@@ -374,6 +378,27 @@ std::int64_t signal(IpcThread& t, hal::TrapFrame& tf) {
     return r;
 }
 
+namespace {
+
+// A notify_wait in progress, for the lost-wake-up monitor: it is over when the completion is
+// posted, or overdue when bits wait in the notification it is registered at (a signal that
+// came after its registration hands the bits over and posts; bits left in the word mean one
+// that did not see it).
+struct NotifyWait {
+    IpcThread* t;
+    const Notification* n;
+};
+
+bool notify_wait_holds(const void* o) {
+    const NotifyWait& w = *static_cast<const NotifyWait*>(o);
+    if (w.t->done.pending() != 0) return true;
+    return __atomic_load_n(&w.n->waiter, __ATOMIC_RELAXED) == w.t &&
+           __atomic_load_n(&w.n->word, __ATOMIC_RELAXED) != 0;
+}
+constexpr sched::WaitKind kNotifyWait{"ipc notification", &notify_wait_holds};
+
+} // namespace
+
 std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Notification, Rights::receive());
     if (f.error != 0) return f.error;
@@ -394,12 +419,16 @@ std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
         }
     }
     if (r == 1) {
-        r = wait_complete(t, [&] {
-            k::SpinGuard g(n.lock);
-            if (n.waiter != &t) return false; // a signal or the destruction is posting
-            n.waiter = nullptr;
-            return true;
-        });
+        const NotifyWait waiting{&t, &n};
+        r = wait_complete(
+            t,
+            [&] {
+                k::SpinGuard g(n.lock);
+                if (n.waiter != &t) return false; // a signal or the destruction is posting
+                n.waiter = nullptr;
+                return true;
+            },
+            nullptr, &kNotifyWait, &waiting);
     }
     put(n);
     tf.x[11] = r == 0 ? t.word_out : 0;

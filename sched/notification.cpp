@@ -16,8 +16,12 @@ bool notification_holds(const void* n) {
 constexpr WaitKind kNotificationWait{"notification", &notification_holds};
 } // namespace
 
-std::uint64_t Notification::wait(Task* handoff_to) {
+std::uint64_t Notification::wait(Task* handoff_to, const WaitKind* kind, const void* object) {
     Task* me = current();
+    if (!kind) {
+        kind = &kNotificationWait;
+        object = this;
+    }
     WonWake pending(handoff_to);
     for (;;) {
         // With a task to hand over, interrupts stay masked from before our Blocked is
@@ -41,7 +45,7 @@ std::uint64_t Notification::wait(Task* handoff_to) {
                 if (k::fault::is(k::fault::Fault::LostWakeup)) {
                     sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
                 } else {
-                    block_on(*me, BlockReason::Event, kNotificationWait, this, lock_);
+                    block_on(*me, BlockReason::Event, *kind, object, lock_);
                 }
             }
         }
@@ -50,7 +54,7 @@ std::uint64_t Notification::wait(Task* handoff_to) {
             return w; // pending's destructor queues a task not handed over
         }
         k::jitter::point(k::jitter::Site::Block, me);
-        if (sleep_unlocked) block_on(*me, BlockReason::Event, kNotificationWait, this, lock_);
+        if (sleep_unlocked) block_on(*me, BlockReason::Event, *kind, object, lock_);
         if (!masked) hal::Cpu::irq_push();
         if (pending.get() && detail::handoff(*pending.get())) (void)pending.take();
         if (Task* t = pending.take()) enqueue_woken(*t);

@@ -23,8 +23,12 @@ class Notification final {
     std::uint64_t wait() { return wait(nullptr); }
     // As wait(); at its first block the hart goes straight to `handoff_to` (a task whose wake
     // the caller won, see sched::handoff), or, refused or not blocking, that task is made
-    // runnable as a wake would. The IPC fast path.
-    std::uint64_t wait(Task* handoff_to);
+    // runnable as a wake would. The IPC fast path. `kind` and `object`, when given, are the
+    // wait published for the lost-wake-up monitor instead of this word alone: a wait built on
+    // this one (an IPC wait) whose condition also covers its own object; its test must hold
+    // whenever pending() != 0 too.
+    std::uint64_t wait(Task* handoff_to, const WaitKind* kind = nullptr,
+                       const void* object = nullptr);
     // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
     // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found
     // (sched/signal_wake.hpp).
