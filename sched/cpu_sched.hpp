@@ -23,9 +23,25 @@ inline constexpr std::uint32_t kOfflineTaken = 2;
 // two harts' blocks share a cache line.
 inline constexpr std::size_t kCpuSchedAlign = 1024;
 
+// A task entering a run queue with its registers live on a hart (sched/scheduler.cpp).
+[[noreturn, gnu::cold]] void queued_live(const Task& t);
+
+// The kernel's run queue: the portable one, except that a task enters it only with its
+// registers saved (on_cpu == 0). Whatever queues a task early, a re-queue before its save or
+// a wake or steal that ignored on_cpu, is refused at that enqueue, naming the task, wherever
+// the enqueue is written. Tasks whose registers may still be live go to an inbox instead.
+class HartRunQueue final : public RunQueue<Task, &Task::link, kRqCapacity> {
+  public:
+    [[nodiscard]] EnqueueOutcome enqueue(Task& t, Qos q) {
+        if (t.on_cpu.load(std::memory_order_acquire) != 0) [[unlikely]]
+            queued_live(t);
+        return RunQueue::enqueue(t, q);
+    }
+};
+
 struct alignas(kCpuSchedAlign) CpuSched {
     k::SpinLock rq_lock{"rq"};
-    RunQueue<Task, &Task::link, kRqCapacity> rq; // guarded by rq_lock
+    HartRunQueue rq; // guarded by rq_lock
     Inbox<Task, &Task::link> inbox{"inbox",
                                    false}; // remote wake-ups; open while the hart takes work
     Task idle;                             // the hart's boot-stack context

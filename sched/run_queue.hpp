@@ -19,7 +19,7 @@ namespace sched {
 // (seL4/NOVA style). Within a class it is FIFO; round robin emerges because
 // the owner re-enqueues a preempted task at the tail.
 template <typename T, k::ListLink T::*Link, std::uint32_t CapacityPerClass>
-class RunQueue final {
+class RunQueue {
     static_assert(CapacityPerClass > 0, "a class must hold at least one task");
     static_assert(kQosCount <= 32, "the class bitmap is 32 bits");
 

@@ -94,6 +94,16 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
                __atomic_load_n(&t.ctx.saved_run, __ATOMIC_RELAXED), "its latest run is", run);
 }
 
+} // namespace
+
+void queued_live(const Task& t) {
+    task_panic("a task entered a run queue with its registers live", t, k::current_cpu(), "on_cpu",
+               t.on_cpu.load(std::memory_order_relaxed), "dispatches",
+               __atomic_load_n(&t.ctx.run, __ATOMIC_RELAXED));
+}
+
+namespace {
+
 // A task switched out neither running, nor exited, nor with a published wait.
 [[gnu::cold, gnu::noinline, noreturn]] void unpublished_wait(const Task& t, std::uint32_t cpu) {
     task_panic("blocked without publishing its wait (block_on)", t, cpu, "state",
