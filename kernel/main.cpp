@@ -19,6 +19,7 @@
 #include "sched/wake_monitor.hpp"
 #include "trap/runtime.hpp"
 #include "trap/trap.hpp"
+#include "trap_frame.hpp"
 
 extern "C" {
 using Ctor = void (*)();
@@ -134,7 +135,13 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     if (mode != BootMode::Selftest) println("KINIT: mode: ", boot_mode_name(mode));
     // The lost-wake-up monitor watches every sleeper for the whole boot; not under the
     // benchmark, whose timer interrupts must cost the same in every row.
-    if (mode != BootMode::Bench) sched::wake_monitor::enable();
+    // Likewise every context switch checks that its restore brings back what its save stored
+    // (hal/riscv64/context_switch.S): a save and restore that disagree panic, named, at the
+    // first switch, not as some later crash. About 60 instructions a switch.
+    if (mode != BootMode::Bench) {
+        sched::wake_monitor::enable();
+        __atomic_store_n(&hal_switch_check_on, 1u, __ATOMIC_RELAXED);
+    }
     memory_init(platform(), dtb_blob); // Sv39 on from here; every other hart turns it on first
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));

@@ -129,8 +129,8 @@ namespace {
     }
     const bool exited = !prev->idle && prev->state.state_on_own_cpu() == TaskState::Exited;
     // A "lost" register: the slot no longer matches. Only while the switch
-    // check runs (the storm, torture): elsewhere the damage surfaces as some
-    // other test's failure, which proves nothing about the detector.
+    // check runs (every boot but the benchmark's): without it the damage would
+    // surface as some other failure, which proves nothing about the detector.
     if (!prev->idle && !exited && k::fault::is(k::fault::Fault::CtxLoseReg) &&
         __atomic_load_n(&hal_switch_check_on, __ATOMIC_RELAXED) != 0)
         prev->ctx.s[11] ^= 0x5a5a5a5a5a5a5a5aull;

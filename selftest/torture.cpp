@@ -294,7 +294,6 @@ void run_torture() {
     rep.steals = sum_stolen() - stolen_start;
     rep.sched_yields_full = sum_yields_full() - full_start;
     if (jitter::enabled()) jitter::disable();
-    __atomic_store_n(&hal_switch_check_on, 0u, __ATOMIC_RELAXED);
     rep.scans = scans;
     rep.queued_seen = seen;
     finish(t, rep);
