@@ -155,6 +155,15 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         why, {tf->scause, tf->sepc, tf->stval, reinterpret_cast<std::uintptr_t>(tf) + TF_SIZE});
 }
 
+// The trap vector's frame check failed (hal/riscv64/trap_entry.S): its save (0) or restore (1)
+// put a register in another slot than the other half. On the emergency stack.
+extern "C" [[noreturn]] void hal_trap_frame_mismatch(std::uint64_t restore) {
+    k::panic(restore ? "trap: the registers restored differ from the trap frame's slots (save "
+                       "and restore of the frame disagree)"
+                     : "trap: the trap frame's slots differ from the registers saved (save and "
+                       "restore of the frame disagree)");
+}
+
 // A trap whose frame would not fit above the running stack's guard band: either the band
 // was crossed (caught at a tick), or the overflow went on into the unmapped guard page and
 // this is its page fault. Either way the reason names the task.

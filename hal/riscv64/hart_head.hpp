@@ -20,7 +20,8 @@ struct HartHead {
     std::uint32_t irq_saved;     // SIE as it was at the outermost irq_push()
     std::uint64_t trap_t0;       // trap entry parks t0 here while it checks the stack
     std::uintptr_t user_ksp;     // while in U-mode: top of the running task's kernel stack
-    std::uint64_t reserved;
+    std::uint64_t trap_sum;      // trap exit's frame check: the sum over the frame's slots
+    std::uint64_t trap_t2;       // trap exit's frame check parks t2 here while it compares
 };
 
 inline constexpr std::uint64_t kHartMagic = 0x4b45535452454c31ull; // "KESTREL1"
@@ -36,6 +37,8 @@ static_assert(offsetof(HartHead, irq_depth) == HART_IRQ_DEPTH);
 static_assert(offsetof(HartHead, irq_saved) == HART_IRQ_SAVED);
 static_assert(offsetof(HartHead, trap_t0) == HART_TRAP_T0);
 static_assert(offsetof(HartHead, user_ksp) == HART_USER_KSP);
+static_assert(offsetof(HartHead, trap_sum) == HART_TRAP_SUM);
+static_assert(offsetof(HartHead, trap_t2) == HART_TRAP_T2);
 static_assert(sizeof(HartHead) == HART_HEAD_SIZE);
 
 inline HartHead* tp_head() {

@@ -11,7 +11,15 @@
  * From U-mode: the frame goes at the top of the task's kernel stack
  * (HART_USER_KSP, written by hal_return_to_user on whichever hart the task
  * last left for U-mode), so it always fits; hal_user_trap handles it and the
- * task leaves through hal_return_to_user again. */
+ * task leaves through hal_return_to_user again.
+ *
+ * Frame check (a trap from the kernel, while hal_switch_check_on != 0: every boot but the
+ * benchmark's): entry compares a position-weighted sum of the registers it saved with the same
+ * sum over the slots it stored them in, and exit compares the sum over the slots it loads with
+ * the sum over the registers it loaded. A save or restore that puts any register in another
+ * slot, or leaves one out, panics at the first trap, on the emergency stack. Both paths use
+ * SAVE_COMMON and RESTORE_COMMON, so the U-mode path's shared halves are checked here too. The
+ * handler may change the frame in between (fixups, syscalls): each half is checked alone. */
 #include "asm_offsets.hpp"
 
 #define SSTATUS_SIE (1 << 1)
@@ -78,6 +86,25 @@
     ld t5, TF_X(30)(sp)
     ld t6, TF_X(31)(sp)
 .endm
+/* The frame check's sums, over every register the frame holds but sp and tp, in one order:
+ * t1, ra, gp, t0, t2, t3-t6, s0, s1, s2-s11, a0-a7 (x6, x1, x3, x5, x7, x28-x31, x8, x9,
+ * x18-x27, x10-x17). TRAP_REG_SUM: t1 = the sum over the registers (t1's own value first). */
+.macro TRAP_REG_SUM
+    .irp reg, ra, gp, t0, t2, t3, t4, t5, t6, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, a0, a1, a2, a3, a4, a5, a6, a7
+    slli t1, t1, 1
+    add t1, t1, \reg
+    .endr
+.endm
+/* \acc = the same sum over the frame's slots; \tmp is clobbered. */
+.macro TRAP_SLOT_SUM acc, tmp
+    ld \acc, TF_X(6)(sp)
+    .irp n, 1, 3, 5, 7, 28, 29, 30, 31, 8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 10, 11, 12, 13, 14, 15, 16, 17
+    ld \tmp, TF_X(\n)(sp)
+    slli \acc, \acc, 1
+    add \acc, \acc, \tmp
+    .endr
+.endm
+
 /* The trap CSRs into the frame, in both paths; t0 is free. With an argument, sepc also goes
  * to that slot (the kernel path's frame record, whose return address is the trapped pc). */
 .macro SAVE_TRAP_CSRS sepc_copy=
@@ -111,7 +138,14 @@ hal_trap_vector:
 
     sd tp, TF_X(4)(sp)
     SAVE_COMMON
-    addi t0, sp, TF_SIZE
+    lla t2, hal_switch_check_on
+    lwu t2, 0(t2)
+    beqz t2, 1f
+    ld t2, TF_X(7)(sp)              /* every register as it came in again */
+    TRAP_REG_SUM
+    TRAP_SLOT_SUM t0, t2
+    bne t0, t1, .Lsaved_wrong
+1:  addi t0, sp, TF_SIZE
     sd t0, TF_X(2)(sp)
     SAVE_TRAP_CSRS TF_FRAME_RA
     sd s0, TF_FRAME_FP(sp)
@@ -126,10 +160,39 @@ hal_trap_vector:
     csrw sepc, t0
     ld t0, TF_SSTATUS(sp)
     csrw sstatus, t0
+    lla t0, hal_switch_check_on
+    lwu t0, 0(t0)
+    bnez t0, .Lexit_checked
     ld t0, TF_X(5)(sp)
     RESTORE_COMMON
     ld sp, TF_X(2)(sp)                /* last: the frame is read through it */
     sret
+
+/* Interrupts stay masked to the sret (the frame's sstatus has SIE = 0), so the hart head's
+ * scratch words are this exit's alone. */
+.Lexit_checked:
+    TRAP_SLOT_SUM t0, t1
+    sd t0, HART_TRAP_SUM(tp)
+    ld t0, TF_X(5)(sp)
+    RESTORE_COMMON
+    sd t1, HART_TRAP_T0(tp)
+    TRAP_REG_SUM
+    sd t2, HART_TRAP_T2(tp)
+    ld t2, HART_TRAP_SUM(tp)
+    bne t1, t2, .Lrestored_wrong
+    ld t2, HART_TRAP_T2(tp)
+    ld t1, HART_TRAP_T0(tp)
+    ld sp, TF_X(2)(sp)
+    sret
+
+.Lsaved_wrong:
+    li a0, 0
+    j 2f
+.Lrestored_wrong:
+    li a0, 1
+2:  ld sp, HART_EMERGENCY_SP(tp)
+    mv s0, zero
+    tail hal_trap_frame_mismatch
 
 .Loverflow:
     csrr a0, scause

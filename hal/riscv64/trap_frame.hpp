@@ -37,8 +37,9 @@ struct Context {
     std::uint64_t check;   // sum of the registers as saved (valid when checked)
     std::uint64_t checked; // 1: the restore verifies the registers it loads
     // Stale-context detection: `run` counts the thread's runs (the dispatcher sets it as the
-    // thread starts one; it is also the task's dispatch count for dumps and gdb), and the save copies it into `saved_run` as its very last store. A
-    // context whose saved_run differs from its run is not (yet) the save of its latest run.
+    // thread starts one; it is also the task's dispatch count for dumps and gdb), and the save
+    // copies it into `saved_run` as its very last store. A context whose saved_run differs from its
+    // run is not (yet) the save of its latest run.
     std::uint64_t run;
     std::uint64_t saved_run;
 };
@@ -60,7 +61,9 @@ extern "C" {
 void* hal_context_switch(hal::Context* from, const hal::Context* to, void* carry);
 // Non-zero: every switch-out records the sum of the registers it saves, and
 // the restore of such a context verifies the registers it loaded against it
-// (a save and restore that disagree, or a saved slot overwritten, panics).
+// (a save and restore that disagree, or a saved slot overwritten, panics); and
+// every trap from the kernel checks its frame's save and restore the same way
+// (trap_entry.S), calling hal_trap_frame_mismatch(0: save, 1: restore).
 extern std::uint32_t hal_switch_check_on;
 // Non-zero (set while jitter runs, base/jitter.cpp): every save calls hal_switch_delay() after
 // the registers are stored and before it stamps the run, so a thread published as takeable
@@ -75,6 +78,7 @@ void hal_thread_trampoline();
 // C++ side of the trap vector: traps taken in the kernel (trap/trap.cpp), and interrupts of
 // U-mode, which it handles the same way; and every trap from U-mode (proc/).
 void hal_trap_dispatch(hal::TrapFrame* tf);
+[[noreturn]] void hal_trap_frame_mismatch(std::uint64_t restore);
 void hal_user_trap(hal::TrapFrame* tf);
 void hal_trap_vector();
 void secondary_entry();
