@@ -7,6 +7,7 @@
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "reg_pattern.hpp"
+#include "sched/event.hpp"
 #include "sched/handshake_monitor.hpp"
 #include "sched/notification.hpp"
 #include "sched/task_pool.hpp"
@@ -34,8 +35,9 @@ constexpr std::uint64_t kBurstUs = 2'000; // the monitor wakes parked workers th
 constexpr std::uint64_t kSpinUs = 3'000;  // a spin op waits this long for a tick
 constexpr std::uint32_t kJitterMaxUs = 20;
 constexpr std::uint32_t kWakePassesPerScan = 8;
+constexpr std::uint32_t kEventsPerWorker = 64; // one-shot: each event op uses the next one
 
-enum class Op : std::uint32_t { Yield, Spin, Park, Child };
+enum class Op : std::uint32_t { Yield, Spin, Park, EventWait, Child };
 
 struct Storm;
 
@@ -45,6 +47,13 @@ struct Worker {
     std::uint64_t rng = 0;
     Op op = Op::Yield;
     sched::Notification note;
+    // One-shot events, used in turn (then the op parks on `note` instead); the one it waits
+    // on, or is about to, is `event` (storage lives as long as the storm, so a late signal of
+    // an old one is harmless). Signallers signal only an unsignalled event: a lost wake-up
+    // stays lost, for the lost-wake-up monitor to find.
+    sched::Event events[kEventsPerWorker];
+    std::uint32_t events_used = 0;
+    std::atomic<sched::Event*> event{nullptr};
     sched::Task* task = nullptr; // valid while the storm holds its TaskRef
     std::atomic<std::uint32_t> finished{0};
     // Counts (this worker writes them; read after it finished).
@@ -81,6 +90,12 @@ void child_body(void* arg) {
     if (hal_call_with_pattern(seed, &child_step, nullptr) != 0) storm->child_bad.fetch_add(1);
 }
 
+// Signals w's current event unless it is signalled already (a lost wake is not papered over).
+void signal_event(Worker& w, std::uint32_t cpu = sched::kAnyCpu) {
+    sched::Event* e = w.event.load(std::memory_order_acquire);
+    if (e && !e->signalled()) (void)e->signal(cpu);
+}
+
 // One operation, run with the register pattern live in s0..s11.
 void worker_step(void* p) {
     auto* w = static_cast<Worker*>(p);
@@ -93,6 +108,14 @@ void worker_step(void* p) {
         break;
     case Op::Park:
         (void)w->note.wait();
+        break;
+    case Op::EventWait:
+        if (w->events_used == kEventsPerWorker) {
+            (void)w->note.wait();
+            break;
+        }
+        w->event.store(&w->events[w->events_used++], std::memory_order_release);
+        w->event.load(std::memory_order_relaxed)->wait();
         break;
     case Op::Child: {
         Storm* storm = w->storm;
@@ -116,7 +139,11 @@ void worker_body(void* p) {
     while (!storm->stop.load(std::memory_order_acquire)) {
         const std::uint64_t r = next_random(w->rng);
         const std::uint32_t pick = static_cast<std::uint32_t>(r % 16);
-        w->op = pick < 8 ? Op::Yield : pick < 10 ? Op::Spin : pick < 15 ? Op::Park : Op::Child;
+        w->op = pick < 8    ? Op::Yield
+                : pick < 10 ? Op::Spin
+                : pick < 13 ? Op::Park
+                : pick < 15 ? Op::EventWait
+                            : Op::Child;
         const std::uint32_t cpu_before = sched::cpu_of_current();
         const std::uint64_t seed = (static_cast<std::uint64_t>(w->index) << 48) ^ (r >> 16);
         const std::uint64_t mask = hal_call_with_pattern(seed, &worker_step, w);
@@ -135,6 +162,7 @@ void worker_body(void* p) {
                 (void)peer.note.signal(1);
                 storm->peer_signals.fetch_add(1, std::memory_order_relaxed);
             }
+            if (&peer != w) signal_event(peer);
         }
     }
     w->finished.store(1, std::memory_order_release);
@@ -232,6 +260,8 @@ KSELFTEST(RACE0001, "scheduler storm") {
             for (std::uint32_t i = 0; i < storm.count; ++i) {
                 Worker& w = storm.workers[i];
                 if (w.note.waiter() && w.note.pending() == 0) (void)w.note.signal(2, target);
+                if (sched::Event* e = w.event.load(std::memory_order_acquire); e && e->waiter())
+                    signal_event(w, target);
             }
         }
         if (shared) (void)sched::yield();
@@ -265,6 +295,7 @@ KSELFTEST(RACE0001, "scheduler storm") {
             if (w.finished.load(std::memory_order_acquire)) continue;
             done = false;
             (void)w.note.signal(4);
+            signal_event(w);
         }
         return done;
     });
