@@ -22,8 +22,8 @@ void Event::wait() {
     for (;;) {
         {
             k::SpinGuard g(lock_);
-            if (signalled_.load(std::memory_order_relaxed)) break;
-            waiter_.store(me, std::memory_order_relaxed);
+            if (signalled_.get()) break;
+            waiter_.set(me);
             block_on(*me, BlockReason::Event, kEventWait, this, lock_);
         }
         k::jitter::point(k::jitter::Site::Block, me);
@@ -33,7 +33,7 @@ void Event::wait() {
         hal::Cpu::irq_pop();
     }
     k::SpinGuard g(lock_);
-    waiter_.store(nullptr, std::memory_order_relaxed);
+    waiter_.set(nullptr);
 }
 
 Event::Signalled Event::signal(std::uint32_t cpu) {
@@ -42,8 +42,9 @@ Event::Signalled Event::signal(std::uint32_t cpu) {
         // A waiter seen under the lock is still inside wait() (it clears
         // waiter_ under the lock before leaving), so it can be counted.
         k::SpinGuard g(lock_);
-        signalled_.store(1, std::memory_order_release);
-        w = TaskRef(waiter_.load(std::memory_order_relaxed));
+        signalled_.set(1);
+        expect_condition_set(signalled_.get() != 0, kEventWait.name);
+        w = TaskRef(waiter_.get());
     }
     if (!w) return Signalled::NoWaiter;
     return wake_signalled(*w, cpu);

@@ -2,6 +2,7 @@
 // smallest form (publish Blocked under the lock the waker takes, then switch).
 #pragma once
 
+#include "base/guarded.hpp"
 #include "base/spin_lock.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
@@ -22,8 +23,8 @@ class Event final {
     // ran). Says what it found (sched/signal_wake.hpp).
     using Signalled = sched::Signalled;
     Signalled signal(std::uint32_t cpu = kAnyCpu);
-    Task* waiter() const { return waiter_.load(std::memory_order_relaxed); } // diagnostics
-    bool signalled() const { return signalled_.load(std::memory_order_acquire) != 0; }
+    Task* waiter() const { return waiter_.racy(); } // diagnostics
+    bool signalled() const { return signalled_.racy() != 0; }
 
   private:
     // The sleeper publishes Blocked while holding lock_, and the waker reads
@@ -31,8 +32,8 @@ class Event final {
     // or the sleeper finds the event set. (A lock-free seq_cst version, a
     // store-buffering pair, lost a wake-up under QEMU MTTCG; see RFC-0021.)
     k::SpinLock lock_{"event"};
-    std::atomic<std::uint32_t> signalled_{0}; // written under lock_
-    std::atomic<Task*> waiter_{nullptr};      // written under lock_
+    k::Guarded<std::uint32_t> signalled_{lock_, 0};
+    k::Guarded<Task*> waiter_{lock_, nullptr};
 };
 
 } // namespace sched

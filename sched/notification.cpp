@@ -34,14 +34,14 @@ std::uint64_t Notification::wait(Task* handoff_to, const WaitKind* kind, const v
         std::uint64_t w = 0;
         {
             k::SpinGuard g(lock_);
-            w = word_.load(std::memory_order_relaxed);
+            w = word_.get();
             if (w != 0) {
-                word_.store(0, std::memory_order_relaxed);
-                waiter_.store(nullptr, std::memory_order_relaxed);
+                word_.set(0);
+                waiter_.set(nullptr);
             } else {
-                Task* other = waiter_.load(std::memory_order_relaxed);
+                Task* other = waiter_.get();
                 if (other && other != me) k::panic("notification: a second waiter");
-                waiter_.store(me, std::memory_order_release);
+                waiter_.set(me);
                 if (k::fault::is(k::fault::Fault::LostWakeup)) {
                     sleep_unlocked = true; // the classic bug: decide, unlock, then sleep
                 } else {
@@ -67,8 +67,9 @@ std::uint64_t Notification::wait(Task* handoff_to, const WaitKind* kind, const v
 
 TaskRef Notification::post(std::uint64_t bits) {
     k::SpinGuard g(lock_);
-    word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
-    return TaskRef(waiter_.load(std::memory_order_relaxed));
+    word_.set(word_.get() | bits);
+    expect_condition_set(word_.get() != 0, kNotificationWait.name);
+    return TaskRef(waiter_.get());
 }
 
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
@@ -76,16 +77,17 @@ Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
     if (k::fault::is(k::fault::Fault::LostWakeSignal)) [[unlikely]] {
         // The waker's side of the classic bug: who sleeps is read before the condition is
         // set, outside the lock; a sleeper arriving in between is never woken.
-        w = TaskRef(waiter_.load(std::memory_order_acquire));
+        w = TaskRef(waiter_.racy());
         k::jitter::point(k::jitter::Site::Wake, w.get());
         k::SpinGuard g(lock_);
-        word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
+        word_.set(word_.get() | bits);
     } else {
         k::SpinGuard g(lock_);
-        word_.store(word_.load(std::memory_order_relaxed) | bits, std::memory_order_release);
+        word_.set(word_.get() | bits);
         // A waiter seen under the lock is inside wait() (it clears waiter_
         // under the lock before it returns), so it can be counted.
-        w = TaskRef(waiter_.load(std::memory_order_relaxed));
+        expect_condition_set(word_.get() != 0, kNotificationWait.name);
+        w = TaskRef(waiter_.get());
     }
     if (!w) return Signalled::NoWaiter;
     return wake_signalled(*w, cpu);

@@ -3,6 +3,7 @@
 // without the capability; IPC's notifications will build on it).
 #pragma once
 
+#include "base/guarded.hpp"
 #include "base/spin_lock.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
@@ -38,8 +39,8 @@ class Notification final {
     TaskRef post(std::uint64_t bits);
 
     // Racy snapshots for diagnostics and monitors.
-    std::uint64_t pending() const { return word_.load(std::memory_order_acquire); }
-    Task* waiter() const { return waiter_.load(std::memory_order_acquire); }
+    std::uint64_t pending() const { return word_.racy(); }
+    Task* waiter() const { return waiter_.racy(); }
 
   private:
     // Protocol (no lost wake-up): the sleeper publishes Blocked while holding
@@ -47,8 +48,8 @@ class Notification final {
     // the signaller sees a Blocked waiter and wakes it, or the sleeper sees
     // the bits before it blocks.
     k::SpinLock lock_{"notification"};
-    std::atomic<std::uint64_t> word_{0}; // written under lock_
-    std::atomic<Task*> waiter_{nullptr}; // written under lock_
+    k::Guarded<std::uint64_t> word_{lock_, 0};
+    k::Guarded<Task*> waiter_{lock_, nullptr};
 };
 
 } // namespace sched

@@ -228,6 +228,7 @@ void exit(std::int64_t value) {
             // The node lives on the joiner's stack: read it under the lock,
             // the only thing that keeps a stale-woken joiner from leaving.
             k::SpinGuard g(me->lock);
+            expect_condition_set(me->state.state_on_own_cpu() == TaskState::Exited, kJoinWait.name);
             JoinWaiter* w = me->joiners.pop_front();
             if (!w) break;
             waiter = TaskRef::adopt(w->waiter);

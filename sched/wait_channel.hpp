@@ -21,6 +21,18 @@ struct WaitKind {
 // Panics naming the task and the wait (sched/wake_monitor.cpp).
 [[noreturn, gnu::cold]] void block_outside_lock(const Task& me, const char* wait);
 [[noreturn, gnu::cold]] void block_refused(const Task& me, const char* wait);
+[[noreturn, gnu::cold]] void sleeper_read_early(const char* wait);
+
+// The waker's half of the protocol: it reads who sleeps only once the condition it wakes them
+// for holds, in the critical section that set it (under the lock the sleeper published under;
+// the fields are k::Guarded, so that part is checked at every access). Call where the sleeper
+// is read, with the condition as that critical section sees it: a waker that reads its
+// sleepers first and sets the condition in a later critical section, where a sleeper that
+// arrives in between is never woken, panics here on its first run, naming the wait.
+inline void expect_condition_set(bool holds, const char* wait) {
+    if (!holds) [[unlikely]]
+        sleeper_read_early(wait);
+}
 
 // The one way to publish Blocked (RFC-0021 "Sleep and wake-up"): with the wait's kind and
 // object, while holding `waker_lock`, the lock under which every waker of this wait reads who

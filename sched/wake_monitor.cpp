@@ -47,6 +47,17 @@ void block_outside_lock(const Task& me, const char* wait) {
                   0, nullptr);
 }
 
+void sleeper_read_early(const char* wait) {
+    k::LineBuffer l;
+    l.put("sched: a waker read the sleepers of a ");
+    l.put(wait);
+    l.put(" before setting its condition (a lost wake-up)");
+    for (std::size_t i = 0; i < l.size(); ++i)
+        g_reason[i] = l.data()[i];
+    g_reason[l.size()] = '\0';
+    k::panic(g_reason);
+}
+
 void block_refused(const Task& me, const char* wait) {
     sleeper_panic("cannot block: not running", me, wait, 0, nullptr);
 }
