@@ -827,6 +827,28 @@ void signaller(void* slot) {
     kestrel::exit(0);
 }
 
+// The signal that races a waiter on its way into notify_wait (the lost wake-up's window): the
+// racer signals as soon as it sees a new round; the waiter announces the round and waits at
+// once. A wake lost here hangs a round, and the kernel's lost-wake-up monitor names the waiter.
+constexpr int64_t kRaceRounds = 2000;
+constexpr int64_t kRaceUs = 3'000'000;
+volatile int64_t g_race_round = 0; // -1: the racer leaves
+volatile int64_t g_race_done = 0;
+
+void race_signaller(void* slot) {
+    int64_t seen = 0;
+    const int64_t deadline = kestrel::time_us() + 2 * kRaceUs;
+    while (g_race_round >= 0 && kestrel::time_us() < deadline) {
+        const int64_t r = g_race_round;
+        if (r > seen) {
+            seen = r;
+            (void)kestrel::signal(reinterpret_cast<uint64_t>(slot));
+        }
+    }
+    g_race_done = 1;
+    kestrel::exit(0);
+}
+
 void test_notification() {
     const char* t = "notification";
     const int before = g_failed;
@@ -902,6 +924,27 @@ void test_notification() {
         check(t, kestrel::signal(N2) == 0, "signal the first waiter");
         wait_until(j.result, kPending, 5'000'000);
         check(t, j.result == 0, "the first waiter's wait", j.result);
+    }
+    // Signals racing the waiter's way in, from another hart (pinned there; none at SMP=1).
+    g_race_round = 0;
+    g_race_done = 0;
+    const uint64_t racer_top = kThreadStacks + 8 * kThreadStackPages * 4096;
+    const int64_t racer = kestrel::thread_create(
+        &race_signaller, reinterpret_cast<void*>(racer_top), reinterpret_cast<void*>(N1),
+        kestrel::pin_hart(kestrel::current_cpu() == 0 ? 1 : 0));
+    if (racer == e(Error::BadArgument)) {
+        Line().put("ULOG: notification race: one hart, skipped").done();
+    } else if (check(t, racer > 0, "thread_create (racer)", racer)) {
+        int64_t rounds = 0, bad = 0;
+        const int64_t end = kestrel::time_us() + kRaceUs;
+        while (rounds < kRaceRounds && kestrel::time_us() < end) {
+            g_race_round = ++rounds;
+            if (kestrel::notify_wait(N, w) != 0 || w != 0x1) ++bad;
+        }
+        g_race_round = -1;
+        wait_until(g_race_done, 0, 5'000'000);
+        Line().put("ULOG: notification race: rounds=").put(rounds).put(" bad=").put(bad).done();
+        check(t, bad == 0, "every raced wait took exactly the racer's bit", bad);
     }
     threads_gone(t, free_threads);
     empty_slots(N, NR + 1);
