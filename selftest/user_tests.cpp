@@ -2,6 +2,7 @@
 // of the user tests from U-mode; this test then checks its end status and that every frame,
 // address space, process and thread record it and its children took came back.
 #include "base/console.hpp"
+#include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
 #include "kernel/boot_info.hpp"
@@ -17,6 +18,8 @@
 namespace k::selftest {
 
 namespace {
+
+constexpr std::uint32_t kUserJitterMaxUs = 10;
 
 // The seed scenario's rounds: `user_rounds=N` in the bootargs, else 1000.
 std::uint64_t rounds() {
@@ -42,11 +45,21 @@ KSELFTEST(USR0001, "user ladder") {
     char args[64];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());
     n = put_arg(args, n, "rounds=", rounds());
+    // With two harts or more the whole ladder runs under jitter (short delays at lock edges and
+    // handshake steps, base/jitter.hpp), so that the races of IPC and processes are widened
+    // wherever they sit, not only in the kernel's storm.
+    const bool jitter_here = online_count() > 1 && !jitter::enabled();
+    if (jitter_here) jitter::enable(time::now() | 1, kUserJitterMaxUs);
     const std::int64_t id = user::spawn(nullptr, *init, args, n);
     println("KLOG: user: init is task ", id);
-    KCHECK(id > 0);
     kestrel::WaitStatus st{};
-    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    const bool awaited = id > 0 && user::await(nullptr, id, true, st) >= 0;
+    if (jitter_here) {
+        println("KLOG: user: jitter seed=", jitter::seed(), " delays=", jitter::delays());
+        jitter::disable();
+    }
+    KCHECK(id > 0);
+    KCHECK(awaited);
     println("KLOG: user: init ended: kind ", static_cast<std::uint32_t>(st.kind), " code ", st.code,
             " addr ", hex(st.addr));
     KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
