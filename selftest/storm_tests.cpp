@@ -35,7 +35,7 @@ constexpr std::uint64_t kBurstUs = 2'000; // the monitor wakes parked workers th
 constexpr std::uint64_t kSpinUs = 3'000;  // a spin op waits this long for a tick
 constexpr std::uint32_t kJitterMaxUs = 20;
 constexpr std::uint32_t kWakePassesPerScan = 8;
-constexpr std::uint32_t kEventsPerWorker = 64; // one-shot: each event op uses the next one
+constexpr std::uint32_t kEventsPerWorker = 128; // one-shot: each event op uses the next one
 
 enum class Op : std::uint32_t { Yield, Spin, Park, EventWait, Child };
 
@@ -139,9 +139,9 @@ void worker_body(void* p) {
     while (!storm->stop.load(std::memory_order_acquire)) {
         const std::uint64_t r = next_random(w->rng);
         const std::uint32_t pick = static_cast<std::uint32_t>(r % 16);
-        w->op = pick < 8    ? Op::Yield
-                : pick < 10 ? Op::Spin
-                : pick < 13 ? Op::Park
+        w->op = pick < 6    ? Op::Yield
+                : pick < 8  ? Op::Spin
+                : pick < 11 ? Op::Park
                 : pick < 15 ? Op::EventWait
                             : Op::Child;
         const std::uint32_t cpu_before = sched::cpu_of_current();
