@@ -168,10 +168,12 @@ void worker_body(void* p) {
     w->finished.store(1, std::memory_order_release);
 }
 
-// Asleep on its notification with bits pending: a wake is owed to it.
+// Asleep on its notification with bits pending: a wake is owed to it. (A worker asleep on one
+// of its events may have bits pending too: the peers signal any empty word. Its event's signal
+// is the wind-down's, and the lost-wake-up monitor watches that wait.)
 bool owed_a_wake(const Worker& w) {
-    return w.task->state.state() == sched::TaskState::Blocked && w.note.pending() != 0 &&
-           w.task->on_cpu.load() == 0;
+    return w.task->state.state() == sched::TaskState::Blocked && w.note.waiter() == w.task &&
+           w.note.pending() != 0 && w.task->on_cpu.load() == 0;
 }
 
 std::uint64_t sum_stolen(const Storm& s) {
