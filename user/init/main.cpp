@@ -830,7 +830,7 @@ void signaller(void* slot) {
 // The signal that races a waiter on its way into notify_wait (the lost wake-up's window): the
 // racer signals as soon as it sees a new round; the waiter announces the round and waits at
 // once. A wake lost here hangs a round, and the kernel's lost-wake-up monitor names the waiter.
-constexpr int64_t kRaceRounds = 2000;
+constexpr int64_t kRaceRounds = 10000;
 constexpr int64_t kRaceUs = 3'000'000;
 volatile int64_t g_race_round = 0; // -1: the racer leaves
 volatile int64_t g_race_done = 0;
