@@ -92,7 +92,8 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
         (void)xs.offline_req.compare_exchange_strong(asked, 0);
         let_held_go.store(1);
     };
-    std::uint32_t withdrawn = 0;
+    std::uint32_t withdrawn = 0, req_after = ~0u;
+    sched::Hotplug timed = sched::Hotplug::Ok;
     sched::SpawnError spawn_req = sched::SpawnError::None, pinned_req = sched::SpawnError::None;
     sched::WakeResult wake_req = sched::WakeResult::Woken;
     {
@@ -109,6 +110,10 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
         wake_req = sched::wake(*s.task, x);
         std::uint32_t asked = sched::detail::kOfflineAsked;
         withdrawn = xs.offline_req.compare_exchange_strong(asked, 0) ? 1 : 0;
+        // take_offline waits at most its bound (RFC-0022 "Hart offline and online"): x,
+        // held masked, cannot act on the request in 50 ms, so it is withdrawn and x runs on.
+        timed = sched::take_offline(x, 50'000);
+        req_after = xs.offline_req.load();
         let_held_go.store(1);
     }
     KCHECK(withdrawn == 1);
@@ -116,6 +121,7 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
            pinned_req == sched::SpawnError::InvalidCpu);
     KCHECK(wake_req == sched::WakeResult::InvalidCpu);
     KCHECK(sleeping() && sleeper.ran.load() == 0);
+    KCHECK(timed == sched::Hotplug::Timeout && req_after == 0);
 
     // Refusals of take_offline and bring_online that change nothing (RFC-0022 "Hart offline
     // and online"): the boot cpu never goes offline, a cpu out of range is invalid, and only
