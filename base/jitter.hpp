@@ -20,6 +20,7 @@ enum class Site : std::uint32_t {
     Drain,        // drain_inbox(): before a task's on_cpu is read
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
+    SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

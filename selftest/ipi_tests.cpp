@@ -2,6 +2,7 @@
 // and hart hot-plug (SMP only).
 #include "base/console.hpp"
 #include "base/ipi.hpp"
+#include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
@@ -29,6 +30,26 @@ ipi::Snapshot chain_sum() {
         sum.acked += s.acked;
     }
     return sum;
+}
+
+// Holds one soft-interrupt trap of hart `cpu` at Site::SoftIrq (SSIP cleared, the pending
+// word not yet taken) until released, or for at most kEventuallyUs; the hook found when ours
+// went in is chained.
+struct SoftIrqHold {
+    std::atomic<std::uint32_t> cpu{~0u}, armed{0}, holding{0}, release{0};
+    jitter::Hook chained = nullptr;
+};
+SoftIrqHold g_sirq;
+
+void softirq_hold_hook(jitter::Site s, const void* subject) {
+    if (g_sirq.chained) g_sirq.chained(s, subject);
+    if (s != jitter::Site::SoftIrq || hal::tp_head()->cpu != g_sirq.cpu.load()) return;
+    if (g_sirq.armed.exchange(0) == 0) return;
+    g_sirq.holding.store(1);
+    const std::uint64_t end = time::now() + time::from_us(kEventuallyUs);
+    while (!g_sirq.release.load() && time::now() < end)
+        hal::Cpu::relax();
+    g_sirq.holding.store(0);
 }
 
 bool same_chain(const ipi::Snapshot& a, const ipi::Snapshot& b) {
@@ -143,6 +164,39 @@ KSELFTEST(IPI0002, "ipi resched") {
     KCHECK(held_after.trapped == held_before.trapped);
     KCHECK(held_after.coalesced >= held_before.coalesced + 1);
     KCHECK(balance);
+
+    // The trap path clears SSIP before it takes the pending word (RFC-0022 "Causal IPI
+    // chain"): t is held in a soft-interrupt trap between the two steps while another request
+    // is made, which must find the pending bit still set (Coalesced: the word about to be
+    // taken answers it). Once t has taken the word and acked, a new request must be sent and
+    // acked. (In the other order that request would have been sent, its SSIP then cleared,
+    // and every later request would coalesce into the bit left set, unanswered.)
+    const ipi::Snapshot before_hold = ipi::chain(t);
+    g_sirq.release.store(0);
+    g_sirq.cpu.store(t);
+    g_sirq.armed.store(1);
+    g_sirq.chained = jitter::g_hook.load();
+    jitter::g_hook.store(&softirq_hold_hook);
+    const ipi::Resched to_hold = ipi::request_resched(t);
+    const bool was_held = await(kAckTimeoutUs, [] { return g_sirq.holding.load() != 0; });
+    const ipi::Resched in_window = ipi::request_resched(t);
+    g_sirq.release.store(1);
+    const bool acked_hold =
+        await(kAckTimeoutUs, [&] { return ipi::chain(t).acked >= before_hold.acked + 1; });
+    (void)await(kAckTimeoutUs, [] { return g_sirq.holding.load() == 0; });
+    g_sirq.armed.store(0);
+    jitter::g_hook.store(g_sirq.chained);
+    const ipi::Snapshot after_hold = ipi::chain(t);
+    const ipi::Resched after_window = ipi::request_resched(t);
+    const bool acked_after =
+        await(kAckTimeoutUs, [&] { return ipi::chain(t).acked >= after_hold.acked + 1; });
+    println("KLOG: ipi chain cpu", t, ": held between SSIP clear and the pending word: a request ",
+            ipi::resched_name(in_window), "; afterwards a request ",
+            ipi::resched_name(after_window), ", acked=", acked_after);
+    KCHECK(to_hold == ipi::Resched::Sent || to_hold == ipi::Resched::Coalesced);
+    KCHECK(was_held && acked_hold);
+    KCHECK(in_window == ipi::Resched::Coalesced);
+    KCHECK(after_window == ipi::Resched::Sent && acked_after);
 
     // A resched IPI sets need_resched (RFC-0021 "The switch path"): a task on t, masked and
     // under a PreemptGuard, clears t's need_resched, then one request is sent; it unmasks,
