@@ -27,6 +27,7 @@ constexpr Entry kFaults[] = {
     {Fault::LostWakeup, "lost-wakeup"},
     {Fault::LostWakeSignal, "lost-wake-signal"},
     {Fault::EarlyOnline, "early-online"},
+    {Fault::InboxesClosed, "inboxes-closed"},
     {Fault::TextWrite, "text-write"},
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},

@@ -24,6 +24,7 @@ enum class Fault : std::uint32_t {
     LostWakeup,     // a Notification sleeper publishes Blocked after dropping the lock
     LostWakeSignal, // a Notification signaller reads the waiter before it sets the bits, unlocked
     EarlyOnline,    // a (re)started hart says Online 20 ms before it takes work
+    InboxesClosed,  // every inbox refuses an unpinned task (as if its hart were leaving)
     // Sv39 kernel space (mm/kernel_space.hpp):
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page

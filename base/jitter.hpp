@@ -21,6 +21,7 @@ enum class Site : std::uint32_t {
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
     RacyRead,     // k::Guarded::racy(): an unlocked read, before the reader acts on it
+    SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

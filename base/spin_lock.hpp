@@ -69,6 +69,11 @@ class SpinLock final {
     }
     // Racy snapshot for diagnostics only.
     [[nodiscard]] std::uint32_t owner() const { return owner_.load(std::memory_order_relaxed); }
+    // Tickets handed out and not yet served, the holder's included: 0 free, 1 held, 1 + n
+    // with n cpus waiting. Racy snapshot for diagnostics and tests only.
+    [[nodiscard]] std::uint32_t tickets_out() const {
+        return next_.load(std::memory_order_relaxed) - serving_.load(std::memory_order_relaxed);
+    }
     [[nodiscard]] const char* name() const { return name_; }
 
   private:

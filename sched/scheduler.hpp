@@ -134,7 +134,12 @@ void set_steal_limit(std::uint32_t cpu, Qos q);
 // restarts it with hart_start and returns once it takes work again (the
 // parked tasks then run there).
 enum class [[nodiscard]] Hotplug : std::uint32_t{Ok, InvalidCpu, BootCpu, NotOnline, Timeout};
-Hotplug take_offline(std::uint32_t cpu);
+// Bound on a hart's own HSM stop (µs): generous, the wait ends as soon as it is done.
+inline constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
+// Waits at most `timeout_us` (µs) for the hart to stop. Timeout: the request was withdrawn
+// and the hart keeps running, unless it had already committed to stopping; then it waits up
+// to kHotplugTimeoutUs more for the stop (Ok), else Timeout.
+Hotplug take_offline(std::uint32_t cpu, std::uint64_t timeout_us = kHotplugTimeoutUs);
 Hotplug bring_online(std::uint32_t cpu);
 const char* hotplug_name(Hotplug h);
 

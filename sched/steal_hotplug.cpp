@@ -14,9 +14,6 @@ using namespace detail;
 
 namespace {
 
-// Bound on a hart's own HSM stop: generous, the wait ends when it is done.
-constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
-
 enum class LockMode { Wait, SkipIfBusy };
 
 // Moves up to req.max_tasks from victim to s; the caller checked the request.
@@ -164,14 +161,14 @@ const char* hotplug_name(Hotplug h) {
     return "?";
 }
 
-Hotplug take_offline(std::uint32_t cpu) {
+Hotplug take_offline(std::uint32_t cpu, std::uint64_t timeout_us) {
     if (cpu >= k::cpu_count()) return Hotplug::InvalidCpu;
     if (cpu == 0) return Hotplug::BootCpu;
     if (!k::cpu_online(cpu)) return Hotplug::NotOnline;
     cpu_sched(cpu).offline_req.store(kOfflineAsked, std::memory_order_release);
     cpu_sched(cpu).need_resched.store(1, std::memory_order_relaxed);
     (void)k::ipi::request_resched(cpu); // a lost IPI only delays to its next tick
-    const std::uint64_t deadline = k::time::now() + k::time::from_us(kHotplugTimeoutUs);
+    const std::uint64_t deadline = k::time::now() + k::time::from_us(timeout_us);
     if (k::time::wait_until(deadline, [cpu] { return k::smp::confirm_stopped(cpu); }))
         return Hotplug::Ok;
     // Withdraw the request unless the hart already committed to it; then it

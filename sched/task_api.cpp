@@ -89,7 +89,9 @@ Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed) {
         oc ? oc - 1 : choose_cpu(hint, t.home_cpu.load(std::memory_order_relaxed));
     k::jitter::point(k::jitter::Site::Wake, &t);
     for (std::uint32_t tries = 0; tries < k::cpu_count(); ++tries) {
-        switch (cpu_sched(target).inbox.try_push(t)) {
+        switch (k::fault::is(k::fault::Fault::InboxesClosed)
+                    ? PushResult::Closed
+                    : cpu_sched(target).inbox.try_push(t)) {
         case PushResult::Queued:
         case PushResult::FirstPending:
             notify(target, self);

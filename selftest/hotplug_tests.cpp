@@ -1,6 +1,7 @@
 // Hot-plug selftests: what pinned tasks do while their hart is offline (SMP only).
 #include "base/console.hpp"
 #include "base/percpu.hpp"
+#include "sched/cpu_sched.hpp"
 #include "sched/event.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
@@ -67,9 +68,69 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
 
     sched::Spawned s = scope.spawn(ts, SpawnOptions{Qos::Normal, x, true, "sleeper"});
     KCHECK(s.error == sched::SpawnError::None);
-    KCHECK(await(kEventuallyUs, [&] {
+    auto sleeping = [&] {
         return s.task->state.state() == sched::TaskState::Blocked && s.task->on_cpu.load() == 0;
-    }));
+    };
+    KCHECK(await(kEventuallyUs, sleeping));
+
+    // A hart with an offline request is not a target (RFC-0021 "Task API", RFC-0022 "Hart
+    // offline and online"): with x held masked, so that it cannot act on the request, spawn
+    // and wake to it are refused (InvalidCpu) and the sleeper stays asleep; the request is
+    // then withdrawn as a timed-out take_offline withdraws it.
+    std::atomic<std::uint32_t> held{0}, let_held_go{0};
+    auto hold_body = [&] {
+        hal::Cpu::irq_push();
+        held.store(1);
+        while (!let_held_go.load())
+            hal::Cpu::relax();
+        hal::Cpu::irq_pop();
+    };
+    Thunk<decltype(hold_body)> th{hold_body};
+    sched::detail::CpuSched& xs = sched::detail::cpu_sched(x);
+    auto unhold = [&] { // on every path: no request left behind, the hold let go
+        std::uint32_t asked = sched::detail::kOfflineAsked;
+        (void)xs.offline_req.compare_exchange_strong(asked, 0);
+        let_held_go.store(1);
+    };
+    std::uint32_t withdrawn = 0, req_after = ~0u;
+    sched::Hotplug timed = sched::Hotplug::Ok;
+    sched::SpawnError spawn_req = sched::SpawnError::None, pinned_req = sched::SpawnError::None;
+    sched::WakeResult wake_req = sched::WakeResult::Woken;
+    {
+        TaskScope hold_scope(unhold);
+        KCHECK(hold_scope.spawn(th, SpawnOptions{Qos::PerfBurst, x, true, "hold"}).error ==
+               sched::SpawnError::None);
+        KCHECK(await(kEventuallyUs, [&] { return held.load() != 0; }));
+        xs.offline_req.store(sched::detail::kOfflineAsked);
+        TaskScope req_scope;
+        spawn_req =
+            req_scope.spawn(&Runs::run, &sleeper, SpawnOptions{Qos::Normal, x, false, "req"}).error;
+        pinned_req =
+            req_scope.spawn(&Runs::run, &sleeper, SpawnOptions{Qos::Normal, x, true, "req"}).error;
+        wake_req = sched::wake(*s.task, x);
+        std::uint32_t asked = sched::detail::kOfflineAsked;
+        withdrawn = xs.offline_req.compare_exchange_strong(asked, 0) ? 1 : 0;
+        // take_offline waits at most its bound (RFC-0022 "Hart offline and online"): x,
+        // held masked, cannot act on the request in 50 ms, so it is withdrawn and x runs on.
+        timed = sched::take_offline(x, 50'000);
+        req_after = xs.offline_req.load();
+        let_held_go.store(1);
+    }
+    KCHECK(withdrawn == 1);
+    KCHECK(spawn_req == sched::SpawnError::InvalidCpu &&
+           pinned_req == sched::SpawnError::InvalidCpu);
+    KCHECK(wake_req == sched::WakeResult::InvalidCpu);
+    KCHECK(sleeping() && sleeper.ran.load() == 0);
+    KCHECK(timed == sched::Hotplug::Timeout && req_after == 0);
+
+    // Refusals of take_offline and bring_online that change nothing (RFC-0022 "Hart offline
+    // and online"): the boot cpu never goes offline, a cpu out of range is invalid, and only
+    // an Offline hart is brought online.
+    KCHECK(sched::take_offline(0) == sched::Hotplug::BootCpu);
+    KCHECK(sched::take_offline(cpu_count()) == sched::Hotplug::InvalidCpu);
+    KCHECK(sched::bring_online(cpu_count()) == sched::Hotplug::InvalidCpu);
+    KCHECK(sched::bring_online(x) == sched::Hotplug::NotOnline);
+    KCHECK(cpu_online(x) && run_on(x, [] {}));
     sched::Spawned b = scope.spawn(tb, SpawnOptions{Qos::PerfBurst, x, true, "blocker"});
     KCHECK(b.error == sched::SpawnError::None);
     KCHECK(await(kEventuallyUs, [&] { return blocker_started.load() != 0; }));
@@ -78,6 +139,7 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
                sched::SpawnError::None);
 
     const sched::Hotplug off = sched::take_offline(x);
+    const sched::Hotplug off_again = sched::take_offline(x); // not online: refused
     const sched::Event::Signalled woke = wakeup.signal();
     TaskScope refused_scope;
     const sched::SpawnError refused =
@@ -104,6 +166,7 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
             ", online=", sched::hotplug_name(on), ", ran once there=", once, "/", kQueued + 2,
             ", runs elsewhere=", away);
     KCHECK(off == sched::Hotplug::Ok);
+    KCHECK(off_again == sched::Hotplug::NotOnline);
     KCHECK(woke == sched::Event::Signalled::Parked);
     KCHECK(refused == sched::SpawnError::InvalidCpu);
     KCHECK(ran_while_off == 0);

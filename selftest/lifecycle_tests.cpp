@@ -27,6 +27,24 @@ struct ExitRound {
     std::uint32_t target_cpu = 0;
 };
 
+const char* signalled_name(sched::Signalled s) {
+    switch (s) {
+    case sched::Signalled::NoWaiter:
+        return "no waiter";
+    case sched::Signalled::Woken:
+        return "woken";
+    case sched::Signalled::NotBlocked:
+        return "not blocked";
+    case sched::Signalled::InvalidCpu:
+        return "invalid cpu";
+    case sched::Signalled::Parked:
+        return "parked";
+    case sched::Signalled::Pinned:
+        return "pinned (woken on its own hart)";
+    }
+    return "?";
+}
+
 std::uint32_t joiners_of(sched::Task& t) {
     SpinGuard g(t.lock);
     return t.joiners.size();
@@ -178,18 +196,63 @@ KSELFTEST(LIFE0002, "task churn") {
     KCHECK(wrong == 0);
     KCHECK(refilled);
     if (n > 1) KCHECK(migrated > 0);
+
+    // The pool's bound (RFC-0021 "Task API"): spawn pinned Idle tasks on this hart, masked so
+    // that none of them runs meanwhile, until spawn says NoMemory: that happens exactly when
+    // every free slot is in use, and changes nothing; then each runs once and the pool refills.
+    // Raw, each with a reference counted by hand (a static TaskRef array would need atexit).
+    static sched::Task* fill[sched::kMaxTasks];
+    static std::atomic<std::uint32_t> fill_ran{0};
+    fill_ran.store(0);
+    const std::uint32_t self = sched::cpu_of_current();
+    const std::uint32_t free_now = sched::task_pool_free();
+    std::uint32_t filled = 0;
+    sched::SpawnError refused = sched::SpawnError::None;
+    hal::Cpu::irq_push();
+    while (filled < sched::kMaxTasks) {
+        sched::Spawned f = sched::spawn([](void*) { fill_ran.fetch_add(1); }, nullptr,
+                                        SpawnOptions{Qos::Idle, self, true, "fill"});
+        refused = f.error;
+        if (refused != sched::SpawnError::None) break;
+        f.task->refs.fetch_add(1, std::memory_order_relaxed); // adopted below
+        fill[filled++] = f.task.get();
+    }
+    const std::uint32_t free_at_refusal = sched::task_pool_free();
+    hal::Cpu::irq_pop();
+    for (std::uint32_t i = 0; i < filled; ++i) {
+        const sched::TaskRef ref = sched::TaskRef::adopt(fill[i]);
+        (void)sched::join(ref);
+        fill[i] = nullptr;
+    }
+    const bool refilled_again = await(kEventuallyUs, pool_quiescent);
+    println("KLOG: churn: pool bound: ", filled, " spawns of ", free_now,
+            " free slots, then NoMemory=", refused == sched::SpawnError::NoMemory,
+            " with free=", free_at_refusal, ", ran once=", fill_ran.load(),
+            ", refilled=", refilled_again);
+    KCHECK(refused == sched::SpawnError::NoMemory);
+    KCHECK(filled == free_now && free_at_refusal == 0);
+    KCHECK(fill_ran.load() == filled);
+    KCHECK(refilled_again);
     return Result::pass();
 }
 
 KSELFTEST(LIFE0003, "join survives stale wake") {
     // A joiner woken by someone other than the exiting task (a stale or
     // spurious wake) must go back to sleep, not return early; exit then
-    // releases it with the right value.
+    // releases it with the right value. The same for the target asleep in
+    // Event::wait (RFC-0021 Invariant 8). Also the refusals of wake() that
+    // change nothing: a cpu out of range (InvalidCpu) and, at SMP >= 2, a
+    // cpu other than a pinned task's own (Pinned); Event::signal to that
+    // other cpu still wakes the pinned waiter, on its own hart.
     const OnlineCpus on = online_cpus();
+    const std::uint32_t target_cpu = on.at(1), other = on.after(target_cpu);
     sched::Event go;
     sched::Spawned target, joiner;
+    std::atomic<std::uint32_t> past_wait{0}, resumed_on{~0u};
     auto target_body = [&] {
         go.wait();
+        resumed_on.store(sched::cpu_of_current());
+        past_wait.store(1);
         sched::exit(42);
     };
     Thunk<decltype(target_body)> tt{target_body};
@@ -203,8 +266,28 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
     Thunk<decltype(joiner_body)> tj{joiner_body};
     auto release = [&] { (void)go.signal(); };
     TaskScope scope(release);
-    target = scope.spawn(tt, SpawnOptions{Qos::Normal, on.at(1), true, "target"});
+    target = scope.spawn(tt, SpawnOptions{Qos::Normal, target_cpu, true, "target"});
     KCHECK(target.error == sched::SpawnError::None);
+    sched::Task& tg = *target.task;
+    auto asleep_in_event = [&] {
+        return tg.state.state() == sched::TaskState::Blocked &&
+               tg.state.reason() == sched::BlockReason::Event && tg.on_cpu.load() == 0;
+    };
+    constexpr std::uint32_t kStale = 5;
+    std::uint32_t event_woken = 0;
+    for (std::uint32_t i = 0; i < kStale; ++i) {
+        KCHECK(await(kEventuallyUs, asleep_in_event));
+        event_woken += sched::wake(tg) == sched::WakeResult::Woken ? 1 : 0; // go is not set
+    }
+    KCHECK(await(kEventuallyUs, asleep_in_event)); // back to sleep, every time
+    KCHECK(past_wait.load() == 0);
+    // Refused before the state word changes: still asleep in the same wait.
+    KCHECK(sched::wake(tg, cpu_count()) == sched::WakeResult::InvalidCpu);
+    KCHECK(asleep_in_event());
+    if (other != target_cpu) {
+        KCHECK(sched::wake(tg, other) == sched::WakeResult::Pinned);
+        KCHECK(asleep_in_event());
+    }
     joiner =
         scope.spawn(tj, SpawnOptions{Qos::Normal, on.count > 2 ? on.at(2) : 0u, true, "joiner"});
     KCHECK(joiner.error == sched::SpawnError::None);
@@ -213,22 +296,30 @@ KSELFTEST(LIFE0003, "join survives stale wake") {
         return j.state.state() == sched::TaskState::Blocked &&
                j.state.reason() == sched::BlockReason::Join && j.on_cpu.load() == 0;
     };
-    constexpr std::uint32_t kStale = 5;
     std::uint32_t woken = 0;
     for (std::uint32_t i = 0; i < kStale; ++i) {
         KCHECK(await(kEventuallyUs, asleep_in_join));
         woken += sched::wake(j) == sched::WakeResult::Woken ? 1 : 0; // nobody exited
     }
     KCHECK(await(kEventuallyUs, asleep_in_join)); // it went back to sleep
+    KCHECK(sched::wake(j, cpu_count()) == sched::WakeResult::InvalidCpu);
+    KCHECK(asleep_in_join());
     const std::int64_t before_exit = got.load();
-    (void)go.signal();
+    // To another hart than the target's own: refused as Pinned, then woken where it may run.
+    const sched::Event::Signalled sig = go.signal(other);
     (void)sched::join(joiner.task);
     (void)sched::join(target.task);
-    println("KLOG: stale wake: ", woken,
-            " stale wakes of a joiner, it returned only after exit with ", got.load());
+    println("KLOG: stale wake: ", event_woken, " stale wakes of an event sleeper and ", woken,
+            " of a joiner, each slept again; the joiner returned only after exit with ", got.load(),
+            "; signal to cpu", other, " of a waiter pinned to cpu", target_cpu, ": ",
+            signalled_name(sig), ", it resumed on cpu", resumed_on.load());
+    KCHECK(event_woken == kStale);
     KCHECK(woken == kStale);
     KCHECK(before_exit == -1);
     KCHECK(got.load() == 42 && early.load() == 0);
+    KCHECK(resumed_on.load() == target_cpu);
+    KCHECK(sig == (other != target_cpu ? sched::Event::Signalled::Pinned
+                                       : sched::Event::Signalled::Woken));
     return Result::pass();
 }
 

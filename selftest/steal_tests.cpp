@@ -122,26 +122,69 @@ KSELFTEST(STEAL0001, "work stealing") {
     KCHECK(all);
     KCHECK(once == kTasks && elsewhere == kTasks);
     KCHECK(stolen >= kTasks);
+
+    // The default limit is Interactive, so PerfBurst work is never stolen (RFC-0022 "Bounded
+    // stealing"): an Idle task and an unpinned PerfBurst one queued here while this hart is
+    // masked. A steal takes the lowest class first, up to the bound of 2 per attempt, so the
+    // attempt that takes the Idle one would take the PerfBurst one with it under a higher
+    // limit; under the default it stays queued here and runs here once we unmask.
+    static_assert(sched::kDefaultStealLimit == Qos::Interactive);
+    std::uint32_t limits_default = 0;
+    for (std::uint32_t c = 0; c < cpu_count(); ++c)
+        limits_default += sched::steal_limit(c) == sched::kDefaultStealLimit ? 1 : 0;
+    Probe low, high;
+    std::uint32_t high_left = 0;
+    bool low_ran = false;
+    {
+        TaskScope pair_scope;
+        hal::Cpu::irq_push();
+        sched::Spawned l =
+            pair_scope.spawn(&Probe::run, &low, SpawnOptions{Qos::Idle, self, false, "low"});
+        sched::Spawned h =
+            pair_scope.spawn(&Probe::run, &high, SpawnOptions{Qos::PerfBurst, self, false, "high"});
+        sched::detail::drain_inbox(sched::detail::cpu_sched(self));
+        low_ran = l.error == sched::SpawnError::None && h.error == sched::SpawnError::None &&
+                  time::wait_until(time::now() + time::from_us(kEventuallyUs),
+                                   [&] { return low.ran.load() != 0; });
+        high_left = sched::queued_on(self, Qos::PerfBurst);
+        hal::Cpu::irq_pop();
+    }
+    println("KLOG: work stealing: default limit on ", limits_default, "/", cpu_count(),
+            " harts; an Idle task stolen=", low_ran && low.cpu.load() != self,
+            ", the PerfBurst one queued with it left=", high_left, ", ran on cpu", high.cpu.load());
+    KCHECK(limits_default == cpu_count());
+    KCHECK(low_ran && low.cpu.load() != self);
+    KCHECK(high_left == 1 && high.ran.load() == 1 && high.cpu.load() == self);
     return Result::pass();
 }
 
 KSELFTEST(STEAL0002, "test_reject_steal_above_bound") {
     // A request for more than the bound is refused before anything moves;
     // the same request within the bound moves exactly the bound.
+    // Then (RFC-0022 Invariant 6) a thief steals only into its own empty queue: the two it
+    // took wait behind it (it is PerfBurst), so a third request takes nothing.
     StealScene scene;
     const std::uint32_t self = sched::cpu_of_current();
     sched::StealCheck over = sched::StealCheck::Ok, within = sched::StealCheck::AboveBound;
+    sched::StealCheck again = sched::StealCheck::AboveBound;
     std::uint32_t taken_over = ~0u, taken_within = 0, left_after_over = 0;
+    std::uint32_t own_queued = 0, taken_again = ~0u, left_after_again = 0;
     const bool ran = steal_from_masked_self(scene, Qos::Normal, [&] {
         over = sched::steal_now({sched::kStealMaxPerAttempt + 1, Qos::Normal}, self, taken_over);
         left_after_over = sched::queued_on(self, Qos::Normal);
         within = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Normal}, self, taken_within);
+        own_queued = sched::queued_on(sched::cpu_of_current(), Qos::Normal);
+        again = sched::steal_now({sched::kStealMaxPerAttempt, Qos::Normal}, self, taken_again);
+        left_after_again = sched::queued_on(self, Qos::Normal);
     });
     const bool all_ran = scene.finish();
     KCHECK(ran && all_ran);
     KCHECK(over == sched::StealCheck::AboveBound && taken_over == 0);
     KCHECK(left_after_over == StealScene::kNormal);
     KCHECK(within == sched::StealCheck::Ok && taken_within == sched::kStealMaxPerAttempt);
+    KCHECK(own_queued == sched::kStealMaxPerAttempt);
+    KCHECK(again == sched::StealCheck::Ok && taken_again == 0);
+    KCHECK(left_after_again == StealScene::kNormal - sched::kStealMaxPerAttempt);
     return Result::pass();
 }
 

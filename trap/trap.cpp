@@ -3,6 +3,7 @@
 
 #include "base/format.hpp"
 #include "base/ipi.hpp"
+#include "base/jitter.hpp"
 #include "base/panic_trap.hpp"
 #include "base/percpu.hpp"
 #include "hal_cpu.hpp"
@@ -117,6 +118,7 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         switch (tf->scause & ~kCauseInterrupt) {
         case kIrqSoft:
             (void)swap_clear_sip(kIntSoft);
+            k::jitter::point(k::jitter::Site::SoftIrq); // a send landing here is not lost
             if (k::ipi::handle_soft_irq()) k::sched_resched_request();
             break;
         case kIrqTimer:

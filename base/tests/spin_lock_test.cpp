@@ -11,6 +11,7 @@
 
 using testing_harts::panics;
 using testing_harts::run_harts;
+using testing_harts::SpinBarrier;
 
 TEST_CASE("spin lock: mutual exclusion across 4 harts", "[sync][spin]") {
     k::SpinLock lock("test");
@@ -127,4 +128,41 @@ TEST_CASE("spin lock: recursion and foreign release panic", "[sync][spin]") {
         k::SpinLock lock("fine");
         k::SpinGuard g(lock);
     }));
+}
+
+TEST_CASE("spin lock: waiters enter in ticket (FIFO) order", "[sync][spin]") {
+    // Hart 1 holds the lock; hart 2 queues for it, then hart 3 (each only once the lock's
+    // ticket count shows the one before it waiting); hart 1 releases. Hart 2 must enter
+    // first, every round: a test-and-set lock lets either win.
+    constexpr std::uint32_t kRounds = 1000;
+    k::SpinLock lock("fifo");
+    SpinBarrier start(3), done(3);
+    std::uint32_t first[kRounds] = {}; // written under lock
+    std::uint32_t entered = 0;         // entries this round, under lock
+    run_harts(3, [&](std::uint32_t cpu) {
+        for (std::uint32_t r = 0; r < kRounds; ++r) {
+            if (cpu == 1) lock.lock();
+            start.wait();
+            if (cpu == 1) {
+                while (lock.tickets_out() != 3)
+                    hal::Cpu::relax();
+                lock.unlock();
+            } else {
+                if (cpu == 3) {
+                    while (lock.tickets_out() != 2)
+                        hal::Cpu::relax();
+                }
+                k::SpinGuard g(lock);
+                if (entered++ == 0) first[r] = cpu;
+            }
+            done.wait();
+            if (cpu == 1) entered = 0; // nobody holds or waits for the lock here
+            start.wait();
+        }
+    });
+    std::uint32_t in_order = 0;
+    for (std::uint32_t r = 0; r < kRounds; ++r)
+        in_order += first[r] == 2 ? 1 : 0;
+    CHECK(in_order == kRounds);
+    CHECK(lock.tickets_out() == 0);
 }

@@ -37,7 +37,12 @@ expect() {
 }
 
 expect no-preempt 1 0 kfault=no-preempt 'timer preemption FAIL'
-expect ipi-drop 2 1 kfault=ipi-drop 'remote wake FAIL'
+# Every send fails: the 200 wakes must still arrive (drained at the target's next tick, so
+# `remote wake` fails only its ack check, never "the sleeper did not get back to sleep").
+expect ipi-drop 2 1 kfault=ipi-drop 'remote wake FAIL check failed: acked'
+# Every inbox refuses unpinned tasks: make_runnable tries each hart once, then panics rather
+# than loop (RFC-0022 "Saturation").
+expect inboxes-closed 2 1 kfault=inboxes-closed 'KPANIC: .*no open inbox for a runnable task'
 expect stack-overflow 1 0 kfault=stack-overflow 'KPANIC: .*kernel stack overflow \(trap frame below the stack guard\)'
 # The gate's excerpt also names the function that trapped (sepc), with its file
 # and line: the backtrace is symbolized (scripts/lib/symbolize.sh).
