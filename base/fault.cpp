@@ -33,6 +33,7 @@ constexpr Entry kFaults[] = {
     {Fault::NoShootdown, "no-shootdown"},
     {Fault::NoHandoff, "no-handoff"},
     {Fault::DestroyNoWake, "destroy-no-wake"},
+    {Fault::ReplyAnyCall, "reply-any-call"},
 };
 
 } // namespace

@@ -33,6 +33,7 @@ enum class Fault : std::uint32_t {
     // IPC (ipc/):
     NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs
     DestroyNoWake, // destroying an endpoint unlinks its waiters but never wakes them
+    ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
 };
 
 void init(const char* bootargs);

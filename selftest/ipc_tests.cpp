@@ -58,8 +58,9 @@ KSELFTEST(IPC0001, "ipc fast path") {
 namespace k::selftest {
 
 // Task capabilities (RFC-0028): `killer` spawns victims that block in call and in recv, kills
-// them through their task capabilities and checks WaitKind::Killed, the rights, and that an
-// occupied task_dst refuses a spawn; every record and frame comes back.
+// them through their task capabilities and checks WaitKind::Killed, the rights, that the last
+// task capability's delete leaves its task running, that a sibling cannot wait for a child,
+// and that an occupied task_dst refuses a spawn; every record and frame comes back.
 KSELFTEST(IPC0002, "task capabilities") {
     const elf::Image* image = k::user::find_image("killer", 6);
     KCHECK(image != nullptr);

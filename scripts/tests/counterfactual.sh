@@ -64,6 +64,9 @@ expect no-shootdown 8 1 kfault=no-shootdown \
 # blocked (tasks/TASK-0018-capability-ipc.md has the rates).
 expect no-handoff 2 1 kfault=no-handoff 'KSELFTEST: ipc fast path FAIL'
 expect destroy-no-wake 2 1 kfault=destroy-no-wake 'SELFTEST: endpoint destruction wakes blocked FAIL'
+# The reply rule: without the sequence test a late reply to a killed caller answers the call
+# that a new thread, in the caller's reused thread record, is waiting in.
+expect reply-any-call 1 0 kfault=reply-any-call 'SELFTEST: reply answers its own call FAIL'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

@@ -142,14 +142,20 @@ void test_faults() {
         {"kernel-read", 13, 0x80200000, -1},
         {"stack-overflow", 15, ~uint64_t{0}, -1},
         {"unmapped", 13, 0x20000000, -1},
+        // An FP instruction: user threads start with sstatus.FS = Off.
+        {"fp", 2, ~uint64_t{0}, -1},
+        // A second thread faults while the main thread sleeps 60 s.
+        {"sleeper", 15, 0, -1},
     };
     for (const FaultCase& c : kCases) {
         char args[32];
         const size_t n = add_arg(args, 0, c.kind);
+        const int64_t t0 = kestrel::time_us();
         const int64_t id = spawn("fault", args, n);
         if (!check(t, id > 0, c.kind, id)) continue;
         kestrel::WaitStatus st{};
         const int64_t r = kestrel::wait(id, &st);
+        const int64_t us = kestrel::time_us() - t0;
         const bool ok = r == 0 && st.kind == kestrel::WaitKind::Faulted &&
                         (st.code == c.code || st.code == c.alt) &&
                         (c.addr == ~uint64_t{0} || st.addr == c.addr);
@@ -162,8 +168,12 @@ void test_faults() {
             .put(st.code)
             .put(" addr ")
             .put(static_cast<int64_t>(st.addr))
+            .put(" us ")
+            .put(us)
             .done();
         check(t, ok, c.kind, st.code);
+        // A kill ends every thread at once, a sleeping one too (the sleeper would take 60 s).
+        check(t, us < 10'000'000, "the process took 10 s or more to end", us);
     }
     pass(t, before);
 }
@@ -190,6 +200,43 @@ void thread_body(void* arg) {
     kestrel::exit(0);
 }
 
+void parked_thread(void* slot) {
+    IpcMsg m;
+    (void)kestrel::recv(reinterpret_cast<uint64_t>(slot), m); // until the endpoint goes
+    kestrel::exit(0);
+}
+
+// At most 16 threads per process (RFC-0027 "Processes and threads"): besides the main thread
+// 15 start, the next is Limit. They park in recv until the endpoint is deleted.
+void test_thread_limit(const char* t) {
+    constexpr uint64_t kStacks = 0x21010000; // 16 stacks of 2 pages, in test_thread's table
+    constexpr uint64_t kStackBytes = 2 * 4096;
+    constexpr uint64_t E = 8;
+    const int64_t free0 = kestrel::object_count(3);
+    if (!check(t,
+               kestrel::map(kStacks, 16 * kStackBytes, kestrel::ProtRead | kestrel::ProtWrite) == 0,
+               "map the parked threads' stacks") ||
+        !check(t, kestrel::endpoint_create(E) == 0, "endpoint_create"))
+        return;
+    int64_t started = 0, r = 0;
+    for (uint64_t i = 0; i < 16; ++i) {
+        r = kestrel::thread_create(&parked_thread,
+                                   reinterpret_cast<void*>(kStacks + (i + 1) * kStackBytes),
+                                   reinterpret_cast<void*>(E));
+        if (r <= 0) break;
+        ++started;
+    }
+    check(t, started == 15, "threads started beside the main thread", started);
+    check(t, r == e(Error::Limit), "the 17th thread", r);
+    check(t, kestrel::cap_delete(E) == 0, "delete the endpoint");
+    const int64_t deadline = kestrel::time_us() + 5'000'000;
+    while (kestrel::object_count(3) < free0 && kestrel::time_us() < deadline)
+        kestrel::sleep_us(1000);
+    if (check(t, kestrel::object_count(3) >= free0, "the parked threads ended",
+              free0 - kestrel::object_count(3)))
+        check(t, kestrel::unmap(kStacks, 16 * kStackBytes) == 0, "unmap their stacks");
+}
+
 void test_thread() {
     const char* t = "thread in shared space";
     const int before = g_failed;
@@ -207,6 +254,7 @@ void test_thread() {
     // Give the thread time to leave before its stack goes.
     kestrel::sleep_us(20'000);
     check(t, kestrel::unmap(kStack, 4 * 4096) == 0, "unmap its stack");
+    test_thread_limit(t);
     pass(t, before);
 }
 
@@ -523,9 +571,19 @@ void test_ipc_round_trip() {
     m.mr[0] = 41;
     const int64_t after = kestrel::call(E, m);
     check(t, after == 0 && m.mr[0] == 42, "a call after the refusals", after);
+    // A capability sent (E has Grant) to a receiver that named no slot (kNoCap): the message
+    // goes, the capability does not (the receiver's tag says caps = 0), the sender keeps it.
+    m = msg(proto::kCaps, 4, 1);
+    m.mr[3] = N;
+    const int64_t nocap = kestrel::call(E, m);
+    check(t, nocap == 0 && kestrel::tag_label(m.tag) == proto::kCaps && m.mr[1] == N,
+          "a capability to a receiver without a slot", nocap);
+    check(t, m.mr[0] == 0, "the receiver without a slot saw caps", static_cast<int64_t>(m.mr[0]));
+    uint64_t kept = 0;
+    check(t, kestrel::notify_poll(N, kept) == 0, "the sender kept the capability it sent");
     IpcMsg q = msg(proto::kQuit, 1);
     const int64_t qr = kestrel::call(E, q);
-    check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 2,
+    check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 3,
           "the server counted every delivered call", static_cast<int64_t>(q.mr[0]));
     waited(t, srv, kestrel::WaitKind::Exited, 0, "the server's exit status");
     // Nobody receives or sends now: the non-blocking forms say so.
@@ -641,7 +699,7 @@ void test_rights_enforced() {
     const char* t = "rights enforced";
     const int before = g_failed;
     const Objects o = snapshot();
-    constexpr uint64_t E = 8, SO = 9, RO = 10, N = 11, N2 = 12, G = 13, X = 14, B = 15;
+    constexpr uint64_t E = 8, SO = 9, RO = 10, N = 11, N2 = 12, G = 13, X = 14, B = 15, NB = 16;
     using kestrel::RightGrant;
     using kestrel::RightReceive;
     using kestrel::RightSend;
@@ -684,20 +742,26 @@ void test_rights_enforced() {
     check(t, kestrel::notify_poll(N2, word) == 0 && word == 0, "nothing signalled",
           static_cast<int64_t>(word));
     check(t, kestrel::notify_poll(N, word) == 0, "the sender kept its capability");
-    // With Grant it moves, and the receiver can use it (signal: the word gets 1).
+    // With Grant it moves with its rights and badge: a send-only copy of N with badge 0x40.
+    // The receiver cannot poll through it, and its signal sets 0x40.
+    check(t, kestrel::cap_mint(N, NB, RightSend, 0x40) == 0, "mint a badged send-only cap");
     m = msg(proto::kGrant, 4, 1);
-    m.mr[3] = N;
-    const int64_t gr = kestrel::call(G, m);
+    m.mr[3] = NB;
+    uint64_t polled[1] = {99};
+    const int64_t gr = kestrel::call(G, m, polled);
     check(t, gr == 0, "call with a cap through a cap with grant", gr);
     check(t, m.mr[0] == 1, "the receiver's tag says caps=1", static_cast<int64_t>(m.mr[0]));
     check(t, m.mr[1] == proto::kGrantSlot, "MR3 names the slot it landed in",
           static_cast<int64_t>(m.mr[1]));
     check(t, m.mr[2] == 0, "the receiver signalled through it", static_cast<int64_t>(m.mr[2]));
     check(t, m.mr[3] == 0, "the receiver deleted it", static_cast<int64_t>(m.mr[3]));
+    check(t, static_cast<int64_t>(polled[0]) == e(Error::MissingRight),
+          "the receiver's poll through the send-only cap", static_cast<int64_t>(polled[0]));
     word = 0;
-    check(t, kestrel::notify_poll(N2, word) == 0 && word == 1, "the signal arrived",
-          static_cast<int64_t>(word));
-    const int64_t kept = kestrel::notify_poll(N, word);
+    check(t, kestrel::notify_poll(N2, word) == 0 && word == 0x40,
+          "the signal arrived with the badge", static_cast<int64_t>(word));
+    const int64_t kept = kestrel::signal(NB);
+    static_cast<void>(kestrel::notify_poll(N2, word));
     Line()
         .put("ULOG: rights: after a granted transfer the sender's slot ")
         .put(kept == 0 ? "still holds it" : "is empty")
@@ -714,6 +778,9 @@ void test_rights_enforced() {
     check(t, esc3 == e(Error::RightsEscalation), "mint all rights from send-only", esc3);
     const int64_t inv = kestrel::cap_mint(E, X, 8, 0);
     check(t, inv == e(Error::InvalidRights), "mint rights bit 8", inv);
+    // The syscall's rights argument is 64 bits: 0x101 is refused, not cut to 0x01 (Send).
+    const int64_t wide = kestrel::cap_mint(E, X, 0x101, 0);
+    check(t, wide == e(Error::InvalidRights), "mint rights 0x101", wide);
     check(t, kestrel::cap_delete(X) == e(Error::EmptySlot), "no refused mint filled a slot");
     check(t, kestrel::cap_copy(RO, X, RightReceive) == 0, "copy receive-only");
     m = msg(proto::kGrant, 4);
@@ -730,7 +797,7 @@ void test_rights_enforced() {
     const int64_t occ2 = kestrel::cap_mint(E, SO, RightSend, 0);
     check(t, occ2 == e(Error::SlotOccupied), "mint onto a full slot", occ2);
     quit_srv(t, E, srv);
-    for (uint64_t slot = E; slot <= B; ++slot)
+    for (uint64_t slot = E; slot <= NB; ++slot)
         static_cast<void>(kestrel::cap_delete(slot));
     check_objects(t, o);
     pass(t, before);
@@ -1079,6 +1146,118 @@ void test_server_death() {
     pass(t, before);
 }
 
+// The reply rule (RFC-0028 "Call and the one-shot reply"): a reply answers only the call it
+// was made for. init holds the call of a caller and kills it; a new thread of init then takes
+// the dead caller's thread record and calls a second endpoint, whose server (another thread of
+// init) holds that call unanswered. init's late reply must be NoCaller and must not reach the
+// new call, which gets its own server's answer.
+//
+// The record is reused by construction: the kernel hands out the lowest free thread record
+// (proc/process_table.cpp alloc_thread), the server thread is started before the caller is
+// spawned, and between the caller's end and the new thread's start no other thread starts or
+// ends (init is the only process, and the earlier tests waited for their threads).
+constexpr uint64_t kOwnAnswer = 0x600d;
+constexpr uint64_t kStaleAnswer = 0x57a1e;
+
+struct ReplyRule {
+    uint64_t ep;                  // the second endpoint (the new caller's)
+    volatile int64_t received;    // 1: the server holds the new call; < 0: its recv failed
+    volatile int64_t go;          // 1: init's late reply is done, the server may answer
+    volatile int64_t cap_replied; // the server's reply with caps = 1 (kPending until then)
+    volatile int64_t replied;     // the server's reply result (kPending until then)
+    volatile int64_t called;      // the new call's result (kPending until it returns)
+    volatile uint64_t answer;     // MR0 of the answer the new call received
+};
+ReplyRule g_rr;
+
+void rr_server(void*) {
+    IpcMsg m;
+    const int64_t r = kestrel::recv(g_rr.ep, m);
+    g_rr.received = r == 0 ? 1 : (r < 0 ? r : -1000);
+    wait_until(g_rr.go, 0, 10'000'000);
+    // A reply carries no capability: BadTag, and the reply capability stays (RFC-0028
+    // "Objects and rights").
+    IpcMsg out = msg(proto::kEcho, 4, 1);
+    out.mr[0] = kStaleAnswer + 1;
+    out.mr[3] = g_rr.ep;
+    g_rr.cap_replied = r == 0 ? kestrel::reply(out) : r;
+    out = msg(proto::kEcho, 4);
+    out.mr[0] = kOwnAnswer;
+    g_rr.replied = r == 0 ? kestrel::reply(out) : r;
+    kestrel::exit(0);
+}
+
+void rr_caller(void*) {
+    IpcMsg m = msg(proto::kEcho, 4);
+    const int64_t r = kestrel::call(g_rr.ep, m);
+    g_rr.answer = m.mr[0];
+    g_rr.called = r;
+    kestrel::exit(0);
+}
+
+void test_reply_rule() {
+    const char* t = "reply answers its own call";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    const int64_t free_threads = objects(3);
+    constexpr uint64_t E = 8, E2 = 9, T = 10;
+    if (!check(t, kestrel::endpoint_create(E) == 0 && kestrel::endpoint_create(E2) == 0,
+               "the endpoints")) {
+        empty_slots(E, T + 1);
+        return;
+    }
+    g_rr.ep = E2;
+    g_rr.received = 0;
+    g_rr.go = 0;
+    g_rr.cap_replied = kPending;
+    g_rr.replied = kPending;
+    g_rr.called = kPending;
+    g_rr.answer = 0;
+    // The server first: its record must not be the one the caller frees.
+    const int64_t srv = start_thread(&rr_server, 0, nullptr);
+    // The caller: killer's victim mode calls its slot 0 and waits for the reply.
+    const int64_t victim = kestrel::spawn("killer", 6, "victim-call", 12, E, T);
+    IpcMsg held;
+    const int64_t got = victim > 0 ? kestrel::recv(E, held) : victim;
+    if (check(t, srv > 0, "start the server thread", srv) &&
+        check(t, got == 0, "hold the victim's call", got)) {
+        check(t, kestrel::task_kill(T) == 0, "kill the victim");
+        waited(t, victim, kestrel::WaitKind::Killed, 0, "the victim ended Killed");
+        // The victim's record is free: the new caller takes it.
+        const int64_t caller = start_thread(&rr_caller, 1, nullptr);
+        if (check(t, caller > 0, "start the new caller", caller) &&
+            check(t, wait_until(g_rr.received, 0, 5'000'000) && g_rr.received == 1,
+                  "the server holds the new call", g_rr.received)) {
+            IpcMsg late = msg(proto::kEcho, 4);
+            late.mr[0] = kStaleAnswer;
+            const int64_t r = kestrel::reply(late);
+            check(t, r == e(Error::NoCaller), "the reply to the killed caller", r);
+        }
+        g_rr.go = 1;
+        if (caller > 0) {
+            wait_until(g_rr.called, kPending, 5'000'000);
+            check(t, g_rr.called == 0, "the new call's result", g_rr.called);
+            check(t, g_rr.answer == kOwnAnswer, "the new call got another call's reply",
+                  static_cast<int64_t>(g_rr.answer));
+        }
+        wait_until(g_rr.replied, kPending, 5'000'000);
+        check(t, g_rr.cap_replied == e(Error::BadTag), "a reply with a capability",
+              g_rr.cap_replied);
+        check(t, g_rr.replied == 0, "the new call's server could not answer it", g_rr.replied);
+    } else {
+        g_rr.go = 1;
+        if (victim > 0) {
+            static_cast<void>(kestrel::task_kill(T));
+            kestrel::WaitStatus st{};
+            static_cast<void>(kestrel::wait(victim, &st));
+        }
+    }
+    empty_slots(E, T + 1); // the server's recv, if still blocked, ends Destroyed
+    threads_gone(t, free_threads);
+    check_objects(t, o);
+    pass(t, before);
+}
+
 // The fuzzer, while init exchanges IPC with an echo server of its own; every frame and kernel
 // record must be back once both are reaped.
 void test_fuzzer() {
@@ -1206,6 +1385,7 @@ void test_ipc() {
     test_notification();
     test_endpoint_destruction();
     test_server_death();
+    test_reply_rule();
     test_fuzzer();
     check("syscall fuzzer",
           kestrel::unmap(kThreadStacks, kThreadSlots * kThreadStackPages * 4096) == 0,
