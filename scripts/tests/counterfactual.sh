@@ -59,6 +59,13 @@ expect satp-skip 8 1 kfault=satp-skip 'KPANIC: .*user thread with another addres
 # in 20 of 20 boots at SMP=8, tasks/TASK-0016-user-space.md).
 expect no-shootdown 8 1 kfault=no-shootdown \
     'KSELFTEST: tlb shootdown FAIL stale translation'
+# An SBI RFENCE error panics (RFC-0026 shootdown step 4); a user space released twice panics;
+# a checked user copy that faults at a kernel address stays a kernel page fault (RFC-0027
+# invariant 4): the fixup is for user addresses only.
+expect rfence-error 2 1 kfault=rfence-error 'KPANIC: .*tlb shootdown: SBI RFENCE failed'
+expect space-double-release 1 0 kfault=space-double-release 'KPANIC: .*uspace: release of a free space'
+expect uaccess-kernel 1 0 kfault=uaccess-kernel \
+    'KPANIC: hart .* cause 0xd .*load page fault in the guard page of task kfault #[0-9]+'
 # IPC (RFC-0028): without the fast path's direct switch the pinned pair's 1000 calls make no
 # handoff; without the destruction's wake-ups the threads blocked on a deleted endpoint stay
 # blocked (tasks/TASK-0018-capability-ipc.md has the rates).

@@ -471,6 +471,27 @@ bool wait_until(volatile int64_t& v, int64_t not_value, int64_t us) {
     return v != not_value;
 }
 
+constexpr int64_t kPending = 12345; // a result not returned yet
+
+// A sender of a 20-word message (16 words through its buffer) for the bad receive buffer case.
+struct BufSend {
+    uint64_t slot;
+    volatile int64_t result; // the send's result (kPending until it returns)
+};
+BufSend g_bufsend;
+
+void buf_sender(void*) {
+    uint64_t words[16];
+    for (uint64_t k = 0; k < 16; ++k)
+        words[k] = 700 + k;
+    IpcMsg m;
+    m.tag = kestrel::make_tag(proto::kEcho, 20);
+    for (uint64_t k = 0; k < 4; ++k)
+        m.mr[k] = 11 + k;
+    g_bufsend.result = kestrel::send(g_bufsend.slot, m, words);
+    kestrel::exit(0);
+}
+
 void test_ipc_round_trip() {
     const char* t = "ipc round trip";
     const int before = g_failed;
@@ -586,6 +607,31 @@ void test_ipc_round_trip() {
     check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 3,
           "the server counted every delivered call", static_cast<int64_t>(q.mr[0]));
     waited(t, srv, kestrel::WaitKind::Exited, 0, "the server's exit status");
+    // A receiver's bad buffer (in the kernel): the message is taken, its registers arrive and
+    // the receive returns BadPointer; the sender's send is done (RFC-0028 "The message moves
+    // with the active side"). raw_call7: the wrapper drops the registers of a failed call.
+    const int64_t free_threads = objects(3);
+    g_bufsend.slot = E;
+    g_bufsend.result = kPending;
+    const int64_t bs = start_thread(&buf_sender, 0, nullptr);
+    if (check(t, bs > 0, "thread_create", bs)) {
+        uint64_t regs[7] = {E, kestrel::kNoCap, 0, 0, 0, 0, 0x80200000};
+        const int64_t rb = kestrel::raw_call7(static_cast<uint64_t>(kestrel::Sys::Recv), regs);
+        check(t, rb == e(Error::BadPointer), "a receive into a kernel buffer", rb);
+        check(t,
+              kestrel::tag_length(regs[1]) == 20 && regs[2] == 11 && regs[3] == 12 &&
+                  regs[4] == 13 && regs[5] == 14,
+              "the registers arrived with BadPointer", static_cast<int64_t>(regs[2]));
+        wait_until(g_bufsend.result, kPending, 5'000'000);
+        if (g_bufsend.result == kPending) { // still queued: take it, so the thread can end
+            uint64_t sink[kestrel::kMaxIpcLength - 4];
+            IpcMsg in;
+            static_cast<void>(kestrel::poll(E, in, sink));
+            wait_until(g_bufsend.result, kPending, 5'000'000);
+        }
+        check(t, g_bufsend.result == 0, "the sender's send was taken", g_bufsend.result);
+        threads_gone(t, free_threads);
+    }
     // Nobody receives or sends now: the non-blocking forms say so.
     m = msg(proto::kEcho, 4);
     check(t, kestrel::nb_send(E, m) == 0, "nb_send without a receiver drops");
@@ -848,7 +894,6 @@ struct Job {
     volatile int64_t started;
     volatile int64_t result;
 };
-constexpr int64_t kPending = 12345;
 Job g_jobs[6];
 
 void job_thread(void* arg) {
