@@ -72,12 +72,95 @@ size_t add_int(char* buf, size_t at, int64_t v) {
     return at;
 }
 
+// int64_t reg_check(uint64_t nr, uint64_t arg): fills every register but sp, a0 and a7 with
+// its own pattern, makes syscall `nr` with a0 = arg, and returns 0 when every one of them (a7
+// with the number) still holds its value afterwards, else the number of the first register
+// that changed (1..31). RFC-0026 "The syscall ABI": only a0 changes (the IPC calls aside).
+asm(R"(
+    .text
+    .globl reg_check
+    .type reg_check, @function
+reg_check:
+    addi sp, sp, -128
+    sd ra, 0(sp)
+    sd gp, 8(sp)
+    sd tp, 16(sp)
+    sd s0, 24(sp)
+    sd s1, 32(sp)
+    sd s2, 40(sp)
+    sd s3, 48(sp)
+    sd s4, 56(sp)
+    sd s5, 64(sp)
+    sd s6, 72(sp)
+    sd s7, 80(sp)
+    sd s8, 88(sp)
+    sd s9, 96(sp)
+    sd s10, 104(sp)
+    sd s11, 112(sp)
+    sd a0, 120(sp)
+    mv a7, a0
+    mv a0, a1
+    .irp n, 1, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    li x
+, 0x5a5a000000000000 + 
+ * 0x0101010101
+    .endr
+    ecall
+    .irp n, 1, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    li a0, 0x5a5a000000000000 + 
+ * 0x0101010101
+    beq x
+, a0, 1f
+    li a0, 
+
+    j 2f
+1:
+    .endr
+    ld a0, 120(sp)
+    beq a7, a0, 3f
+    li a0, 17
+    j 2f
+3:
+    li a0, 0
+2:
+    ld ra, 0(sp)
+    ld gp, 8(sp)
+    ld tp, 16(sp)
+    ld s0, 24(sp)
+    ld s1, 32(sp)
+    ld s2, 40(sp)
+    ld s3, 48(sp)
+    ld s4, 56(sp)
+    ld s5, 64(sp)
+    ld s6, 72(sp)
+    ld s7, 80(sp)
+    ld s8, 88(sp)
+    ld s9, 96(sp)
+    ld s10, 104(sp)
+    ld s11, 112(sp)
+    addi sp, sp, 128
+    ret
+    .size reg_check, . - reg_check
+)");
+extern "C" int64_t reg_check(uint64_t nr, uint64_t arg);
+
 void test_syscall_errors() {
     const char* t = "syscall errors";
     const int before = g_failed;
     char byte = 'x';
     check(t, kestrel::raw_call(kestrel::kSysCount) == e(Error::BadNumber), "number kSysCount", 0);
     check(t, kestrel::raw_call(~uint64_t{0}) == e(Error::BadNumber), "number 2^64-1");
+    // Every register but a0 survives a syscall: a yield, the time, a refused number, and a
+    // sleep of 20 ms (the thread blocks and is switched out meanwhile).
+    using kestrel::Sys;
+    const uint64_t kRegCalls[4][2] = {{static_cast<uint64_t>(Sys::Yield), 0},
+                                      {static_cast<uint64_t>(Sys::Time), 0},
+                                      {kestrel::kSysCount, 0},
+                                      {static_cast<uint64_t>(Sys::Sleep), 20'000}};
+    for (const auto& c : kRegCalls) {
+        const int64_t r = reg_check(c[0], c[1]);
+        check(t, r == 0, "a register changed across a syscall (its number)", r);
+    }
     check(t, kestrel::console_write(nullptr, 1) == e(Error::BadPointer), "write from page 0");
     const int64_t kernel = kestrel::console_write(reinterpret_cast<const char*>(0x80200000), 16);
     check(t, kernel == e(Error::BadPointer), "write from kernel text", kernel);
