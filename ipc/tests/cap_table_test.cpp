@@ -303,12 +303,13 @@ TEST_CASE("cap table: remove returns the capability and says when it was the las
 
 // RFC-0028 "Object lifetime": tables under different locks may remove capabilities to one
 // object at once, and exactly one of the removers sees the last. Each round, three threads
-// remove an object's capability from their own table (each under its own mutex, as the kernel
-// takes each space's lock) at the same moment; every round must report `last` once.
+// remove the 8 capabilities to one object that their own table holds (each removal under the
+// table's own mutex, as the kernel takes each space's lock), all at the same moment; every
+// round must report `last` exactly once and end with the count at 0.
 TEST_CASE("cap table: concurrent removers in different tables see the last exactly once",
           "[ipc][cap][delete]") {
     constexpr unsigned kThreads = 3;
-    constexpr unsigned kRounds = 10000;
+    constexpr unsigned kRounds = 30000;
     struct Locked {
         std::mutex m;
         Space s;
@@ -325,26 +326,31 @@ TEST_CASE("cap table: concurrent removers in different tables see the last exact
             for (unsigned r = 0; r < kRounds; ++r) {
                 while (go.load(std::memory_order_acquire) <= r)
                     std::this_thread::yield();
-                ipc::CapRemoved rem{};
-                {
-                    std::lock_guard<std::mutex> g(t[i]->m);
-                    rem = t[i]->s.table.remove(0);
+                for (std::uint32_t slot = 0; slot < kSlots; ++slot) {
+                    ipc::CapRemoved rem{};
+                    {
+                        std::lock_guard<std::mutex> g(t[i]->m);
+                        rem = t[i]->s.table.remove(slot);
+                    }
+                    if (rem.ok() && rem.last) lasts[r].fetch_add(1, std::memory_order_relaxed);
                 }
-                if (rem.ok() && rem.last) lasts[r].fetch_add(1, std::memory_order_relaxed);
                 done.fetch_add(1, std::memory_order_acq_rel);
             }
         });
     }
     unsigned bad = 0;
     for (unsigned r = 0; r < kRounds; ++r) {
-        { // the workers wait: one capability in each table
+        { // the workers wait: every slot of every table names the round's object
             std::lock_guard<std::mutex> g(t[0]->m);
             REQUIRE(t[0]->s.table.insert(0, ObjectType::Endpoint, &objects[r], Rights::all()) ==
                     CapError::Ok);
+            for (std::uint32_t slot = 1; slot < kSlots; ++slot)
+                REQUIRE(t[0]->s.table.copy(0, slot, Rights::all()) == CapError::Ok);
         }
         for (unsigned i = 1; i < kThreads; ++i) {
             std::scoped_lock g(t[0]->m, t[i]->m);
-            REQUIRE(t[i]->s.table.copy(t[0]->s.table, 0, 0, Rights::all()) == CapError::Ok);
+            for (std::uint32_t slot = 0; slot < kSlots; ++slot)
+                REQUIRE(t[i]->s.table.copy(t[0]->s.table, 0, slot, Rights::all()) == CapError::Ok);
         }
         go.store(r + 1, std::memory_order_release);
         while (done.load(std::memory_order_acquire) < (r + 1) * kThreads)
