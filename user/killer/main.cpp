@@ -1,7 +1,7 @@
 // killer: the kernel's task-capability test (RFC-0028). It spawns victims with a task
 // capability and ends them with task_kill while they are blocked in IPC.
 //   argv "victim-call": calls the endpoint in slot 0 and waits for a reply that never comes.
-//   argv "victim-recv": receives on the endpoint in slot 0; nobody sends (or, in case 4, the
+//   argv "victim-recv": receives on the endpoint in slot 0; nobody sends (or, in case 5, the
 //              test does: then it exits 99).
 //   argv "not-parent <id>": waits for process <id>, a sibling: exits 0 when that is NoChild.
 //   no argv: the test. Exit code 0, or the bit of the first check that failed.
@@ -92,9 +92,15 @@ int test() {
     (void)kestrel::cap_delete(kTaskSendOnly);
     (void)kestrel::cap_delete(kTaskRecvOnly);
     (void)kestrel::cap_delete(kTask);
-    // 4. The last task capability's delete destroys nothing: the victim runs on and still
+    // 4. An occupied task_dst refuses the spawn before anything starts: no record taken.
+    const int64_t procs = kestrel::object_count(2);
+    if (kestrel::spawn("killer", 6, "victim-recv", 12, kEp, kEp) != e(Error::SlotOccupied) ||
+        kestrel::object_count(2) != procs)
+        return 1024;
+    // 5. The last task capability's delete destroys nothing: the victim runs on and still
     // takes a message (nb_send delivers once it waits in recv; 5 s at most), then exits 99.
-    // Before we reap it, a sibling may not (RFC-0027: only the parent finds a child).
+    // Before we reap it, a sibling may not (RFC-0027: only the parent finds a child). Last:
+    // a reaped process's record comes back a little after its wait, which 4's count would see.
     const int64_t live = spawn_victim("victim-recv");
     if (live <= 0 || kestrel::cap_delete(kTask) != 0) return 2048;
     m.tag = kestrel::make_tag(1, 0);
@@ -120,11 +126,6 @@ int test() {
         sst.code != 0)
         return 4096;
     if (kestrel::wait(live, &st) != 0 || st.kind != WaitKind::Exited || st.code != 99) return 2048;
-    // 5. An occupied task_dst refuses the spawn before anything starts: no record taken.
-    const int64_t procs = kestrel::object_count(2);
-    if (kestrel::spawn("killer", 6, "victim-recv", 12, kEp, kEp) != e(Error::SlotOccupied) ||
-        kestrel::object_count(2) != procs)
-        return 1024;
     (void)kestrel::cap_delete(kEp);
     return 0;
 }
