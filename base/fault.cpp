@@ -32,8 +32,12 @@ constexpr Entry kFaults[] = {
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},
     {Fault::NoShootdown, "no-shootdown"},
+    {Fault::RfenceError, "rfence-error"},
+    {Fault::SpaceDoubleRelease, "space-double-release"},
+    {Fault::UaccessKernel, "uaccess-kernel"},
     {Fault::NoHandoff, "no-handoff"},
     {Fault::DestroyNoWake, "destroy-no-wake"},
+    {Fault::ReplyAnyCall, "reply-any-call"},
 };
 
 } // namespace

@@ -31,9 +31,13 @@ enum class Fault : std::uint32_t {
     // User address spaces (mm/user_space.hpp):
     SatpSkip,    // a switch from one user space to another leaves the first one's root in satp
     NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
+    RfenceError, // every SBI RFENCE is taken as failed (the shootdown must panic)
+    SpaceDoubleRelease, // a task creates a user space and releases it twice (must panic)
+    UaccessKernel,      // a task's checked user copy reads an unmapped kernel address (must panic)
     // IPC (ipc/):
     NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs
     DestroyNoWake, // destroying an endpoint unlinks its waiters but never wakes them
+    ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
 };
 
 void init(const char* bootargs);

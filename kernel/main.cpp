@@ -14,6 +14,7 @@
 #include "kernel/boot_task.hpp"
 #include "kernel/memory_boot.hpp"
 #include "kernel/smp.hpp"
+#include "mm/user_space.hpp"
 #include "sbi.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/wake_monitor.hpp"
@@ -152,6 +153,7 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     using namespace k;
     memory_this_hart();
     std::uint32_t cpu = head->cpu;
+    uspace::hart_started(cpu); // the kernel's root in satp: no user space loaded here
     // Arrived: claim the block. Online comes last, from the scheduler, once
     // this hart takes work.
     if (!claim_cpu_state(cpu, CpuState::Starting, CpuState::Joining)) {

@@ -1,5 +1,6 @@
 // The injected faults that need a task of their own (kfault=stack-overflow, bad-trap,
-// text-write, stack-guard-page, hang): run by the boot task once the scheduler is up.
+// text-write, stack-guard-page, space-double-release, uaccess-kernel, hang): run by the boot
+// task once the scheduler is up.
 #include "kernel/task_faults.hpp"
 
 #include "base/console.hpp"
@@ -7,8 +8,10 @@
 #include "base/stack_guard.hpp"
 #include "base/time.hpp"
 #include "hal_cpu.hpp"
+#include "mm/user_space.hpp"
 #include "sched/event.hpp"
 #include "sched/scheduler.hpp"
+#include "user_access.hpp"
 
 namespace k::fault {
 
@@ -65,6 +68,30 @@ void guard_page_task(void*) {
     println("KLOG: kfault=stack-guard-page: no fault in the guard page at ", hex(guard));
 }
 
+// A user space released twice: the second release finds a free slot and must panic
+// (mm/user_space.cpp, RFC-0026 "Failure model").
+void double_release_task(void*) {
+    uspace::UserSpace* s = uspace::create();
+    if (!s) {
+        println("KLOG: kfault=space-double-release: no space to create");
+        return;
+    }
+    uspace::release(s);
+    uspace::release(s);
+    println("KLOG: kfault=space-double-release: the second release did not panic");
+}
+
+// A checked user copy that faults at a kernel address (this task's unmapped stack guard
+// page): the fixup is only for user addresses, so this stays a kernel page fault, a KPANIC
+// (RFC-0027 invariant 4).
+void uaccess_kernel_task(void*) {
+    const sched::Task* me = sched::current();
+    std::uint64_t word = 0;
+    const long r = hal_user_copy(
+        &word, reinterpret_cast<const void*>(guard_page_below(me->stack_lo)), sizeof word);
+    println("KLOG: kfault=uaccess-kernel: the copy from a kernel address returned ", r);
+}
+
 void bad_trap_task(void*) {
     asm volatile(".word 0" ::: "memory"); // all-zero: an illegal instruction
 }
@@ -81,6 +108,8 @@ void run_task_faults() {
     if (g_active == Fault::BadTrap) entry = &bad_trap_task;
     if (g_active == Fault::TextWrite) entry = &text_write_task;
     if (g_active == Fault::StackGuardPage) entry = &guard_page_task;
+    if (g_active == Fault::SpaceDoubleRelease) entry = &double_release_task;
+    if (g_active == Fault::UaccessKernel) entry = &uaccess_kernel_task;
     if (!entry) return;
     sched::Spawned s =
         sched::spawn(entry, nullptr, sched::SpawnOptions{sched::Qos::Normal, 0, true, "kfault"});

@@ -40,7 +40,12 @@ mm::AddressSpace g_tables[kMaxSpaces]; // [i] guarded by g_spaces[i].lock
 mm::AddressSpace& tables_of(UserSpace& s) {
     return g_tables[&s - g_spaces];
 }
-std::uint32_t g_used = 0;   // guarded by g_slab_lock
+std::uint32_t g_used = 0; // guarded by g_slab_lock
+// The user space whose root each cpu has in satp (nullptr: the kernel's root). Written only by
+// that cpu, interrupts off: in switch_to before it loads a space's root and after it loads the
+// kernel's, so while satp holds a space's root the record names that space. release() reads
+// every online cpu's (RFC-0026 invariant 7).
+std::atomic<const UserSpace*> g_loaded[kMaxCpus] = {};
 mm::AsidAllocator g_asids;  // guarded by g_slab_lock
 bool g_asids_ready = false; // guarded by g_slab_lock
 // ASIDs 1..kMaxSpaces are all a full slab can use.
@@ -84,7 +89,9 @@ void remote_flush(std::uint64_t cpus, std::uint64_t va, std::uint64_t len, std::
         // A stopped hart is left out by the firmware and flushes everything when it restarts
         // (kspace::activate_this_hart); any error means a hart may still map a frame that is
         // about to be reused.
-        if (r.error != 0) panic("tlb shootdown: SBI RFENCE failed");
+        // kfault=rfence-error: the call's result is taken as an error.
+        const long error = fault::is(fault::Fault::RfenceError) ? -1 : r.error;
+        if (error != 0) panic("tlb shootdown: SBI RFENCE failed");
     }
 }
 
@@ -200,6 +207,12 @@ void release(UserSpace* s) {
     const std::uint32_t before = s->refs.fetch_sub(1, std::memory_order_acq_rel);
     if (before == 0) panic("uspace: release of a free space");
     if (before != 1) return;
+    // The caller's precondition, checked: no cpu may have this space's root in satp (a
+    // process's last thread switches its hart to the kernel's root before it releases).
+    for (std::uint32_t c = 0; c < cpu_count(); ++c) {
+        if (cpu_online(c) && g_loaded[c].load(std::memory_order_relaxed) == s)
+            panic("uspace: release of a space whose root is in a cpu's satp");
+    }
     // The last reference: nobody maps, unmaps or loads it any more, and no hart has its root
     // in satp (the caller's precondition). Its ASID may still tag entries in the TLBs of the
     // harts that ran it, but no hart uses them again: an entry matches only while satp holds
@@ -220,11 +233,14 @@ void release(UserSpace* s) {
 // The slow half of activate(): satp differs from what this hart has loaded.
 [[gnu::noinline]] static void switch_to(std::uint32_t cpu, UserSpace* next, std::uint64_t want) {
     g_stats.loads.fetch_add(1, std::memory_order_relaxed);
+    std::atomic<const UserSpace*>& loaded = g_loaded[cpu & (kMaxCpus - 1)];
     if (!next) {
         // The kernel's leaves are global; user entries of other ASIDs do not match ASID 0.
         hal::mmu::load_satp(want);
+        loaded.store(nullptr, std::memory_order_relaxed);
         return;
     }
+    loaded.store(next, std::memory_order_relaxed);
     const std::uint64_t bit = std::uint64_t{1} << cpu;
     // Set before the load (seq_cst, paired with the fence in shootdown()): an unmap that
     // misses the bit cleared its entries before this hart's first walk.
@@ -240,6 +256,10 @@ void release(UserSpace* s) {
         hal::mmu::flush_asid(next->asid);
         g_stats.asid_flushes.fetch_add(1, std::memory_order_relaxed);
     }
+}
+
+void hart_started(std::uint32_t cpu) {
+    g_loaded[cpu & (kMaxCpus - 1)].store(nullptr, std::memory_order_relaxed);
 }
 
 void activate(std::uint32_t cpu, UserSpace* next) {

@@ -46,8 +46,11 @@ void retain(UserSpace& s);
 // flushes nothing: entries tagged with the ASID match only while a satp holds it, and whoever
 // gets the ASID next flushes it on each hart at its first load there (activate_slow). Only
 // after every task of the space was switched out for the last time: no hart may still have its
-// satp loaded.
+// satp loaded (checked: a panic names the breach).
 void release(UserSpace* s);
+// A hart (re)started with the kernel's root in satp (kspace::activate_this_hart): it has no
+// user space loaded, whatever it had when it stopped.
+void hart_started(std::uint32_t cpu);
 
 // The scheduler, on `cpu` (the calling hart's index) with interrupts off, just before it
 // switches to a task: its space (nullptr for a kernel task: the kernel's satp). Loads satp

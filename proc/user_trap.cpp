@@ -27,11 +27,26 @@ void check_root(const char* when) {
     }
 }
 
+// sstatus.SUM (S-mode may touch user pages) is set only inside hal_user_copy (RFC-0027
+// invariant 4): neither the user's sstatus (the frame's, restored at the sret) nor the hart's
+// may carry it at a trap from U-mode or on the way back. A copy that left it set would let
+// every later kernel access reach user pages unchecked.
+void check_sum(const hal::TrapFrame& tf, const char* when) {
+    const std::uint64_t live = hal::csr::read_sstatus();
+    if (((live | tf.sstatus) & hal::csr::kSstatusSum) != 0) {
+        const sched::Task* me = sched::current();
+        k::println("KLOG: user: sstatus.SUM set ", when, ": sstatus ", k::hex(live), " frame ",
+                   k::hex(tf.sstatus), " task ", me->name, " #", me->id);
+        k::panic("sstatus.SUM set outside hal_user_copy");
+    }
+}
+
 } // namespace
 
 extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     using namespace hal::csr;
     check_root("at trap entry");
+    check_sum(*tf, "at trap entry");
     if (tf->scause & kCauseInterrupt) {
         hal_trap_dispatch(tf); // the tick and the resched IPI, as in the kernel
     } else if (tf->scause == kEcallFromU) {
@@ -55,4 +70,5 @@ extern "C" void hal_user_trap(hal::TrapFrame* tf) {
         k::user::thread_exit(kestrel::WaitKind::Faulted, 0, 0); // status set by the fault
     }
     check_root("before the return to U-mode");
+    check_sum(*tf, "before the return to U-mode");
 }

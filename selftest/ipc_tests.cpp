@@ -53,13 +53,36 @@ KSELFTEST(IPC0001, "ipc fast path") {
     return Result::pass();
 }
 
+// The fast path hands the hart only to a partner that last ran on it (RFC-0028 "The fast
+// path"): with the client pinned to one hart and the server to another, 200 calls and their
+// replies must make no direct switch (each wake goes through the partner's own hart).
+KSELFTEST(IPC0003, "ipc handoff stays on its hart") {
+    const elf::Image* image = k::user::find_image("ipcpair", 7);
+    KCHECK(image != nullptr);
+    const UserRecords before = UserRecords::now();
+    static constexpr char kArgs[] = "client\0calls=200\0apart";
+    const std::uint64_t handoffs_before = handoffs();
+    const std::int64_t id = user::spawn(nullptr, *image, kArgs, sizeof kArgs);
+    KCHECK(id > 0);
+    kestrel::WaitStatus st{};
+    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    const std::uint64_t direct = handoffs() - handoffs_before;
+    println("KLOG: ipc apart: 200 calls, ", direct, " direct switches (handoff), exit kind ",
+            static_cast<std::uint32_t>(st.kind), " code ", st.code);
+    KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
+    KCHECK(direct == 0);
+    KCHECK(records_back("ipc apart", before));
+    return Result::pass();
+}
+
 } // namespace k::selftest
 
 namespace k::selftest {
 
 // Task capabilities (RFC-0028): `killer` spawns victims that block in call and in recv, kills
-// them through their task capabilities and checks WaitKind::Killed, the rights, and that an
-// occupied task_dst refuses a spawn; every record and frame comes back.
+// them through their task capabilities and checks WaitKind::Killed, the rights, that the last
+// task capability's delete leaves its task running, that a sibling cannot wait for a child,
+// and that an occupied task_dst refuses a spawn; every record and frame comes back.
 KSELFTEST(IPC0002, "task capabilities") {
     const elf::Image* image = k::user::find_image("killer", 6);
     KCHECK(image != nullptr);

@@ -1,6 +1,7 @@
 // The user ladder (RFC-0027): init, spawned from the kernel, prints the `SELFTEST:` markers
 // of the user tests from U-mode; this test then checks its end status and that every frame,
-// address space, process and thread record it and its children took came back.
+// address space, process and thread record it and its children took came back. Before init,
+// three spawns that must be refused (a cut image, no thread record, no process record).
 #include "base/console.hpp"
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
@@ -10,6 +11,7 @@
 #include "mm/user_space.hpp"
 #include "proc/images.hpp"
 #include "proc/process.hpp"
+#include "proc/process_record.hpp" // the slabs, to fill them for the spawn refusals
 #include "sched/task_pool.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/user_run.hpp"
@@ -36,12 +38,45 @@ std::uint64_t rounds() {
     return n;
 }
 
+// Spawn refusals (RFC-0027 "Failure model"): an image the validator refuses (init cut by one
+// byte) is BadImage; with every thread record taken, and then with every process record
+// taken, Limit. Each gives back what it took: the caller's records_back sees every record and
+// frame. The slabs are filled with records nobody runs; nothing else spawns meanwhile.
+Result spawn_refusals(const elf::Image& image) {
+    const elf::Image cut{image.name, image.begin, image.end - 1};
+    const std::int64_t bad = user::spawn(nullptr, cut, nullptr, 0);
+    println("KLOG: user: spawn of a cut image: ", bad);
+    KCHECK(bad == kestrel::code(kestrel::Error::BadImage));
+    static user::Process* procs[user::kMaxProcesses];
+    static user::Thread* threads[user::kMaxThreads];
+    std::uint32_t np = 0, nt = 0;
+    procs[np] = user::alloc_process(nullptr);
+    KCHECK(procs[np] != nullptr);
+    ++np;
+    while (nt < user::kMaxThreads && (threads[nt] = user::alloc_thread(*procs[0])) != nullptr)
+        ++nt;
+    const std::int64_t no_thread = user::spawn(nullptr, image, nullptr, 0);
+    for (std::uint32_t i = 0; i < nt; ++i)
+        user::free_thread(*threads[i]);
+    while (np < user::kMaxProcesses && (procs[np] = user::alloc_process(nullptr)) != nullptr)
+        ++np;
+    const std::int64_t no_process = user::spawn(nullptr, image, nullptr, 0);
+    for (std::uint32_t i = 0; i < np; ++i)
+        user::put(*procs[i]);
+    println("KLOG: user: spawn with ", nt, " thread records taken: ", no_thread, "; with ", np,
+            " process records taken: ", no_process);
+    KCHECK(no_thread == kestrel::code(kestrel::Error::Limit));
+    KCHECK(no_process == kestrel::code(kestrel::Error::Limit));
+    return Result::pass();
+}
+
 } // namespace
 
 KSELFTEST(USR0001, "user ladder") {
     const UserRecords before = UserRecords::now();
     const elf::Image* init = k::user::find_image("init", 4);
     KCHECK(init != nullptr);
+    if (const Result r = spawn_refusals(*init); !r.ok) return r;
     char args[64];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());
     n = put_arg(args, n, "rounds=", rounds());

@@ -23,6 +23,7 @@
 #include "asm_offsets.hpp"
 
 #define SSTATUS_SIE (1 << 1)
+#define SSTATUS_SUM (1 << 18)
 
 /* The registers both trap paths save and restore in the same slots: all but
  * sp, tp and t0, which each path handles itself. */
@@ -148,6 +149,11 @@ hal_trap_vector:
 1:  addi t0, sp, TF_SIZE
     sd t0, TF_X(2)(sp)
     SAVE_TRAP_CSRS TF_FRAME_RA
+    /* SUM off while the trap is handled (the frame keeps the trapped value, restored at the
+     * sret): an interrupt inside hal_user_copy that switches to another task must not hand
+     * that task SUM = 1 (RFC-0027 invariant 4). */
+    li t0, SSTATUS_SUM
+    csrc sstatus, t0
     sd s0, TF_FRAME_FP(sp)
     addi s0, sp, TF_SIZE
 

@@ -339,3 +339,47 @@ TEST_CASE("address space: write, user_accessible, satp", "[mm][as]") {
     CHECK(as.map_anon(kAnonVa, kPage, kRW) == SpaceError::NotReady);
     CHECK(w.kernel.translate(0x8000'0000).mapped); // the kernel's tables survive
 }
+
+// RFC-0026 invariant 4: a map is never partly visible. Every frame of a map is taken while its
+// entry is only held (V = 0); at each of those allocations no page of the range may translate
+// as mapped yet, and afterwards every page does. (The release fence before the entries become
+// valid orders memory for other harts; a host test cannot show its absence.)
+TEST_CASE("address space: no page of a map is visible before the whole map is", "[mm][as]") {
+    World w(64);
+    struct Watch {
+        mm::FrameAllocator* alloc;
+        const AddressSpace* as = nullptr;
+        std::uint64_t va = 0, len = 0;
+        int allocs = 0, visible = 0;
+    };
+    Watch watch{&w.arena.alloc};
+    const mm::FrameSource src{
+        &watch,
+        [](void* ctx) {
+            Watch& wt = *static_cast<Watch*>(ctx);
+            if (wt.as) {
+                ++wt.allocs;
+                for (std::uint64_t va = wt.va; va < wt.va + wt.len; va += kPage)
+                    wt.visible += wt.as->translate(va).mapped ? 1 : 0;
+            }
+            const mm::FrameResult r = wt.alloc->alloc();
+            if (r.error == mm::FrameError::None)
+                std::memset(reinterpret_cast<void*>(r.pa), 0, kPage);
+            return r;
+        },
+        [](void* ctx, std::uint64_t pa) { return static_cast<Watch*>(ctx)->alloc->free(pa); },
+    };
+    AddressSpace as(src, mm::PhysWindow{0});
+    REQUIRE(as.init(w.kernel) == SpaceError::None);
+    watch.as = &as;
+    watch.va = kAnonVa;
+    watch.len = 8 * kPage;
+    REQUIRE(as.map_anon(kAnonVa, 8 * kPage, kRW) == SpaceError::None);
+    CHECK(watch.allocs >= 8);
+    CHECK(watch.visible == 0);
+    for (std::uint64_t va = kAnonVa; va < kAnonVa + 8 * kPage; va += kPage)
+        CHECK(as.translate(va).mapped);
+    watch.as = nullptr;
+    as.destroy();
+    CHECK(w.arena.free() == w.start);
+}

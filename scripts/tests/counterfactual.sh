@@ -64,11 +64,21 @@ expect satp-skip 8 1 kfault=satp-skip 'KPANIC: .*user thread with another addres
 # in 20 of 20 boots at SMP=8, tasks/TASK-0016-user-space.md).
 expect no-shootdown 8 1 kfault=no-shootdown \
     'KSELFTEST: tlb shootdown FAIL stale translation'
+# An SBI RFENCE error panics (RFC-0026 shootdown step 4); a user space released twice panics;
+# a checked user copy that faults at a kernel address stays a kernel page fault (RFC-0027
+# invariant 4): the fixup is for user addresses only.
+expect rfence-error 2 1 kfault=rfence-error 'KPANIC: .*tlb shootdown: SBI RFENCE failed'
+expect space-double-release 1 0 kfault=space-double-release 'KPANIC: .*uspace: release of a free space'
+expect uaccess-kernel 1 0 kfault=uaccess-kernel \
+    'KPANIC: hart .* cause 0xd .*load page fault in the guard page of task kfault #[0-9]+'
 # IPC (RFC-0028): without the fast path's direct switch the pinned pair's 1000 calls make no
 # handoff; without the destruction's wake-ups the threads blocked on a deleted endpoint stay
 # blocked (tasks/TASK-0018-capability-ipc.md has the rates).
 expect no-handoff 2 1 kfault=no-handoff 'KSELFTEST: ipc fast path FAIL'
 expect destroy-no-wake 2 1 kfault=destroy-no-wake 'SELFTEST: endpoint destruction wakes blocked FAIL'
+# The reply rule: without the sequence test a late reply to a killed caller answers the call
+# that a new thread, in the caller's reused thread record, is waiting in.
+expect reply-any-call 1 0 kfault=reply-any-call 'SELFTEST: reply answers its own call FAIL'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

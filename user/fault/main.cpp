@@ -26,6 +26,11 @@ bool is(const char* a, const char* b) {
 
 uint32_t g_word[2] = {0, 0};
 
+void fault_soon(void*) {
+    kestrel::sleep_us(20'000); // most likely the main thread sleeps by now
+    *reinterpret_cast<volatile int*>(kNull) = 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
         *reinterpret_cast<volatile uint32_t*>(reinterpret_cast<uint64_t>(&main)) = 0; // R-X
     } else if (is(k, "illegal")) {
         asm volatile(".word 0"); // all-zero: illegal everywhere
+    } else if (is(k, "fp")) {
+        asm volatile(".word 0xf2000053"); // fmv.d.x f0, zero: illegal while sstatus.FS = Off
     } else if (is(k, "misaligned")) {
         // AMOs must be naturally aligned (unprivileged spec, "A" extension): store/AMO
         // address misaligned.
@@ -58,6 +65,18 @@ int main(int argc, char** argv) {
         *reinterpret_cast<volatile int*>(kScratch) = 7;
         if (kestrel::unmap(kScratch, kestrel::kPageSize) != 0) return 3;
         return *reinterpret_cast<volatile int*>(kScratch);
+    } else if (is(k, "sleeper")) {
+        // A second thread faults while this one sleeps the longest sleep there is (60 s): the
+        // kill ends the sleep at once (RFC-0027 invariant 5), and the process ends Faulted.
+        if (kestrel::map(kScratch, 4 * kestrel::kPageSize,
+                         kestrel::ProtRead | kestrel::ProtWrite) != 0)
+            return 2;
+        if (kestrel::thread_create(&fault_soon,
+                                   reinterpret_cast<void*>(kScratch + 4 * kestrel::kPageSize),
+                                   nullptr) <= 0)
+            return 3;
+        kestrel::sleep_us(kestrel::kMaxSleepUs);
+        return 5; // the sleep ran out: the kill did not end it
     } else {
         return 4;
     }

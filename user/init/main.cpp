@@ -72,12 +72,250 @@ size_t add_int(char* buf, size_t at, int64_t v) {
     return at;
 }
 
+// int64_t reg_check(uint64_t nr, uint64_t arg): fills every register but sp, a0 and a7 with
+// its own pattern (0x5a5a000000000000 + n * 0x0101010101 for xn), makes syscall `nr` with
+// a0 = arg, and returns 0 when every one of them (a7 with the number) still holds its value
+// afterwards, else the number of the first register that changed (1..31). RFC-0026 "The
+// syscall ABI": only a0 changes (the IPC calls aside).
+asm(R"(
+    .text
+    .globl reg_check
+    .type reg_check, @function
+reg_check:
+    addi sp, sp, -128
+    sd ra, 0(sp)
+    sd gp, 8(sp)
+    sd tp, 16(sp)
+    sd s0, 24(sp)
+    sd s1, 32(sp)
+    sd s2, 40(sp)
+    sd s3, 48(sp)
+    sd s4, 56(sp)
+    sd s5, 64(sp)
+    sd s6, 72(sp)
+    sd s7, 80(sp)
+    sd s8, 88(sp)
+    sd s9, 96(sp)
+    sd s10, 104(sp)
+    sd s11, 112(sp)
+    sd a0, 120(sp)
+    mv a7, a0
+    mv a0, a1
+    li x1, 0x5a5a000101010101
+    li x3, 0x5a5a000303030303
+    li x4, 0x5a5a000404040404
+    li x5, 0x5a5a000505050505
+    li x6, 0x5a5a000606060606
+    li x7, 0x5a5a000707070707
+    li x8, 0x5a5a000808080808
+    li x9, 0x5a5a000909090909
+    li x11, 0x5a5a000b0b0b0b0b
+    li x12, 0x5a5a000c0c0c0c0c
+    li x13, 0x5a5a000d0d0d0d0d
+    li x14, 0x5a5a000e0e0e0e0e
+    li x15, 0x5a5a000f0f0f0f0f
+    li x16, 0x5a5a001010101010
+    li x18, 0x5a5a001212121212
+    li x19, 0x5a5a001313131313
+    li x20, 0x5a5a001414141414
+    li x21, 0x5a5a001515151515
+    li x22, 0x5a5a001616161616
+    li x23, 0x5a5a001717171717
+    li x24, 0x5a5a001818181818
+    li x25, 0x5a5a001919191919
+    li x26, 0x5a5a001a1a1a1a1a
+    li x27, 0x5a5a001b1b1b1b1b
+    li x28, 0x5a5a001c1c1c1c1c
+    li x29, 0x5a5a001d1d1d1d1d
+    li x30, 0x5a5a001e1e1e1e1e
+    li x31, 0x5a5a001f1f1f1f1f
+    ecall
+    li a0, 0x5a5a000101010101
+    bne x1, a0, .Lrc_bad1
+    li a0, 0x5a5a000303030303
+    bne x3, a0, .Lrc_bad3
+    li a0, 0x5a5a000404040404
+    bne x4, a0, .Lrc_bad4
+    li a0, 0x5a5a000505050505
+    bne x5, a0, .Lrc_bad5
+    li a0, 0x5a5a000606060606
+    bne x6, a0, .Lrc_bad6
+    li a0, 0x5a5a000707070707
+    bne x7, a0, .Lrc_bad7
+    li a0, 0x5a5a000808080808
+    bne x8, a0, .Lrc_bad8
+    li a0, 0x5a5a000909090909
+    bne x9, a0, .Lrc_bad9
+    li a0, 0x5a5a000b0b0b0b0b
+    bne x11, a0, .Lrc_bad11
+    li a0, 0x5a5a000c0c0c0c0c
+    bne x12, a0, .Lrc_bad12
+    li a0, 0x5a5a000d0d0d0d0d
+    bne x13, a0, .Lrc_bad13
+    li a0, 0x5a5a000e0e0e0e0e
+    bne x14, a0, .Lrc_bad14
+    li a0, 0x5a5a000f0f0f0f0f
+    bne x15, a0, .Lrc_bad15
+    li a0, 0x5a5a001010101010
+    bne x16, a0, .Lrc_bad16
+    li a0, 0x5a5a001212121212
+    bne x18, a0, .Lrc_bad18
+    li a0, 0x5a5a001313131313
+    bne x19, a0, .Lrc_bad19
+    li a0, 0x5a5a001414141414
+    bne x20, a0, .Lrc_bad20
+    li a0, 0x5a5a001515151515
+    bne x21, a0, .Lrc_bad21
+    li a0, 0x5a5a001616161616
+    bne x22, a0, .Lrc_bad22
+    li a0, 0x5a5a001717171717
+    bne x23, a0, .Lrc_bad23
+    li a0, 0x5a5a001818181818
+    bne x24, a0, .Lrc_bad24
+    li a0, 0x5a5a001919191919
+    bne x25, a0, .Lrc_bad25
+    li a0, 0x5a5a001a1a1a1a1a
+    bne x26, a0, .Lrc_bad26
+    li a0, 0x5a5a001b1b1b1b1b
+    bne x27, a0, .Lrc_bad27
+    li a0, 0x5a5a001c1c1c1c1c
+    bne x28, a0, .Lrc_bad28
+    li a0, 0x5a5a001d1d1d1d1d
+    bne x29, a0, .Lrc_bad29
+    li a0, 0x5a5a001e1e1e1e1e
+    bne x30, a0, .Lrc_bad30
+    li a0, 0x5a5a001f1f1f1f1f
+    bne x31, a0, .Lrc_bad31
+    ld a0, 120(sp)
+    bne a7, a0, .Lrc_bad17
+    li a0, 0
+    j .Lrc_out
+.Lrc_bad1:
+    li a0, 1
+    j .Lrc_out
+.Lrc_bad3:
+    li a0, 3
+    j .Lrc_out
+.Lrc_bad4:
+    li a0, 4
+    j .Lrc_out
+.Lrc_bad5:
+    li a0, 5
+    j .Lrc_out
+.Lrc_bad6:
+    li a0, 6
+    j .Lrc_out
+.Lrc_bad7:
+    li a0, 7
+    j .Lrc_out
+.Lrc_bad8:
+    li a0, 8
+    j .Lrc_out
+.Lrc_bad9:
+    li a0, 9
+    j .Lrc_out
+.Lrc_bad11:
+    li a0, 11
+    j .Lrc_out
+.Lrc_bad12:
+    li a0, 12
+    j .Lrc_out
+.Lrc_bad13:
+    li a0, 13
+    j .Lrc_out
+.Lrc_bad14:
+    li a0, 14
+    j .Lrc_out
+.Lrc_bad15:
+    li a0, 15
+    j .Lrc_out
+.Lrc_bad16:
+    li a0, 16
+    j .Lrc_out
+.Lrc_bad18:
+    li a0, 18
+    j .Lrc_out
+.Lrc_bad19:
+    li a0, 19
+    j .Lrc_out
+.Lrc_bad20:
+    li a0, 20
+    j .Lrc_out
+.Lrc_bad21:
+    li a0, 21
+    j .Lrc_out
+.Lrc_bad22:
+    li a0, 22
+    j .Lrc_out
+.Lrc_bad23:
+    li a0, 23
+    j .Lrc_out
+.Lrc_bad24:
+    li a0, 24
+    j .Lrc_out
+.Lrc_bad25:
+    li a0, 25
+    j .Lrc_out
+.Lrc_bad26:
+    li a0, 26
+    j .Lrc_out
+.Lrc_bad27:
+    li a0, 27
+    j .Lrc_out
+.Lrc_bad28:
+    li a0, 28
+    j .Lrc_out
+.Lrc_bad29:
+    li a0, 29
+    j .Lrc_out
+.Lrc_bad30:
+    li a0, 30
+    j .Lrc_out
+.Lrc_bad31:
+    li a0, 31
+    j .Lrc_out
+.Lrc_bad17:
+    li a0, 17
+    j .Lrc_out
+.Lrc_out:
+    ld ra, 0(sp)
+    ld gp, 8(sp)
+    ld tp, 16(sp)
+    ld s0, 24(sp)
+    ld s1, 32(sp)
+    ld s2, 40(sp)
+    ld s3, 48(sp)
+    ld s4, 56(sp)
+    ld s5, 64(sp)
+    ld s6, 72(sp)
+    ld s7, 80(sp)
+    ld s8, 88(sp)
+    ld s9, 96(sp)
+    ld s10, 104(sp)
+    ld s11, 112(sp)
+    addi sp, sp, 128
+    ret
+    .size reg_check, . - reg_check
+)");
+extern "C" int64_t reg_check(uint64_t nr, uint64_t arg);
+
 void test_syscall_errors() {
     const char* t = "syscall errors";
     const int before = g_failed;
     char byte = 'x';
     check(t, kestrel::raw_call(kestrel::kSysCount) == e(Error::BadNumber), "number kSysCount", 0);
     check(t, kestrel::raw_call(~uint64_t{0}) == e(Error::BadNumber), "number 2^64-1");
+    // Every register but a0 survives a syscall: a yield, the time, a refused number, and a
+    // sleep of 20 ms (the thread blocks and is switched out meanwhile).
+    using kestrel::Sys;
+    const uint64_t kRegCalls[4][2] = {{static_cast<uint64_t>(Sys::Yield), 0},
+                                      {static_cast<uint64_t>(Sys::Time), 0},
+                                      {kestrel::kSysCount, 0},
+                                      {static_cast<uint64_t>(Sys::Sleep), 20'000}};
+    for (const auto& c : kRegCalls) {
+        const int64_t r = reg_check(c[0], c[1]);
+        check(t, r == 0, "a register changed across a syscall (its number)", r);
+    }
     check(t, kestrel::console_write(nullptr, 1) == e(Error::BadPointer), "write from page 0");
     const int64_t kernel = kestrel::console_write(reinterpret_cast<const char*>(0x80200000), 16);
     check(t, kernel == e(Error::BadPointer), "write from kernel text", kernel);
@@ -142,14 +380,20 @@ void test_faults() {
         {"kernel-read", 13, 0x80200000, -1},
         {"stack-overflow", 15, ~uint64_t{0}, -1},
         {"unmapped", 13, 0x20000000, -1},
+        // An FP instruction: user threads start with sstatus.FS = Off.
+        {"fp", 2, ~uint64_t{0}, -1},
+        // A second thread faults while the main thread sleeps 60 s.
+        {"sleeper", 15, 0, -1},
     };
     for (const FaultCase& c : kCases) {
         char args[32];
         const size_t n = add_arg(args, 0, c.kind);
+        const int64_t t0 = kestrel::time_us();
         const int64_t id = spawn("fault", args, n);
         if (!check(t, id > 0, c.kind, id)) continue;
         kestrel::WaitStatus st{};
         const int64_t r = kestrel::wait(id, &st);
+        const int64_t us = kestrel::time_us() - t0;
         const bool ok = r == 0 && st.kind == kestrel::WaitKind::Faulted &&
                         (st.code == c.code || st.code == c.alt) &&
                         (c.addr == ~uint64_t{0} || st.addr == c.addr);
@@ -162,8 +406,12 @@ void test_faults() {
             .put(st.code)
             .put(" addr ")
             .put(static_cast<int64_t>(st.addr))
+            .put(" us ")
+            .put(us)
             .done();
         check(t, ok, c.kind, st.code);
+        // A kill ends every thread at once, a sleeping one too (the sleeper would take 60 s).
+        check(t, us < 10'000'000, "the process took 10 s or more to end", us);
     }
     pass(t, before);
 }
@@ -190,6 +438,43 @@ void thread_body(void* arg) {
     kestrel::exit(0);
 }
 
+void parked_thread(void* slot) {
+    IpcMsg m;
+    (void)kestrel::recv(reinterpret_cast<uint64_t>(slot), m); // until the endpoint goes
+    kestrel::exit(0);
+}
+
+// At most 16 threads per process (RFC-0027 "Processes and threads"): besides the main thread
+// 15 start, the next is Limit. They park in recv until the endpoint is deleted.
+void test_thread_limit(const char* t) {
+    constexpr uint64_t kStacks = 0x21010000; // 16 stacks of 2 pages, in test_thread's table
+    constexpr uint64_t kStackBytes = 2 * 4096;
+    constexpr uint64_t E = 8;
+    const int64_t free0 = kestrel::object_count(3);
+    if (!check(t,
+               kestrel::map(kStacks, 16 * kStackBytes, kestrel::ProtRead | kestrel::ProtWrite) == 0,
+               "map the parked threads' stacks") ||
+        !check(t, kestrel::endpoint_create(E) == 0, "endpoint_create"))
+        return;
+    int64_t started = 0, r = 0;
+    for (uint64_t i = 0; i < 16; ++i) {
+        r = kestrel::thread_create(&parked_thread,
+                                   reinterpret_cast<void*>(kStacks + (i + 1) * kStackBytes),
+                                   reinterpret_cast<void*>(E));
+        if (r <= 0) break;
+        ++started;
+    }
+    check(t, started == 15, "threads started beside the main thread", started);
+    check(t, r == e(Error::Limit), "the 17th thread", r);
+    check(t, kestrel::cap_delete(E) == 0, "delete the endpoint");
+    const int64_t deadline = kestrel::time_us() + 5'000'000;
+    while (kestrel::object_count(3) < free0 && kestrel::time_us() < deadline)
+        kestrel::sleep_us(1000);
+    if (check(t, kestrel::object_count(3) >= free0, "the parked threads ended",
+              free0 - kestrel::object_count(3)))
+        check(t, kestrel::unmap(kStacks, 16 * kStackBytes) == 0, "unmap their stacks");
+}
+
 void test_thread() {
     const char* t = "thread in shared space";
     const int before = g_failed;
@@ -207,6 +492,7 @@ void test_thread() {
     // Give the thread time to leave before its stack goes.
     kestrel::sleep_us(20'000);
     check(t, kestrel::unmap(kStack, 4 * 4096) == 0, "unmap its stack");
+    test_thread_limit(t);
     pass(t, before);
 }
 
@@ -423,6 +709,27 @@ bool wait_until(volatile int64_t& v, int64_t not_value, int64_t us) {
     return v != not_value;
 }
 
+constexpr int64_t kPending = 12345; // a result not returned yet
+
+// A sender of a 20-word message (16 words through its buffer) for the bad receive buffer case.
+struct BufSend {
+    uint64_t slot;
+    volatile int64_t result; // the send's result (kPending until it returns)
+};
+BufSend g_bufsend;
+
+void buf_sender(void*) {
+    uint64_t words[16];
+    for (uint64_t k = 0; k < 16; ++k)
+        words[k] = 700 + k;
+    IpcMsg m;
+    m.tag = kestrel::make_tag(proto::kEcho, 20);
+    for (uint64_t k = 0; k < 4; ++k)
+        m.mr[k] = 11 + k;
+    g_bufsend.result = kestrel::send(g_bufsend.slot, m, words);
+    kestrel::exit(0);
+}
+
 void test_ipc_round_trip() {
     const char* t = "ipc round trip";
     const int before = g_failed;
@@ -523,11 +830,46 @@ void test_ipc_round_trip() {
     m.mr[0] = 41;
     const int64_t after = kestrel::call(E, m);
     check(t, after == 0 && m.mr[0] == 42, "a call after the refusals", after);
+    // A capability sent (E has Grant) to a receiver that named no slot (kNoCap): the message
+    // goes, the capability does not (the receiver's tag says caps = 0), the sender keeps it.
+    m = msg(proto::kCaps, 4, 1);
+    m.mr[3] = N;
+    const int64_t nocap = kestrel::call(E, m);
+    check(t, nocap == 0 && kestrel::tag_label(m.tag) == proto::kCaps && m.mr[1] == N,
+          "a capability to a receiver without a slot", nocap);
+    check(t, m.mr[0] == 0, "the receiver without a slot saw caps", static_cast<int64_t>(m.mr[0]));
+    uint64_t kept = 0;
+    check(t, kestrel::notify_poll(N, kept) == 0, "the sender kept the capability it sent");
     IpcMsg q = msg(proto::kQuit, 1);
     const int64_t qr = kestrel::call(E, q);
-    check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 2,
+    check(t, qr == 0 && q.mr[0] == kCalls + static_cast<uint64_t>(buffered) + 3,
           "the server counted every delivered call", static_cast<int64_t>(q.mr[0]));
     waited(t, srv, kestrel::WaitKind::Exited, 0, "the server's exit status");
+    // A receiver's bad buffer (in the kernel): the message is taken, its registers arrive and
+    // the receive returns BadPointer; the sender's send is done (RFC-0028 "The message moves
+    // with the active side"). raw_call7: the wrapper drops the registers of a failed call.
+    const int64_t free_threads = objects(3);
+    g_bufsend.slot = E;
+    g_bufsend.result = kPending;
+    const int64_t bs = start_thread(&buf_sender, 0, nullptr);
+    if (check(t, bs > 0, "thread_create", bs)) {
+        uint64_t regs[7] = {E, kestrel::kNoCap, 0, 0, 0, 0, 0x80200000};
+        const int64_t rb = kestrel::raw_call7(static_cast<uint64_t>(kestrel::Sys::Recv), regs);
+        check(t, rb == e(Error::BadPointer), "a receive into a kernel buffer", rb);
+        check(t,
+              kestrel::tag_length(regs[1]) == 20 && regs[2] == 11 && regs[3] == 12 &&
+                  regs[4] == 13 && regs[5] == 14,
+              "the registers arrived with BadPointer", static_cast<int64_t>(regs[2]));
+        wait_until(g_bufsend.result, kPending, 5'000'000);
+        if (g_bufsend.result == kPending) { // still queued: take it, so the thread can end
+            uint64_t sink[kestrel::kMaxIpcLength - 4];
+            IpcMsg in;
+            static_cast<void>(kestrel::poll(E, in, sink));
+            wait_until(g_bufsend.result, kPending, 5'000'000);
+        }
+        check(t, g_bufsend.result == 0, "the sender's send was taken", g_bufsend.result);
+        threads_gone(t, free_threads);
+    }
     // Nobody receives or sends now: the non-blocking forms say so.
     m = msg(proto::kEcho, 4);
     check(t, kestrel::nb_send(E, m) == 0, "nb_send without a receiver drops");
@@ -641,7 +983,7 @@ void test_rights_enforced() {
     const char* t = "rights enforced";
     const int before = g_failed;
     const Objects o = snapshot();
-    constexpr uint64_t E = 8, SO = 9, RO = 10, N = 11, N2 = 12, G = 13, X = 14, B = 15;
+    constexpr uint64_t E = 8, SO = 9, RO = 10, N = 11, N2 = 12, G = 13, X = 14, B = 15, NB = 16;
     using kestrel::RightGrant;
     using kestrel::RightReceive;
     using kestrel::RightSend;
@@ -684,20 +1026,26 @@ void test_rights_enforced() {
     check(t, kestrel::notify_poll(N2, word) == 0 && word == 0, "nothing signalled",
           static_cast<int64_t>(word));
     check(t, kestrel::notify_poll(N, word) == 0, "the sender kept its capability");
-    // With Grant it moves, and the receiver can use it (signal: the word gets 1).
+    // With Grant it moves with its rights and badge: a send-only copy of N with badge 0x40.
+    // The receiver cannot poll through it, and its signal sets 0x40.
+    check(t, kestrel::cap_mint(N, NB, RightSend, 0x40) == 0, "mint a badged send-only cap");
     m = msg(proto::kGrant, 4, 1);
-    m.mr[3] = N;
-    const int64_t gr = kestrel::call(G, m);
+    m.mr[3] = NB;
+    uint64_t polled[1] = {99};
+    const int64_t gr = kestrel::call(G, m, polled);
     check(t, gr == 0, "call with a cap through a cap with grant", gr);
     check(t, m.mr[0] == 1, "the receiver's tag says caps=1", static_cast<int64_t>(m.mr[0]));
     check(t, m.mr[1] == proto::kGrantSlot, "MR3 names the slot it landed in",
           static_cast<int64_t>(m.mr[1]));
     check(t, m.mr[2] == 0, "the receiver signalled through it", static_cast<int64_t>(m.mr[2]));
     check(t, m.mr[3] == 0, "the receiver deleted it", static_cast<int64_t>(m.mr[3]));
+    check(t, static_cast<int64_t>(polled[0]) == e(Error::MissingRight),
+          "the receiver's poll through the send-only cap", static_cast<int64_t>(polled[0]));
     word = 0;
-    check(t, kestrel::notify_poll(N2, word) == 0 && word == 1, "the signal arrived",
-          static_cast<int64_t>(word));
-    const int64_t kept = kestrel::notify_poll(N, word);
+    check(t, kestrel::notify_poll(N2, word) == 0 && word == 0x40,
+          "the signal arrived with the badge", static_cast<int64_t>(word));
+    const int64_t kept = kestrel::signal(NB);
+    static_cast<void>(kestrel::notify_poll(N2, word));
     Line()
         .put("ULOG: rights: after a granted transfer the sender's slot ")
         .put(kept == 0 ? "still holds it" : "is empty")
@@ -714,6 +1062,9 @@ void test_rights_enforced() {
     check(t, esc3 == e(Error::RightsEscalation), "mint all rights from send-only", esc3);
     const int64_t inv = kestrel::cap_mint(E, X, 8, 0);
     check(t, inv == e(Error::InvalidRights), "mint rights bit 8", inv);
+    // The syscall's rights argument is 64 bits: 0x101 is refused, not cut to 0x01 (Send).
+    const int64_t wide = kestrel::cap_mint(E, X, 0x101, 0);
+    check(t, wide == e(Error::InvalidRights), "mint rights 0x101", wide);
     check(t, kestrel::cap_delete(X) == e(Error::EmptySlot), "no refused mint filled a slot");
     check(t, kestrel::cap_copy(RO, X, RightReceive) == 0, "copy receive-only");
     m = msg(proto::kGrant, 4);
@@ -730,7 +1081,7 @@ void test_rights_enforced() {
     const int64_t occ2 = kestrel::cap_mint(E, SO, RightSend, 0);
     check(t, occ2 == e(Error::SlotOccupied), "mint onto a full slot", occ2);
     quit_srv(t, E, srv);
-    for (uint64_t slot = E; slot <= B; ++slot)
+    for (uint64_t slot = E; slot <= NB; ++slot)
         static_cast<void>(kestrel::cap_delete(slot));
     check_objects(t, o);
     pass(t, before);
@@ -781,7 +1132,6 @@ struct Job {
     volatile int64_t started;
     volatile int64_t result;
 };
-constexpr int64_t kPending = 12345;
 Job g_jobs[6];
 
 void job_thread(void* arg) {
@@ -1122,6 +1472,118 @@ void test_server_death() {
     pass(t, before);
 }
 
+// The reply rule (RFC-0028 "Call and the one-shot reply"): a reply answers only the call it
+// was made for. init holds the call of a caller and kills it; a new thread of init then takes
+// the dead caller's thread record and calls a second endpoint, whose server (another thread of
+// init) holds that call unanswered. init's late reply must be NoCaller and must not reach the
+// new call, which gets its own server's answer.
+//
+// The record is reused by construction: the kernel hands out the lowest free thread record
+// (proc/process_table.cpp alloc_thread), the server thread is started before the caller is
+// spawned, and between the caller's end and the new thread's start no other thread starts or
+// ends (init is the only process, and the earlier tests waited for their threads).
+constexpr uint64_t kOwnAnswer = 0x600d;
+constexpr uint64_t kStaleAnswer = 0x57a1e;
+
+struct ReplyRule {
+    uint64_t ep;                  // the second endpoint (the new caller's)
+    volatile int64_t received;    // 1: the server holds the new call; < 0: its recv failed
+    volatile int64_t go;          // 1: init's late reply is done, the server may answer
+    volatile int64_t cap_replied; // the server's reply with caps = 1 (kPending until then)
+    volatile int64_t replied;     // the server's reply result (kPending until then)
+    volatile int64_t called;      // the new call's result (kPending until it returns)
+    volatile uint64_t answer;     // MR0 of the answer the new call received
+};
+ReplyRule g_rr;
+
+void rr_server(void*) {
+    IpcMsg m;
+    const int64_t r = kestrel::recv(g_rr.ep, m);
+    g_rr.received = r == 0 ? 1 : (r < 0 ? r : -1000);
+    wait_until(g_rr.go, 0, 10'000'000);
+    // A reply carries no capability: BadTag, and the reply capability stays (RFC-0028
+    // "Objects and rights").
+    IpcMsg out = msg(proto::kEcho, 4, 1);
+    out.mr[0] = kStaleAnswer + 1;
+    out.mr[3] = g_rr.ep;
+    g_rr.cap_replied = r == 0 ? kestrel::reply(out) : r;
+    out = msg(proto::kEcho, 4);
+    out.mr[0] = kOwnAnswer;
+    g_rr.replied = r == 0 ? kestrel::reply(out) : r;
+    kestrel::exit(0);
+}
+
+void rr_caller(void*) {
+    IpcMsg m = msg(proto::kEcho, 4);
+    const int64_t r = kestrel::call(g_rr.ep, m);
+    g_rr.answer = m.mr[0];
+    g_rr.called = r;
+    kestrel::exit(0);
+}
+
+void test_reply_rule() {
+    const char* t = "reply answers its own call";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    const int64_t free_threads = objects(3);
+    constexpr uint64_t E = 8, E2 = 9, T = 10;
+    if (!check(t, kestrel::endpoint_create(E) == 0 && kestrel::endpoint_create(E2) == 0,
+               "the endpoints")) {
+        empty_slots(E, T + 1);
+        return;
+    }
+    g_rr.ep = E2;
+    g_rr.received = 0;
+    g_rr.go = 0;
+    g_rr.cap_replied = kPending;
+    g_rr.replied = kPending;
+    g_rr.called = kPending;
+    g_rr.answer = 0;
+    // The server first: its record must not be the one the caller frees.
+    const int64_t srv = start_thread(&rr_server, 0, nullptr);
+    // The caller: killer's victim mode calls its slot 0 and waits for the reply.
+    const int64_t victim = kestrel::spawn("killer", 6, "victim-call", 12, E, T);
+    IpcMsg held;
+    const int64_t got = victim > 0 ? kestrel::recv(E, held) : victim;
+    if (check(t, srv > 0, "start the server thread", srv) &&
+        check(t, got == 0, "hold the victim's call", got)) {
+        check(t, kestrel::task_kill(T) == 0, "kill the victim");
+        waited(t, victim, kestrel::WaitKind::Killed, 0, "the victim ended Killed");
+        // The victim's record is free: the new caller takes it.
+        const int64_t caller = start_thread(&rr_caller, 1, nullptr);
+        if (check(t, caller > 0, "start the new caller", caller) &&
+            check(t, wait_until(g_rr.received, 0, 5'000'000) && g_rr.received == 1,
+                  "the server holds the new call", g_rr.received)) {
+            IpcMsg late = msg(proto::kEcho, 4);
+            late.mr[0] = kStaleAnswer;
+            const int64_t r = kestrel::reply(late);
+            check(t, r == e(Error::NoCaller), "the reply to the killed caller", r);
+        }
+        g_rr.go = 1;
+        if (caller > 0) {
+            wait_until(g_rr.called, kPending, 5'000'000);
+            check(t, g_rr.called == 0, "the new call's result", g_rr.called);
+            check(t, g_rr.answer == kOwnAnswer, "the new call got another call's reply",
+                  static_cast<int64_t>(g_rr.answer));
+        }
+        wait_until(g_rr.replied, kPending, 5'000'000);
+        check(t, g_rr.cap_replied == e(Error::BadTag), "a reply with a capability",
+              g_rr.cap_replied);
+        check(t, g_rr.replied == 0, "the new call's server could not answer it", g_rr.replied);
+    } else {
+        g_rr.go = 1;
+        if (victim > 0) {
+            static_cast<void>(kestrel::task_kill(T));
+            kestrel::WaitStatus st{};
+            static_cast<void>(kestrel::wait(victim, &st));
+        }
+    }
+    empty_slots(E, T + 1); // the server's recv, if still blocked, ends Destroyed
+    threads_gone(t, free_threads);
+    check_objects(t, o);
+    pass(t, before);
+}
+
 // The fuzzer, while init exchanges IPC with an echo server of its own; every frame and kernel
 // record must be back once both are reaped.
 void test_fuzzer() {
@@ -1249,6 +1711,7 @@ void test_ipc() {
     test_notification();
     test_endpoint_destruction();
     test_server_death();
+    test_reply_rule();
     test_fuzzer();
     check("syscall fuzzer",
           kestrel::unmap(kThreadStacks, kThreadSlots * kThreadStackPages * 4096) == 0,

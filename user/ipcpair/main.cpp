@@ -1,7 +1,8 @@
 // ipcpair: the kernel's fast-path test (RFC-0028). A client and a server, each in its own
 // process (its own address space), each a thread pinned to one hart, call and reply_recv
 // `calls` times. The kernel counts the direct switches (sched::handoff) meanwhile.
-//   client: argv "client" "calls=N"; creates the endpoint and spawns the server with it.
+//   client: argv "client" "calls=N" ["apart"]; creates the endpoint and spawns the server
+//           with it, on the client's hart (with "apart": on hart 1, or 0 when the client's is 1).
 //   server: argv "server" "hart=H"; slot 0 holds the endpoint. A call with label 0 ends it.
 // Exit code 0: every reply was the right one; otherwise the number of wrong ones (or 100 + a
 // setup step that failed).
@@ -82,13 +83,15 @@ int main(int argc, char** argv) {
     if (argc < 2 || !starts(argv[0], "client") || !starts(argv[1], "calls=")) return 103;
     g_calls = kestrel::parse_int(argv[1] + 6);
     const int64_t hart = kestrel::current_cpu();
+    const bool apart = argc >= 3 && starts(argv[2], "apart");
+    const int64_t server_hart = apart ? (hart == 1 ? 0 : 1) : hart;
     if (kestrel::endpoint_create(kEndpoint) != 0) return 104;
     char args[32] = "server\0hart=";
     size_t n = 12;
     {
         char tmp[24];
         size_t k = 0;
-        uint64_t v = static_cast<uint64_t>(hart);
+        uint64_t v = static_cast<uint64_t>(server_hart);
         do {
             tmp[k++] = static_cast<char>('0' + v % 10);
             v /= 10;
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
         .put(g_calls)
         .put(" calls on hart ")
         .put(hart)
+        .put(", server on hart ")
+        .put(server_hart)
         .put(", ")
         .put(wrong)
         .put(" wrong")

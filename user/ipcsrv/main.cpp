@@ -3,7 +3,8 @@
 //   echo       serves calls with reply_recv (labels in proto.hpp) until kQuit; exits with 0,
 //              or with 100 - error when a receive fails.
 //   grant      serves calls with recv(cap_dst = kGrantSlot) + reply; reports whether a
-//              capability arrived and uses it (signal), until kQuit.
+//              capability arrived and uses it (notify_poll's result in a buffer word, then
+//              signal), until kQuit.
 //   die        receives one call, then exits (code 7) without replying.
 //   fault      receives one call, then faults (load from page 0) without replying.
 //   drop       receives one call, then a second one (which drops the first's reply), answers
@@ -46,7 +47,12 @@ int echo() {
             kestrel::reply(out);
             return 0;
         }
-        if (label == proto::kWhere) {
+        if (label == proto::kCaps) {
+            const uint64_t caps = kestrel::tag_caps(m.tag);
+            m.tag = kestrel::make_tag(proto::kCaps, 4);
+            m.mr[0] = caps;
+            m.mr[1] = m.mr[3];
+        } else if (label == proto::kWhere) {
             const uint64_t badge = m.badge;
             m.tag = kestrel::make_tag(proto::kWhere, 4);
             m.mr[0] = static_cast<uint64_t>(kestrel::current_cpu());
@@ -82,14 +88,18 @@ int grant() {
         out.mr[0] = caps;
         out.mr[1] = m.mr[3];
         if (caps == 1) {
-            out.mr[2] = static_cast<uint64_t>(kestrel::signal(m.mr[3])); // use it
+            // Use it: first a poll (the rights it arrived with; one buffer word), then a signal.
+            uint64_t word = 0;
+            out.tag = kestrel::make_tag(proto::kGrant, 5);
+            g_buf[0] = static_cast<uint64_t>(kestrel::notify_poll(m.mr[3], word));
+            out.mr[2] = static_cast<uint64_t>(kestrel::signal(m.mr[3]));
             out.mr[3] = static_cast<uint64_t>(kestrel::cap_delete(m.mr[3]));
         } else {
             // Nothing may have landed: the slot must still be empty.
             out.mr[2] = static_cast<uint64_t>(kestrel::cap_delete(slot));
             out.mr[3] = 0;
         }
-        kestrel::reply(out);
+        kestrel::reply(out, g_buf);
     }
 }
 

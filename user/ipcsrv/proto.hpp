@@ -12,6 +12,7 @@ inline constexpr uint64_t kGrant = 4;    // grant server: MR0 caps seen, MR1 MR3
 inline constexpr uint64_t kDying = 5;    // callfault: the call its dying thread makes
 inline constexpr uint64_t kKill = 6;     // callfault: carries the notification that says "fault"
 inline constexpr uint64_t kFuzzDone = 7; // fuzz -> init: the summary
+inline constexpr uint64_t kCaps = 8;     // echo: MR0 the caps its receive saw, MR1 MR3 as received
 inline constexpr uint64_t kBadLabel = 0xbad;
 
 // The slot a grant server's received capability lands in.

@@ -1,7 +1,9 @@
 // killer: the kernel's task-capability test (RFC-0028). It spawns victims with a task
 // capability and ends them with task_kill while they are blocked in IPC.
 //   argv "victim-call": calls the endpoint in slot 0 and waits for a reply that never comes.
-//   argv "victim-recv": receives on the endpoint in slot 0; nobody sends.
+//   argv "victim-recv": receives on the endpoint in slot 0; nobody sends (or, in case 5, the
+//              test does: then it exits 99).
+//   argv "not-parent <id>": waits for process <id>, a sibling: exits 0 when that is NoChild.
 //   no argv: the test. Exit code 0, or the bit of the first check that failed.
 #include <kestrel/user.hpp>
 
@@ -24,7 +26,11 @@ bool same(const char* a, const char* b) {
     return *a == *b;
 }
 
-int victim(const char* kind) {
+int victim(const char* kind, const char* arg) {
+    if (same(kind, "not-parent")) {
+        WaitStatus st{};
+        return kestrel::wait(kestrel::parse_int(arg), &st) == e(Error::NoChild) ? 0 : 1;
+    }
     IpcMsg m;
     m.tag = kestrel::make_tag(1, 0);
     if (same(kind, "victim-call")) (void)kestrel::call(kEp, m);
@@ -91,6 +97,35 @@ int test() {
     if (kestrel::spawn("killer", 6, "victim-recv", 12, kEp, kEp) != e(Error::SlotOccupied) ||
         kestrel::object_count(2) != procs)
         return 1024;
+    // 5. The last task capability's delete destroys nothing: the victim runs on and still
+    // takes a message (nb_send delivers once it waits in recv; 5 s at most), then exits 99.
+    // Before we reap it, a sibling may not (RFC-0027: only the parent finds a child). Last:
+    // a reaped process's record comes back a little after its wait, which 4's count would see.
+    const int64_t live = spawn_victim("victim-recv");
+    if (live <= 0 || kestrel::cap_delete(kTask) != 0) return 2048;
+    m.tag = kestrel::make_tag(1, 0);
+    int64_t sent = 0;
+    const int64_t deadline = kestrel::time_us() + 5'000'000;
+    while ((sent = kestrel::nb_send(kEp, m)) == 0 && kestrel::time_us() < deadline)
+        (void)kestrel::sleep_us(1000);
+    if (sent != 1) return 2048;
+    char a[40] = "not-parent";
+    size_t n = 11;
+    {
+        char digits[24];
+        size_t k = 0;
+        for (int64_t v = live; v != 0; v /= 10)
+            digits[k++] = static_cast<char>('0' + v % 10);
+        while (k > 0)
+            a[n++] = digits[--k];
+        a[n++] = '\0';
+    }
+    const int64_t sibling = kestrel::spawn("killer", 6, a, n);
+    WaitStatus sst{};
+    if (sibling <= 0 || kestrel::wait(sibling, &sst) != 0 || sst.kind != WaitKind::Exited ||
+        sst.code != 0)
+        return 4096;
+    if (kestrel::wait(live, &st) != 0 || st.kind != WaitKind::Exited || st.code != 99) return 2048;
     (void)kestrel::cap_delete(kEp);
     return 0;
 }
@@ -98,6 +133,6 @@ int test() {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc >= 1) return victim(argv[0]);
+    if (argc >= 1) return victim(argv[0], argc >= 2 ? argv[1] : "0");
     return test();
 }
