@@ -91,7 +91,7 @@ expect early-online 8 1 kfault=early-online \
 expect requeue-before-save 8 1 kfault=requeue-before-save \
     'KPANIC: .*(prev made takeable before its registers were saved|dispatch of a stale context)'
 expect wake-ignores-on-cpu 8 1 kfault=wake-ignores-on-cpu \
-    'KPANIC: .*(picked the running task from its run queue|dispatch of a task whose registers are live|queued before its registers were saved|dispatch of a stale context|prev made takeable before its registers were saved)|handshake monitor'
+    'KPANIC: .*(a task entered a run queue with its registers live|picked the running task from its run queue|dispatch of a task whose registers are live|queued before its registers were saved|dispatch of a stale context|prev made takeable before its registers were saved)|handshake monitor'
 expect ctx-lose-reg 8 1 kfault=ctx-lose-reg \
     'KPANIC: .*registers restored differ from those saved|callee-saved registers changed'
 expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a cpu'
