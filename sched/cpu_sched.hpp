@@ -23,20 +23,30 @@ inline constexpr std::uint32_t kOfflineTaken = 2;
 // two harts' blocks share a cache line.
 inline constexpr std::size_t kCpuSchedAlign = 1024;
 
-// A task entering a run queue with its registers live on a hart (sched/scheduler.cpp).
+// A task entering a run queue with its registers live on a hart, or by another hart than the
+// queue's owner (sched/scheduler.cpp).
 [[noreturn, gnu::cold]] void queued_live(const Task& t);
+[[noreturn, gnu::cold]] void queued_remotely(const Task& t, std::uint32_t owner);
 
 // The kernel's run queue: the portable one, except that a task enters it only with its
-// registers saved (on_cpu == 0). Whatever queues a task early, a re-queue before its save or
-// a wake or steal that ignored on_cpu, is refused at that enqueue, naming the task, wherever
-// the enqueue is written. Tasks whose registers may still be live go to an inbox instead.
+// registers saved (on_cpu == 0), and only by its own hart (RFC-0021 invariant 3). Whatever
+// queues a task early, a re-queue before its save or a wake or steal that ignored on_cpu, or
+// pushes it into another hart's queue instead of that hart's inbox, is refused at that
+// enqueue, naming the task, wherever the enqueue is written.
 class HartRunQueue final : public RunQueue<Task, &Task::link, kRqCapacity> {
   public:
     [[nodiscard]] EnqueueOutcome enqueue(Task& t, Qos q) {
         if (t.on_cpu.load(std::memory_order_acquire) != 0) [[unlikely]]
             queued_live(t);
+        if (hal::Cpu::lock_id() != owner_) [[unlikely]]
+            queued_remotely(t, owner_);
         return RunQueue::enqueue(t, q);
     }
+    // Its hart (join_scheduler(), before the hart takes work).
+    void set_owner(std::uint32_t cpu) { owner_ = cpu; }
+
+  private:
+    std::uint32_t owner_ = ~0u;
 };
 
 struct alignas(kCpuSchedAlign) CpuSched {

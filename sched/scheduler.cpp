@@ -96,6 +96,12 @@ char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
 
 } // namespace
 
+void queued_remotely(const Task& t, std::uint32_t owner) {
+    task_panic("a task was queued on another hart's run queue (not through its inbox)", t,
+               k::current_cpu(), "owner", owner, "on_cpu",
+               t.on_cpu.load(std::memory_order_relaxed));
+}
+
 void queued_live(const Task& t) {
     task_panic("a task entered a run queue with its registers live", t, k::current_cpu(), "on_cpu",
                t.on_cpu.load(std::memory_order_relaxed), "dispatches",

@@ -304,6 +304,7 @@ namespace {
 bool join_scheduler(std::uint32_t cpu) {
     CpuSched& s = cpu_sched(cpu);
     k::PerCpu& c = k::cpu_block(cpu);
+    s.rq.set_owner(cpu);
     s.idle.idle = true;
     s.idle.name = "idle";
     s.idle.stack_lo = c.boot_stack_lo;
