@@ -36,14 +36,8 @@ class Guarded final {
         check();
         value_.store(v, std::memory_order_release);
     }
-    // Without the lock: a snapshot that may be stale at once (monitors, diagnostics). A jitter
-    // site: whatever the reader does with the value, the window in which it can go stale is
-    // widened, so code that acts on it as if it held the lock fails early under jitter.
-    [[nodiscard]] T racy() const {
-        const T v = value_.load(std::memory_order_acquire);
-        jitter::point(jitter::Site::RacyRead);
-        return v;
-    }
+    // Without the lock: a snapshot that may be stale at once (monitors, diagnostics).
+    [[nodiscard]] T racy() const { return value_.load(std::memory_order_acquire); }
 
   private:
     void check() const {

@@ -20,7 +20,6 @@ enum class Site : std::uint32_t {
     Drain,        // drain_inbox(): before a task's on_cpu is read
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
-    RacyRead,     // k::Guarded::racy(): an unlocked read, before the reader acts on it
     SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
 };
 
