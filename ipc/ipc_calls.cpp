@@ -387,17 +387,14 @@ namespace {
 // A notify_wait in progress, for the lost-wake-up monitor: it is over when the completion is
 // posted, or overdue when bits wait in the notification it is registered at (a signal that
 // came after its registration hands the bits over and posts; bits left in the word mean one
-// that did not see it).
-struct NotifyWait {
-    IpcThread* t;
-    const Notification* n;
-};
-
+// that did not see it). The object is the thread record (a static pool) and the notification
+// a slab object: both stay mapped whenever the monitor reads them.
 bool notify_wait_holds(const void* o) {
-    const NotifyWait& w = *static_cast<const NotifyWait*>(o);
-    if (w.t->done.pending() != 0) return true;
-    return __atomic_load_n(&w.n->waiter, __ATOMIC_RELAXED) == w.t &&
-           __atomic_load_n(&w.n->word, __ATOMIC_RELAXED) != 0;
+    const IpcThread& t = *static_cast<const IpcThread*>(o);
+    if (t.done.pending() != 0) return true;
+    const auto* n = static_cast<const Notification*>(t.notify_at.load(std::memory_order_acquire));
+    return n && __atomic_load_n(&n->waiter, __ATOMIC_RELAXED) == &t &&
+           __atomic_load_n(&n->word, __ATOMIC_RELAXED) != 0;
 }
 constexpr sched::WaitKind kNotifyWait{"ipc notification", &notify_wait_holds};
 
@@ -423,7 +420,7 @@ std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
         }
     }
     if (r == 1) {
-        const NotifyWait waiting{&t, &n};
+        t.notify_at.store(&n, std::memory_order_release);
         r = wait_complete(
             t,
             [&] {
@@ -432,7 +429,8 @@ std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
                 n.waiter = nullptr;
                 return true;
             },
-            nullptr, &kNotifyWait, &waiting);
+            nullptr, &kNotifyWait, &t);
+        t.notify_at.store(nullptr, std::memory_order_release);
     }
     put(n);
     tf.x[11] = r == 0 ? t.word_out : 0;

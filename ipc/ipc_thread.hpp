@@ -7,6 +7,7 @@
 #include "ipc/waiter.hpp"
 #include "sched/notification.hpp"
 
+#include <atomic>
 #include <cstdint>
 
 namespace k::ipc {
@@ -35,7 +36,10 @@ struct IpcThread {
     std::uint64_t offer_seq = 0; // call: call_seq when it offered (the server's reply_seq)
     std::uint64_t word_out = 0;  // notify_wait: the word a signal handed over
     std::uint64_t buffer = 0;    // the call's user buffer (a6 on entry; a6 returns the badge)
-    CapSpace* caps = nullptr;    // the thread's process's capability space
+    // notify_wait: the notification it is registered at, for the lost-wake-up monitor (set by
+    // the thread before it blocks, cleared after; read racily).
+    std::atomic<const void*> notify_at{nullptr};
+    CapSpace* caps = nullptr; // the thread's process's capability space
 
     // The reply protocol (each field under the lock of the thread that owns it).
     k::SpinLock reply_lock{"reply"};

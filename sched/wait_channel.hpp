@@ -12,7 +12,9 @@ namespace sched {
 // A kind of wait. `holds` answers "is the condition that ends this wait true now?" from
 // atomics only, without a lock: the monitor calls it from a timer interrupt, and the object
 // may be changing meanwhile (the monitor discards an answer unless the task's state word was
-// the same before and after it). It must not change anything.
+// the same before and after it). It must not change anything, and, since the wait may end
+// while it runs, it may read only memory that stays mapped: the object itself and objects of
+// the kernel's static pools and slabs, never a pointer read from a stack frame.
 struct WaitKind {
     const char* name;
     bool (*holds)(const void* object);
@@ -44,10 +46,11 @@ inline void block_on(Task& me, BlockReason reason, const WaitKind& kind, const v
                      const k::SpinLock& waker_lock) {
     if (!waker_lock.held_by_me()) [[unlikely]]
         block_outside_lock(me, kind.name);
-    // Relaxed: the Blocked CAS below (seq_cst) publishes them, and the monitor reads them only
-    // between two equal reads of the state word.
-    me.wait_kind.store(&kind, std::memory_order_relaxed);
-    me.wait_object.store(object, std::memory_order_relaxed);
+    // Release, paired with the monitor's acquire: a monitor that reads these of a later block
+    // also sees the transitions before it, so its second read of the state word differs and
+    // it never pairs one block's kind with another's object.
+    me.wait_kind.store(&kind, std::memory_order_release);
+    me.wait_object.store(object, std::memory_order_release);
     if (me.state.block(reason) != Transition::Ok) block_refused(me, kind.name);
 }
 

@@ -74,13 +74,23 @@ std::atomic<const Task*> g_probe_task{nullptr};
 std::atomic<Observer> g_probe_observer{nullptr};
 LostWakeTracker<kMaxTasks> g_tracker; // guarded by g_busy
 
-void report(const Task& t, const char* wait, std::uint64_t held_us) {
+// Still the same block, still holding (a look again, after the grace: a wake that came
+// meanwhile ends the suspicion instead of a panic).
+bool still_lost(const Task& t, std::uint64_t w) {
+    if (t.state.word() != w) return false;
+    const WaitKind* kind = t.wait_kind.load(std::memory_order_acquire);
+    const void* object = t.wait_object.load(std::memory_order_acquire);
+    return kind != nullptr && t.state.word() == w && kind->holds(object) && t.state.word() == w;
+}
+
+void report(const Task& t, std::uint64_t w, const char* wait, std::uint64_t held_us) {
     if (g_probe_task.load(std::memory_order_acquire) == &t) {
         if (Observer o = g_probe_observer.load(std::memory_order_acquire)) {
             o(t, wait, held_us);
             return;
         }
     }
+    if (!still_lost(t, w)) return;
     dump_state("lost wake-up");
     sleeper_panic("lost wake-up", t, wait, held_us / 1000, " ms Blocked while its condition held");
 }
@@ -96,13 +106,16 @@ void scan(std::uint64_t now) {
         if (blocked) {
             // Published before the Blocked CAS that w saw; the answer counts only if the word
             // is unchanged after it (the same block, so the object is still the one waited on).
-            kind = t.wait_kind.load(std::memory_order_relaxed);
-            const void* object = t.wait_object.load(std::memory_order_relaxed);
-            holds = kind != nullptr && kind->holds(object) && t.state.word() == w;
+            kind = t.wait_kind.load(std::memory_order_acquire);
+            const void* object = t.wait_object.load(std::memory_order_acquire);
+            // The pair is this block's only if no transition came between the two reads of
+            // the word (acquire above: a later block's pair would show its transitions).
+            holds = kind != nullptr && t.state.word() == w && kind->holds(object) &&
+                    t.state.word() == w;
         }
         const std::uint64_t held =
             g_tracker.observe(i, SleeperSample{w, blocked, holds}, now, grace);
-        if (held) report(t, kind->name, k::time::to_us(held));
+        if (held) report(t, w, kind->name, k::time::to_us(held));
     }
     g_scans.fetch_add(1, std::memory_order_relaxed);
 }
@@ -141,8 +154,15 @@ std::uint64_t scans() {
 }
 
 void set_probe(const Task* task, Observer observer) {
-    g_probe_observer.store(observer, std::memory_order_release);
-    g_probe_task.store(task, std::memory_order_release);
+    // The task first when clearing, the observer first when setting: a scan never sees the
+    // probe's task without its observer.
+    if (task) {
+        g_probe_observer.store(observer, std::memory_order_release);
+        g_probe_task.store(task, std::memory_order_release);
+    } else {
+        g_probe_task.store(nullptr, std::memory_order_release);
+        g_probe_observer.store(observer, std::memory_order_release);
+    }
 }
 
 } // namespace wake_monitor

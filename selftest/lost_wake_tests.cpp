@@ -77,6 +77,9 @@ KSELFTEST(LIFE0004, "lost wake monitor") {
     const bool found_it = await(kEventuallyUs, [] { return g_found.load() != 0; });
     const std::uint64_t waited_us = time::to_us(time::now() - t0);
     const bool woken = sched::wake(t) == sched::WakeResult::Woken;
+    // A scan that looked before the wake may still be reporting: let two more go by first.
+    const std::uint64_t scans1 = sched::wake_monitor::scans();
+    (void)await(kEventuallyUs, [&] { return sched::wake_monitor::scans() >= scans1 + 2; });
     sched::wake_monitor::set_probe(nullptr, nullptr);
     println("KLOG: lost wake monitor: found after ", waited_us / 1000, " ms (held ",
             g_held_us.load() / 1000, " ms, grace ", kGraceUs / 1000, " ms), scans ",

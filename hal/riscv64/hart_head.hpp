@@ -21,7 +21,7 @@ struct HartHead {
     std::uint64_t trap_t0;       // trap entry parks t0 here while it checks the stack
     std::uintptr_t user_ksp;     // while in U-mode: top of the running task's kernel stack
     std::uint64_t trap_sum;      // trap exit's frame check: the sum over the frame's slots
-    std::uint64_t trap_t2;       // trap exit's frame check parks t2 here while it compares
+    std::uint64_t trap_t2;       // the frame check parks t2 here (entry: t2 as it came in)
 };
 
 inline constexpr std::uint64_t kHartMagic = 0x4b45535452454c31ull; // "KESTREL1"

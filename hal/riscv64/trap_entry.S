@@ -139,10 +139,11 @@ hal_trap_vector:
 
     sd tp, TF_X(4)(sp)
     SAVE_COMMON
+    sd t2, HART_TRAP_T2(tp)         /* t2 as it came in, not as its slot says */
     lla t2, hal_switch_check_on
     lwu t2, 0(t2)
     beqz t2, 1f
-    ld t2, TF_X(7)(sp)              /* every register as it came in again */
+    ld t2, HART_TRAP_T2(tp)         /* every register as it came in again */
     TRAP_REG_SUM
     TRAP_SLOT_SUM t0, t2
     bne t0, t1, .Lsaved_wrong

@@ -482,6 +482,7 @@ void test_thread() {
     if (!check(t, kestrel::map(kStack, 4 * 4096, kestrel::ProtRead | kestrel::ProtWrite) == 0,
                "map its stack"))
         return;
+    const int64_t free_before = kestrel::object_count(3);
     const int64_t id = kestrel::thread_create(
         &thread_body, reinterpret_cast<void*>(kStack + 4 * 4096), reinterpret_cast<void*>(41));
     check(t, id > 0, "thread_create", id);
@@ -489,8 +490,12 @@ void test_thread() {
     while (g_thread_saw == 0 && kestrel::time_us() < deadline)
         kestrel::sleep_us(1000);
     check(t, g_thread_saw == 42, "the thread's store seen by the main thread", g_thread_saw);
-    // Give the thread time to leave before its stack goes.
-    kestrel::sleep_us(20'000);
+    // The thread has left (its record is back) before its stack goes, and before the thread
+    // limit below counts the threads.
+    while (kestrel::object_count(3) < free_before && kestrel::time_us() < deadline)
+        kestrel::sleep_us(1000);
+    check(t, kestrel::object_count(3) >= free_before, "the thread ended",
+          free_before - kestrel::object_count(3));
     check(t, kestrel::unmap(kStack, 4 * 4096) == 0, "unmap its stack");
     test_thread_limit(t);
     pass(t, before);
