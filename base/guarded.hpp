@@ -38,6 +38,8 @@ class Guarded final {
     }
     // Without the lock: a snapshot that may be stale at once (monitors, diagnostics).
     [[nodiscard]] T racy() const { return value_.load(std::memory_order_acquire); }
+    // The lock that guards the field.
+    [[nodiscard]] const SpinLock& lock() const { return lock_; }
 
   private:
     void check() const {

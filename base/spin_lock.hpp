@@ -13,6 +13,11 @@ namespace k {
 
 inline constexpr std::uint32_t kNoOwner = 0xffffffffu;
 
+template <typename T>
+class SleeperSlot;
+template <typename T, typename S>
+class WakeCondition;
+
 // Ticket lock: FIFO hand-off, so no hart starves under contention (a plain
 // test-and-set lock lets the hart that last released win again and again).
 // Interrupts stay masked on this hart while the lock is held (irq_push()
@@ -95,15 +100,38 @@ class SpinLock final {
         if (owner_.load(std::memory_order_relaxed) != hal::Cpu::lock_id()) {
             panic("spin lock released by a cpu that does not hold it");
         }
+        if (wake_ != WakeDebt::None) [[unlikely]]
+            settle_wake();
         store_relaxed(owner_, kNoOwner);
         // Only the holder writes serving_; release publishes the critical section.
         store_release(serving_, serving_.load(std::memory_order_relaxed) + 1);
         jitter::point(jitter::Site::LockRelease); // others may take it meanwhile
     }
 
+    // What this hold owes the sleepers of a WakeCondition (base/wake_condition.hpp): Owed once
+    // a condition was set while a sleeper was published, Read once the sleeper slot was read
+    // or written. Released Owed, the hold set a condition and never looked at who waits for
+    // it: its sleeper is never woken (the waker's half of a lost wake-up).
+    enum class WakeDebt : std::uint8_t { None, Owed, Read };
+    void settle_wake() {
+        if (wake_ == WakeDebt::Owed) wake_owed_at_release(name_);
+        wake_ = WakeDebt::None;
+    }
+    [[noreturn, gnu::cold]] static void wake_owed_at_release(const char* lock) {
+        (void)lock;
+        panic("a wake condition was set while a sleeper was published, and its critical section "
+              "ended without reading the sleeper (a waker that read who sleeps outside the lock: "
+              "a lost wake-up; see the backtrace)");
+    }
+    template <typename T>
+    friend class SleeperSlot;
+    template <typename T, typename S>
+    friend class WakeCondition;
+
     std::atomic<std::uint32_t> next_{0};         // next ticket to hand out
     std::atomic<std::uint32_t> serving_{0};      // ticket that holds the lock
     std::atomic<std::uint32_t> owner_{kNoOwner}; // cpu id of the holder
+    mutable WakeDebt wake_ = WakeDebt::None;     // guarded by this lock
     const char* name_;
 };
 

@@ -2,8 +2,8 @@
 // smallest form (publish Blocked under the lock the waker takes, then switch).
 #pragma once
 
-#include "base/guarded.hpp"
 #include "base/spin_lock.hpp"
+#include "base/wake_condition.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
 
@@ -32,8 +32,8 @@ class Event final {
     // or the sleeper finds the event set. (A lock-free seq_cst version, a
     // store-buffering pair, lost a wake-up under QEMU MTTCG; see RFC-0021.)
     k::SpinLock lock_{"event"};
-    k::Guarded<std::uint32_t> signalled_{lock_, 0};
-    k::Guarded<Task*> waiter_{lock_, nullptr};
+    k::SleeperSlot<Task*> waiter_{lock_, nullptr};
+    k::WakeCondition<std::uint32_t, Task*> signalled_{waiter_, 0};
 };
 
 } // namespace sched

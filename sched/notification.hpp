@@ -3,8 +3,8 @@
 // without the capability; IPC's notifications will build on it).
 #pragma once
 
-#include "base/guarded.hpp"
 #include "base/spin_lock.hpp"
+#include "base/wake_condition.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/signal_wake.hpp"
 
@@ -48,8 +48,8 @@ class Notification final {
     // the signaller sees a Blocked waiter and wakes it, or the sleeper sees
     // the bits before it blocks.
     k::SpinLock lock_{"notification"};
-    k::Guarded<std::uint64_t> word_{lock_, 0};
-    k::Guarded<Task*> waiter_{lock_, nullptr};
+    k::SleeperSlot<Task*> waiter_{lock_, nullptr};
+    k::WakeCondition<std::uint64_t, Task*> word_{waiter_, 0};
 };
 
 } // namespace sched
