@@ -98,10 +98,10 @@ expect early-release 8 1 kfault=early-release 'KPANIC: .*task freed while on a c
 # A sleeper that publishes Blocked after the lock: block_on() refuses it on its first sleep.
 expect lost-wakeup 8 1 kfault=lost-wakeup \
     'KPANIC: .*Blocked published outside the lock its waker takes \(a lost wake-up\): task .* notification'
-# A signaller that reads the waiter before it sets the bits: the lost-wake-up monitor names the
-# sleeper its wake never reached (sched/wake_monitor.hpp).
+# A signaller that reads the waiter before it sets the bits: the release of the critical section
+# that set them with a sleeper published, and never read it, panics (base/wake_condition.hpp).
 expect lost-wake-signal 8 1 kfault=lost-wake-signal \
-    'KPANIC: .*lost wake-up: task .* notification [0-9]+ ms Blocked while its condition held'
+    'KPANIC: .*a wake condition was set while a sleeper was published, and its critical section ended without reading the sleeper'
 
 # The torture run (RFC-0024) must fail too: an exit that drops the scheduler's
 # reference before its final switch-out frees a task still on a cpu (caught in
