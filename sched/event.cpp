@@ -37,6 +37,10 @@ void Event::wait() {
 }
 
 Event::Signalled Event::signal(std::uint32_t cpu) {
+    // Masked from the read of the waiter to its wake: a waker preempted in between would leave
+    // its sleeper Blocked with the condition set, which the lost-wake-up monitor judges lost
+    // after its grace period.
+    hal::Cpu::irq_push();
     TaskRef w;
     {
         // A waiter seen under the lock is still inside wait() (it clears
@@ -46,8 +50,9 @@ Event::Signalled Event::signal(std::uint32_t cpu) {
         expect_condition_set(signalled_.get() != 0, kEventWait.name);
         w = TaskRef(waiter_.get());
     }
-    if (!w) return Signalled::NoWaiter;
-    return wake_signalled(*w, cpu);
+    const Signalled r = w ? wake_signalled(*w, cpu) : Signalled::NoWaiter;
+    hal::Cpu::irq_pop();
+    return r;
 }
 
 namespace {

@@ -73,6 +73,7 @@ TaskRef Notification::post(std::uint64_t bits) {
 }
 
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
+    hal::Cpu::irq_push(); // to the wake, as Event::signal
     TaskRef w;
     if (k::fault::is(k::fault::Fault::LostWakeSignal)) [[unlikely]] {
         // The waker's side of the classic bug: who sleeps is read before the condition is
@@ -89,8 +90,9 @@ Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
         expect_condition_set(word_.get() != 0, kNotificationWait.name);
         w = TaskRef(waiter_.get());
     }
-    if (!w) return Signalled::NoWaiter;
-    return wake_signalled(*w, cpu);
+    const Signalled r = w ? wake_signalled(*w, cpu) : Signalled::NoWaiter;
+    hal::Cpu::irq_pop();
+    return r;
 }
 
 } // namespace sched

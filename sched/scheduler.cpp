@@ -16,6 +16,7 @@
 #include "base/panic.hpp"
 #include "base/store_relaxed.hpp"
 #include "base/time.hpp"
+#include "sched/task_panic.hpp"
 #include "sched/task_pool.hpp"
 #include "sched/wake_monitor.hpp"
 #include "sched/watchdog.hpp"
@@ -57,34 +58,6 @@ namespace {
 
 // One buffer per hart for a reason that names a task (only the first panic prints; another
 // hart's must not write over it meanwhile).
-char g_task_reason[k::kMaxCpus][k::LineBuffer::kCapacity + 1];
-
-// KPANIC "sched: <what>: task <name> #<id> <a> <va>, <b> <vb>", from this hart (`cpu`).
-[[gnu::cold, gnu::noinline, noreturn]] void task_panic(const char* what, const Task& t,
-                                                       std::uint32_t cpu, const char* a,
-                                                       std::uint64_t va, const char* b,
-                                                       std::uint64_t vb) {
-    k::LineBuffer l;
-    l.put("sched: ");
-    l.put(what);
-    l.put(": task ");
-    l.put(t.name);
-    l.put(" #");
-    l.put(t.id);
-    l.put(' ');
-    l.put(a);
-    l.put(' ');
-    l.put(va);
-    l.put(", ");
-    l.put(b);
-    l.put(' ');
-    l.put(vb);
-    char* out = g_task_reason[cpu & (k::kMaxCpus - 1)];
-    for (std::size_t i = 0; i < l.size(); ++i)
-        out[i] = l.data()[i];
-    out[l.size()] = '\0';
-    k::panic(out);
-}
 
 // A dispatch found a context that is not the save of its task's latest run: the task was made
 // takeable before the save of that run finished (or a save was lost).

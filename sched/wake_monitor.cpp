@@ -3,9 +3,11 @@
 
 #include "base/format.hpp"
 #include "base/panic.hpp"
+#include "base/percpu.hpp"
 #include "base/time.hpp"
 #include "sched/lost_wake.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/task_panic.hpp"
 #include "sched/task_pool.hpp"
 #include "sched/wait_channel.hpp"
 
@@ -15,18 +17,11 @@ namespace sched {
 
 namespace {
 
-char g_reason[k::LineBuffer::kCapacity + 1]; // only the first panic prints
-
 // KPANIC "sched: <what>: task <name> #<id> <tail> <n><unit>".
 [[noreturn, gnu::cold]] void sleeper_panic(const char* what, const Task& t, const char* tail,
                                            std::uint64_t n, const char* unit) {
     k::LineBuffer l;
-    l.put("sched: ");
-    l.put(what);
-    l.put(": task ");
-    l.put(t.name);
-    l.put(" #");
-    l.put(t.id);
+    task_panic_begin(l, what, t);
     l.put(' ');
     l.put(tail);
     if (unit) {
@@ -34,10 +29,7 @@ char g_reason[k::LineBuffer::kCapacity + 1]; // only the first panic prints
         l.put(n);
         l.put(unit);
     }
-    for (std::size_t i = 0; i < l.size(); ++i)
-        g_reason[i] = l.data()[i];
-    g_reason[l.size()] = '\0';
-    k::panic(g_reason);
+    task_panic_end(l, k::current_cpu());
 }
 
 } // namespace
@@ -52,10 +44,7 @@ void sleeper_read_early(const char* wait) {
     l.put("sched: a waker read the sleepers of a ");
     l.put(wait);
     l.put(" before setting its condition (a lost wake-up)");
-    for (std::size_t i = 0; i < l.size(); ++i)
-        g_reason[i] = l.data()[i];
-    g_reason[l.size()] = '\0';
-    k::panic(g_reason);
+    task_panic_end(l, k::current_cpu());
 }
 
 void block_refused(const Task& me, const char* wait) {
