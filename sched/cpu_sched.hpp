@@ -33,14 +33,31 @@ inline constexpr std::size_t kCpuSchedAlign = 1024;
 // queues a task early, a re-queue before its save or a wake or steal that ignored on_cpu, or
 // pushes it into another hart's queue instead of that hart's inbox, is refused at that
 // enqueue, naming the task, wherever the enqueue is written.
-class HartRunQueue final : public RunQueue<Task, &Task::link, kRqCapacity> {
+// Private base: every enqueue of the kernel goes through the checks below (no path reaches the
+// base's unchecked one, not even through a reference to the base).
+class HartRunQueue final : private RunQueue<Task, &Task::link, kRqCapacity> {
+    using Base = RunQueue<Task, &Task::link, kRqCapacity>;
+
   public:
+    using Base::contains;
+    using Base::empty;
+    using Base::for_each;
+    using Base::has_room;
+    using Base::holds;
+    using Base::pick;
+    using Base::pick_from;
+    using Base::remove;
+    using Base::size;
+    using Base::stats;
+    using Base::steal;
+    using Base::top;
+
     [[nodiscard]] EnqueueOutcome enqueue(Task& t, Qos q) {
         if (t.on_cpu.load(std::memory_order_acquire) != 0) [[unlikely]]
             queued_live(t);
         if (hal::Cpu::lock_id() != owner_) [[unlikely]]
             queued_remotely(t, owner_);
-        return RunQueue::enqueue(t, q);
+        return Base::enqueue(t, q);
     }
     // Its hart (join_scheduler(), before the hart takes work).
     void set_owner(std::uint32_t cpu) { owner_ = cpu; }
