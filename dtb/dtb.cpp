@@ -356,7 +356,8 @@ Status parse(const void* blob, std::size_t size, Platform& out) {
     }
     // The main walk validates the whole blob; on failure nothing it wrote may survive.
     Parser parser(b, out, path, len);
-    const Status s = parser.run();
+    Status s = parser.run();
+    if (s == Status::Ok) s = fdt::read_memreserve(b, out);
     if (s != Status::Ok) set_defaults(out);
     return s;
 }

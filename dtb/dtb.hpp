@@ -49,6 +49,7 @@ struct Refusal {
     const char* prop;    // the property's name (pointer into the blob or a literal)
     Problem problem;     //
     Effect effect;       //
+    std::uint8_t pad[6]; // zero: no byte of a Platform is left undefined (it is compared whole)
     std::uint64_t value; // see Problem; 0 where it says nothing
 };
 inline constexpr std::uint32_t kMaxRefusals = 16; // more are counted in refusals_dropped
@@ -120,6 +121,13 @@ struct Platform {
     std::uint32_t reserved_count;   // entries used in reserved[]
     std::uint32_t reserved_dropped; // entries beyond kMaxReserved (the caller must not
                                     // hand out memory it cannot see: treat as unusable)
+    // Every entry of the header's memory reservation block (/memreserve/, DTSpec 5.3: what a
+    // boot loader keeps for an initrd, spin tables or itself), in block order, up to the first
+    // entry of size 0 (libfdt's end of the block; refused with a line when its address is not
+    // 0). An entry that wraps around is refused with a line (node "/memreserve/").
+    MemRange memreserve[kMaxReserved];
+    std::uint32_t memreserve_count;   // entries used in memreserve[]
+    std::uint32_t memreserve_dropped; // entries beyond kMaxReserved (as reserved_dropped)
 };
 
 // Parse the blob. On anything but Ok, `out` still holds safe defaults: no harts (kNoCpus and

@@ -116,7 +116,7 @@ Status check_header(const void* blob, std::size_t size, Blob& out) {
         return Status::BadStructure;
     if (off_strings < kHeaderSize || off_strings + size_strings > total)
         return Status::BadStructure;
-    // The memory reservation map is not read, but must at least hold its terminating entry.
+    // The memory reservation block must at least hold its terminating entry.
     if (off_rsvmap < kHeaderSize || off_rsvmap % 8 != 0 || off_rsvmap + 16 > total)
         return Status::BadStructure;
 
@@ -125,6 +125,8 @@ Status check_header(const void* blob, std::size_t size, Blob& out) {
     out.struct_size = static_cast<std::uint32_t>(size_struct);
     out.strings_off = static_cast<std::uint32_t>(off_strings);
     out.strings_size = static_cast<std::uint32_t>(size_strings);
+    out.rsvmap_off = static_cast<std::uint32_t>(off_rsvmap);
+    out.total = static_cast<std::uint32_t>(total);
     return Status::Ok;
 }
 

@@ -50,8 +50,16 @@ struct Blob {
     const unsigned char* base = nullptr;
     std::uint32_t struct_off = 0, struct_size = 0;
     std::uint32_t strings_off = 0, strings_size = 0;
+    std::uint32_t rsvmap_off = 0; // 8-aligned; at least one 16-byte entry fits before total
+    std::uint32_t total = 0;      // totalsize
 };
 Status check_header(const void* blob, std::size_t size, Blob& out);
+
+// The memory reservation block (DTSpec 5.3): 16-byte (address, size) entries up to the first
+// of size 0 (as libfdt reads it; one with a nonzero address is refused with a line). Fills
+// out.memreserve[] (entries that wrap around are refused with a line), memreserve_count and
+// memreserve_dropped. BadStructure when the block runs to totalsize without an end.
+Status read_memreserve(const Blob& blob, Platform& out);
 
 enum class Token : std::uint8_t { BeginNode, Prop, EndNode, End };
 

@@ -50,7 +50,7 @@ void add_refusal(Platform& out, const char* node, const char* prop, Problem p, E
         ++out.refusals_dropped;
         return;
     }
-    out.refusals[out.refusal_count++] = Refusal{node, prop, p, e, value};
+    out.refusals[out.refusal_count++] = Refusal{node, prop, p, e, {}, value};
 }
 
 void set_defaults(Platform& p) {
@@ -68,6 +68,10 @@ void set_defaults(Platform& p) {
         m = MemRange{0, 0};
     p.reserved_count = 0;
     p.reserved_dropped = 0;
+    for (MemRange& m : p.memreserve)
+        m = MemRange{0, 0};
+    p.memreserve_count = 0;
+    p.memreserve_dropped = 0;
     p.uart_base = kDefaultUartBase;
     p.uart_reg_shift = 0;
     p.test_base = 0;
@@ -76,7 +80,7 @@ void set_defaults(Platform& p) {
     p.bootargs = "";
     p.defaulted = kAllDefaulted;
     for (Refusal& r : p.refusals)
-        r = Refusal{"", "", Problem::Missing, Effect::Ignored, 0};
+        r = Refusal{"", "", Problem::Missing, Effect::Ignored, {}, 0};
     p.refusal_count = 0;
     p.refusals_dropped = 0;
 }

@@ -117,9 +117,14 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         println("KINIT: dtb: unreadable (", dtb::status_name(st), ", totalsize ",
                 dtb_blob ? dtb::blob_size(dtb_blob) : 0, "), using defaults");
     say_refusals(p);
-    println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
-            hex(p.mem_size), ", timebase ", hz, " Hz, timer ",
-            timer == time::TimerSource::Sstc ? "sstc" : "sbi");
+    const char* timer_name = timer == time::TimerSource::Sstc ? "sstc" : "sbi";
+    if (p.memory_count > 1) // each range, and their union, in the mm lines
+        println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
+                hex(p.mem_size), " and ", p.memory_count - 1, " more range(s), timebase ", hz,
+                " Hz, timer ", timer_name);
+    else
+        println("KINIT: dtb: ", p.hart_count, " hart(s), memory ", hex(p.mem_base), "+",
+                hex(p.mem_size), ", timebase ", hz, " Hz, timer ", timer_name);
     say_defaults(p);
     say_timer(0, timer);
     if (const char* why = essential_fallback(st, p, boot_hart)) {

@@ -18,6 +18,15 @@ mm::FramePlan g_plan;      // written once by the boot hart
 MemoryFigures g_figures{}; // written once by the boot hart
 
 void say_plan(const dtb::Platform& p, const mm::FramePlan& plan) {
+    // What the kernel uses: the union of the memory ranges (a bank named twice counts once).
+    for (std::uint32_t i = 0; i < plan.memory.count(); ++i)
+        println("KINIT: mm: memory ", hex(plan.memory[i].base), "-", hex(plan.memory[i].end), " (",
+                plan.memory[i].bytes() >> 10, " KiB)");
+    for (std::uint32_t i = 0; i < p.memreserve_count; ++i)
+        println("KINIT: mm: reserved ", hex(p.memreserve[i].base), "+", hex(p.memreserve[i].size),
+                " (/memreserve/)");
+    if (p.memreserve_dropped)
+        println("KINIT: mm: ", p.memreserve_dropped, " /memreserve/ entries beyond the table");
     for (std::uint32_t i = 0; i < p.reserved_count; ++i)
         println("KINIT: mm: reserved ", hex(p.reserved[i].base), "+", hex(p.reserved[i].size),
                 " (/reserved-memory)");
@@ -91,6 +100,10 @@ void memory_this_hart() {
 
 const MemoryFigures& memory_figures() {
     return g_figures;
+}
+
+const mm::FramePlan& frame_plan() {
+    return g_plan;
 }
 
 } // namespace k

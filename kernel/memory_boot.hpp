@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dtb/dtb.hpp"
+#include "mm/phys_ranges.hpp"
 
 #include <cstdint>
 
@@ -26,5 +27,7 @@ struct MemoryFigures {
     std::uint32_t mmio_devices; // device register blocks in the MMIO window (UART, test, HTIF)
 };
 const MemoryFigures& memory_figures();
+// The plan the frame pool was built from (memory_init's; read-only after it).
+const mm::FramePlan& frame_plan();
 
 } // namespace k

@@ -97,24 +97,32 @@ void plan_frames(const dtb::Platform& p, const Keep& keep, FramePlan& out) {
     dtb::MemRange fallback{p.mem_base, p.mem_size};
     const dtb::MemRange* mem = p.memory_count ? p.memory : &fallback;
     const std::uint32_t n = p.memory_count ? p.memory_count : 1;
-    std::uint64_t lowest = ~std::uint64_t{0};
+    // The union first: two nodes that describe the same bank, or overlap, count once.
     for (std::uint32_t i = 0; i < n; ++i) {
         const std::uint64_t base = page_up(mem[i].base);
         const std::uint64_t end = mem[i].size ? page_down(end_of(mem[i])) : base;
-        if (base >= end) continue;
-        out.memory_bytes += end - base;
-        if (base < lowest) lowest = base;
-        const std::uint64_t top = end < keep.limit ? end : keep.limit;
-        if (end > keep.limit) out.beyond_limit += end - (base > keep.limit ? base : keep.limit);
-        if (base < top) (void)out.usable.add(base, top);
+        if (base < end) (void)out.memory.add(base, end); // a full table counts lost_bytes()
+    }
+    out.memory_bytes = out.memory.bytes();
+    const std::uint64_t lowest = out.memory.count() ? out.memory[0].base : 0;
+    for (std::uint32_t i = 0; i < out.memory.count(); ++i) {
+        const Range& r = out.memory[i];
+        const std::uint64_t top = r.end < keep.limit ? r.end : keep.limit;
+        if (r.end > keep.limit)
+            out.beyond_limit += r.end - (r.base > keep.limit ? r.base : keep.limit);
+        if (r.base < top) (void)out.usable.add(r.base, top);
     }
     const std::uint64_t before = out.usable.bytes();
-    if (p.reserved_count == 0 || p.reserved_dropped != 0) {
+    if (p.reserved_count == 0 || p.reserved_dropped != 0 || p.memreserve_dropped != 0) {
         out.below_kernel_assumed = true;
-        if (lowest < keep.kernel_base) out.usable.remove(lowest, keep.kernel_base);
+        if (out.memory.count() && lowest < keep.kernel_base)
+            out.usable.remove(lowest, keep.kernel_base);
     }
     for (std::uint32_t i = 0; i < p.reserved_count; ++i) {
         if (p.reserved[i].size) out.usable.remove(p.reserved[i].base, end_of(p.reserved[i]));
+    }
+    for (std::uint32_t i = 0; i < p.memreserve_count; ++i) {
+        if (p.memreserve[i].size) out.usable.remove(p.memreserve[i].base, end_of(p.memreserve[i]));
     }
     out.firmware_bytes = before - out.usable.bytes();
     out.usable.remove(keep.kernel_base, keep.kernel_end);

@@ -64,16 +64,19 @@ struct Keep {
 
 // The usable RAM and why the rest is not.
 struct FramePlan {
+    RangeSet memory; // the union of the DTB's memory ranges, page-rounded
     RangeSet usable;
-    std::uint64_t memory_bytes = 0;    // page-rounded sum of the DTB's memory ranges
-    std::uint64_t firmware_bytes = 0;  // removed as /reserved-memory or below the kernel
+    std::uint64_t memory_bytes = 0;    // bytes of `memory` (overlapping ranges count once)
+    std::uint64_t firmware_bytes = 0;  // removed as /reserved-memory, /memreserve/ or below
+                                       // the kernel
     std::uint64_t beyond_limit = 0;    // memory at or above Keep::limit (not usable)
     bool below_kernel_assumed = false; // the DTB named no /reserved-memory (or dropped some)
 };
 
-// Usable frames = every memory range of `p` (or its default range when it has none), minus
-// /reserved-memory (or, when the DTB names none or dropped some, everything from the lowest
-// memory address up to the kernel, where fw_dynamic OpenSBI lives), minus the kernel image,
+// Usable frames = the union of the memory ranges of `p` (or its default range when it has
+// none), minus /reserved-memory and the header's /memreserve/ entries (and, when the DTB names
+// no /reserved-memory or either table dropped entries, everything from the lowest memory
+// address up to the kernel, where fw_dynamic OpenSBI lives), minus the kernel image,
 // minus the DTB blob, clipped below keep.limit. Partial pages at a range's edges are not used.
 void plan_frames(const dtb::Platform& p, const Keep& keep, FramePlan& out);
 

@@ -1,5 +1,5 @@
-// Every memory range and every /reserved-memory region, each value checked, bad ones refused
-// (dtc-built fixtures/synthetic/memory-*.dts).
+// Every memory range, every /reserved-memory region and every /memreserve/ entry, each value
+// checked, bad ones refused (dtc-built fixtures/synthetic/memory-*.dts, memreserve-shapes.dts).
 #include "dtb/dtb.hpp"
 #include "dtb/tests/fdt_builder.hpp"
 
@@ -68,4 +68,61 @@ TEST_CASE("virt fixtures name no /reserved-memory and one memory range", "[dtb][
     REQUIRE(r.p.memory_count == 1);
     CHECK(r.p.memory[0].base == 0x8000'0000);
     CHECK(r.p.memory[0].size == 0x1000'0000);
+}
+
+TEST_CASE("memreserve: every entry of the header's block; size 0 and wrap-around refused",
+          "[dtb][memory]") {
+    static_assert(dtb::kMaxReserved == 16, "memreserve-shapes.dts holds 17 usable entries");
+    const auto r = parse_bytes(dtbtest::load_fixture("memreserve-shapes.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    REQUIRE(r.p.memreserve_count == dtb::kMaxReserved);
+    CHECK(r.p.memreserve[0].base == 0); // an entry at address 0 is not the terminator
+    CHECK(r.p.memreserve[0].size == 0x1000);
+    for (std::uint32_t i = 1; i < dtb::kMaxReserved; ++i) {
+        CHECK(r.p.memreserve[i].base == 0x8800'0000 + i * 0x1'0000);
+        CHECK(r.p.memreserve[i].size == 0x1000);
+    }
+    CHECK(r.p.memreserve_dropped == 1);
+    std::uint32_t refusals = 0;
+    for (std::uint32_t i = 0; i < r.p.refusal_count; ++i)
+        if (std::strcmp(r.p.refusals[i].node, "/memreserve/") == 0) ++refusals;
+    CHECK(refusals == 2);
+    CHECK(refused(r.p, "/memreserve/", dtb::Problem::OutOfRange, dtb::Effect::Ignored));
+    CHECK(r.p.reserved_count == 0);
+}
+
+TEST_CASE("memreserve: a real virt tree with one entry, and without", "[dtb][memory]") {
+    const auto r = parse_bytes(dtbtest::load_fixture("virt-smp2-memreserve.dtb"));
+    REQUIRE(r.status == dtb::Status::Ok);
+    REQUIRE(r.p.memreserve_count == 1);
+    CHECK(r.p.memreserve[0].base == 0x8400'0000);
+    CHECK(r.p.memreserve[0].size == 0x100'0000);
+    CHECK(r.p.refusal_count == 0);
+    const auto plain = parse_bytes(dtbtest::load_fixture("virt-smp2.dtb"));
+    REQUIRE(plain.status == dtb::Status::Ok);
+    CHECK(plain.p.memreserve_count == 0);
+    CHECK(plain.p.memreserve_dropped == 0);
+}
+
+TEST_CASE("memreserve: a block that runs to totalsize without its terminator is refused whole",
+          "[dtb][memory]") {
+    // virt-smp2 with 16 bytes appended after its strings, the header's block moved there: the
+    // tree itself is untouched, only the block's end is missing (or, as the control, present).
+    const dtbtest::Bytes base = dtbtest::load_fixture("virt-smp2.dtb");
+    auto moved = [&](std::uint8_t fill) {
+        dtbtest::Bytes b = base;
+        while (b.size() % 8 != 0)
+            b.push_back(0);
+        const std::size_t at = b.size();
+        b.insert(b.end(), 16, fill);
+        dtbtest::put_be32(b, 4, static_cast<std::uint32_t>(b.size())); // totalsize
+        dtbtest::put_be32(b, 16, static_cast<std::uint32_t>(at));      // off_mem_rsvmap
+        return parse_bytes(b);
+    };
+    const auto ok = moved(0x00);
+    CHECK(ok.status == dtb::Status::Ok);
+    CHECK(ok.p.memreserve_count == 0);
+    const auto bad = moved(0x11);
+    CHECK(bad.status == dtb::Status::BadStructure);
+    CHECK(bad.p.memreserve_count == 0); // defaults, as for every broken blob
 }

@@ -1,5 +1,6 @@
 // The frame plan over real QEMU trees (64M, 256M, 1G) and crafted ones (two memory nodes, a
-// reserved region over the kernel, a size-0 node, memory past 4 GiB), and RangeSet itself.
+// reserved region over the kernel, a size-0 node, memory past 4 GiB, /memreserve/, a bank named
+// twice or overlapped), and RangeSet itself.
 #include "mm/phys_ranges.hpp"
 #include "mm/tests/mm_fixture.hpp"
 
@@ -177,4 +178,43 @@ TEST_CASE("plan: unaligned memory edges lose their partial pages", "[mm][plan]")
     CHECK(plan.usable[0].base ==
           0x8000'1000); // first whole page; the reserved bytes fall before it
     CHECK(plan.usable[0].end == 0x8010'0000);
+}
+
+TEST_CASE("plan: the header's /memreserve/ entries are never handed out", "[mm][plan][crafted]") {
+    const Tree t = load("virt-256m-memreserve.dtb");
+    REQUIRE(t.p.memreserve_count == 1);
+    const mm::Keep keep = keep_for(t.p, t.blob.size());
+    FramePlan plan, without;
+    mm::plan_frames(t.p, keep, plan);
+    const Tree plain = load("virt-256m.dtb");
+    mm::plan_frames(plain.p, keep_for(plain.p, plain.blob.size()), without);
+    CHECK(plan.memory_bytes == 256 * kMiB);
+    CHECK(plan.usable.find(0x83ff'f000) >= 0);
+    CHECK(plan.usable.find(0x8400'0000) == -1);
+    CHECK(plan.usable.find(0x84ff'f000) == -1);
+    CHECK(plan.usable.find(0x8500'0000) >= 0);
+    CHECK(plan.usable.bytes() == without.usable.bytes() - 16 * kMiB);
+    CHECK(plan.firmware_bytes == without.firmware_bytes + 16 * kMiB);
+}
+
+TEST_CASE("plan: a bank named by two memory nodes, or overlapped, counts once",
+          "[mm][plan][crafted]") {
+    const Tree plain = load("virt-256m.dtb");
+    FramePlan one;
+    mm::plan_frames(plain.p, keep_for(plain.p, plain.blob.size()), one);
+    const Tree twice = load("mem-twice.dtb");
+    REQUIRE(twice.p.memory_count == 2);
+    FramePlan plan;
+    mm::plan_frames(twice.p, keep_for(twice.p, twice.blob.size()), plan);
+    CHECK(plan.memory_bytes == 256 * kMiB); // not 512
+    REQUIRE(plan.memory.count() == 1);
+    CHECK(plan.memory[0].base == 0x8000'0000);
+    CHECK(plan.memory[0].end == 0x9000'0000);
+    CHECK(plan.usable.bytes() == one.usable.bytes());
+    const Tree over = load("mem-overlap.dtb");
+    REQUIRE(over.p.memory_count == 2);
+    mm::plan_frames(over.p, keep_for(over.p, over.blob.size()), plan);
+    CHECK(plan.memory_bytes == 320 * kMiB); // [0x80000000, 0x94000000), not 384
+    REQUIRE(plan.memory.count() == 1);
+    CHECK(plan.memory[0].end == 0x9400'0000);
 }
