@@ -69,6 +69,9 @@ Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed) {
         const std::uint32_t pin = t.home_cpu.load(std::memory_order_relaxed);
         CpuSched& s = cpu_sched(pin);
         const Admit admit = if_closed == IfClosed::Park ? Admit::ParkIfClosed : Admit::OpenOnly;
+        // Its hart may close its inbox from here on (`pinned tasks wait for their hart`
+        // holds a pinned spawn here while that happens).
+        k::jitter::point(k::jitter::Site::Wake, &t);
         switch (s.inbox.try_push(t, admit)) {
         case PushResult::Queued:
         case PushResult::FirstPending:
