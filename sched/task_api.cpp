@@ -1,4 +1,5 @@
 // Task life cycle: spawn, wake, yield, join and exit.
+#include "base/console.hpp"
 #include "base/fault.hpp"
 #include "base/hart_start.hpp"
 #include "base/ipi.hpp"
@@ -342,6 +343,8 @@ bool join_scheduler(std::uint32_t cpu) {
     CpuSched& s = cpu_sched(cpu);
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
     k::time::disarm();
+    // The boot hart's Joining -> Offline claim won; our Joining -> Online lost.
+    k::println("KLOG: cpu", cpu, " was declared offline while joining; stopping");
     s.started = false;
     s.inbox.close();
     (void)hal::sbi::hart_stop();
