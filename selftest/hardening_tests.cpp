@@ -199,7 +199,8 @@ KSELFTEST(HARD0003, "cpuid fallback counterfactual") {
 KSELFTEST(HARD0012, "trap runtime fail closed") {
     // A secondary hart asking for the mutable trap runtime gets an error,
     // counted, and its closure never runs; it can still take traps that the
-    // boot hart's handlers serve. The boot hart is granted.
+    // boot hart's handlers serve. The boot hart is granted, unless only the
+    // cpu-id BOOT fallback names it (poisoned tp on an unregistered stack).
     const std::uint32_t secondary = online_cpus().first_secondary();
     KCHECK(secondary != 0);
     const std::uint64_t denied = trap::runtime_denied();

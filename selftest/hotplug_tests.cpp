@@ -76,7 +76,8 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
     // sleeps: none runs anywhere while the hart is away; they wait, parked
     // in its closed inbox. A wake meanwhile parks the sleeper too, and a new
     // pinned spawn there is refused. Bring the hart back: each runs there,
-    // exactly once.
+    // exactly once. Last, a pinned spawn whose hart goes offline between
+    // spawn's check and its push is refused and freed, and never runs.
     constexpr std::uint32_t kQueued = 4;
     const std::uint32_t x = online_cpus().last_secondary();
     KCHECK(x != 0);
