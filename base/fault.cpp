@@ -28,6 +28,8 @@ constexpr Entry kFaults[] = {
     {Fault::LostWakeSignal, "lost-wake-signal"},
     {Fault::EarlyOnline, "early-online"},
     {Fault::InboxesClosed, "inboxes-closed"},
+    {Fault::LateArrival, "late-arrival"},
+    {Fault::LateJoin, "late-join"},
     {Fault::TextWrite, "text-write"},
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},

@@ -25,6 +25,8 @@ enum class Fault : std::uint32_t {
     LostWakeSignal, // a Notification signaller reads the waiter before it sets the bits, unlocked
     EarlyOnline,    // a (re)started hart says Online 20 ms before it takes work
     InboxesClosed,  // every inbox refuses an unpinned task (as if its hart were leaving)
+    LateArrival,    // the last secondary claims its block only after the boot hart gave up on it
+    LateJoin,       // the last secondary joins only after the boot hart gave up waiting for Online
     // Sv39 kernel space (mm/kernel_space.hpp):
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page

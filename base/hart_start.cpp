@@ -113,6 +113,28 @@ void inject_early_online(std::uint32_t cpu) {
     (void)time::wait_until(time::now() + time::from_us(kEarlyOnlineDelayUs), [] { return false; });
 }
 
+namespace {
+
+// Sleeps until the boot hart has moved `cpu` out of `from`, at most twice the arrival bound.
+void wait_declared_offline(std::uint32_t cpu, CpuState from) {
+    (void)time::wait_until(time::now() + time::from_us(2 * kArrivalTimeoutUs),
+                           [cpu, from] { return cpu_state(cpu) != from; });
+}
+
+bool late_here(fault::Fault f, std::uint32_t cpu) {
+    return fault::is(f) && cpu + 1 == cpu_count();
+}
+
+} // namespace
+
+void inject_late_arrival(std::uint32_t cpu) {
+    if (late_here(fault::Fault::LateArrival, cpu)) wait_declared_offline(cpu, CpuState::Starting);
+}
+
+void inject_late_join(std::uint32_t cpu) {
+    if (late_here(fault::Fault::LateJoin, cpu)) wait_declared_offline(cpu, CpuState::Joining);
+}
+
 bool confirm_stopped(std::uint32_t cpu) {
     if (cpu_state(cpu) == CpuState::Stopping && parked_in_firmware(cpu_block(cpu)))
         (void)claim_cpu_state(cpu, CpuState::Stopping, CpuState::Offline);

@@ -23,6 +23,14 @@ bool restart_cpu(std::uint32_t cpu);
 // hart sets anything up (the bug publish_online's ordering prevents).
 void inject_early_online(std::uint32_t cpu);
 
+// kfault=late-arrival, on the last secondary: before its Starting -> Joining claim, waits
+// until the boot hart has claimed Starting -> Offline (its arrival bound, 5 s, ran out), at
+// most twice that bound. kfault=late-join: the same between that claim and joining the
+// scheduler, until the boot hart's Joining -> Offline claim. Both sleep in wfi on the timer.
+// The hart then makes its own claim, which must lose (RFC-0022 "Publish last").
+void inject_late_arrival(std::uint32_t cpu);
+void inject_late_join(std::uint32_t cpu);
+
 // A stopping hart cannot say it has stopped: whoever sees the firmware report
 // it stopped publishes Stopping -> Offline. True when the cpu is Offline.
 bool confirm_stopped(std::uint32_t cpu);

@@ -161,8 +161,11 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     uspace::hart_started(cpu); // the kernel's root in satp: no user space loaded here
     // Arrived: claim the block. Online comes last, from the scheduler, once
     // this hart takes work.
+    smp::inject_late_arrival(cpu);
     if (!claim_cpu_state(cpu, CpuState::Starting, CpuState::Joining)) {
-        (void)hal::sbi::hart_stop(); // the boot hart already declared us offline
+        // The boot hart already declared us offline: its claim won, ours lost.
+        println("KLOG: cpu", cpu, " arrived after it was declared offline; stopping");
+        (void)hal::sbi::hart_stop();
         for (;;)
             hal::wait_for_interrupt();
     }
@@ -173,5 +176,6 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     const dtb::Hart* h = find_hart(platform(), static_cast<std::uint32_t>(hart_id));
     (void)time::init_this_hart(h && h->sstc);
     smp::inject_early_online(cpu);
+    smp::inject_late_join(cpu);
     sched::start_secondary_cpu(cpu);
 }

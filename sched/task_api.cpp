@@ -1,4 +1,5 @@
 // Task life cycle: spawn, wake, yield, join and exit.
+#include "base/console.hpp"
 #include "base/fault.hpp"
 #include "base/hart_start.hpp"
 #include "base/ipi.hpp"
@@ -69,6 +70,9 @@ Placed make_runnable(Task& t, std::uint32_t hint, IfClosed if_closed) {
         const std::uint32_t pin = t.home_cpu.load(std::memory_order_relaxed);
         CpuSched& s = cpu_sched(pin);
         const Admit admit = if_closed == IfClosed::Park ? Admit::ParkIfClosed : Admit::OpenOnly;
+        // Its hart may close its inbox from here on (`pinned tasks wait for their hart`
+        // holds a pinned spawn here while that happens).
+        k::jitter::point(k::jitter::Site::Wake, &t);
         switch (s.inbox.try_push(t, admit)) {
         case PushResult::Queued:
         case PushResult::FirstPending:
@@ -339,6 +343,8 @@ bool join_scheduler(std::uint32_t cpu) {
     CpuSched& s = cpu_sched(cpu);
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
     k::time::disarm();
+    // The boot hart's Joining -> Offline claim won; our Joining -> Online lost.
+    k::println("KLOG: cpu", cpu, " was declared offline while joining; stopping");
     s.started = false;
     s.inbox.close();
     (void)hal::sbi::hart_stop();

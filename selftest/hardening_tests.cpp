@@ -1,6 +1,7 @@
 // RFC-0022 selftests: bounded queues, cpu-id resolution, trap-runtime gate.
 #include "base/console.hpp"
 #include "base/percpu.hpp"
+#include "call_as.hpp"
 #include "sched/cpu_sched.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
@@ -25,6 +26,22 @@ std::uint64_t rejected(std::uint32_t cpu, Qos q) {
     SpinGuard g(s.rq_lock);
     return s.rq.stats().rejected[sched::qos_index(q)];
 }
+
+// A stack no hart registered (not a boot, emergency or task stack), for a caller whose
+// identity only the cpu-id BOOT fallback can give.
+alignas(16) std::uint8_t g_unregistered_stack[8192];
+
+// One request for the mutable trap runtime, and who the caller seemed to be when it asked.
+struct GateCall {
+    k::CpuIdResult id{~0u, k::CpuIdPath::TpFast};
+    trap::Access access = trap::Access::Granted;
+    bool ran = false;
+    static void call(void* self) {
+        auto* c = static_cast<GateCall*>(self);
+        c->id = cpu_id_probe(hal::read_tp(), hal::read_sp());
+        c->access = trap::with_runtime_mut([c](trap::Runtime&) { c->ran = true; });
+    }
+};
 
 } // namespace
 
@@ -182,7 +199,8 @@ KSELFTEST(HARD0003, "cpuid fallback counterfactual") {
 KSELFTEST(HARD0012, "trap runtime fail closed") {
     // A secondary hart asking for the mutable trap runtime gets an error,
     // counted, and its closure never runs; it can still take traps that the
-    // boot hart's handlers serve. The boot hart is granted.
+    // boot hart's handlers serve. The boot hart is granted, unless only the
+    // cpu-id BOOT fallback names it (poisoned tp on an unregistered stack).
     const std::uint32_t secondary = online_cpus().first_secondary();
     KCHECK(secondary != 0);
     const std::uint64_t denied = trap::runtime_denied();
@@ -204,6 +222,34 @@ KSELFTEST(HARD0012, "trap runtime fail closed") {
     // An identity that only the BOOT fallback could give is not the boot hart.
     KCHECK(trap::trusted_cpu_for(hal::read_tp(), hal::read_sp()) == 0);
     KCHECK(trap::trusted_cpu_for(0, 0x10) == trap::kUntrustedCpu);
+    // The same, end to end (RFC-0022 Invariant 5): on the boot hart, masked, with tp
+    // poisoned and sp on a stack no hart registered, only the BOOT fallback names a cpu
+    // (cpu 0), and with_runtime_mut must deny, count it and not run the closure. With the
+    // same poisoned tp on our own stack the stack range names cpu 0, which is granted.
+    constexpr std::uintptr_t kPoisonTp = 0xdead0000beefull;
+    GateCall unknown, by_stack;
+    const std::uint64_t denied_before = trap::runtime_denied();
+    hal::Cpu::irq_push();
+    const std::uintptr_t tp = hal::read_tp();
+    hal_call_as(
+        kPoisonTp,
+        reinterpret_cast<std::uintptr_t>(g_unregistered_stack + sizeof g_unregistered_stack),
+        &GateCall::call, &unknown);
+    const std::uint64_t denied_unknown = trap::runtime_denied() - denied_before;
+    hal::write_tp(kPoisonTp);
+    GateCall::call(&by_stack);
+    hal::write_tp(tp);
+    hal::Cpu::irq_pop();
+    println("KLOG: trap gate: poisoned tp on an unregistered stack (cpu id by ",
+            unknown.id.path == k::CpuIdPath::Boot ? "BOOT" : "another path",
+            ") denied=", unknown.access == trap::Access::NotBootHart, " counted=", denied_unknown,
+            " ran=", unknown.ran, "; on its own stack (cpu", by_stack.id.cpu,
+            " by stack range) granted=", by_stack.access == trap::Access::Granted);
+    KCHECK(unknown.id.path == k::CpuIdPath::Boot && unknown.id.cpu == 0);
+    KCHECK(unknown.access == trap::Access::NotBootHart && !unknown.ran);
+    KCHECK(denied_unknown == 1);
+    KCHECK(by_stack.id.path == k::CpuIdPath::StackRange && by_stack.id.cpu == 0);
+    KCHECK(by_stack.access == trap::Access::Granted && by_stack.ran);
     return Result::pass();
 }
 

@@ -1,5 +1,6 @@
 // Hot-plug selftests: what pinned tasks do while their hart is offline (SMP only).
 #include "base/console.hpp"
+#include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/event.hpp"
@@ -27,6 +28,46 @@ struct Runs {
     static void run(void* self) { static_cast<Runs*>(self)->note(); }
 };
 
+// Takes one hart offline from inside make_runnable(), at the jitter site just before a
+// pinned task's push (Site::Wake), for the one spawn whose argument is `arg`: that spawn
+// passed its check while the hart was online and meets its inbox closed. The hook found
+// when ours went in is chained; it is put back when the hold goes.
+struct CloseAtPush {
+    std::atomic<const void*> arg{nullptr}; // one shot: cleared by the push it closes
+    std::uint32_t cpu = 0;
+    std::atomic<std::uint32_t> fired{0};
+    sched::Hotplug off = sched::Hotplug::Timeout; // take_offline's answer, once fired
+    jitter::Hook chained = nullptr;
+};
+CloseAtPush g_close;
+
+void close_at_push_hook(jitter::Site s, const void* subject) {
+    if (g_close.chained) g_close.chained(s, subject);
+    if (s != jitter::Site::Wake || !subject) return;
+    const void* want = static_cast<const sched::Task*>(subject)->arg;
+    if (!want || !g_close.arg.compare_exchange_strong(want, nullptr)) return;
+    g_close.off = sched::take_offline(g_close.cpu);
+    g_close.fired.store(1);
+}
+
+class CloseAtPushHold final {
+  public:
+    CloseAtPushHold(std::uint32_t cpu, const void* arg) {
+        g_close.cpu = cpu;
+        g_close.fired.store(0);
+        g_close.off = sched::Hotplug::Timeout;
+        g_close.chained = jitter::g_hook.load();
+        g_close.arg.store(arg);
+        jitter::g_hook.store(&close_at_push_hook);
+    }
+    ~CloseAtPushHold() {
+        g_close.arg.store(nullptr);
+        jitter::g_hook.store(g_close.chained);
+    }
+    CloseAtPushHold(const CloseAtPushHold&) = delete;
+    CloseAtPushHold& operator=(const CloseAtPushHold&) = delete;
+};
+
 } // namespace
 
 KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
@@ -35,7 +76,8 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
     // sleeps: none runs anywhere while the hart is away; they wait, parked
     // in its closed inbox. A wake meanwhile parks the sleeper too, and a new
     // pinned spawn there is refused. Bring the hart back: each runs there,
-    // exactly once.
+    // exactly once. Last, a pinned spawn whose hart goes offline between
+    // spawn's check and its push is refused and freed, and never runs.
     constexpr std::uint32_t kQueued = 4;
     const std::uint32_t x = online_cpus().last_secondary();
     KCHECK(x != 0);
@@ -174,6 +216,46 @@ KSELFTEST(HOT0001, "pinned tasks wait for their hart") {
     KCHECK(on == sched::Hotplug::Ok);
     KCHECK(once == kQueued + 2);
     KCHECK(away == 0);
+
+    // A pinned spawn whose hart closes its inbox after spawn's check (RFC-0022 "Pinned
+    // tasks", IfClosed::Refuse): the hook takes x offline at the push, so x was a valid
+    // target at the check and its inbox is closed at the push. The spawn must be refused
+    // with InvalidCpu and its task freed at once (the pool count back), never parked or run
+    // anywhere. A task that a broken spawn placed anyway is joined by the scope (x back).
+    Runs raced;
+    raced.home = x;
+    s.task.reset(); // joined: every task of this test goes back to the pool
+    b.task.reset();
+    KCHECK(await(kEventuallyUs, pool_quiescent));
+    const std::uint32_t free_before = sched::task_pool_free();
+    sched::SpawnError raced_err = sched::SpawnError::None;
+    std::uint32_t free_after = 0;
+    sched::Hotplug raced_on = sched::Hotplug::Timeout;
+    {
+        TaskScope race_scope(let_go);
+        {
+            CloseAtPushHold hold(x, &raced);
+            raced_err =
+                race_scope.spawn(&Runs::run, &raced, SpawnOptions{Qos::Normal, x, true, "raced"})
+                    .error;
+            free_after = sched::task_pool_free();
+        }
+        raced_on = sched::bring_online(x);
+    }
+    const bool fired = g_close.fired.load() != 0;
+    const sched::Hotplug raced_off = g_close.off;
+    // x back and taking work; a task placed on another hart would have run by now too.
+    const bool back = cpu_online(x) && run_on(x, [] {});
+    println("KLOG: pinned spawn to cpu", x,
+            " that went offline at its push: offline=", sched::hotplug_name(raced_off),
+            ", spawn refused=", raced_err == sched::SpawnError::InvalidCpu,
+            ", pool back=", free_after == free_before, ", ran=", raced.ran.load(),
+            ", online=", sched::hotplug_name(raced_on));
+    KCHECK(fired && raced_off == sched::Hotplug::Ok);
+    KCHECK(raced_err == sched::SpawnError::InvalidCpu);
+    KCHECK(free_after == free_before);
+    KCHECK(raced_on == sched::Hotplug::Ok && back);
+    KCHECK(raced.ran.load() == 0);
     return Result::pass();
 }
 
