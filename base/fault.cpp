@@ -34,6 +34,7 @@ constexpr Entry kFaults[] = {
     {Fault::StackGuardPage, "stack-guard-page"},
     {Fault::SatpSkip, "satp-skip"},
     {Fault::NoShootdown, "no-shootdown"},
+    {Fault::MaskAfterLoad, "mask-after-load"},
     {Fault::RfenceError, "rfence-error"},
     {Fault::SpaceDoubleRelease, "space-double-release"},
     {Fault::UaccessKernel, "uaccess-kernel"},

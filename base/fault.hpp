@@ -31,9 +31,10 @@ enum class Fault : std::uint32_t {
     TextWrite,      // a task stores to kernel text (mapped R-X): store page fault
     StackGuardPage, // a task overflows its stack, interrupts off, into the guard page
     // User address spaces (mm/user_space.hpp):
-    SatpSkip,    // a switch from one user space to another leaves the first one's root in satp
-    NoShootdown, // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
-    RfenceError, // every SBI RFENCE is taken as failed (the shootdown must panic)
+    SatpSkip,      // a switch from one user space to another leaves the first one's root in satp
+    NoShootdown,   // unmap skips the remote TLB flush (SBI RFENCE) before freeing the frames
+    MaskAfterLoad, // activate sets the cpu's bit in the space's mask only after its satp load
+    RfenceError,   // every SBI RFENCE is taken as failed (the shootdown must panic)
     SpaceDoubleRelease, // a task creates a user space and releases it twice (must panic)
     UaccessKernel,      // a task's checked user copy reads an unmapped kernel address (must panic)
     // IPC (ipc/):

@@ -21,6 +21,8 @@ enum class Site : std::uint32_t {
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
     SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
+    SatpLoaded,   // uspace::activate: a user space's root is in satp (subject: the space), the
+                  // point from which a hart may walk its tables at any moment
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

@@ -6,6 +6,7 @@
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
+#include "dtb/dtb.hpp"
 #include "mm/frames.hpp"
 #include "mm/kernel_space.hpp"
 #include "sched/task_pool.hpp"
@@ -42,6 +43,24 @@ void say_plan(const dtb::Platform& p, const mm::FramePlan& plan) {
                 " MiB above what Sv39 identity-maps: unused");
     if (plan.usable.lost_bytes())
         println("KINIT: mm: ", plan.usable.lost_bytes() >> 10, " KiB unused (range table full)");
+}
+
+// `asid_bits=N` (N 0..16, decimal) in the bootargs: how many ASID bits user spaces may use at
+// most. False when absent or malformed (then the probed figure stands, said by the caller).
+bool asid_cap(const dtb::Platform& p, std::uint32_t& bits, bool& malformed) {
+    const char* v;
+    std::size_t len;
+    malformed = false;
+    if (!p.bootargs || !dtb::bootarg_value(p.bootargs, "asid_bits", v, len)) return false;
+    std::uint32_t n = 0;
+    malformed = len == 0 || len > 2;
+    for (std::size_t i = 0; !malformed && i < len; ++i) {
+        malformed = v[i] < '0' || v[i] > '9';
+        n = n * 10 + static_cast<std::uint32_t>(v[i] - '0');
+    }
+    malformed = malformed || n > 16;
+    bits = n;
+    return !malformed;
 }
 
 } // namespace
@@ -81,6 +100,18 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     if (l.mmio[0]) console::init(kspace::mmio_va(0, l.mmio[0]), p.uart_reg_shift);
     shutdown_init(kspace::mmio_va(1, l.mmio[1]), kspace::mmio_va(2, l.mmio[2]));
     g_figures.asid_bits = kspace::probe_asid_bits();
+    // A hart with few or no ASID bits puts spaces on the shared ASID 0 (RFC-0026 "ASIDs");
+    // QEMU has 16, so the gate reaches that path only through this cap.
+    std::uint32_t cap = 0;
+    bool malformed = false;
+    if (asid_cap(p, cap, malformed)) {
+        kspace::cap_asid_bits(cap);
+        println("KINIT: mm: asid bits capped at ", kspace::asid_bits(), " by asid_bits=", cap,
+                " (the hart keeps ", g_figures.asid_bits, ")");
+        g_figures.asid_bits = kspace::asid_bits();
+    } else if (malformed) {
+        println("KINIT: mm: asid_bits= ignored (wants 0..16)");
+    }
     for (const std::uint64_t dev : l.mmio)
         g_figures.mmio_devices += dev != 0 ? 1 : 0;
     g_figures.free_at_boot = frames::free_count();

@@ -23,7 +23,8 @@ struct MemoryFigures {
     std::uint64_t bitmap_pages;
     std::uint64_t table_pages;
     std::uint64_t build_us;     // planning + building + turning Sv39 on, boot hart
-    std::uint32_t asid_bits;    // ASIDLEN of the boot hart (0..16; 0: flush on every switch)
+    std::uint32_t asid_bits;    // ASID bits spaces use: the boot hart's ASIDLEN (0..16), lowered by
+                                // asid_bits= (0: every space on ASID 0, flushed at each load)
     std::uint32_t mmio_devices; // device register blocks in the MMIO window (UART, test, HTIF)
 };
 const MemoryFigures& memory_figures();

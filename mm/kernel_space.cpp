@@ -97,6 +97,10 @@ std::uint32_t asid_bits() {
     return g_asid_bits;
 }
 
+void cap_asid_bits(std::uint32_t bits) {
+    if (bits < g_asid_bits) g_asid_bits = bits;
+}
+
 const mm::PageTable& table() {
     return g_table;
 }

@@ -48,8 +48,13 @@ std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa);
 // (§4.1.11). Leaves the kernel root with ASID 0 installed. Boot hart, after activation, once:
 // the figure is kept for asid_bits().
 std::uint32_t probe_asid_bits();
-// What probe_asid_bits() found on the boot hart (0 before it ran: every switch flushes).
+// What probe_asid_bits() found on the boot hart (0 before it ran: every switch flushes),
+// lowered by cap_asid_bits().
 std::uint32_t asid_bits();
+// Uses at most `bits` ASID bits (the `asid_bits=N` boot argument, N 0..16): with 0 every user
+// space shares ASID 0, the path a hart without ASIDs takes. Boot hart, after probe_asid_bits()
+// and before the first user space is created; a cap above the probed figure changes nothing.
+void cap_asid_bits(std::uint32_t bits);
 
 const mm::PageTable& table();
 std::uint64_t satp_value();

@@ -2,6 +2,7 @@
 #include "mm/user_space.hpp"
 
 #include "base/fault.hpp"
+#include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/percpu.hpp"
 #include "base/spin_lock.hpp"
@@ -244,18 +245,25 @@ void release(UserSpace* s) {
     const std::uint64_t bit = std::uint64_t{1} << cpu;
     // Set before the load (seq_cst, paired with the fence in shootdown()): an unmap that
     // misses the bit cleared its entries before this hart's first walk.
-    const std::uint64_t had = next->cpus.fetch_or(bit, std::memory_order_seq_cst);
+    // kfault=mask-after-load: the bit is set only after the load and the jitter site below.
+    const bool late = fault::is(fault::Fault::MaskAfterLoad);
+    const std::uint64_t had = late ? next->cpus.load(std::memory_order_relaxed)
+                                   : next->cpus.fetch_or(bit, std::memory_order_seq_cst);
     if (next->asid == 0) {
         hal::mmu::write_satp(want); // shared ASID: another space's entries may carry it
-        return;
+    } else {
+        hal::mmu::load_satp(want);
+        if (!(had & bit)) {
+            // First load here since the ASID was last flushed everywhere: drop anything a
+            // former owner of the ASID (or the boot-time ASID probe) left behind.
+            hal::mmu::flush_asid(next->asid);
+            g_stats.asid_flushes.fetch_add(1, std::memory_order_relaxed);
+        }
     }
-    hal::mmu::load_satp(want);
-    if (!(had & bit)) {
-        // First load here since the ASID was last flushed everywhere: drop anything a former
-        // owner of the ASID (or the boot-time ASID probe) left behind.
-        hal::mmu::flush_asid(next->asid);
-        g_stats.asid_flushes.fetch_add(1, std::memory_order_relaxed);
-    }
+    // From here the hart may walk the space's tables at any moment (hardware may walk ahead
+    // of any access): the `tlb mask before walk` selftest walks here (RFC-0026 "ASIDs").
+    jitter::point(jitter::Site::SatpLoaded, next);
+    if (late) (void)next->cpus.fetch_or(bit, std::memory_order_seq_cst);
 }
 
 void hart_started(std::uint32_t cpu) {

@@ -1,7 +1,11 @@
 // The TLB shootdown, causally (RFC-0026 "The shootdown"): a reader hart warms its TLB with a
 // user page, another hart unmaps it and maps a fresh frame there; the reader must then see the
 // new frame. With kfault=no-shootdown (no SBI RFENCE) its stale entry keeps reading the old one.
+// The second test warms the TLB inside the reader's activate(), right after its satp load (as
+// hardware may walk there): with kfault=mask-after-load (the cpu's bit set only after that) the
+// unmap misses the reader and its stale entry reads the old frame.
 #include "base/console.hpp"
+#include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
 #include "csr.hpp"
@@ -26,11 +30,16 @@ constexpr std::uint64_t kPhaseUs = 5'000'000; // any handshake step, host delays
 constexpr std::uint32_t kHoldMax = 64;        // frames taken to keep the old one from X
 
 enum Phase : std::uint32_t { Start, Warm, Swapped, Done };
+// Where the reader warms its TLB: after activate() returned, or inside it (the jitter site
+// Site::SatpLoaded, where the hart may first walk the space's tables).
+enum class WarmAt { AfterLoad, InLoad };
 
 struct Shared {
+    WarmAt at = WarmAt::AfterLoad;
     uspace::UserSpace* space = nullptr;
     std::atomic<std::uint32_t> phase{Start};
     // Reader results (written before phase Done).
+    bool warmed_in_load = false;
     std::uint32_t reader_cpu = 0, warm_hits = 0;
     std::uint64_t reads = 0, stale = 0, other = 0, see_us = 0, satp_after = 0;
     bool saw_b = false;
@@ -49,19 +58,66 @@ bool spin_for(const Shared& sh, Phase p) {
     return true;
 }
 
-// Pinned on its cpu with interrupts off (no tick, no migration, no satp switch by the
-// scheduler): only an sfence.vma, local or by RFENCE, can drop its TLB entry for X.
-void reader(Shared& sh) {
-    hal::Cpu::irq_push();
-    sh.reader_cpu = current_cpu();
-    uspace::activate(sh.reader_cpu, sh.space);
+// Reads X (A) kWarmReads times, SUM set, and tells the writer; then waits for its swap.
+bool warm_then_wait(Shared& sh) {
     hal::csr::set_sstatus(hal::csr::kSstatusSum); // S-mode may read U pages only with SUM
     auto* x = reinterpret_cast<volatile std::uint64_t*>(kX);
     for (std::uint32_t i = 0; i < kWarmReads; ++i)
         sh.warm_hits += *x == kA ? 1 : 0;
     sh.phase.store(Warm, std::memory_order_release);
     // X is not read while the writer swaps it (its entry is briefly invalid: a page fault).
-    if (spin_for(sh, Swapped)) {
+    return spin_for(sh, Swapped);
+}
+
+// The reader of WarmAt::InLoad, warming inside activate() at Site::SatpLoaded, once.
+std::atomic<Shared*> g_in_load{nullptr};
+jitter::Hook g_chained = nullptr; // the hook found when ours went in (jitter=, or none)
+bool g_swapped_in_load = false;   // written by the hook on the reader's hart
+
+void in_load_hook(jitter::Site s, const void* subject) {
+    if (g_chained) g_chained(s, subject);
+    if (s != jitter::Site::SatpLoaded) return;
+    Shared* sh = g_in_load.load(std::memory_order_acquire);
+    if (!sh || subject != sh->space) return;
+    if (!g_in_load.compare_exchange_strong(sh, nullptr, std::memory_order_acq_rel)) return;
+    sh->warmed_in_load = true;
+    // Interrupts are off in activate(). SUM stays set for the reader: QEMU flushes a hart's
+    // TLB whenever sstatus.SUM changes, which would hide a stale entry.
+    g_swapped_in_load = warm_then_wait(*sh);
+}
+
+// Ours in jitter::g_hook for the life of the test, the previous one chained.
+class InLoadHook final {
+  public:
+    explicit InLoadHook(Shared& sh) : on_(sh.at == WarmAt::InLoad) {
+        if (!on_) return;
+        g_chained = jitter::g_hook.load(std::memory_order_acquire);
+        g_in_load.store(&sh, std::memory_order_release);
+        jitter::g_hook.store(&in_load_hook, std::memory_order_release);
+    }
+    ~InLoadHook() {
+        if (!on_) return;
+        jitter::g_hook.store(g_chained, std::memory_order_release);
+        g_in_load.store(nullptr, std::memory_order_release);
+    }
+    InLoadHook(const InLoadHook&) = delete;
+    InLoadHook& operator=(const InLoadHook&) = delete;
+
+  private:
+    bool on_;
+};
+
+// Pinned on its cpu with interrupts off (no tick, no migration, no satp switch by the
+// scheduler): only an sfence.vma, local or by RFENCE, can drop its TLB entry for X.
+void reader(Shared& sh) {
+    hal::Cpu::irq_push();
+    sh.reader_cpu = current_cpu();
+    g_swapped_in_load = false;
+    uspace::activate(sh.reader_cpu, sh.space);
+    // SUM is set from the warm-up to the end (set again, it changes nothing).
+    const bool swapped = sh.at == WarmAt::InLoad ? g_swapped_in_load : warm_then_wait(sh);
+    auto* x = reinterpret_cast<volatile std::uint64_t*>(kX);
+    if (swapped) {
         const std::uint64_t t0 = time::now(), end = t0 + time::from_us(kSeeUs);
         for (;;) {
             const std::uint64_t v = *x;
@@ -104,15 +160,14 @@ void writer(Shared& sh) {
     sh.phase.store(Swapped, std::memory_order_release);
 }
 
-} // namespace
-
-KSELFTEST(TLB0001, "tlb shootdown") {
+Result shootdown_test(WarmAt at) {
     const OnlineCpus on = online_cpus();
     KCHECK(on.count >= 2);
     const std::uint64_t frames0 = frames::free_count();
     const std::uint64_t spaces0 = uspace::free_spaces();
     const uspace::Stats st0 = uspace::stats();
     Shared sh;
+    sh.at = at;
     sh.space = uspace::create();
     KCHECK(sh.space != nullptr);
     Result r = Result::pass();
@@ -126,6 +181,7 @@ KSELFTEST(TLB0001, "tlb shootdown") {
         auto release = [&] { /* the reader ends by itself within 2 * kPhaseUs */ };
         Thunk<decltype(rfn)> rt{rfn};
         {
+            InLoadHook hook(sh); // InLoad: the reader's only load of the space calls it once
             TaskScope scope(release);
             if (scope.spawn(rt, sched::SpawnOptions{sched::Qos::Normal, rcpu, true, "tlb reader"})
                     .error != sched::SpawnError::None) {
@@ -142,6 +198,8 @@ KSELFTEST(TLB0001, "tlb shootdown") {
                 r = Result::fail("the reader did not finish");
             else if (sh.reader_cpu != rcpu || !in_mask)
                 r = Result::fail("the reader ran elsewhere or is not in the space's cpu mask");
+            else if ((at == WarmAt::InLoad) != sh.warmed_in_load)
+                r = Result::fail("the reader did not warm where the test asked");
             else if (sh.warm_hits != kWarmReads)
                 r = Result::fail("the reader did not read A");
             else if (sh.unmap_rc != 0 || sh.map_rc != 0)
@@ -154,11 +212,13 @@ KSELFTEST(TLB0001, "tlb shootdown") {
                 r = Result::fail("stale translation: the reader kept reading the unmapped frame");
         }
     }
+    const std::uint16_t asid = uspace::asid(*sh.space);
     uspace::release(sh.space); // the ASID is flushed where it is next loaded, not here
     for (std::uint32_t i = 0; i < sh.nheld; ++i)
         (void)frames::free(sh.held[i]);
     const uspace::Stats st1 = uspace::stats();
-    println("KLOG: tlb: reader cpu", sh.reader_cpu, sh.saw_b ? " saw B after " : " never saw B in ",
+    println("KLOG: tlb: asid ", asid, at == WarmAt::InLoad ? ", warmed in load" : "",
+            ", reader cpu", sh.reader_cpu, sh.saw_b ? " saw B after " : " never saw B in ",
             sh.reads, " reads, ", sh.see_us, " us, stale=", sh.stale, " other=", sh.other,
             " shootdowns=", st1.shootdowns - st0.shootdowns,
             " remote cpus=", st1.remote_cpus - st0.remote_cpus,
@@ -168,6 +228,19 @@ KSELFTEST(TLB0001, "tlb shootdown") {
     KCHECK(frames::free_count() == frames0);
     KCHECK(uspace::free_spaces() == spaces0);
     return Result::pass();
+}
+
+} // namespace
+
+KSELFTEST(TLB0001, "tlb shootdown") {
+    return shootdown_test(WarmAt::AfterLoad);
+}
+
+// RFC-0026 "ASIDs": the cpu's bit is in the mask before the hart loads satp, so an unmap that
+// runs while the hart first walks the space (here: inside activate(), just after the load)
+// flushes it too.
+KSELFTEST(TLB0002, "tlb mask before walk") {
+    return shootdown_test(WarmAt::InLoad);
 }
 
 } // namespace k::selftest
