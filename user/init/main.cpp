@@ -364,26 +364,31 @@ struct FaultCase {
     int32_t code;  // scause
     uint64_t addr; // stval, or ~0 for "any"
     int32_t alt;   // another scause the spec allows for it, or -1
+    int32_t alt2;  // a third, or -1
+    int32_t done;  // the exit code of a program whose access the hart may perform instead of
+                   // trapping (the spec leaves it to the implementation), or -1: must fault
 };
 
 void test_faults() {
     const char* t = "faults isolated";
     const int before = g_failed;
     static const FaultCase kCases[] = {
-        {"load-null", 13, 0, -1},
-        {"store-text", 15, ~uint64_t{0}, -1},
-        {"illegal", 2, ~uint64_t{0}, -1},
-        // A misaligned AMO: store/AMO address misaligned (6) by the spec's table; QEMU 7.2
-        // reports load address misaligned (4) for it.
-        {"misaligned", 6, ~uint64_t{0}, 4},
-        {"kernel-jump", 12, 0x80200000, -1},
-        {"kernel-read", 13, 0x80200000, -1},
-        {"stack-overflow", 15, ~uint64_t{0}, -1},
-        {"unmapped", 13, 0x20000000, -1},
+        {"load-null", 13, 0, -1, -1, -1},
+        {"store-text", 15, ~uint64_t{0}, -1, -1, -1},
+        {"illegal", 2, ~uint64_t{0}, -1, -1, -1},
+        // A misaligned AMO: store/AMO address misaligned (6) by the spec's table, or the
+        // access fault (7) it allows instead; QEMU 7.2 reports load address misaligned (4).
+        // A hart with misaligned atomics (QEMU 10 `-cpu max`) performs it: exit 0x61 when it
+        // read and added exactly once (user/fault/main.cpp).
+        {"misaligned", 6, ~uint64_t{0}, 4, 7, 0x61},
+        {"kernel-jump", 12, 0x80200000, -1, -1, -1},
+        {"kernel-read", 13, 0x80200000, -1, -1, -1},
+        {"stack-overflow", 15, ~uint64_t{0}, -1, -1, -1},
+        {"unmapped", 13, 0x20000000, -1, -1, -1},
         // An FP instruction: user threads start with sstatus.FS = Off.
-        {"fp", 2, ~uint64_t{0}, -1},
+        {"fp", 2, ~uint64_t{0}, -1, -1, -1},
         // A second thread faults while the main thread sleeps 60 s.
-        {"sleeper", 15, 0, -1},
+        {"sleeper", 15, 0, -1, -1, -1},
     };
     for (const FaultCase& c : kCases) {
         char args[32];
@@ -394,9 +399,12 @@ void test_faults() {
         kestrel::WaitStatus st{};
         const int64_t r = kestrel::wait(id, &st);
         const int64_t us = kestrel::time_us() - t0;
-        const bool ok = r == 0 && st.kind == kestrel::WaitKind::Faulted &&
-                        (st.code == c.code || st.code == c.alt) &&
-                        (c.addr == ~uint64_t{0} || st.addr == c.addr);
+        const bool faulted = r == 0 && st.kind == kestrel::WaitKind::Faulted &&
+                             (st.code == c.code || st.code == c.alt || st.code == c.alt2) &&
+                             (c.addr == ~uint64_t{0} || st.addr == c.addr);
+        const bool performed =
+            r == 0 && c.done >= 0 && st.kind == kestrel::WaitKind::Exited && st.code == c.done;
+        const bool ok = faulted || performed;
         Line()
             .put("ULOG: fault ")
             .put(c.kind)
