@@ -4,6 +4,9 @@
 # counts retired instructions deterministically, at 1, 2, 4 and 8 harts.
 #
 #   scripts/bench.sh            the full run: table, CSV, plot
+#   scripts/bench.sh --probe    the counter probe alone, with and without -icount:
+#                               it must tell the two apart (a figure from a boot
+#                               without -icount is not an instruction count)
 #   scripts/bench.sh --short    the check run of `meson test` (SMP 1 and 2,
 #                               fewer batches): figures non-zero, a same-hart
 #                               wake cheaper than a cross-hart one, and the user
@@ -22,11 +25,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$here/lib/ladder.sh"
 root=$KESTREL_ROOT
 short=0
+probe=0
 case ${1:-} in
 --short) short=1 ;;
+--probe) probe=1 ;;
 "") ;;
 *)
-    echo "usage: scripts/bench.sh [--short]" >&2
+    echo "usage: scripts/bench.sh [--short | --probe]" >&2
     exit 2
     ;;
 esac
@@ -57,6 +62,32 @@ fail() {
     exit 1
 }
 
+# --probe: the counter probe alone (`bench=probe`), once under -icount shift=0, where it must
+# say rdinstret counts instructions, and once without, where it must warn that it does not.
+if ((probe)); then
+    for icount in 1 0; do
+        log=$out/bench-probe-icount$icount.log
+        extra=()
+        ((icount)) && extra=(-icount shift=0)
+        rc=0
+        timeout "${RUN_TIMEOUT:-120s}" "$qemu" -machine virt -smp 1 -m 256M -nographic -bios "$fw" \
+            -kernel "$kernel" -no-reboot "${extra[@]}" -append "mode=bench bench=probe" \
+            >"$log" 2>&1 || rc=$?
+        grep -q "^KBENCH: done harts=1 (probe only)" "$log" ||
+            fail "probe (icount=$icount): no 'KBENCH: done' (exit $rc): $(tail -n 1 "$log")"
+        if ((icount)); then
+            grep -q "^KBENCH: counter probe: rdinstret counts instructions" "$log" ||
+                fail "under -icount the probe did not see instructions: $(grep -m1 '^KBENCH: WARNING' "$log")"
+        else
+            grep -q "^KBENCH: WARNING rdinstret does not count instructions" "$log" ||
+                fail "without -icount the probe saw instructions: $(grep -m1 '^KBENCH: counter' "$log")"
+        fi
+        grep -m1 -E "^KBENCH: (counter probe|WARNING)" "$log" | tr -d '\r'
+    done
+    echo "bench: PASS probe (icount seen, and its absence said)"
+    exit 0
+fi
+
 echo "op,harts,tasks,rq,median,min,max,batches,iters" >"$csv"
 for n in $harts; do
     log=$out/bench-smp$n.log
@@ -67,6 +98,8 @@ for n in $harts; do
         -kernel "$kernel" -no-reboot -icount shift=0 -append "$kargs" >"$log" 2>&1 || rc=$?
     grep -q "^KBENCH: done harts=$n" "$log" ||
         fail "SMP=$n: no 'KBENCH: done' (exit $rc): $(grep -m1 -E 'KBENCH: FAIL|KPANIC' "$log" || tail -n 1 "$log")"
+    grep -q "^KBENCH: counter probe: rdinstret counts instructions" "$log" ||
+        fail "SMP=$n: rdinstret does not count instructions under this QEMU: $(grep -m1 '^KBENCH: WARNING' "$log")"
     ((rc == 0)) || fail "SMP=$n: QEMU exited $rc after 'KBENCH: done'"
     sed -n 's/^KBENCH: op=\([a-z_]*\) harts=\([0-9]*\) tasks=\([0-9]*\) rq=\([0-9]*\) median=\([0-9]*\) min=\([0-9]*\) max=\([0-9]*\) batches=\([0-9]*\) iters=\([0-9]*\).*/\1,\2,\3,\4,\5,\6,\7,\8,\9/p' \
         "$log" | tr -d '\r' >>"$csv"

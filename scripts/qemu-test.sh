@@ -146,11 +146,11 @@ if [[ ! -f $KERNEL ]]; then
     exit 2
 fi
 if ! command -v "$QEMU" >/dev/null 2>&1; then
-    echo "gate: QEMU binary not found: $QEMU (run scripts/deps.sh)" >&2
+    echo "gate: QEMU binary not found: $QEMU (run scripts/deps.sh; the QEMU 10 lane: scripts/lane-qemu10.sh)" >&2
     exit 2
 fi
 if [[ ! -r $OPENSBI_FW ]]; then
-    echo "gate: OpenSBI firmware not found: $OPENSBI_FW (run scripts/deps.sh)" >&2
+    echo "gate: OpenSBI firmware not found: $OPENSBI_FW (run scripts/deps.sh; the QEMU 10 lane: scripts/lane-qemu10.sh)" >&2
     exit 2
 fi
 read -r -a qemu_extra <<<"$QEMU_EXTRA" || true

@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh [extra meson test args, e.g. --suite host]
 #
-# deps -> meson setup (only if needed) -> ninja -> meson test (host suite and
+# deps -> meson setup (only if needed) -> the QEMU 10 lane (scripts/lane-qemu10.sh) -> ninja ->
+# meson test (host suite and
 # the qemu gate suite in one invocation; the qemu tests are not parallel) ->
 # the second compiler: BUILD_DIR-clang (cross/riscv64-clang.ini and
 # cross/native-clang.ini) builds kernel.elf and the host tests without
@@ -38,6 +39,8 @@ if [[ ${SKIP_DEPS:-0} != 1 ]]; then
     "$here/deps.sh" || no_tests "installing the packages failed (scripts/deps.sh)"
 fi
 kestrel_configure "$build" || no_tests "meson setup failed"
+# The second QEMU lane's binaries (bookworm-backports, unpacked beside the system's).
+"$here/lane-qemu10.sh" "$build/lanes/qemu10" || no_tests "fetching the QEMU 10 lane failed (scripts/lane-qemu10.sh)"
 echo "+ ninja -C $build"
 ninja -C "$build" || no_tests "build failed"
 

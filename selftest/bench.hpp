@@ -18,6 +18,7 @@ struct Plan {
     std::uint32_t batches = 7;  // 1..kMaxBatches; the median of these is reported
     std::uint32_t iters = 1000; // operations per batch
     bool short_run = false;     // `bench=short`: fewer batches and task counts
+    bool probe_only = false;    // `bench=probe`: only the counter probe, then shut down
 };
 
 // Instructions per operation over the batches of one measurement.
