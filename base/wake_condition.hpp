@@ -14,8 +14,6 @@
 #include "base/guarded.hpp"
 #include "base/spin_lock.hpp"
 
-#include <atomic>
-
 namespace k {
 
 template <typename T>
@@ -52,35 +50,26 @@ template <typename T, typename S>
 class WakeCondition final {
   public:
     constexpr WakeCondition(SleeperSlot<S>& sleepers, T initial)
-        : sleepers_(sleepers), value_(initial) {}
+        : sleepers_(sleepers), field_(sleepers.field_.lock(), initial) {}
     WakeCondition(const WakeCondition&) = delete;
     WakeCondition& operator=(const WakeCondition&) = delete;
 
-    // Under the lock only. Relaxed: the lock orders it.
-    [[nodiscard]] T get() const {
-        check();
-        return value_.load(std::memory_order_relaxed);
-    }
+    // Under the lock only.
+    [[nodiscard]] T get() const { return field_.get(); }
     // Under the lock only. A non-zero value with a sleeper published, the slot not yet read in
-    // this critical section, leaves a debt the lock's release checks. Release: racy() readers
-    // see what was written before.
+    // this critical section, leaves a debt the lock's release checks.
     void set(T v) {
-        check();
-        value_.store(v, std::memory_order_release);
-        const SpinLock& lock = sleepers_.field_.lock();
+        field_.set(v);
+        const SpinLock& lock = field_.lock();
         if (v != T{} && lock.wake_ == SpinLock::WakeDebt::None && sleepers_.field_.get() != S{})
             lock.wake_ = SpinLock::WakeDebt::Owed;
     }
     // Without the lock: a snapshot (monitors, diagnostics, a wait kind's condition test).
-    [[nodiscard]] T racy() const { return value_.load(std::memory_order_acquire); }
+    [[nodiscard]] T racy() const { return field_.racy(); }
 
   private:
-    void check() const {
-        if (!sleepers_.field_.lock().held_by_me()) [[unlikely]]
-            guarded_without_lock(sleepers_.field_.lock());
-    }
     SleeperSlot<S>& sleepers_;
-    std::atomic<T> value_;
+    Guarded<T> field_;
 };
 
 } // namespace k

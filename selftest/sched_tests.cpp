@@ -321,7 +321,10 @@ KSELFTEST(SCHED0005, "remote wake") {
     constexpr std::uint32_t kRounds = 200;
     const std::uint32_t self = sched::cpu_of_current();
     const std::uint32_t b = online_cpus().after(self);
-    sched::Event events[kRounds];
+    // Static: 200 events would take most of a 16 KiB task stack. Made anew for each run.
+    static sched::Event events[kRounds];
+    for (auto& e : events)
+        new (&e) sched::Event();
     std::atomic<std::uint32_t> resumed_on_b{0};
     auto body = [&] {
         for (std::uint32_t i = 0; i < kRounds; ++i) {
