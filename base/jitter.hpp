@@ -21,6 +21,8 @@ enum class Site : std::uint32_t {
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
     SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
+    ReplyClaimed, // IPC: a call's end claimed (the caller's record filled), before its
+                  // completion is posted; subject: the caller's k::ipc::IpcThread
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).
