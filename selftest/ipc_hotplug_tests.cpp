@@ -7,7 +7,8 @@
 // resched request: as a lost IPI would leave it), so H acts on the request at its next switch
 // point. The next call's handoff must be refused there, and H leaves: at most the one handoff
 // in flight at the request may follow it. A handoff that ignored the request would keep the
-// pair on H until the next tick (up to kTickUs later, hundreds of handoffs). Then H comes back,
+// pair on H until the next tick (up to kTickUs later, hundreds of handoffs; the request is
+// made just after a tick of H's). Then H comes back,
 // goes offline again through take_offline, comes back; the pair must end with every call
 // answered right, each side on its hart whenever it looked (ipcpair checks every 16th call).
 #include "base/console.hpp"
@@ -77,7 +78,13 @@ KSELFTEST(IPC0006, "ipc fast path across hot-plug") {
     } restore{back};
 
     KCHECK(pair_runs_on(h, kEventuallyUs));
-    // 1. Asked, not poked: h leaves at its next switch point, a refused handoff.
+    // 1. Asked, not poked: h leaves at its next switch point, a refused handoff. Asked just
+    // after a tick of h's, so that a handoff that ignored the request would have most of a
+    // slice to go on before the next tick made h leave anyway (spin: h is another hart).
+    const std::uint64_t ticks = sched::stats(h).ticks;
+    const std::uint64_t tick_wait = time::now() + time::from_us(3 * sched::kTickUs);
+    while (sched::stats(h).ticks == ticks && time::now() < tick_wait) {
+    }
     hs.offline_req.store(sched::detail::kOfflineAsked, std::memory_order_release);
     const std::uint64_t at_request = handoffs_on(h);
     const bool stopped = time::wait_until(time::now() + time::from_us(sched::kHotplugTimeoutUs),
