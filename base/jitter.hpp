@@ -23,6 +23,8 @@ enum class Site : std::uint32_t {
     SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
     SatpLoaded,   // uspace::activate: a user space's root is in satp (subject: the space), the
                   // point from which a hart may walk its tables at any moment
+    ReplyClaimed, // IPC: a call's end claimed (the caller's record filled), before its
+                  // completion is posted; subject: the caller's k::ipc::IpcThread
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

@@ -1,8 +1,13 @@
 // Capability-space calls: the table's operations under the space's lock, object references.
 #include "ipc/cap_space.hpp"
 
+#include "base/jitter.hpp"
+#include "base/panic.hpp"
+#include "base/percpu.hpp"
+#include "hal_cpu.hpp"
 #include "ipc/objects.hpp"
 
+#include <cstdint>
 #include <new>
 
 namespace k::ipc {
@@ -15,17 +20,44 @@ using kestrel::Error;
 
 namespace {
 
+// Per hart: the space lock it took last and holds, or nullptr. Written only by its hart with
+// interrupts masked, so a thread that reads its own entry there cannot migrate meanwhile.
+const CapSpace* g_top[k::kMaxCpus] = {};
+
+// Takes s's lock, after the order check (see SpaceGuard).
+void take(CapSpace& s) {
+    k::jitter::point(k::jitter::Site::LockAcquire);
+    hal::Cpu::irq_push(); // from here this hart's entry cannot change under us
+    const std::uint32_t cpu = hal::Cpu::lock_id();
+    const CapSpace* held = g_top[cpu];
+    if (held && reinterpret_cast<std::uintptr_t>(held) >= reinterpret_cast<std::uintptr_t>(&s))
+        k::panic("ipc: capability-space locks out of address order (a transfer must take the "
+                 "lower address first, or two transfers in opposite directions deadlock)");
+    s.lock.lock_masked();
+    s.below = held;
+    g_top[cpu] = &s;
+}
+
+void drop(CapSpace& s) {
+    const std::uint32_t cpu = hal::Cpu::lock_id();
+    if (g_top[cpu] != &s) k::panic("ipc: capability-space locks released out of order");
+    g_top[cpu] = s.below;
+    s.below = nullptr;
+    s.lock.unlock_masked();
+    hal::Cpu::irq_pop();
+}
+
 // Takes two spaces' locks in address order (a transfer between two processes in both
 // directions at once must not deadlock); one lock when they are the same space.
 class PairGuard final {
   public:
     PairGuard(CapSpace& a, CapSpace& b) : first_(&a < &b ? a : b), second_(&a < &b ? b : a) {
-        first_.lock.lock();
-        if (&first_ != &second_) second_.lock.lock();
+        take(first_);
+        if (&first_ != &second_) take(second_);
     }
     ~PairGuard() {
-        if (&first_ != &second_) second_.lock.unlock();
-        first_.lock.unlock();
+        if (&first_ != &second_) drop(second_);
+        drop(first_);
     }
     PairGuard(const PairGuard&) = delete;
     PairGuard& operator=(const PairGuard&) = delete;
@@ -37,8 +69,16 @@ class PairGuard final {
 
 } // namespace
 
+SpaceGuard::SpaceGuard(CapSpace& s) : s_(s) {
+    take(s_);
+}
+
+SpaceGuard::~SpaceGuard() {
+    drop(s_);
+}
+
 void CapSpace::reset() {
-    k::SpinGuard g(lock);
+    SpaceGuard g(*this);
     new (&table)::ipc::CapTable(slots, kCapSlots);
 }
 
@@ -46,7 +86,7 @@ void CapSpace::clear() {
     for (std::uint32_t i = 0; i < kCapSlots; ++i) {
         ::ipc::CapRemoved r{CapError::EmptySlot, {}, false};
         {
-            k::SpinGuard g(lock);
+            SpaceGuard g(*this);
             if (!table.peek(i).cap.empty()) r = table.remove(i);
         }
         if (r.ok() && r.last) destroy(r.cap);
@@ -85,7 +125,7 @@ std::int64_t error_of(CapError e) {
 }
 
 Found lookup(CapSpace& s, std::uint64_t slot, ObjectType type, Rights needed) {
-    k::SpinGuard g(s.lock);
+    SpaceGuard g(s);
     const ::ipc::CapLookup l = s.table.lookup(slot, type, needed);
     if (!l.ok()) return {error_of(l.error), {}};
     get_object(l.cap); // while the capability is in the table: the object is alive
@@ -93,14 +133,14 @@ Found lookup(CapSpace& s, std::uint64_t slot, ObjectType type, Rights needed) {
 }
 
 std::int64_t check_held(CapSpace& s, std::uint64_t slot) {
-    k::SpinGuard g(s.lock);
+    SpaceGuard g(s);
     const ::ipc::CapLookup l = s.table.peek(slot);
     if (!l.ok()) return error_of(l.error);
     return l.cap.empty() ? kestrel::code(Error::EmptySlot) : 0;
 }
 
 std::int64_t check_free(CapSpace& s, std::uint64_t slot) {
-    k::SpinGuard g(s.lock);
+    SpaceGuard g(s);
     const ::ipc::CapLookup l = s.table.peek(slot);
     if (!l.ok()) return error_of(l.error);
     return l.cap.empty() ? 0 : kestrel::code(Error::SlotOccupied);
@@ -114,7 +154,7 @@ std::int64_t create(CapSpace& s, std::uint64_t slot, ObjectType type) {
     if (!obj) return kestrel::code(Error::NoMemory);
     CapError r;
     {
-        k::SpinGuard g(s.lock);
+        SpaceGuard g(s);
         r = s.table.insert(slot, type, obj, Rights::all());
     }
     if (r != CapError::Ok) { // another thread filled the slot meanwhile
@@ -128,14 +168,14 @@ std::int64_t mint(CapSpace& s, std::uint64_t src, std::uint64_t dst, std::uint64
                   std::uint64_t badge) {
     if (rights > 0xff)
         return kestrel::code(Error::InvalidRights); // Rights holds 8 bits; never truncate
-    k::SpinGuard g(s.lock);
+    SpaceGuard g(s);
     return error_of(s.table.mint(src, dst, Rights{static_cast<std::uint8_t>(rights)}, badge));
 }
 
 std::int64_t remove(CapSpace& s, std::uint64_t slot) {
     ::ipc::CapRemoved r{CapError::EmptySlot, {}, false};
     {
-        k::SpinGuard g(s.lock);
+        SpaceGuard g(s);
         r = s.table.remove(slot);
     }
     if (!r.ok()) return error_of(r.error);

@@ -21,14 +21,32 @@ static_assert(::ipc::kMessageRegisters == kestrel::kMessageRegisters &&
               "the ABI's message sizes are the kernel's");
 
 struct CapSpace {
+    // Taken only through SpaceGuard (or transfer's pair of them), which checks the order.
     k::SpinLock lock{"cap-space"};
     ::ipc::Capability slots[kCapSlots];      // guarded by lock
     ::ipc::CapTable table{slots, kCapSlots}; // guarded by lock
+    const CapSpace* below = nullptr;         // guarded by lock: see SpaceGuard
 
     // A new process's: every slot empty.
     void reset();
     // The process ended: every capability removed; each last one destroys its object.
     void clear();
+};
+
+// Holds a space's lock for the guard's scope. A hart may hold two space locks at once (a
+// transfer), and only in address order: a space lock taken while this hart holds one at the
+// same or a higher address panics before it waits ("capability-space locks out of address
+// order"), so an order that could deadlock fails at its first use, contended or not. Each hart
+// keeps the last space lock it took; `below` chains the one it held before.
+class SpaceGuard final {
+  public:
+    explicit SpaceGuard(CapSpace& s);
+    ~SpaceGuard();
+    SpaceGuard(const SpaceGuard&) = delete;
+    SpaceGuard& operator=(const SpaceGuard&) = delete;
+
+  private:
+    CapSpace& s_;
 };
 
 // The syscall error for a capability-table refusal (a distinct code per reason).

@@ -12,6 +12,7 @@
 #include "ipc/ipc_calls.hpp"
 
 #include "base/fault.hpp"
+#include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/objects.hpp"
@@ -140,6 +141,7 @@ bool withdraw_call(IpcThread& c) {
 template <typename Fill>
 bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fill,
                  sched::Task** woken = nullptr) {
+    std::uint64_t gen = 0;
     {
         k::SpinGuard g(c.reply_lock);
         // kfault=reply-any-call drops the sequence test: a late reply then answers whatever
@@ -149,7 +151,14 @@ bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fi
         fill(c);
         c.awaiting = false;
         ++c.call_seq;
+        gen = c.wait_gen.load(std::memory_order_relaxed);
     }
+    // The caller's wait stays open until this post: a killed caller that finds its call
+    // claimed waits for it (withdraw_call). KSELFTEST: ipc kill meets reply holds this window.
+    k::jitter::point(k::jitter::Site::ReplyClaimed, &c);
+    if (c.wait_gen.load(std::memory_order_acquire) != gen)
+        k::panic("ipc: a call's completion would be posted after its wait ended (the caller "
+                 "left it, or its thread record was reused)");
     if (woken) {
         *woken = fast_post(c, result);
     } else {
@@ -189,6 +198,7 @@ void begin_call(IpcThread& c) {
     k::SpinGuard g(c.reply_lock);
     c.awaiting = true;
     c.offer_seq = c.call_seq;
+    c.wait_gen.fetch_add(1, std::memory_order_relaxed); // the call's wait opens
 }
 
 // The sending half of send, nb_send and call. Returns 0 (or 1: nb_send delivered) once the
@@ -338,6 +348,7 @@ std::int64_t send(IpcThread& t, hal::TrapFrame& tf, bool block) {
 std::int64_t call(IpcThread& t, hal::TrapFrame& tf) {
     t.buffer = tf.x[16];
     const std::int64_t r = offer(t, tf, true, true);
+    t.wait_gen.fetch_add(1, std::memory_order_release); // the wait is over: nothing may post
     if (r < 0) return r;
     return deliver_out(t, tf); // the reply
 }
@@ -484,6 +495,7 @@ void IpcThread::reset(CapSpace* space) {
     reply_seq = 0;
     awaiting = false;
     ++call_seq;
+    wait_gen.fetch_add(1, std::memory_order_relaxed); // a claim on the last thread's call fails
 }
 
 } // namespace k::ipc

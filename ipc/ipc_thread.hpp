@@ -47,6 +47,11 @@ struct IpcThread {
     std::uint64_t reply_seq = 0;   // as a server: reply_to's call_seq at the match
     std::uint64_t call_seq = 0;    // as a caller: bumped when a call ends; never reset
     bool awaiting = false;         // as a caller: waits for a reply
+    // As a caller: moves on when a call's wait opens (begin_call) and when it closes (call()
+    // returns), and when the record is reused. Whoever claims the call's end reads it under
+    // reply_lock and checks it again just before posting: a post to a wait that has closed,
+    // or to a record reused meanwhile, panics. Written by the thread itself (and reset).
+    std::atomic<std::uint64_t> wait_gen{0};
 
     // A new thread takes the record: everything but call_seq starts afresh (a reply meant for
     // the record's last thread must still find a stale sequence number).

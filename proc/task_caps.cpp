@@ -11,7 +11,7 @@ bool give_task_cap(Process* parent, std::uint64_t slot, Process& p) {
     process_get(p); // the capability's, taken before it can be seen
     ::ipc::CapError e;
     {
-        k::SpinGuard g(parent->caps.lock);
+        k::ipc::SpaceGuard g(parent->caps);
         e = parent->caps.table.insert(slot, ::ipc::ObjectType::Task, &p.task, ::ipc::Rights::all());
     }
     if (e == ::ipc::CapError::Ok) return true;
