@@ -34,8 +34,11 @@ void say_plan(const dtb::Platform& p, const mm::FramePlan& plan) {
     if (p.reserved_dropped)
         println("KINIT: mm: ", p.reserved_dropped, " /reserved-memory region(s) beyond the table");
     if (plan.below_kernel_assumed)
-        println("KINIT: mm: no /reserved-memory named: keeping ", plan.firmware_bytes >> 10,
-                " KiB below the kernel for the firmware");
+        println("KINIT: mm: ",
+                p.reserved_count == 0 ? "no /reserved-memory named"
+                                      : "reserved regions beyond the tables",
+                ": keeping everything below the kernel for the firmware (",
+                plan.below_kernel_bytes >> 10, " KiB)");
     if (p.memory_dropped)
         println("KINIT: mm: ", p.memory_dropped, " memory range(s) beyond the table: unused");
     if (plan.beyond_limit)

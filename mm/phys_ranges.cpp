@@ -115,8 +115,11 @@ void plan_frames(const dtb::Platform& p, const Keep& keep, FramePlan& out) {
     const std::uint64_t before = out.usable.bytes();
     if (p.reserved_count == 0 || p.reserved_dropped != 0 || p.memreserve_dropped != 0) {
         out.below_kernel_assumed = true;
-        if (out.memory.count() && lowest < keep.kernel_base)
+        if (out.memory.count() && lowest < keep.kernel_base) {
+            const std::uint64_t had = out.usable.bytes();
             out.usable.remove(lowest, keep.kernel_base);
+            out.below_kernel_bytes = had - out.usable.bytes();
+        }
     }
     for (std::uint32_t i = 0; i < p.reserved_count; ++i) {
         if (p.reserved[i].size) out.usable.remove(p.reserved[i].base, end_of(p.reserved[i]));

@@ -66,11 +66,12 @@ struct Keep {
 struct FramePlan {
     RangeSet memory; // the union of the DTB's memory ranges, page-rounded
     RangeSet usable;
-    std::uint64_t memory_bytes = 0;    // bytes of `memory` (overlapping ranges count once)
-    std::uint64_t firmware_bytes = 0;  // removed as /reserved-memory, /memreserve/ or below
-                                       // the kernel
-    std::uint64_t beyond_limit = 0;    // memory at or above Keep::limit (not usable)
-    bool below_kernel_assumed = false; // the DTB named no /reserved-memory (or dropped some)
+    std::uint64_t memory_bytes = 0;       // bytes of `memory` (overlapping ranges count once)
+    std::uint64_t firmware_bytes = 0;     // removed as /reserved-memory, /memreserve/ or below
+                                          // the kernel
+    std::uint64_t beyond_limit = 0;       // memory at or above Keep::limit (not usable)
+    std::uint64_t below_kernel_bytes = 0; // usable before the below-the-kernel rule removed it
+    bool below_kernel_assumed = false;    // the DTB named no /reserved-memory (or dropped some)
 };
 
 // Usable frames = the union of the memory ranges of `p` (or its default range when it has

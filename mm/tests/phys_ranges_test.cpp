@@ -218,3 +218,17 @@ TEST_CASE("plan: a bank named by two memory nodes, or overlapped, counts once",
     REQUIRE(plan.memory.count() == 1);
     CHECK(plan.memory[0].end == 0x9400'0000);
 }
+
+TEST_CASE("plan: /memreserve/ entries beyond the table keep everything below the kernel",
+          "[mm][plan][crafted]") {
+    Tree t = load("virt-256m-opensbi.dtb"); // names /reserved-memory: the rule is off
+    FramePlan plan;
+    mm::plan_frames(t.p, keep_for(t.p, t.blob.size()), plan);
+    CHECK_FALSE(plan.below_kernel_assumed);
+    CHECK(plan.usable.find(0x8004'0000) >= 0);
+    t.p.memreserve_dropped = 1; // an entry the reader could not keep: its place is unknown
+    mm::plan_frames(t.p, keep_for(t.p, t.blob.size()), plan);
+    CHECK(plan.below_kernel_assumed);
+    CHECK(plan.usable.find(0x8004'0000) == -1);
+    CHECK(plan.below_kernel_bytes == kKernelBase - 0x8000'0000); // all of it, firmware's included
+}
