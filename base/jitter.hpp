@@ -21,6 +21,12 @@ enum class Site : std::uint32_t {
     Block,        // a sleeper: Blocked published, before it switches away
     SwitchSave,   // hal_context_switch: registers stored, before the save stamps its run
     SoftIrq,      // the soft-interrupt trap: sip.SSIP cleared, before the pending word is taken
+    ExitJoiners,  // sched::exit(): Exited published, before the first joiner is popped
+    ExitPopped,   // sched::exit(): a joiner popped and its reference adopted, before its wake
+    // Held by a selftest only (the delay hook skips them: both windows are masked, so a delay
+    // there would only slow every lookup):
+    CurrentLookup, // sched::current(): this hart's block found, its current task not yet read
+    CpuIdLookup,   // k::current_cpu(): tp and sp read, the block tp names not yet checked
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

@@ -3,6 +3,7 @@
 
 #include "asm_offsets.hpp"
 #include "base/cpu_id.hpp"
+#include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "csr.hpp"
 
@@ -95,6 +96,7 @@ std::uint32_t current_cpu() {
     const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
+    jitter::point(jitter::Site::CpuIdLookup); // held open by `lookups under a move`
     std::uint32_t i;
     if (!fast_cpu(tp, sp, i)) [[unlikely]]
         return current_cpu_slow(tp, sp, sie);
@@ -165,6 +167,7 @@ void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
         reinterpret_cast<std::uintptr_t>(&k_emergency_stacks[cpu][0]) + EMERGENCY_STACK_SIZE;
     c.head.irq_depth = 0;
     c.head.irq_saved = 0;
+    c.head.lock_ranks = 0;
     c.head.magic = hal::kHartMagic;
 }
 
