@@ -86,8 +86,7 @@ struct Probe {
     std::atomic<std::uint32_t> done{0};
     std::atomic<sched::Task*> answer_task{nullptr}; // current()'s answer
     std::atomic<std::uint32_t> answer_cpu{0};       // current_cpu()'s answer
-    std::atomic<std::uint32_t> ran_on{0};           // the hart it was on right after
-    std::atomic<std::uint64_t> fallbacks{0};        // cpu-id fallbacks counted meanwhile
+    std::atomic<std::uint64_t> fallbacks{0};        // cpu-id fallbacks counted by the call
 };
 
 void probe_body(void* arg) {
@@ -102,11 +101,10 @@ void probe_body(void* arg) {
     if (p->site == Site::CurrentLookup) {
         p->answer_task.store(sched::current(), std::memory_order_relaxed);
     } else {
+        // Its answer can only be compared with the hart it was held on: once the call has
+        // unmasked, the resched waiting there may move the probe at once.
         const std::uint64_t before = cpuid_fallback_total();
         const std::uint32_t c = current_cpu();
-        hal::Cpu::irq_push();
-        p->ran_on.store(hal::tp_head()->cpu, std::memory_order_relaxed);
-        hal::Cpu::irq_pop();
         p->fallbacks.store(cpuid_fallback_total() - before, std::memory_order_relaxed);
         p->answer_cpu.store(c, std::memory_order_relaxed);
     }
@@ -190,10 +188,10 @@ RoundResult round(Site site, std::uint32_t cpu, std::uint32_t self) {
     if (site == Site::CurrentLookup) {
         if (p.answer_task.load(std::memory_order_relaxed) != t)
             out.fail = "current() returned another task than the caller";
-    } else if (p.fallbacks.load(std::memory_order_relaxed) != 0 ||
-               p.answer_cpu.load(std::memory_order_relaxed) !=
-                   p.ran_on.load(std::memory_order_relaxed)) {
-        out.fail = "current_cpu() fell back or named another hart than the caller's";
+    } else if (p.fallbacks.load(std::memory_order_relaxed) != 0) {
+        out.fail = "current_cpu() counted a fallback";
+    } else if (p.answer_cpu.load(std::memory_order_relaxed) != out.held_cpu) {
+        out.fail = "current_cpu() named another hart than the one it was held on";
     }
     return out;
 }
