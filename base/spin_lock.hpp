@@ -21,7 +21,7 @@ inline constexpr std::uint32_t kNoOwner = 0xffffffffu;
 // per acquisition; unranked locks pay one branch. A broken order panics with `rule`.
 struct LockRank {
     const char* name;    // the name of every lock of this rank
-    std::uint32_t level; // 0..31; the outermost lock has the lowest
+    std::uint32_t level; // 0..7 (a lock keeps 1 << level in a byte); the outermost has the lowest
     const char* rule;    // the panic's reason: the order in words, and where it is stated
 };
 
@@ -40,7 +40,7 @@ class SpinLock final {
   public:
     explicit constexpr SpinLock(const char* name) : name_(name) {}
     explicit constexpr SpinLock(const LockRank& rank)
-        : rank_level_(static_cast<std::uint8_t>(rank.level + 1)), rank_(&rank) {}
+        : rank_bit_(static_cast<std::uint8_t>(1u << rank.level)), rank_(&rank) {}
     SpinLock(const SpinLock&) = delete;
     SpinLock& operator=(const SpinLock&) = delete;
 
@@ -96,7 +96,7 @@ class SpinLock final {
     [[nodiscard]] std::uint32_t tickets_out() const {
         return next_.load(std::memory_order_relaxed) - serving_.load(std::memory_order_relaxed);
     }
-    [[nodiscard]] const char* name() const { return rank_level_ != 0 ? rank_->name : name_; }
+    [[nodiscard]] const char* name() const { return rank_bit_ != 0 ? rank_->name : name_; }
 
   private:
     void acquire() {
@@ -130,8 +130,8 @@ class SpinLock final {
     // The rank record lives on the hart, not the thread: the scheduler's rq lock is taken before
     // a switch and released by the incoming thread on the same hart.
     void enter_rank() {
-        if (rank_level_ == 0) return;
-        const std::uint32_t bit = 1u << (rank_level_ - 1u);
+        const std::uint32_t bit = rank_bit_;
+        if (bit == 0) return;
         std::uint32_t& held = hal::Cpu::lock_ranks();
         // A bit at or above ours is set exactly when the mask is at least our bit.
         if (held >= bit) [[unlikely]]
@@ -139,7 +139,7 @@ class SpinLock final {
         held |= bit;
     }
     void leave_rank() {
-        if (rank_level_ != 0) hal::Cpu::lock_ranks() &= ~(1u << (rank_level_ - 1u));
+        if (rank_bit_ != 0) hal::Cpu::lock_ranks() &= ~std::uint32_t{rank_bit_};
     }
     [[noreturn, gnu::cold]] static void out_of_order(const char* rule) { panic(rule); }
 
@@ -167,8 +167,8 @@ class SpinLock final {
     std::atomic<std::uint32_t> serving_{0};      // ticket that holds the lock
     std::atomic<std::uint32_t> owner_{kNoOwner}; // cpu id of the holder
     mutable WakeDebt wake_ = WakeDebt::None;     // guarded by this lock
-    std::uint8_t rank_level_ = 0;                // LockRank::level + 1; 0 unranked
-    union {                                      // which one: rank_level_ says
+    std::uint8_t rank_bit_ = 0;                  // 1 << LockRank::level; 0 unranked
+    union {                                      // which one: rank_bit_ says
         const char* name_;
         const LockRank* rank_;
     };

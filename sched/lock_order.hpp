@@ -22,4 +22,6 @@ inline constexpr k::LockRank kRqRank{
     "lock order: an rq lock taken while this hart holds an rq lock (RFC-0022 \"Bounded "
     "stealing\": a steal never holds two rq locks together)"};
 
+static_assert(kInboxRank.level < kRqRank.level && kRqRank.level < 8);
+
 } // namespace sched
