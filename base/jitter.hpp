@@ -25,6 +25,12 @@ enum class Site : std::uint32_t {
                   // point from which a hart may walk its tables at any moment
     ReplyClaimed, // IPC: a call's end claimed (the caller's record filled), before its
                   // completion is posted; subject: the caller's k::ipc::IpcThread
+    ExitJoiners,  // sched::exit(): Exited published, before the first joiner is popped
+    ExitPopped,   // sched::exit(): a joiner popped and its reference adopted, before its wake
+    // Held by a selftest only (the delay hook skips them: both windows are masked, so a delay
+    // there would only slow every lookup):
+    CurrentLookup, // sched::current(): this hart's block found, its current task not yet read
+    CpuIdLookup,   // k::current_cpu(): tp and sp read, the block tp names not yet checked
 };
 
 // `subject` is the task the step is about (nullptr at a lock release).

@@ -3,6 +3,7 @@
 
 #include "asm_offsets.hpp"
 #include "base/cpu_id.hpp"
+#include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "csr.hpp"
 
@@ -88,6 +89,22 @@ k::CpuIdResult cpu_id_probe(std::uintptr_t tp, std::uintptr_t sp) {
     return true;
 }
 
+namespace {
+
+// current_cpu() while a hook is on the jitter sites (a selftest, `jitter=`): the same lookup out
+// of line, with the site between the reads and the check (held open by `lookups under a move`).
+// A tail call from there, so the hot path keeps no frame of its own.
+[[gnu::noinline]] std::uint32_t current_cpu_hooked(std::uintptr_t tp, std::uintptr_t sp,
+                                                   std::uint64_t sie) {
+    jitter::point(jitter::Site::CpuIdLookup);
+    std::uint32_t i;
+    if (!fast_cpu(tp, sp, i)) return current_cpu_slow(tp, sp, sie);
+    if (sie & hal::csr::kSstatusSie) hal::csr::set_sstatus(hal::csr::kSstatusSie);
+    return i;
+}
+
+} // namespace
+
 std::uint32_t current_cpu() {
     // Interrupts off for the probe (raw CSR, not irq_push: tp may be the very
     // thing that is bad): a task migrated between reading tp and reading the
@@ -95,6 +112,8 @@ std::uint32_t current_cpu() {
     const std::uint64_t sie = hal::csr::swap_clear_sstatus(hal::csr::kSstatusSie);
     const std::uintptr_t tp = hal::read_tp();
     const std::uintptr_t sp = hal::read_sp();
+    if (jitter::g_hook.load(std::memory_order_relaxed) != nullptr) [[unlikely]]
+        return current_cpu_hooked(tp, sp, sie);
     std::uint32_t i;
     if (!fast_cpu(tp, sp, i)) [[unlikely]]
         return current_cpu_slow(tp, sp, sie);
@@ -165,6 +184,7 @@ void percpu_prepare(std::uint32_t cpu, std::uint32_t hart_id) {
         reinterpret_cast<std::uintptr_t>(&k_emergency_stacks[cpu][0]) + EMERGENCY_STACK_SIZE;
     c.head.irq_depth = 0;
     c.head.irq_saved = 0;
+    c.head.lock_ranks = 0;
     c.head.magic = hal::kHartMagic;
 }
 

@@ -11,7 +11,8 @@ namespace hal {
 // id() is the validated cpu id (base/percpu.hpp: tp hint, stack range,
 // BOOT). lock_id() is the id a lock records as its owner: it trusts this
 // hart's block exactly as far as irq_push() already does (the lock pushed
-// first), so validating it again there would guard nothing.
+// first), so validating it again there would guard nothing. lock_ranks() is this hart's
+// record of the ranked locks it holds (k::LockRank, base/spin_lock.hpp), a bit per level.
 template <typename T>
 concept CpuHal = requires(std::uint32_t n) {
     { T::irq_push() } -> std::same_as<void>;
@@ -21,6 +22,7 @@ concept CpuHal = requires(std::uint32_t n) {
     { T::relax() } -> std::same_as<void>;
     { T::id() } -> std::same_as<std::uint32_t>;
     { T::lock_id() } -> std::same_as<std::uint32_t>;
+    { T::lock_ranks() } -> std::same_as<std::uint32_t&>;
 };
 
 } // namespace hal

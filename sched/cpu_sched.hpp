@@ -67,10 +67,9 @@ class HartRunQueue final : private RunQueue<Task, &Task::link, kRqCapacity> {
 };
 
 struct alignas(kCpuSchedAlign) CpuSched {
-    k::SpinLock rq_lock{"rq"};
-    HartRunQueue rq; // guarded by rq_lock
-    Inbox<Task, &Task::link> inbox{"inbox",
-                                   false}; // remote wake-ups; open while the hart takes work
+    k::SpinLock rq_lock{kRqRank};          // ranked: inside an inbox lock, never beside another
+    HartRunQueue rq;                       // guarded by rq_lock
+    Inbox<Task, &Task::link> inbox{false}; // remote wake-ups; open while the hart takes work
     Task idle;                             // the hart's boot-stack context
 
     // Written by this hart only; atomic so that the handshake monitor may

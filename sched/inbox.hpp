@@ -3,6 +3,7 @@
 
 #include "base/intrusive_list.hpp"
 #include "base/spin_lock.hpp"
+#include "sched/lock_order.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -30,7 +31,8 @@ enum class Admit : std::uint32_t { OpenOnly, ParkIfClosed };
 // pending() != 0, since a later try_push() does not report the edge again.
 //
 // Lock order: inbox lock, then the owner's rq lock (Fn may take it); never
-// the reverse.
+// the reverse. The lock is ranked (sched/lock_order.hpp): taking it while this hart
+// holds an rq lock panics.
 template <typename T, k::ListLink T::*Link>
 class Inbox final {
   public:
@@ -41,7 +43,7 @@ class Inbox final {
         std::uint64_t parked = 0; // pushes kept while closed
     };
 
-    explicit constexpr Inbox(const char* name, bool open = true) : lock_(name), closed_(!open) {}
+    explicit constexpr Inbox(bool open = true) : lock_(kInboxRank), closed_(!open) {}
     Inbox(const Inbox&) = delete;
     Inbox& operator=(const Inbox&) = delete;
 

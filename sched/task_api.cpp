@@ -227,7 +227,9 @@ void exit(std::int64_t value) {
         me->exit_value = value;
         if (me->state.exit() != Transition::Ok) k::panic("exit: task not running");
     }
-    // Exited is final, so no joiner can link itself any more: release them all.
+    // Exited is final, so no joiner can link itself any more: release them all. A stale wake
+    // may end a join from here on (held open by `exit window`).
+    k::jitter::point(k::jitter::Site::ExitJoiners, me);
     for (;;) {
         TaskRef waiter;
         {
@@ -239,6 +241,8 @@ void exit(std::int64_t value) {
             if (!w) break;
             waiter = TaskRef::adopt(w->waiter);
         }
+        // The node is off the list and may be gone with its joiner's frame; `waiter` is ours.
+        k::jitter::point(k::jitter::Site::ExitPopped, me);
         switch (wake(*waiter)) {
         case WakeResult::Woken:
         case WakeResult::Parked:     // pinned to an offline hart: resumes when it is back
@@ -261,7 +265,9 @@ Task* current() {
     // Masked: a preemption between finding our hart and reading its current
     // task could move us to another hart and return that hart's task.
     hal::Cpu::irq_push();
-    Task* t = local().current.load(std::memory_order_relaxed);
+    CpuSched& s = local();
+    k::jitter::point(k::jitter::Site::CurrentLookup); // held open by `lookups under a move`
+    Task* t = s.current.load(std::memory_order_relaxed);
     hal::Cpu::irq_pop();
     return t;
 }

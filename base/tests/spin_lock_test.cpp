@@ -10,6 +10,7 @@
 #include <string>
 
 using testing_harts::panics;
+using testing_harts::panics_with;
 using testing_harts::run_harts;
 using testing_harts::SpinBarrier;
 
@@ -128,6 +129,96 @@ TEST_CASE("spin lock: recursion and foreign release panic", "[sync][spin]") {
         k::SpinLock lock("fine");
         k::SpinGuard g(lock);
     }));
+}
+
+namespace {
+constexpr k::LockRank kOuter{"outer", 1, "test rule: outer, then inner"};
+constexpr k::LockRank kInner{"inner", 2, "test rule: never two inner"};
+} // namespace
+
+TEST_CASE("spin lock: ranked locks nest in their order only", "[sync][spin]") {
+    hal::host::set_cpu(4);
+    k::SpinLock outer(kOuter), inner(kInner), other_inner(kInner);
+    k::SpinLock plain("plain");
+    CHECK(std::string(inner.name()) == "inner");
+    REQUIRE(hal::Cpu::lock_ranks() == 0);
+    {
+        // The order, with an unranked lock in between: allowed, and recorded per level.
+        k::SpinGuard go(outer);
+        CHECK(hal::Cpu::lock_ranks() == 1u << 1);
+        k::SpinGuard gp(plain);
+        k::SpinGuard gi(inner);
+        CHECK(hal::Cpu::lock_ranks() == ((1u << 1) | (1u << 2)));
+    }
+    CHECK(hal::Cpu::lock_ranks() == 0);
+    // One inner after another, not together: allowed; a failed try_lock records nothing.
+    { k::SpinGuard gi(inner); }
+    REQUIRE(other_inner.try_lock());
+    other_inner.unlock();
+    {
+        k::SpinGuard gi(inner);
+        bool got = true;
+        run_harts(
+            1, [&](std::uint32_t) { got = inner.try_lock(); }, 5);
+        CHECK_FALSE(got);
+    }
+    CHECK(hal::Cpu::lock_ranks() == 0);
+    // Another hart's holdings are its own.
+    {
+        k::SpinGuard gi(inner);
+        bool other_ok = false;
+        run_harts(
+            1,
+            [&](std::uint32_t) {
+                k::SpinGuard go(outer);
+                k::SpinGuard gi2(other_inner);
+                other_ok = hal::Cpu::lock_ranks() == ((1u << 1) | (1u << 2));
+            },
+            5);
+        CHECK(other_ok);
+    }
+
+    // Out of order, each way of taking a lock: a panic with the rule of the lock being taken.
+    CHECK(panics_with(
+        [] {
+            k::SpinLock o(kOuter), i(kInner);
+            k::SpinGuard gi(i);
+            k::SpinGuard go(o);
+        },
+        "test rule: outer, then inner"));
+    CHECK(panics_with(
+        [] {
+            k::SpinLock a(kInner), b(kInner);
+            k::SpinGuard ga(a);
+            k::SpinGuard gb(b);
+        },
+        "test rule: never two inner"));
+    CHECK(panics_with(
+        [] {
+            k::SpinLock a(kInner), b(kInner);
+            k::SpinGuard ga(a);
+            (void)b.try_lock(); // free, but not to be held beside a
+        },
+        "test rule: never two inner"));
+    CHECK(panics_with(
+        [] {
+            k::SpinLock a(kInner), b(kInner);
+            k::SpinGuard ga(a);
+            hal::Cpu::irq_push();
+            b.lock_masked();
+        },
+        "test rule: never two inner"));
+    // Control: the same calls in order do not panic.
+    CHECK_FALSE(panics([] {
+        k::SpinLock o(kOuter), i(kInner);
+        o.lock();
+        i.lock();
+        o.unlock(); // out of nesting order: allowed, the record follows
+        if (hal::Cpu::lock_ranks() != 1u << 2) std::abort();
+        i.unlock();
+        if (hal::Cpu::lock_ranks() != 0) std::abort();
+    }));
+    hal::host::set_cpu(0);
 }
 
 TEST_CASE("spin lock: waiters enter in ticket (FIFO) order", "[sync][spin]") {

@@ -13,6 +13,7 @@ inline thread_local std::uint32_t cpu_id = 0;
 inline thread_local std::uint32_t irq_depth = 0;
 inline thread_local bool irq_on = true;
 inline thread_local bool irq_saved = true;
+inline thread_local std::uint32_t lock_ranks = 0;
 
 // Tests pin a thread to a logical cpu before touching per-cpu state.
 inline void set_cpu(std::uint32_t id) {
@@ -34,6 +35,7 @@ struct Cpu {
     static void relax() { std::this_thread::yield(); }
     static std::uint32_t id() { return host::cpu_id; }
     static std::uint32_t lock_id() { return host::cpu_id; }
+    static std::uint32_t& lock_ranks() { return host::lock_ranks; }
 };
 
 static_assert(CpuHal<Cpu>);

@@ -16,7 +16,8 @@
 #define HART_USER_KSP 64
 #define HART_TRAP_SUM 72
 #define HART_TRAP_T2 80
-#define HART_HEAD_SIZE 88
+#define HART_LOCK_RANKS 88
+#define HART_HEAD_SIZE 96
 
 /* hal::TrapFrame: x0..x31, then CSRs, then a frame record so the
  * frame-pointer backtrace walks through the trap into the interrupted code. */

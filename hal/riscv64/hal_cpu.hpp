@@ -31,6 +31,8 @@ struct Cpu {
     static std::uint32_t id() { return k::current_cpu(); }
     // One load from the block tp names: what irq_push() just wrote through.
     static std::uint32_t lock_id() { return tp_head()->cpu; }
+    // The ranked locks this hart holds (k::LockRank), a bit per level.
+    static std::uint32_t& lock_ranks() { return tp_head()->lock_ranks; }
 };
 
 static_assert(CpuHal<Cpu>);

@@ -22,6 +22,7 @@ struct HartHead {
     std::uintptr_t user_ksp;     // while in U-mode: top of the running task's kernel stack
     std::uint64_t trap_sum;      // trap exit's frame check: the sum over the frame's slots
     std::uint64_t trap_t2;       // the frame check parks t2 here (entry: t2 as it came in)
+    std::uint32_t lock_ranks;    // levels of the ranked spin locks this hart holds (a bit each)
 };
 
 inline constexpr std::uint64_t kHartMagic = 0x4b45535452454c31ull; // "KESTREL1"
@@ -39,6 +40,7 @@ static_assert(offsetof(HartHead, trap_t0) == HART_TRAP_T0);
 static_assert(offsetof(HartHead, user_ksp) == HART_USER_KSP);
 static_assert(offsetof(HartHead, trap_sum) == HART_TRAP_SUM);
 static_assert(offsetof(HartHead, trap_t2) == HART_TRAP_T2);
+static_assert(offsetof(HartHead, lock_ranks) == HART_LOCK_RANKS);
 static_assert(sizeof(HartHead) == HART_HEAD_SIZE);
 
 inline HartHead* tp_head() {

@@ -1,5 +1,6 @@
 // Host tests of the per-hart inbox: the empty edge, bounded drain, Keep, deferral.
 #include "base/tests/harts.hpp"
+#include "base/tests/panic_check.hpp"
 #include "sched/inbox.hpp"
 #include "sched/run_queue.hpp"
 
@@ -36,7 +37,7 @@ std::vector<std::uint32_t> take_all(Box& box) {
 
 TEST_CASE("inbox: push reports only the empty -> non-empty edge", "[sched][inbox]") {
     Task t[3];
-    Box box("edge");
+    Box box;
     CHECK(box.try_push(t[0]) == sched::PushResult::FirstPending);
     CHECK(box.try_push(t[1]) == sched::PushResult::Queued);
     CHECK(box.pending() == 2);
@@ -48,7 +49,7 @@ TEST_CASE("inbox: push reports only the empty -> non-empty edge", "[sched][inbox
 
 TEST_CASE("inbox: drain visits at most max entries, FIFO", "[sched][inbox]") {
     Task t[10];
-    Box box("bounded");
+    Box box;
     for (std::uint32_t i = 0; i < 10; ++i) {
         t[i].id = i;
         (void)box.try_push(t[i]);
@@ -68,7 +69,7 @@ TEST_CASE("inbox: drain visits at most max entries, FIFO", "[sched][inbox]") {
 
 TEST_CASE("inbox: Keep leaves entries in place and in order", "[sched][inbox]") {
     Task t[5];
-    Box box("keep");
+    Box box;
     for (std::uint32_t i = 0; i < 5; ++i) {
         t[i].id = i;
         (void)box.try_push(t[i]);
@@ -94,7 +95,7 @@ TEST_CASE("inbox: a wake defers while the run queue class is full", "[sched][inb
     constexpr std::uint32_t kCap = 2;
     Task t[5];
     sched::RunQueue<Task, &Task::link, kCap> rq;
-    Box box("defer");
+    Box box;
     for (std::uint32_t i = 0; i < 5; ++i) {
         t[i].id = i;
         (void)box.try_push(t[i]);
@@ -125,7 +126,7 @@ TEST_CASE("inbox: concurrent pushers and one drainer lose and duplicate nothing"
     std::vector<Task> tasks(kPushers * kPerPusher);
     for (std::uint32_t i = 0; i < tasks.size(); ++i)
         tasks[i].id = i;
-    Box box("mpsc");
+    Box box;
     std::atomic<std::uint32_t> edges{0};
     std::atomic<std::uint32_t> drained{0};
     std::atomic<std::uint32_t> pushers_done{0};
@@ -166,7 +167,7 @@ TEST_CASE("inbox: a closed inbox refuses, or parks when asked, and keeps order",
     Task t[4];
     for (std::uint32_t i = 0; i < 4; ++i)
         t[i].id = i;
-    Box box("park");
+    Box box;
     CHECK(box.try_push(t[0]) == sched::PushResult::FirstPending);
     box.close();
     CHECK(!box.is_open());
@@ -198,10 +199,88 @@ TEST_CASE("inbox: a closed inbox refuses, or parks when asked, and keeps order",
 
 TEST_CASE("inbox: one created closed takes nothing until opened", "[sched][inbox]") {
     Task t;
-    Box box("born-closed", false);
+    Box box(false);
     CHECK(!box.is_open());
     CHECK(box.try_push(t) == sched::PushResult::Closed);
     box.open();
     CHECK(box.try_push(t) == sched::PushResult::FirstPending);
     CHECK(take_all(box).size() == 1);
+}
+
+TEST_CASE("inbox: lock order: inbox, then rq, never the reverse, never two rq", "[sched][inbox]") {
+    // The kernel's ranks (sched/lock_order.hpp) on the host: a drain that links into a run
+    // queue under its rq lock is the allowed order.
+    hal::host::set_cpu(5);
+    Task t[2];
+    t[0].id = 1;
+    Box box;
+    k::SpinLock rq(sched::kRqRank);
+    REQUIRE(box.try_push(t[0]) == sched::PushResult::FirstPending);
+    const std::uint32_t taken = box.drain(
+        [&](Task&) {
+            k::SpinGuard g(rq);
+            return DrainAction::Take;
+        },
+        10);
+    CHECK(taken == 1);
+    CHECK(hal::Cpu::lock_ranks() == 0);
+    hal::host::set_cpu(0);
+
+    // Every inbox entry point taken under an rq lock panics, naming RFC-0021's rule.
+    const char* inbox_rule = "the inbox lock, then the owner's rq lock, never the reverse";
+    CHECK(testing_harts::panics_with(
+        [] {
+            Task x;
+            Box b;
+            k::SpinLock r(sched::kRqRank);
+            k::SpinGuard g(r);
+            (void)b.try_push(x);
+        },
+        inbox_rule));
+    CHECK(testing_harts::panics_with(
+        [] {
+            Box b;
+            k::SpinLock r(sched::kRqRank);
+            k::SpinGuard g(r);
+            (void)b.drain([](Task&) { return DrainAction::Take; }, 1);
+        },
+        inbox_rule));
+    CHECK(testing_harts::panics_with(
+        [] {
+            Box b;
+            k::SpinLock r(sched::kRqRank);
+            k::SpinGuard g(r);
+            b.close();
+        },
+        inbox_rule));
+    // An inbox inside another inbox's drain (a push from a drain callback).
+    CHECK(testing_harts::panics_with(
+        [] {
+            Task x, y;
+            Box a, b;
+            (void)a.try_push(x);
+            (void)a.drain(
+                [&](Task&) {
+                    (void)b.try_push(y);
+                    return DrainAction::Take;
+                },
+                1);
+        },
+        inbox_rule));
+    // Two rq locks, the second waited for or only tried: RFC-0022's rule.
+    const char* rq_rule = "a steal never holds two rq locks together";
+    CHECK(testing_harts::panics_with(
+        [] {
+            k::SpinLock victim(sched::kRqRank), own(sched::kRqRank);
+            k::SpinGuard gv(victim);
+            k::SpinGuard go(own);
+        },
+        rq_rule));
+    CHECK(testing_harts::panics_with(
+        [] {
+            k::SpinLock own(sched::kRqRank), victim(sched::kRqRank);
+            k::SpinGuard go(own);
+            (void)victim.try_lock();
+        },
+        rq_rule));
 }

@@ -50,9 +50,9 @@ using Rq = sched::RunQueue<Task, &Task::link, kCap>;
 using Box = sched::Inbox<Task, &Task::link>;
 
 struct Hart {
-    k::SpinLock rq_lock{"rq"};
-    Rq rq; // guarded by rq_lock
-    Box inbox{"inbox"};
+    k::SpinLock rq_lock{sched::kRqRank}; // the kernel's order, checked
+    Rq rq;                               // guarded by rq_lock
+    Box inbox;
     sched::StealGate gate; // this hart only
     Qos steal_limit = Qos::Idle;
     // Written by this hart only, read after join.
