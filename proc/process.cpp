@@ -79,10 +79,13 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 // Blocks until p has ended (the caller holds a reference) and copies its status out. True
 // when it had ended before the call.
 bool join_process(Process& p, kestrel::WaitStatus& out) {
-    // Counted before the look at the end: a task that ends once it sees its waiters counted
-    // (joiners()) cannot end before this waiter has looked.
+    // The look at the end comes before the count: a process that ends only once it sees its
+    // waiters counted (the waiter count a syscall reads) then cannot have ended before this
+    // waiter looked (look, count, its read of the count, its end: in that order). Counted
+    // first, a waiter stalled between its count and its look (a vCPU preempted on the host)
+    // saw an end that came after it was counted, and said "late" (1 boot in many at SMP=8).
+    const bool ended_before = p.end.signalled(); // acquire: the count below cannot pass it
     p.waiting.fetch_add(1, std::memory_order_seq_cst);
-    const bool ended_before = p.end.signalled();
     (void)sched::join(sched::TaskRef(p.anchor));
     p.waiting.fetch_sub(1, std::memory_order_relaxed);
     k::SpinGuard g(p.lock);
