@@ -17,6 +17,7 @@
 #include "base/time.hpp"
 #include "hal_cpu.hpp"
 #include "sched/event.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 
@@ -34,10 +35,9 @@ struct Hold {
 };
 
 Hold g_hold;
-jitter::Hook g_chained = nullptr;
 
 void exit_hook(Site s, const void* subject) {
-    if (g_chained) g_chained(s, subject);
+    HookScope::chained(s, subject);
     if (s != g_hold.site.load(std::memory_order_relaxed) || !subject) return;
     const void* want = subject;
     if (!g_hold.victim.compare_exchange_strong(want, nullptr, std::memory_order_acq_rel)) return;
@@ -48,17 +48,6 @@ void exit_hook(Site s, const void* subject) {
     }
     g_hold.holding.store(0, std::memory_order_release);
 }
-
-class ExitHook final {
-  public:
-    ExitHook() {
-        g_chained = jitter::g_hook.load(std::memory_order_acquire);
-        jitter::g_hook.store(&exit_hook, std::memory_order_release);
-    }
-    ~ExitHook() { jitter::g_hook.store(g_chained, std::memory_order_release); }
-    ExitHook(const ExitHook&) = delete;
-    ExitHook& operator=(const ExitHook&) = delete;
-};
 
 std::uint32_t joiners_of(sched::Task& t) {
     SpinGuard g(t.lock);
@@ -145,7 +134,7 @@ KSELFTEST(LIFE0005, "exit window") {
     KCHECK(on.count >= 2);
     const std::uint32_t self = current_cpu();
     const std::uint32_t target_cpu = on.after(self);
-    ExitHook hook;
+    HookScope hook(&exit_hook);
     for (Site site : {Site::ExitJoiners, Site::ExitPopped}) {
         // The joiner on this hart at SMP=2 (the target's hart is held), else on a third.
         const std::uint32_t joiner_cpu = on.count > 2 ? on.after(target_cpu) : self;

@@ -22,6 +22,7 @@
 #include "ipc/cap_space.hpp"
 #include "ipc/ipc_calls.hpp"
 #include "ipc/objects.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 #include "user/include/kestrel/syscall.hpp"
@@ -90,7 +91,6 @@ struct Hold {
     std::atomic<std::uint32_t> timed_out{0};
 };
 Hold g_hold;
-jitter::Hook g_chained = nullptr;
 
 // The caller has dealt with the kill: it consumed kKilled and waits again, or left call().
 bool caller_settled() {
@@ -101,7 +101,7 @@ bool caller_settled() {
 }
 
 void hold_hook(Site s, const void* subject) {
-    if (g_chained) g_chained(s, subject);
+    HookScope::chained(s, subject);
     if (s != Site::ReplyClaimed) return;
     const void* want = subject;
     if (!subject || g_hold.victim.load(std::memory_order_acquire) != subject) return;
@@ -115,16 +115,13 @@ void hold_hook(Site s, const void* subject) {
 
 class HoldHook final {
   public:
-    HoldHook() {
-        g_chained = jitter::g_hook.load(std::memory_order_acquire);
-        jitter::g_hook.store(&hold_hook, std::memory_order_release);
-    }
-    ~HoldHook() {
-        g_hold.victim.store(nullptr, std::memory_order_release);
-        jitter::g_hook.store(g_chained, std::memory_order_release);
-    }
+    HoldHook() = default;
+    ~HoldHook() { g_hold.victim.store(nullptr, std::memory_order_release); }
     HoldHook(const HoldHook&) = delete;
     HoldHook& operator=(const HoldHook&) = delete;
+
+  private:
+    HookScope scope_{&hold_hook};
 };
 
 std::uint64_t g_rand = 0x9e3779b97f4a7c15ull;

@@ -15,6 +15,7 @@
 #include "base/percpu.hpp"
 #include "base/time.hpp"
 #include "hal_cpu.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 
@@ -44,13 +45,12 @@ struct Hold {
 };
 
 Hold g_hold;
-jitter::Hook g_chained = nullptr;
 
 // Runs at every jitter site on every hart while the test lives: it must not look up a cpu id
 // itself (it is called from inside that lookup), so it tells its victim by the stack pointer:
 // the probe's call, not another lookup on its stack (its start, a trap).
 void lookup_hook(Site s, const void* subject) {
-    if (g_chained) g_chained(s, subject);
+    HookScope::chained(s, subject);
     if (s != g_hold.site.load(std::memory_order_relaxed) ||
         g_hold.armed.load(std::memory_order_acquire) == 0)
         return;
@@ -68,17 +68,6 @@ void lookup_hook(Site s, const void* subject) {
     }
     g_hold.holding.store(0, std::memory_order_release);
 }
-
-class LookupHook final {
-  public:
-    LookupHook() {
-        g_chained = jitter::g_hook.load(std::memory_order_acquire);
-        jitter::g_hook.store(&lookup_hook, std::memory_order_release);
-    }
-    ~LookupHook() { jitter::g_hook.store(g_chained, std::memory_order_release); }
-    LookupHook(const LookupHook&) = delete;
-    LookupHook& operator=(const LookupHook&) = delete;
-};
 
 struct Probe {
     Site site = Site::CurrentLookup;
@@ -202,7 +191,7 @@ KSELFTEST(WIN0002, "lookups under a move") {
     const OnlineCpus on = online_cpus();
     KCHECK(on.count >= 2);
     const std::uint32_t self = current_cpu();
-    LookupHook hook;
+    HookScope hook(&lookup_hook);
     RoundResult r[2];
     const Site sites[2] = {Site::CurrentLookup, Site::CpuIdLookup};
     for (std::uint32_t i = 0; i < 2; ++i) {

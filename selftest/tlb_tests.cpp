@@ -13,6 +13,7 @@
 #include "mm/frames.hpp"
 #include "mm/kernel_space.hpp"
 #include "mm/user_space.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 
@@ -71,11 +72,10 @@ bool warm_then_wait(Shared& sh) {
 
 // The reader of WarmAt::InLoad, warming inside activate() at Site::SatpLoaded, once.
 std::atomic<Shared*> g_in_load{nullptr};
-jitter::Hook g_chained = nullptr; // the hook found when ours went in (jitter=, or none)
-bool g_swapped_in_load = false;   // written by the hook on the reader's hart
+bool g_swapped_in_load = false; // written by the hook on the reader's hart
 
 void in_load_hook(jitter::Site s, const void* subject) {
-    if (g_chained) g_chained(s, subject);
+    HookScope::chained(s, subject);
     if (s != jitter::Site::SatpLoaded) return;
     Shared* sh = g_in_load.load(std::memory_order_acquire);
     if (!sh || subject != sh->space) return;
@@ -86,25 +86,19 @@ void in_load_hook(jitter::Site s, const void* subject) {
     g_swapped_in_load = warm_then_wait(*sh);
 }
 
-// Ours in jitter::g_hook for the life of the test, the previous one chained.
+// Ours in jitter::g_hook for the life of the test, the previous one chained; it acts only for
+// WarmAt::InLoad (g_in_load set).
 class InLoadHook final {
   public:
-    explicit InLoadHook(Shared& sh) : on_(sh.at == WarmAt::InLoad) {
-        if (!on_) return;
-        g_chained = jitter::g_hook.load(std::memory_order_acquire);
-        g_in_load.store(&sh, std::memory_order_release);
-        jitter::g_hook.store(&in_load_hook, std::memory_order_release);
+    explicit InLoadHook(Shared& sh) {
+        if (sh.at == WarmAt::InLoad) g_in_load.store(&sh, std::memory_order_release);
     }
-    ~InLoadHook() {
-        if (!on_) return;
-        jitter::g_hook.store(g_chained, std::memory_order_release);
-        g_in_load.store(nullptr, std::memory_order_release);
-    }
+    ~InLoadHook() { g_in_load.store(nullptr, std::memory_order_release); }
     InLoadHook(const InLoadHook&) = delete;
     InLoadHook& operator=(const InLoadHook&) = delete;
 
   private:
-    bool on_;
+    HookScope scope_{&in_load_hook};
 };
 
 // Pinned on its cpu with interrupts off (no tick, no migration, no satp switch by the

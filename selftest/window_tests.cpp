@@ -20,6 +20,7 @@
 #include "base/time.hpp"
 #include "hal_cpu.hpp"
 #include "sched/notification.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 
@@ -49,10 +50,9 @@ struct Window {
 };
 
 Window g_window;
-jitter::Hook g_chained = nullptr; // the hook found when ours went in (jitter=, or none)
 
 void hold_hook(Site s, const void* subject) {
-    if (g_chained) g_chained(s, subject);
+    HookScope::chained(s, subject);
     if (s != g_window.site || !subject) return;
     const void* want = subject;
     if (g_window.victim.load(std::memory_order_acquire) != subject) return;
@@ -75,18 +75,6 @@ void hold_hook(Site s, const void* subject) {
     g_window.holding.store(0, std::memory_order_release);
     hal::Cpu::irq_pop();
 }
-
-// Our hook in g_hook for the life of the test, the previous one chained.
-class HoldHook final {
-  public:
-    HoldHook() {
-        g_chained = jitter::g_hook.load(std::memory_order_acquire);
-        jitter::g_hook.store(&hold_hook, std::memory_order_release);
-    }
-    ~HoldHook() { jitter::g_hook.store(g_chained, std::memory_order_release); }
-    HoldHook(const HoldHook&) = delete;
-    HoldHook& operator=(const HoldHook&) = delete;
-};
 
 struct Sleeper {
     sched::Notification note;
@@ -188,7 +176,7 @@ KSELFTEST(WIN0001, "handshake windows") {
     KCHECK(on.count >= 2);
     KCHECK(current_cpu() == on.cpu[0]);
     NoStealing no_stealing; // the sleeper stays on the hart it was spawned on
-    HoldHook hook;
+    HookScope hook(&hold_hook);
     for (Kind kind : {Kind::SwitchOut, Kind::Sleep}) {
         std::uint32_t held_rounds = 0, rounds = 0;
         for (std::uint32_t i = 0; rounds < kMinRounds || i < (on.count - 1) * kRoundsPerCpu; ++i) {
