@@ -25,6 +25,8 @@ enum class Site : std::uint32_t {
                   // point from which a hart may walk its tables at any moment
     ReplyClaimed, // IPC: a call's end claimed (the caller's record filled), before its
                   // completion is posted; subject: the caller's k::ipc::IpcThread
+    HartJoin,     // a hart joining the scheduler: its inbox open, interrupts still off, before
+                  // it publishes Online (no resched request reaches it yet)
     ExitJoiners,  // sched::exit(): Exited published, before the first joiner is popped
     ExitPopped,   // sched::exit(): a joiner popped and its reference adopted, before its wake
     // Held by a selftest only (the delay hook skips them: both windows are masked, so a delay

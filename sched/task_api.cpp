@@ -336,6 +336,9 @@ bool join_scheduler(std::uint32_t cpu) {
     // Pinned tasks parked here while the hart was offline are drained by the
     // idle loop first thing.
     s.inbox.open();
+    // From here a pinned wake lands in the inbox, but its resched request is refused
+    // (OfflineCpu) until Online: the idle loop's drain must find it.
+    k::jitter::point(k::jitter::Site::HartJoin);
     s.started = true;
     s.next_tick = k::time::now() + k::time::from_us(kTickUs);
     k::time::arm(s.next_tick);
