@@ -37,6 +37,7 @@ constexpr Entry kFaults[] = {
     {Fault::MaskAfterLoad, "mask-after-load"},
     {Fault::RfenceError, "rfence-error"},
     {Fault::SpaceDoubleRelease, "space-double-release"},
+    {Fault::SpaceRetainFree, "space-retain-free"},
     {Fault::UaccessKernel, "uaccess-kernel"},
     {Fault::NoHandoff, "no-handoff"},
     {Fault::DestroyNoWake, "destroy-no-wake"},

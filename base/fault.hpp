@@ -36,6 +36,7 @@ enum class Fault : std::uint32_t {
     MaskAfterLoad, // activate sets the cpu's bit in the space's mask only after its satp load
     RfenceError,   // every SBI RFENCE is taken as failed (the shootdown must panic)
     SpaceDoubleRelease, // a task creates a user space and releases it twice (must panic)
+    SpaceRetainFree,    // a task creates a user space, releases it, then retains it (must panic)
     UaccessKernel,      // a task's checked user copy reads an unmapped kernel address (must panic)
     // IPC (ipc/):
     NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs

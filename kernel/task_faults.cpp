@@ -1,5 +1,6 @@
 // The injected faults that need a task of their own (kfault=stack-overflow, bad-trap,
-// text-write, stack-guard-page, space-double-release, uaccess-kernel, hang): run by the boot
+// text-write, stack-guard-page, space-double-release, space-retain-free, uaccess-kernel,
+// hang): run by the boot
 // task once the scheduler is up.
 #include "kernel/task_faults.hpp"
 
@@ -68,15 +69,22 @@ void guard_page_task(void*) {
     println("KLOG: kfault=stack-guard-page: no fault in the guard page at ", hex(guard));
 }
 
-// A user space released twice: the second release finds a free slot and must panic
-// (mm/user_space.cpp, RFC-0026 "Failure model").
+// A user space released twice, or retained after its last release: the second release, or
+// the retain, finds a free slot and must panic (mm/user_space.cpp, RFC-0026 "Failure model").
+// Nothing else creates a space meanwhile, so the slot is still free at the second call.
 void double_release_task(void*) {
+    const bool retain = g_active == Fault::SpaceRetainFree;
     uspace::UserSpace* s = uspace::create();
     if (!s) {
-        println("KLOG: kfault=space-double-release: no space to create");
+        println("KLOG: kfault=", name(g_active), ": no space to create");
         return;
     }
     uspace::release(s);
+    if (retain) {
+        uspace::retain(*s);
+        println("KLOG: kfault=space-retain-free: the retain of a free space did not panic");
+        return;
+    }
     uspace::release(s);
     println("KLOG: kfault=space-double-release: the second release did not panic");
 }
@@ -108,7 +116,8 @@ void run_task_faults() {
     if (g_active == Fault::BadTrap) entry = &bad_trap_task;
     if (g_active == Fault::TextWrite) entry = &text_write_task;
     if (g_active == Fault::StackGuardPage) entry = &guard_page_task;
-    if (g_active == Fault::SpaceDoubleRelease) entry = &double_release_task;
+    if (g_active == Fault::SpaceDoubleRelease || g_active == Fault::SpaceRetainFree)
+        entry = &double_release_task;
     if (g_active == Fault::UaccessKernel) entry = &uaccess_kernel_task;
     if (!entry) return;
     sched::Spawned s =

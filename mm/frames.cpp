@@ -9,6 +9,8 @@ namespace {
 
 SpinLock g_lock{"frames"};
 mm::FrameAllocator g_frames; // guarded by g_lock
+// The test hook: allocations still granted before alloc() refuses; -1 when not armed.
+std::int64_t g_budget = -1; // guarded by g_lock
 
 void zero(std::uint64_t pa) {
     auto* w = reinterpret_cast<volatile std::uint64_t*>(pa);
@@ -42,7 +44,9 @@ mm::FrameResult alloc() {
     mm::FrameResult r;
     {
         SpinGuard g(g_lock);
+        if (g_budget == 0) return mm::FrameResult{0, mm::FrameError::Exhausted};
         r = g_frames.alloc();
+        if (g_budget > 0 && r.error == mm::FrameError::None) --g_budget;
     }
     if (r.error == mm::FrameError::None) zero(r.pa);
     return r;
@@ -61,6 +65,16 @@ std::uint64_t free_count() {
 std::uint64_t total_count() {
     SpinGuard g(g_lock);
     return g_frames.total_frames();
+}
+
+void refuse_after(std::uint64_t n) {
+    SpinGuard g(g_lock);
+    g_budget = static_cast<std::int64_t>(n);
+}
+
+void refuse_clear() {
+    SpinGuard g(g_lock);
+    g_budget = -1;
 }
 
 mm::FrameSource source() {

@@ -24,4 +24,11 @@ std::uint64_t total_count(); // frames managed (bitmap pages excluded)
 // The pool as a page-table FrameSource.
 mm::FrameSource source();
 
+// Test hook (selftests only, never armed in a normal boot): after `n` more successful
+// allocations (n >= 0) every alloc() answers Exhausted, as a dry pool would, until
+// refuse_clear(). Global: the caller makes sure nothing else allocates meanwhile. Frees are
+// unaffected.
+void refuse_after(std::uint64_t n);
+void refuse_clear();
+
 } // namespace k::frames

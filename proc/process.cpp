@@ -30,6 +30,15 @@ void anchor_main(void* arg) {
     sched::exit(0);
 }
 
+// Signals p's end, which wakes its anchor and so every waiter. Only after p's space is
+// released (RFC-0027 invariant 6), so that a waiter that sees the end finds the space's
+// frames, tables and ASID back: p.space is cleared just after the release, and a record that
+// still names a space here is a panic.
+void signal_end(Process& p) {
+    if (p.space) k::panic("process end signalled before the release of its space");
+    (void)p.end.signal();
+}
+
 // The next online hart in turn for a new process's main thread.
 std::uint32_t next_cpu() {
     const std::uint32_t n = cpu_count();
@@ -176,9 +185,9 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
             uspace::release(space);
             p->space = nullptr;
             p->caps.clear();
-            put(*p);               // the main thread's
-            put(*p);               // the parent's link
-            (void)p->end.signal(); // the anchor drops the last one
+            put(*p);        // the main thread's
+            put(*p);        // the parent's link
+            signal_end(*p); // the anchor drops the last one
             return r;
         }
     }
@@ -264,7 +273,7 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
         p.caps.clear(); // every last capability destroys its object, waking its waiters
         uspace::release(p.space);
         p.space = nullptr;
-        (void)p.end.signal();
+        signal_end(p); // after the release (invariant 6)
     }
     put(p); // this thread's
     sched::exit(0);

@@ -1,7 +1,8 @@
 // The user ladder (RFC-0027): init, spawned from the kernel, prints the `SELFTEST:` markers
 // of the user tests from U-mode; this test then checks its end status and that every frame,
 // address space, process and thread record it and its children took came back. Before init,
-// three spawns that must be refused (a cut image, no thread record, no process record).
+// the spawns that must be refused (a cut image, no thread record, no process record, the
+// frames or the tasks running out).
 #include "base/console.hpp"
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
@@ -13,6 +14,7 @@
 #include "proc/process.hpp"
 #include "proc/process_record.hpp" // the slabs, to fill them for the spawn refusals
 #include "sched/task_pool.hpp"
+#include "sched/task_ref.hpp" // task_release, to give back the task slots held below
 #include "selftest/selftest.hpp"
 #include "selftest/user_run.hpp"
 #include "selftest/util.hpp"
@@ -22,6 +24,8 @@ namespace k::selftest {
 namespace {
 
 constexpr std::uint32_t kUserJitterMaxUs = 10;
+// More frame allocations than a spawn of `hello` makes (root and tables, its pages, the stack).
+constexpr std::uint64_t kMaxSpawnFrames = 128;
 
 // The seed scenario's rounds: `user_rounds=N` in the bootargs, else 1000.
 std::uint64_t rounds() {
@@ -70,6 +74,58 @@ Result spawn_refusals(const elf::Image& image) {
     return Result::pass();
 }
 
+// Spawns that run out of frames or tasks midway (RFC-0027 "Failure model"): `NoMemory`, and
+// every frame and record taken is back. Frames: the pool refuses after k more allocations
+// (frames::refuse_after), for k = 0, 1, ... until the spawn of `hello` gets every frame it
+// needs, so the refusal lands on each allocation a spawn makes in turn (the root table, the
+// image's tables and pages, the stack); that last spawn must run to its end. Tasks: with no
+// task slot left the anchor cannot start; with one left the anchor starts and the main thread
+// cannot. Nothing else allocates frames or tasks meanwhile.
+Result spawn_no_memory() {
+    using kestrel::Error;
+    const elf::Image* hello = user::find_image("hello", 5);
+    KCHECK(hello != nullptr);
+    static const char kArgs[] = "x";
+    const UserRecords before = UserRecords::now();
+    std::int64_t id = 0;
+    std::uint64_t refused = 0;
+    for (; refused < kMaxSpawnFrames; ++refused) {
+        frames::refuse_after(refused);
+        id = user::spawn(nullptr, *hello, kArgs, sizeof kArgs);
+        frames::refuse_clear();
+        if (id > 0) break;
+        if (id != kestrel::code(Error::NoMemory) || !(UserRecords::now() == before)) {
+            println("KLOG: user: spawn with ", refused, " frames: ", id);
+            KCHECK(id == kestrel::code(Error::NoMemory));
+            KCHECK(records_back("spawn out of frames", before));
+        }
+    }
+    println("KLOG: user: spawn out of frames: NoMemory with 0 to ", refused - 1,
+            " frames granted, ran with ", refused, ": task ", id);
+    KCHECK(refused > 0 && id > 0);
+    kestrel::WaitStatus st{};
+    KCHECK(user::await(nullptr, id, true, st) >= 0);
+    KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0x41); // hello: argc + 0x40
+    KCHECK(records_back("spawn out of frames", before));
+    static sched::Task* held[sched::kMaxTasks];
+    for (std::uint32_t left = 0; left < 2; ++left) {
+        std::uint32_t n = 0;
+        while (sched::task_pool_free() > left && (held[n] = sched::task_alloc()) != nullptr)
+            ++n;
+        const std::uint32_t free_then = sched::task_pool_free();
+        const std::int64_t r = user::spawn(nullptr, *hello, kArgs, sizeof kArgs);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            held[i]->refs.store(1, std::memory_order_relaxed); // never ran: ours is the only one
+            sched::task_release(held[i]);
+        }
+        println("KLOG: user: spawn with ", free_then, " task slots free: ", r);
+        KCHECK(free_then == left);
+        KCHECK(r == kestrel::code(Error::NoMemory));
+        KCHECK(records_back(left == 0 ? "spawn with no task" : "spawn with one task", before));
+    }
+    return Result::pass();
+}
+
 } // namespace
 
 KSELFTEST(USR0001, "user ladder") {
@@ -77,6 +133,7 @@ KSELFTEST(USR0001, "user ladder") {
     const elf::Image* init = k::user::find_image("init", 4);
     KCHECK(init != nullptr);
     if (const Result r = spawn_refusals(*init); !r.ok) return r;
+    if (const Result r = spawn_no_memory(); !r.ok) return r;
     char args[64];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());
     n = put_arg(args, n, "rounds=", rounds());

@@ -70,11 +70,13 @@ expect no-shootdown 8 1 kfault=no-shootdown \
 # holds the window open, tasks/TASK-0016-user-space.md row 22).
 expect mask-after-load 2 1 kfault=mask-after-load \
     'KSELFTEST: tlb mask before walk FAIL stale translation'
-# An SBI RFENCE error panics (RFC-0026 shootdown step 4); a user space released twice panics;
+# An SBI RFENCE error panics (RFC-0026 shootdown step 4); a user space released twice, or
+# retained after its last release, panics;
 # a checked user copy that faults at a kernel address stays a kernel page fault (RFC-0027
 # invariant 4): the fixup is for user addresses only.
 expect rfence-error 2 1 kfault=rfence-error 'KPANIC: .*tlb shootdown: SBI RFENCE failed'
 expect space-double-release 1 0 kfault=space-double-release 'KPANIC: .*uspace: release of a free space'
+expect space-retain-free 1 0 kfault=space-retain-free 'KPANIC: .*uspace: retain of a free space'
 expect uaccess-kernel 1 0 kfault=uaccess-kernel \
     'KPANIC: hart .* cause 0xd .*load page fault in the guard page of task kfault #[0-9]+'
 # IPC (RFC-0028): without the fast path's direct switch the pinned pair's 1000 calls make no
