@@ -514,9 +514,20 @@ int main(int argc, char** argv) {
         kestrel::sleep_us(1000);
     const int64_t deleted = kestrel::cap_delete(kEchoSlot);
 
-    uint64_t numbers = 0;
-    for (uint64_t c : g_by_number)
+    uint64_t numbers = 0, by_number = g_far_numbers, errors = 0;
+    for (uint64_t c : g_by_number) {
         numbers += c > 0 ? 1 : 0;
+        by_number += c;
+    }
+    for (uint64_t c : g_err)
+        errors += c;
+    // Its own check (issue 22): every call counted once by result and once by number. The
+    // first figure that does not add up: 1 calls != asked, 2 ok + errors + other != calls,
+    // 3 calls by number != calls; 0 none.
+    const uint64_t broken = g_calls != calls                         ? 1
+                            : g_ok + errors + g_other_err != g_calls ? 2
+                            : by_number != g_calls                   ? 3
+                                                                     : 0;
     Text t;
     t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(g_calls).put(" ok=").put(g_ok);
     for (int i = 0; i < kErrors; ++i)
@@ -543,6 +554,8 @@ int main(int argc, char** argv) {
         .put(static_cast<int64_t>(g_echo_errors))
         .put(" us=")
         .put(elapsed)
+        .put(" adds-up=")
+        .put(broken == 0 ? "yes" : "NO")
         .done();
 
     uint64_t words[proto::kSumWords] = {};
@@ -555,6 +568,8 @@ int main(int argc, char** argv) {
     words[proto::kSumIpcBad] = g_ipc_bad + (g_client_done == 0 ? 1 : 0) + (deleted != 0 ? 1 : 0);
     words[proto::kSumProbes] = g_probes;
     words[proto::kSumSubst] = g_subst;
+    words[proto::kSumByNumber] = by_number;
+    words[proto::kSumBroken] = broken;
     IpcMsg m;
     m.tag = kestrel::make_tag(proto::kFuzzDone, proto::kSumLength);
     m.mr[0] = g_calls;
