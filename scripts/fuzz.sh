@@ -22,10 +22,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 LOCK=${KESTREL_QEMU_LOCK:-/tmp/kestrel-qemu.lock}
 timeout_s=$((60 + CALLS * PROCS / 10000))
 status=0
+locked=()
+command -v flock >/dev/null && locked=(flock "$LOCK")
 printf '%-10s %-9s %-5s %-5s %-7s %-9s %-9s %s\n' seed calls procs gate adds-up ok fuzz-s "errors by code | leaks"
 for seed in $SEEDS; do
     out=$(mktemp)
-    flock "$LOCK" env SMP="$SMP" REQUIRE_SMP=1 BUILD_DIR="$BUILD_DIR" RUN_TIMEOUT="${timeout_s}s" \
+    "${locked[@]}" env SMP="$SMP" REQUIRE_SMP=1 BUILD_DIR="$BUILD_DIR" RUN_TIMEOUT="${timeout_s}s" \
         BOOTARGS="fuzz_seed=$seed fuzz_calls=$CALLS fuzz_procs=$PROCS watchdog_ms=600000" \
         scripts/qemu-test.sh >"$out" 2>&1
     rc=$?

@@ -192,6 +192,9 @@ Range g_guarded[kGuarded]; // written once in main, before the first call; read 
 uint64_t aim(uint64_t x) {
     const uint64_t scratch = addr(g_scratch);
     if (x >= scratch && x < scratch + kPage - kReach) return x;
+    // Outside the user half nothing is ever mapped: Join's shaping relies on such a pointer
+    // being refused before the call blocks.
+    if (x >= kestrel::kUserLimit) return x;
     for (uint64_t i = 0; i < kGuarded; ++i) {
         const Range r = g_guarded[i];
         if (x >= r.begin - kReach && x < r.end)
@@ -562,7 +565,7 @@ int main(int argc, char** argv) {
     g_guarded[1] = {kState, kState + kStatePages * kPage};
     g_guarded[2] = {kStacks, kStacks + kStackPages * kPage};
     g_guarded[3] = {kExitStacks, kExitStacks + kExitThreads * kPage};
-    g_guarded[4] = {sp_page - 32 * kPage, sp_page + 2 * kPage};
+    g_guarded[4] = {sp_page - 32 * kPage, sp_page + kPage};
     if (kestrel::map(kStacks, kStackPages * kPage, rw) != 0 ||
         kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
         kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
