@@ -27,16 +27,15 @@ constexpr std::uint32_t kUserJitterMaxUs = 10;
 // More frame allocations than a spawn of `hello` makes (root and tables, its pages, the stack).
 constexpr std::uint64_t kMaxSpawnFrames = 128;
 
-// The seed scenario's rounds: `user_rounds=N` in the bootargs, else 1000.
-std::uint64_t rounds() {
+// A number from the bootargs (`key=N`, decimal, at most 19 digits), else `fallback`.
+std::uint64_t bootarg_number(const char* key, std::uint64_t fallback) {
     const char* v;
     std::size_t len;
     const char* args = platform().bootargs;
-    if (!args || !dtb::bootarg_value(args, "user_rounds", v, len) || len == 0 || len > 6)
-        return 1000;
+    if (!args || !dtb::bootarg_value(args, key, v, len) || len == 0 || len > 19) return fallback;
     std::uint64_t n = 0;
     for (std::size_t i = 0; i < len; ++i) {
-        if (v[i] < '0' || v[i] > '9') return 1000;
+        if (v[i] < '0' || v[i] > '9') return fallback;
         n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
     }
     return n;
@@ -134,9 +133,14 @@ KSELFTEST(USR0001, "user ladder") {
     KCHECK(init != nullptr);
     if (const Result r = spawn_refusals(*init); !r.ok) return r;
     if (const Result r = spawn_no_memory(); !r.ok) return r;
-    char args[64];
+    // The seed scenario's rounds (`user_rounds=`, else 1000) and the syscall fuzzer's seed,
+    // calls and processes (`fuzz_seed=`, `fuzz_calls=`, `fuzz_procs=`; issue 22), passed on.
+    char args[160];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());
-    n = put_arg(args, n, "rounds=", rounds());
+    n = put_arg(args, n, "rounds=", bootarg_number("user_rounds", 1000));
+    n = put_arg(args, n, "fuzz_seed=", bootarg_number("fuzz_seed", 12345));
+    n = put_arg(args, n, "fuzz_calls=", bootarg_number("fuzz_calls", 100000));
+    n = put_arg(args, n, "fuzz_procs=", bootarg_number("fuzz_procs", 1));
     // With two harts or more the whole ladder runs under jitter (short delays at lock edges and
     // handshake steps, base/jitter.hpp), so that the races of IPC and processes are widened
     // wherever they sit, not only in the kernel's storm.

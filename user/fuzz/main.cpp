@@ -1,10 +1,12 @@
 // fuzz: the syscall fuzzer of the IPC ladder (issue 10, RFC-0028). argv: "seed=S", "calls=N",
-// "cpus=C". It issues N random system calls (a fixed-seed splitmix64 stream) over every number
-// in [0, kSysCount + 4) and a few far-out ones, with arguments biased toward the values that
-// break kernels: slots around the table's bound and far beyond it, pointers into the kernel,
-// page 0, unmapped pages and ranges that run off a mapped page, unaligned and huge lengths,
-// random tags. Meanwhile two of its threads exchange IPC (an echo server on reply_recv and a
-// client that checks every reply), and init exchanges IPC with a server of its own.
+// "cpus=C", "proc=I", "procs=P" (init passes the boot line's fuzz_seed=, fuzz_calls=,
+// fuzz_procs=; with P > 1 the calls run on a thread pinned to hart I % C). It issues N random
+// system calls (a fixed-seed splitmix64 stream) over every number in [0, kSysCount + 4) and a few
+// far-out ones, with arguments biased toward the values that break kernels: slots around the
+// table's bound and far beyond it, pointers into the kernel, page 0, unmapped pages and ranges that
+// run off a mapped page, unaligned and huge lengths, random tags. Meanwhile two of its threads
+// exchange IPC (an echo server on reply_recv and a client that checks every reply), and init
+// exchanges IPC with a server of its own.
 //
 // It must neither kill nor hang itself, so the calls that could end or block it for ever are
 // shaped, never dropped:
@@ -23,7 +25,13 @@
 //                  notify_poll first;
 //   slots 0 and 1  (init's summary endpoint, the echo endpoint) are never deleted, copied,
 //                  received on or signalled by the random calls: such a slot becomes slot + 2.
-// Every call's result is counted: ok (>= 0) or per error code. It prints one line,
+// Its bookkeeping is out of reach of its own calls (issue 22): counters and flags sit in one
+// struct on pages no argument names (aim()), the kernel's writes go to g_scratch, and any
+// argument that would point into its stacks, its bookkeeping or the rest of its writable
+// segment is moved (pointers into its text and read-only pages stay in the mix).
+// Every call's result is counted: ok (>= 0) or per error code, and the sums are checked
+// (ok + errors + other = calls, calls by number = calls) before the summary goes. It prints one
+// line,
 //   ULOG: fuzz seed=S calls=N ok=K err[-1]=.. ... numbers=34/34 ...
 // sends init the summary through slot 0 (label kFuzzDone), and exits 0 (1 when its own IPC
 // exchange saw a wrong reply).
@@ -34,6 +42,8 @@
 using kestrel::IpcMsg;
 using kestrel::Sys;
 
+extern "C" char kestrel_image_data[]; // crt0: the first byte of the writable segment
+
 namespace {
 
 constexpr uint64_t kPage = kestrel::kPageSize;
@@ -43,7 +53,8 @@ constexpr uint64_t kEchoSlot = 1;
 constexpr int kErrors = 26; // -1 .. -26
 
 // Memory: thread stacks, the page whose end runs into an unmapped page, the map window.
-constexpr uint64_t kStacks = 0x24000000;     // echo, client: 4 pages each
+constexpr uint64_t kStacks = 0x24000000; // echo, client, stall watch: 4 pages; the loop: 16
+constexpr uint64_t kStackPages = 28;
 constexpr uint64_t kExitStacks = 0x24100000; // one page per exit thread
 constexpr uint64_t kExitThreads = 64;
 constexpr uint64_t kEdge = 0x25000000; // mapped; kEdge + kPage is not
@@ -52,10 +63,32 @@ constexpr uint64_t kWindowPages = 256;
 constexpr uint64_t kMaxMapPages = 16;
 constexpr uint64_t kUnmapped = 0x3000000000; // never mapped
 
-uint64_t g_state = 0;
+// --- the bookkeeping (issue 22): every counter and flag of the fuzzer and its threads, in one
+// struct on pages of their own at kState, which no argument the fuzzer makes ever names (aim()
+// moves any that would, or that would reach it with the longest write a call makes).
+constexpr uint64_t kState = 0x28000000;
+struct State {
+    uint64_t rng; // splitmix64's state
+    uint64_t calls, ok, other_err, probes, subst, exits, far_numbers;
+    uint64_t err[kErrors];
+    uint64_t by_number[kNumbers];
+    volatile uint64_t last_number; // the call being made, for the stall report
+    volatile uint64_t last_args[7];
+    volatile uint64_t stop, client_done, finished; // the exchange's and the loop's ends
+    volatile uint64_t ipc_ok, ipc_bad;
+    volatile int64_t echo_errors, echo_last_error;
+    uint64_t echo_buf[kestrel::kMaxIpcLength];
+    uint64_t asked;     // calls to make
+    int64_t elapsed_us; // the loop's time
+};
+constexpr uint64_t kStatePages = (sizeof(State) + kPage - 1) / kPage;
+
+State& S() {
+    return *reinterpret_cast<State*>(kState);
+}
 
 uint64_t next() { // splitmix64
-    uint64_t z = (g_state += 0x9e3779b97f4a7c15);
+    uint64_t z = (S().rng += 0x9e3779b97f4a7c15);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
     z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
     return z ^ (z >> 31);
@@ -65,8 +98,15 @@ uint64_t below(uint64_t n) {
     return next() % n;
 }
 
-alignas(16) uint8_t g_scratch[2048]; // the kernel may write anywhere in it
-alignas(16) char g_badname[64];      // '#' everywhere: no image is called that
+// The longest write a call makes through one pointer: an IPC buffer (60 words) or a
+// WaitStatus, rounded up.
+constexpr uint64_t kReach = 1024;
+// The buffer the kernel may write in: pointers into it are handed out at offsets below
+// kPage - kReach, so no write runs off it. It sits in the image's writable segment, whose other
+// bytes (the runtime's) no argument names.
+alignas(4096) uint8_t g_scratch[kPage];
+// '#' everywhere: no image is called that. Read-only, so no call can change it.
+constexpr char kBadName[] = "################################################################";
 
 uint64_t addr(const void* p) {
     return reinterpret_cast<uint64_t>(p);
@@ -137,41 +177,63 @@ uint64_t bad_pointer() {
     return v[below(8)];
 }
 
+// Ranges no argument may name (nor come within kReach below): the bookkeeping, the threads'
+// stacks, the main thread's stack and the image's writable segment (set in main).
+struct Range {
+    uint64_t begin, end;
+};
+constexpr uint64_t kGuarded = 5;
+Range g_guarded[kGuarded]; // written once in main, before the first call; read only after
+
+// Where an argument may point: a value in a guarded range goes to an unmapped page instead,
+// except in the image's writable segment, where it goes into the scratch buffer (a pointer
+// into its own image stays in the mix, onto bytes nobody counts on). Text and read-only pages
+// stay as they are.
+uint64_t aim(uint64_t x) {
+    const uint64_t scratch = addr(g_scratch);
+    if (x >= scratch && x < scratch + kPage - kReach) return x;
+    // Outside the user half nothing is ever mapped: Join's shaping relies on such a pointer
+    // being refused before the call blocks.
+    if (x >= kestrel::kUserLimit) return x;
+    for (uint64_t i = 0; i < kGuarded; ++i) {
+        const Range r = g_guarded[i];
+        if (x >= r.begin - kReach && x < r.end)
+            return i == 0 ? scratch + (x & (kReach - 1)) : kUnmapped + (x & 0xff8);
+    }
+    return x;
+}
+
 bool user_page_aligned(uint64_t a) {
     return a % kPage == 0 && a >= kestrel::kUserBase && a < kestrel::kUserLimit;
 }
 
 // --- counters
-uint64_t g_calls = 0, g_ok = 0, g_other_err = 0, g_probes = 0, g_subst = 0, g_exits = 0;
-uint64_t g_err[kErrors] = {};
-uint64_t g_by_number[kNumbers] = {};
-uint64_t g_far_numbers = 0;
 
 void count(uint64_t number, int64_t r) {
-    ++g_calls;
+    ++S().calls;
     if (number < kNumbers)
-        ++g_by_number[number];
+        ++S().by_number[number];
     else
-        ++g_far_numbers;
+        ++S().far_numbers;
     if (r >= 0)
-        ++g_ok;
+        ++S().ok;
     else if (r >= -kErrors)
-        ++g_err[-r - 1];
+        ++S().err[-r - 1];
     else
-        ++g_other_err;
+        ++S().other_err;
 }
 
 // The call being made, for the stall report.
-volatile uint64_t g_last_number = 0;
-volatile uint64_t g_last_args[7] = {};
 
 void note(uint64_t number, const uint64_t regs[7]) {
-    g_last_number = number;
+    S().last_number = number;
     for (int i = 0; i < 7; ++i)
-        g_last_args[i] = regs[i];
+        S().last_args[i] = regs[i];
 }
 
 int64_t issue(Sys n, uint64_t regs[7]) {
+    for (int i = 0; i < 7; ++i)
+        regs[i] = aim(regs[i]);
     note(static_cast<uint64_t>(n), regs);
     const int64_t r = kestrel::raw_call7(static_cast<uint64_t>(n), regs);
     count(static_cast<uint64_t>(n), r);
@@ -181,8 +243,8 @@ int64_t issue(Sys n, uint64_t regs[7]) {
 int64_t probe(Sys n, const uint64_t in[7]) {
     uint64_t regs[7];
     for (int i = 0; i < 7; ++i)
-        regs[i] = in[i];
-    ++g_probes;
+        regs[i] = aim(in[i]);
+    ++S().probes;
     note(static_cast<uint64_t>(n), regs);
     return kestrel::raw_call7(static_cast<uint64_t>(n), regs);
 }
@@ -192,38 +254,32 @@ uint64_t keep_off_reserved(uint64_t slot) {
 }
 
 // --- the IPC exchange inside the fuzzer
-volatile uint64_t g_stop = 0;
-volatile uint64_t g_client_done = 0;
-volatile uint64_t g_ipc_ok = 0, g_ipc_bad = 0;
-uint64_t g_echo_buf[kestrel::kMaxIpcLength];
-
-volatile int64_t g_echo_errors = 0, g_echo_last_error = 0;
 
 // Serves until its endpoint is destroyed. A receive that fails otherwise (the sender's
 // fault, e.g. its buffer) is counted and the server receives again.
 void echo_thread(void*) {
     IpcMsg m;
-    int64_t r = kestrel::recv(kEchoSlot, m, g_echo_buf);
+    int64_t r = kestrel::recv(kEchoSlot, m, S().echo_buf);
     for (;;) {
         if (r == static_cast<int64_t>(kestrel::Error::Destroyed)) break;
         if (r != 0) {
-            g_echo_errors = g_echo_errors + 1;
-            g_echo_last_error = r;
-            r = kestrel::recv(kEchoSlot, m, g_echo_buf);
+            S().echo_errors = S().echo_errors + 1;
+            S().echo_last_error = r;
+            r = kestrel::recv(kEchoSlot, m, S().echo_buf);
             continue;
         }
         const uint64_t len = kestrel::tag_length(m.tag);
         m.tag = kestrel::make_tag(kestrel::tag_label(m.tag), len > 64 ? 64 : len);
         for (uint64_t& w : m.mr)
             w += 1;
-        r = kestrel::reply_recv(kEchoSlot, m, g_echo_buf);
+        r = kestrel::reply_recv(kEchoSlot, m, S().echo_buf);
     }
     kestrel::exit(0); // the main thread deleted the endpoint
 }
 
 void client_thread(void*) {
     uint64_t i = 0;
-    while (g_stop == 0) {
+    while (S().stop == 0) {
         IpcMsg m;
         m.tag = kestrel::make_tag(proto::kEcho, 4);
         for (uint64_t k = 0; k < 4; ++k)
@@ -233,14 +289,14 @@ void client_thread(void*) {
         for (uint64_t k = 0; k < 4; ++k)
             good = good && m.mr[k] == i * 4 + k + 1;
         if (good)
-            g_ipc_ok = g_ipc_ok + 1;
+            S().ipc_ok = S().ipc_ok + 1;
         else
-            g_ipc_bad = g_ipc_bad + 1;
+            S().ipc_bad = S().ipc_bad + 1;
         ++i;
         // No yield: the fast path must not let this pair (same hart, same class, handing the
         // hart to each other) keep the main thread off it (965802e).
     }
-    g_client_done = 1;
+    S().client_done = 1;
     kestrel::exit(0);
 }
 
@@ -265,6 +321,8 @@ void step() {
     for (uint64_t& x : a)
         x = interesting();
     if (number >= kestrel::kSysCount) {
+        for (uint64_t& x : a)
+            x = aim(x);
         note(number, a);
         const int64_t r = kestrel::raw_call7(number, a);
         count(number, r);
@@ -273,17 +331,17 @@ void step() {
     const Sys n = static_cast<Sys>(number);
     switch (n) {
     case Sys::Exit: { // from a thread of its own, on its own stack page
-        if (g_exits >= kExitThreads) {
+        if (S().exits >= kExitThreads) {
             a[0] = 0;
             issue(Sys::Yield, a);
             return;
         }
-        const uint64_t top = kExitStacks + (g_exits + 1) * kPage;
+        const uint64_t top = kExitStacks + (S().exits + 1) * kPage;
         const int64_t t = kestrel::thread_create(
             &exit_thread, reinterpret_cast<void*>(top),
             reinterpret_cast<void*>(static_cast<uint64_t>(static_cast<uint32_t>(next()))));
         if (t > 0) {
-            ++g_exits;
+            ++S().exits;
             count(number, 0); // the thread's exit does not return; counted as issued
         }
         return;
@@ -313,7 +371,7 @@ void step() {
         if (below(2) == 0)
             a[0] = bad_pointer();
         else
-            a[0] = addr(g_badname) + below(16);
+            a[0] = addr(kBadName) + below(16);
         if (below(2) == 0) a[1] = 1 + below(40);
         break;
     case Sys::ThreadCreate:
@@ -363,7 +421,7 @@ void step() {
         if (n != Sys::NbSend && a[0] != kEchoSlot) {
             const int64_t p = probe(Sys::NbSend, a);
             if (p >= 0) {
-                ++g_subst;
+                ++S().subst;
                 count(static_cast<uint64_t>(Sys::NbSend), p);
                 return;
             }
@@ -378,7 +436,7 @@ void step() {
                               a[6]};
             const int64_t p = probe(Sys::Poll, pa);
             if (p >= 0) {
-                ++g_subst;
+                ++S().subst;
                 count(static_cast<uint64_t>(Sys::Poll), p);
                 return;
             }
@@ -388,7 +446,7 @@ void step() {
         a[0] = keep_off_reserved(a[0]);
         const int64_t p = probe(Sys::NotifyPoll, a);
         if (p >= 0) {
-            ++g_subst;
+            ++S().subst;
             count(static_cast<uint64_t>(Sys::NotifyPoll), p);
             return;
         }
@@ -434,15 +492,14 @@ struct Text {
 
 // The stall report: should a call block after all (a sanitiser gap or a kernel bug), this
 // thread names it once the count has not moved for 5 s, so a hung fuzzer says what it did.
-volatile uint64_t g_finished = 0;
 
 void stall_watch(void*) {
-    uint64_t last = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+    uint64_t last = __atomic_load_n(&S().calls, __ATOMIC_RELAXED);
     int64_t since = kestrel::time_us();
     bool told = false;
-    while (g_finished == 0) {
+    while (S().finished == 0) {
         kestrel::sleep_us(500'000);
-        const uint64_t now_calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+        const uint64_t now_calls = __atomic_load_n(&S().calls, __ATOMIC_RELAXED);
         const int64_t now = kestrel::time_us();
         if (now_calls != last) {
             last = now_calls;
@@ -454,16 +511,16 @@ void stall_watch(void*) {
             t.put("ULOG: fuzz stalled after ")
                 .put(now_calls)
                 .put(" calls in number ")
-                .put(static_cast<uint64_t>(g_last_number))
+                .put(static_cast<uint64_t>(S().last_number))
                 .put(" args");
             for (int i = 0; i < 7; ++i)
-                t.put(" ").put(static_cast<uint64_t>(g_last_args[i]));
+                t.put(" ").put(static_cast<uint64_t>(S().last_args[i]));
             t.put(" echo-errors=")
-                .put(static_cast<int64_t>(g_echo_errors))
+                .put(static_cast<int64_t>(S().echo_errors))
                 .put(" last=")
-                .put(static_cast<int64_t>(g_echo_last_error))
+                .put(static_cast<int64_t>(S().echo_last_error))
                 .put(" ipc-ok=")
-                .put(static_cast<uint64_t>(g_ipc_ok))
+                .put(static_cast<uint64_t>(S().ipc_ok))
                 .done();
         }
     }
@@ -476,20 +533,40 @@ bool starts(const char* s, const char* p) {
     return true;
 }
 
+// The random calls, on a thread of their own (pinned to a hart when several fuzzers run).
+void fuzz_loop(void*) {
+    const int64_t t0 = kestrel::time_us();
+    while (S().calls < S().asked)
+        step();
+    S().elapsed_us = kestrel::time_us() - t0;
+    S().finished = 1;
+    kestrel::exit(0);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    uint64_t seed = 12345, calls = 100000;
+    uint64_t seed = 12345, calls = 100000, proc = 0, procs = 1, cpus = 1;
     for (int i = 0; i < argc; ++i) {
         if (starts(argv[i], "seed=")) seed = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
         if (starts(argv[i], "calls="))
             calls = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 6));
+        if (starts(argv[i], "proc=")) proc = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
+        if (starts(argv[i], "procs="))
+            procs = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 6));
+        if (starts(argv[i], "cpus=")) cpus = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
     }
-    g_state = seed;
-    for (char& c : g_badname)
-        c = '#';
     constexpr uint64_t rw = kestrel::ProtRead | kestrel::ProtWrite;
-    if (kestrel::map(kStacks, 12 * kPage, rw) != 0 ||
+    if (kestrel::map(kState, kStatePages * kPage, rw) != 0) return 2;
+    S().rng = seed;
+    S().asked = calls;
+    const uint64_t sp_page = addr(&seed) & ~(kPage - 1);
+    g_guarded[0] = {addr(&kestrel_image_data) & ~(kPage - 1), addr(g_scratch) + 16 * kPage};
+    g_guarded[1] = {kState, kState + kStatePages * kPage};
+    g_guarded[2] = {kStacks, kStacks + kStackPages * kPage};
+    g_guarded[3] = {kExitStacks, kExitStacks + kExitThreads * kPage};
+    g_guarded[4] = {sp_page - 32 * kPage, sp_page + kPage};
+    if (kestrel::map(kStacks, kStackPages * kPage, rw) != 0 ||
         kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
         kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
         return 2;
@@ -500,65 +577,83 @@ int main(int argc, char** argv) {
         kestrel::thread_create(&stall_watch, reinterpret_cast<void*>(kStacks + 12 * kPage),
                                nullptr) <= 0)
         return 3;
-
-    const int64_t t0 = kestrel::time_us();
-    while (g_calls < calls)
-        step();
-    const int64_t elapsed = kestrel::time_us() - t0;
-    g_finished = 1;
+    // One fuzzer runs where the scheduler puts it; several are pinned, one hart each.
+    const uint64_t flags = procs > 1 && cpus > 0 ? kestrel::pin_hart(proc % cpus) : 0;
+    if (kestrel::thread_create(&fuzz_loop, reinterpret_cast<void*>(kStacks + kStackPages * kPage),
+                               nullptr, flags) <= 0)
+        return 3;
+    while (S().finished == 0)
+        kestrel::sleep_us(1000);
+    const int64_t elapsed = S().elapsed_us;
 
     // Stop the exchange: the client first, then the echo server (its endpoint goes).
-    g_stop = 1;
+    S().stop = 1;
     const int64_t deadline = kestrel::time_us() + 10'000'000;
-    while (g_client_done == 0 && kestrel::time_us() < deadline)
+    while (S().client_done == 0 && kestrel::time_us() < deadline)
         kestrel::sleep_us(1000);
     const int64_t deleted = kestrel::cap_delete(kEchoSlot);
 
-    uint64_t numbers = 0;
-    for (uint64_t c : g_by_number)
+    uint64_t numbers = 0, by_number = S().far_numbers, errors = 0;
+    for (uint64_t c : S().by_number) {
         numbers += c > 0 ? 1 : 0;
+        by_number += c;
+    }
+    for (uint64_t c : S().err)
+        errors += c;
+    // Its own check (issue 22): every call counted once by result and once by number. The
+    // first figure that does not add up: 1 calls != asked, 2 ok + errors + other != calls,
+    // 3 calls by number != calls; 0 none.
+    const uint64_t broken = S().calls != calls                             ? 1
+                            : S().ok + errors + S().other_err != S().calls ? 2
+                            : by_number != S().calls                       ? 3
+                                                                           : 0;
     Text t;
-    t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(g_calls).put(" ok=").put(g_ok);
+    t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(S().calls).put(" ok=").put(S().ok);
     for (int i = 0; i < kErrors; ++i)
-        if (g_err[i] != 0)
-            t.put(" err[").put(static_cast<int64_t>(-(i + 1))).put("]=").put(g_err[i]);
-    if (g_other_err != 0) t.put(" err[other]=").put(g_other_err);
+        if (S().err[i] != 0)
+            t.put(" err[").put(static_cast<int64_t>(-(i + 1))).put("]=").put(S().err[i]);
+    if (S().other_err != 0) t.put(" err[other]=").put(S().other_err);
     t.put(" numbers=")
         .put(numbers)
         .put("/")
         .put(kNumbers)
         .put(" far=")
-        .put(g_far_numbers)
+        .put(S().far_numbers)
         .put(" exits=")
-        .put(g_exits)
+        .put(S().exits)
         .put(" probes=")
-        .put(g_probes)
+        .put(S().probes)
         .put(" replaced=")
-        .put(g_subst)
+        .put(S().subst)
         .put(" ipc-ok=")
-        .put(static_cast<uint64_t>(g_ipc_ok))
+        .put(static_cast<uint64_t>(S().ipc_ok))
         .put(" ipc-bad=")
-        .put(static_cast<uint64_t>(g_ipc_bad))
+        .put(static_cast<uint64_t>(S().ipc_bad))
         .put(" echo-errors=")
-        .put(static_cast<int64_t>(g_echo_errors))
+        .put(static_cast<int64_t>(S().echo_errors))
         .put(" us=")
         .put(elapsed)
+        .put(" adds-up=")
+        .put(broken == 0 ? "yes" : "NO")
         .done();
 
     uint64_t words[proto::kSumWords] = {};
     for (int i = 0; i < kErrors; ++i)
-        words[proto::kSumErrors + static_cast<uint64_t>(i)] = g_err[i];
-    words[proto::kSumOtherErr] = g_other_err;
+        words[proto::kSumErrors + static_cast<uint64_t>(i)] = S().err[i];
+    words[proto::kSumOtherErr] = S().other_err;
     words[proto::kSumNumbers] = numbers;
-    words[proto::kSumExits] = g_exits;
-    words[proto::kSumIpcOk] = g_ipc_ok;
-    words[proto::kSumIpcBad] = g_ipc_bad + (g_client_done == 0 ? 1 : 0) + (deleted != 0 ? 1 : 0);
-    words[proto::kSumProbes] = g_probes;
-    words[proto::kSumSubst] = g_subst;
+    words[proto::kSumExits] = S().exits;
+    words[proto::kSumIpcOk] = S().ipc_ok;
+    words[proto::kSumIpcBad] =
+        S().ipc_bad + (S().client_done == 0 ? 1 : 0) + (deleted != 0 ? 1 : 0);
+    words[proto::kSumProbes] = S().probes;
+    words[proto::kSumSubst] = S().subst;
+    words[proto::kSumByNumber] = by_number;
+    words[proto::kSumBroken] = broken;
     IpcMsg m;
     m.tag = kestrel::make_tag(proto::kFuzzDone, proto::kSumLength);
-    m.mr[0] = g_calls;
-    m.mr[1] = g_ok;
+    m.mr[0] = S().calls;
+    m.mr[1] = S().ok;
     m.mr[2] = static_cast<uint64_t>(elapsed);
     m.mr[3] = seed;
     if (kestrel::send(kSummarySlot, m, words) != 0) return 4;

@@ -27,7 +27,9 @@ inline constexpr uint64_t kSumIpcOk = 29;    // the fuzz's own client/echo round
 inline constexpr uint64_t kSumIpcBad = 30;   // ... wrong
 inline constexpr uint64_t kSumProbes = 31;   // non-blocking probes issued before blocking calls
 inline constexpr uint64_t kSumSubst = 32;    // blocking calls replaced by their probe
-inline constexpr uint64_t kSumWords = 33;    // buffer words used
+inline constexpr uint64_t kSumByNumber = 33; // calls by number, 0..kSysCount+3 and far: = calls
+inline constexpr uint64_t kSumBroken = 34;   // the fuzzer's own check: first broken figure, 0 none
+inline constexpr uint64_t kSumWords = 35;    // buffer words used
 inline constexpr uint64_t kSumLength = 4 + kSumWords;
 
 } // namespace proto
