@@ -5,8 +5,8 @@
 #   1. sched::start_boot_cpu: `kestrel cpu` / `kestrel harts` name cpu0 and
 #      its hart id, which must equal "KINIT: boot hart N" (any hart can win
 #      OpenSBI's lottery, so this is not a constant).
-#   2. the first sched::queued_on of the Idle class (a1 == 0: other tests ask about other
-#      classes first): the capacity selftest (HARD0001) has just
+#   2. the first sched::queued_on of the Idle class (a1 == 0) once the capacity selftest
+#      (HARD0001) runs (earlier tests ask about the Idle class too): it has just
 #      filled the Idle class of its hart: `kestrel rq` must list exactly the
 #      number the kernel then prints as "idle queued=N/", every one a Ready
 #      "idle-fill" task with on_cpu=0, and `kestrel inbox` the "deferred=N".
@@ -38,6 +38,9 @@ continue
 echo STOP1\n
 kestrel cpu
 kestrel harts
+delete
+break k::selftest::HARD0001_run
+continue
 delete
 break sched::queued_on if $a1 == 0
 continue
