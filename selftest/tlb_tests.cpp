@@ -15,6 +15,7 @@
 #include "mm/user_space.hpp"
 #include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
+#include "selftest/tlb_probe.hpp"
 #include "selftest/util.hpp"
 
 #include <atomic>
@@ -23,12 +24,8 @@ namespace k::selftest {
 
 namespace {
 
-constexpr std::uint64_t kX = 0x3e'0000'0000; // root entry 248: never the kernel's
-constexpr std::uint64_t kA = 0xa1a1'a1a1'0000'000a, kB = 0xb2b2'b2b2'0000'000b;
-constexpr std::uint32_t kWarmReads = 1000;
-constexpr std::uint64_t kSeeUs = 1'000'000;   // the reader must see B within this
+using namespace tlb_probe;
 constexpr std::uint64_t kPhaseUs = 5'000'000; // any handshake step, host delays included
-constexpr std::uint32_t kHoldMax = 64;        // frames taken to keep the old one from X
 
 enum Phase : std::uint32_t { Start, Warm, Swapped, Done };
 // Where the reader warms its TLB: after activate() returned, or inside it (the jitter site
