@@ -35,9 +35,18 @@ T* alloc(T (&slab)[N], std::atomic<std::uint32_t>& free) {
     return nullptr;
 }
 
+// Drops one reference. Only the last one takes the slab lock, which orders the free with the
+// next alloc's rebuild of the record and with the free count; every other drop is one
+// compare-and-swap that never lets the count reach 0 (Linux's atomic_dec_and_lock). Every IPC
+// call drops a reference, so a lock here would serialise all harts' IPC on one global lock
+// (issue 22: four fuzzers at SMP=8 spent minutes spinning on it).
 template <typename T>
 void release(T& o, std::atomic<std::uint32_t>& free) {
-    // The slab lock orders the free with the next alloc's rebuild of the record.
+    std::uint32_t r = o.refs.load(std::memory_order_relaxed);
+    while (r > 1)
+        if (o.refs.compare_exchange_weak(r, r - 1, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed))
+            return;
     k::SpinGuard g(g_slab_lock);
     if (o.refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
         free.fetch_add(1, std::memory_order_relaxed);

@@ -14,6 +14,18 @@ Process g_processes[kMaxProcesses]; // slots; see refs
 static_assert(std::is_trivially_destructible_v<Process>, "no exit-time destructor for the slots");
 Thread g_threads[kMaxThreads]; // guarded by g_lock (used)
 std::uint32_t g_next_id = 1;   // guarded by g_lock
+
+// A process's id names its slot: id % kMaxProcesses is its index in g_processes, so a lookup by
+// id reads one record instead of scanning the table under the global lock (the fuzzers probe
+// ids on every join). Ids still only grow: the next id at or above g_next_id that names the slot.
+std::uint32_t id_for_slot(std::uint32_t slot) {
+    const std::uint32_t base = g_next_id - g_next_id % kMaxProcesses + slot;
+    return base >= g_next_id ? base : base + kMaxProcesses;
+}
+
+Process* slot_of(std::int64_t id) {
+    return id > 0 ? &g_processes[static_cast<std::uint64_t>(id) % kMaxProcesses] : nullptr;
+}
 std::atomic<std::uint32_t> g_free_processes{kMaxProcesses};
 std::atomic<std::uint32_t> g_free_threads{kMaxThreads};
 
@@ -28,7 +40,8 @@ Process* alloc_process(Process* parent) {
     for (Process& p : g_processes) {
         if (p.refs.load(std::memory_order_relaxed) != 0) continue;
         p.refs.store(1, std::memory_order_relaxed); // the parent's link
-        p.id = g_next_id++;
+        p.id = id_for_slot(static_cast<std::uint32_t>(&p - g_processes));
+        g_next_id = p.id + 1;
         p.parent = parent;
         p.parent_linked = true;
         p.space = nullptr;
@@ -50,6 +63,13 @@ Process* alloc_process(Process* parent) {
 }
 
 void put(Process& p) {
+    // Not the last reference: one compare-and-swap that never reaches 0, no lock (Linux's
+    // atomic_dec_and_lock; every task capability lookup ends in a put).
+    std::uint32_t r = p.refs.load(std::memory_order_relaxed);
+    while (r > 1)
+        if (p.refs.compare_exchange_weak(r, r - 1, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed))
+            return;
     sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
     k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
     if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -107,15 +127,14 @@ void kill_threads(Process& p, const Thread* spare) {
 }
 
 Process* find_process(Process* caller, std::int64_t id, bool reap) {
+    Process* const c = slot_of(id);
+    if (!c) return nullptr;
     k::SpinGuard g(g_lock);
-    for (Process& c : g_processes) {
-        if (c.refs.load(std::memory_order_relaxed) == 0 || id <= 0 || c.id != id) continue;
-        if (reap && (c.parent != caller || !c.parent_linked)) return nullptr;
-        if (!c.anchor) return nullptr; // still being spawned: not a task yet
-        process_get(c);
-        return &c;
-    }
-    return nullptr;
+    if (c->refs.load(std::memory_order_relaxed) == 0 || c->id != id) return nullptr;
+    if (reap && (c->parent != caller || !c->parent_linked)) return nullptr;
+    if (!c->anchor) return nullptr; // still being spawned: not a task yet
+    process_get(*c);
+    return c;
 }
 
 bool unlink_parent(Process& p) {
@@ -132,10 +151,11 @@ void publish_anchor(Process& p, sched::Task* anchor) {
 
 std::int64_t joiners(Process* caller, std::int64_t id) {
     if (id == 0 && caller) return caller->waiting.load(std::memory_order_seq_cst);
+    const Process* const c = slot_of(id);
+    if (!c) return static_cast<std::int64_t>(kestrel::Error::NoChild);
     k::SpinGuard g(g_lock);
-    for (const Process& c : g_processes)
-        if (c.refs.load(std::memory_order_relaxed) != 0 && id > 0 && c.id == id && c.anchor)
-            return c.waiting.load(std::memory_order_seq_cst);
+    if (c->refs.load(std::memory_order_relaxed) != 0 && c->id == id && c->anchor)
+        return c->waiting.load(std::memory_order_seq_cst);
     return static_cast<std::int64_t>(kestrel::Error::NoChild);
 }
 

@@ -24,7 +24,14 @@
 //                  server answers; Recv, ReplyRecv: poll first, the same way; NotifyWait:
 //                  notify_poll first;
 //   slots 0 and 1  (init's summary endpoint, the echo endpoint) are never deleted, copied,
-//                  received on or signalled by the random calls: such a slot becomes slot + 2.
+//                  transferred (MR3 of a send), received on or signalled by the random calls:
+//                  such a slot becomes slot + 2.
+// Shared objects (issue 22): before its first random call each fuzzer fetches from init the
+// same endpoint, notification and task capability (slots 2..4, proto::kFuzzShared): an echo
+// server of init's receives on that endpoint, and the task capability (Send only) lets any
+// fuzzer kill it. So with several fuzzers, one's deletes, copies, transfers and kills of those
+// capabilities race the others' sends, polls and signals on the same objects from other harts;
+// the objects die with the last capability, whichever fuzzer drops it.
 // Its bookkeeping is out of reach of its own calls (issue 22): counters and flags sit in one
 // struct on pages no argument names (aim()), the kernel's writes go to g_scratch, and any
 // argument that would point into its stacks, its bookkeeping or the rest of its writable
@@ -34,7 +41,8 @@
 // line,
 //   ULOG: fuzz seed=S calls=N ok=K err[-1]=.. ... numbers=34/34 ...
 // sends init the summary through slot 0 (label kFuzzDone), and exits 0 (1 when its own IPC
-// exchange saw a wrong reply).
+// exchange saw a wrong reply; 2, 3 its memory or threads, 4 the summary, 5 the shared
+// capabilities failed).
 #include <kestrel/user.hpp>
 
 #include "../ipcsrv/proto.hpp"
@@ -417,6 +425,7 @@ void step() {
     case Sys::NbSend:
         if (below(4) == 0) a[0] = kEchoSlot; // a server answers there
         if (a[0] == kSummarySlot) a[0] += 2;
+        a[5] = keep_off_reserved(a[5]); // MR3: the slot a tag with caps = 1 transfers
         if (below(2) == 0) a[1] = kestrel::make_tag(below(300), below(66), below(3));
         if (n != Sys::NbSend && a[0] != kEchoSlot) {
             const int64_t p = probe(Sys::NbSend, a);
@@ -527,6 +536,24 @@ void stall_watch(void*) {
     kestrel::exit(0);
 }
 
+// The shared capabilities: a hello to init carrying an endpoint of the fuzzer's own (slot 0 has
+// Grant), init's three kFuzzShare messages on it, each with one capability, into slots
+// kFuzzShared.. in order; then the hello endpoint goes. False when any step failed.
+bool fetch_shared() {
+    constexpr uint64_t kHello = proto::kFuzzShared + proto::kFuzzSharedCaps;
+    if (kestrel::endpoint_create(kHello) != 0) return false;
+    IpcMsg m;
+    m.tag = kestrel::make_tag(proto::kFuzzHello, 0, 1);
+    m.mr[3] = kHello;
+    bool ok = kestrel::send(kSummarySlot, m) == 0;
+    for (uint64_t i = 0; ok && i < proto::kFuzzSharedCaps; ++i) {
+        IpcMsg r;
+        ok = kestrel::recv(kHello, r, nullptr, proto::kFuzzShared + i) == 0 &&
+             kestrel::tag_label(r.tag) == proto::kFuzzShare && kestrel::tag_caps(r.tag) == 1;
+    }
+    return kestrel::cap_delete(kHello) == 0 && ok;
+}
+
 bool starts(const char* s, const char* p) {
     while (*p)
         if (*s++ != *p++) return false;
@@ -570,6 +597,7 @@ int main(int argc, char** argv) {
         kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
         kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
         return 2;
+    if (!fetch_shared()) return 5;
     if (kestrel::thread_create(&echo_thread, reinterpret_cast<void*>(kStacks + 4 * kPage),
                                nullptr) <= 0 ||
         kestrel::thread_create(&client_thread, reinterpret_cast<void*>(kStacks + 8 * kPage),

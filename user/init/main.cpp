@@ -1653,13 +1653,30 @@ int64_t fuzz_summary(const char* t, const IpcMsg& s, const uint64_t* sum, uint64
     return errors;
 }
 
+// A fuzzer's hello (its endpoint in slot `hello`): the shared endpoint, notification and
+// server task capability, one kFuzzShare message each, in proto::kFuzzShared order; then the
+// hello capability goes. False when a send failed.
+bool share_with_fuzzer(uint64_t hello, const uint64_t (&shared)[proto::kFuzzSharedCaps]) {
+    bool ok = true;
+    for (uint64_t slot : shared) {
+        IpcMsg m = msg(proto::kFuzzShare, 0, 1);
+        m.mr[3] = slot;
+        ok = kestrel::send(hello, m) == 0 && ok;
+    }
+    return kestrel::cap_delete(hello) == 0 && ok;
+}
+
 // The fuzzers (fuzz_procs of them, fuzz_calls each, seeds fuzz_seed + i), while init
-// exchanges IPC with an echo server of its own; every frame and kernel record must be back
-// once all are reaped.
+// exchanges IPC with an echo server of its own. They share an endpoint, a notification and a
+// task capability to a second echo server (the victim) that receives on that endpoint: each
+// fuzzer's hello gets them, and once all have them init drops its own endpoint and
+// notification capabilities, so the fuzzers' deletes decide when those objects die, and any
+// fuzzer may kill the victim while the others send to it. Every frame and kernel record must
+// be back once all are reaped.
 void test_fuzzer() {
     const char* t = "syscall fuzzer";
     const int before = g_failed;
-    constexpr uint64_t Ex = 8, Ef = 9, Ef2 = 10;
+    constexpr uint64_t Ex = 8, Ef = 9, Ef2 = 10, Es = 11, Ns = 12, Vt = 13, Vk = 14, Hi = 15;
     constexpr int64_t kMaxProcs = 8;
     const int64_t procs = g_fuzz_procs < 1           ? 1
                           : g_fuzz_procs > kMaxProcs ? kMaxProcs
@@ -1668,10 +1685,18 @@ void test_fuzzer() {
     const Objects o = snapshot();
     check(t,
           kestrel::endpoint_create(Ex) == 0 && kestrel::endpoint_create(Ef) == 0 &&
-              kestrel::cap_mint(Ef, Ef2, kestrel::RightSend, 0) == 0,
+              kestrel::cap_mint(Ef, Ef2, kestrel::RightSend | kestrel::RightGrant, 0) == 0 &&
+              kestrel::endpoint_create(Es) == 0 && kestrel::notification_create(Ns) == 0,
           "the endpoints");
     const int64_t srv = spawn_srv("echo", Ex);
     check(t, srv > 0, "spawn the echo server", srv);
+    char va[8];
+    const size_t vn = add_arg(va, 0, "echo");
+    const int64_t victim = kestrel::spawn("ipcsrv", 6, va, vn, Es, Vt);
+    check(t, victim > 0 && kestrel::cap_mint(Vt, Vk, kestrel::RightSend, 0) == 0,
+          "spawn the shared server and a kill-only capability to it", victim);
+    const uint64_t shared[proto::kFuzzSharedCaps] = {Es, Ns, Vk};
+    int64_t hellos = 0;
     int64_t fz[kMaxProcs] = {};
     int64_t spawned = 0;
     for (int64_t i = 0; i < procs; ++i) {
@@ -1705,9 +1730,15 @@ void test_fuzzer() {
             wrong += (r == 0 && m.mr[0] == static_cast<uint64_t>(exchanged) + 1) ? 0 : 1;
             ++exchanged;
         }
-        const int64_t p = kestrel::poll(Ef, s, sum);
-        if (p == 1 && kestrel::tag_label(s.tag) == proto::kFuzzDone &&
-            kestrel::tag_length(s.tag) == proto::kSumLength) {
+        const int64_t p = kestrel::poll(Ef, s, sum, Hi);
+        if (p == 1 && kestrel::tag_label(s.tag) == proto::kFuzzHello &&
+            kestrel::tag_caps(s.tag) == 1 && hellos < spawned) {
+            check(t, share_with_fuzzer(Hi, shared), "share the capabilities with a fuzzer");
+            if (++hellos == spawned)
+                check(t, kestrel::cap_delete(Es) == 0 && kestrel::cap_delete(Ns) == 0,
+                      "drop init's shared capabilities");
+        } else if (p == 1 && kestrel::tag_label(s.tag) == proto::kFuzzDone &&
+                   kestrel::tag_length(s.tag) == proto::kSumLength) {
             errors += fuzz_summary(t, s, sum, static_cast<uint64_t>(got));
             calls += static_cast<int64_t>(s.mr[0]);
             ++got;
@@ -1720,10 +1751,18 @@ void test_fuzzer() {
     }
     const int64_t waited_us = kestrel::time_us() - t0;
     check(t, got == spawned && spawned == procs, "the fuzzers' summaries", got);
+    check(t, hellos == spawned, "the fuzzers' hellos", hellos);
     if (srv > 0) quit_srv(t, Ex, srv);
     for (int64_t i = 0; i < procs; ++i)
         if (fz[i] > 0) waited(t, fz[i], kestrel::WaitKind::Exited, 0, "the fuzzer's exit status");
-    empty_slots(Ex, Ef2 + 1);
+    // The victim: killed by a fuzzer, ended by a message of one (kQuit, or a receive error), or
+    // alive until now and killed here; any end will do, but it must end.
+    kestrel::WaitStatus vs{};
+    if (victim > 0) {
+        check(t, kestrel::task_kill(Vt) == 0, "end the shared server");
+        check(t, kestrel::wait(victim, &vs) == 0, "reap the shared server", victim);
+    }
+    empty_slots(Ex, Hi + 1);
     const int64_t frames1 = kestrel::frame_count();
     const Objects o1 = snapshot();
     Line()
@@ -1765,6 +1804,8 @@ void test_fuzzer() {
         .put(wrong)
         .put(" waited-us=")
         .put(waited_us)
+        .put(" shared-server=")
+        .put(static_cast<int64_t>(vs.kind) * 1000 + vs.code) // 2000: killed, 0..: exit code
         .done();
     check(t, wrong == 0 && exchanged > 0, "init's IPC exchange during the fuzz", wrong);
     check(t, frames1 == frames0, "free frames differ", frames1 - frames0);

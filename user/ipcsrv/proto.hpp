@@ -5,18 +5,27 @@
 
 namespace proto {
 
-inline constexpr uint64_t kEcho = 1;     // reply: same label and length, MRs and buffer words + 1
-inline constexpr uint64_t kWhere = 2;    // reply: MR0 the server's hart, MR1 the badge, MR2..3 + 1
-inline constexpr uint64_t kQuit = 3;     // reply: MR0 the calls served; then the server exits
-inline constexpr uint64_t kGrant = 4;    // grant server: MR0 caps seen, MR1 MR3, MR2/MR3 results
-inline constexpr uint64_t kDying = 5;    // callfault: the call its dying thread makes
-inline constexpr uint64_t kKill = 6;     // callfault: carries the notification that says "fault"
-inline constexpr uint64_t kFuzzDone = 7; // fuzz -> init: the summary
-inline constexpr uint64_t kCaps = 8;     // echo: MR0 the caps its receive saw, MR1 MR3 as received
+inline constexpr uint64_t kEcho = 1;      // reply: same label and length, MRs and buffer words + 1
+inline constexpr uint64_t kWhere = 2;     // reply: MR0 the server's hart, MR1 the badge, MR2..3 + 1
+inline constexpr uint64_t kQuit = 3;      // reply: MR0 the calls served; then the server exits
+inline constexpr uint64_t kGrant = 4;     // grant server: MR0 caps seen, MR1 MR3, MR2/MR3 results
+inline constexpr uint64_t kDying = 5;     // callfault: the call its dying thread makes
+inline constexpr uint64_t kKill = 6;      // callfault: carries the notification that says "fault"
+inline constexpr uint64_t kFuzzDone = 7;  // fuzz -> init: the summary
+inline constexpr uint64_t kCaps = 8;      // echo: MR0 the caps its receive saw, MR1 MR3 as received
+inline constexpr uint64_t kFuzzHello = 9; // fuzz -> init: carries an endpoint for the shared caps
+inline constexpr uint64_t kFuzzShare = 10; // init -> fuzz: one shared capability (kFuzzShared)
 inline constexpr uint64_t kBadLabel = 0xbad;
 
 // The slot a grant server's received capability lands in.
 inline constexpr uint64_t kGrantSlot = 5;
+
+// The capabilities every fuzzer gets from init (kFuzzShare, in this order, into slots
+// kFuzzShared .. kFuzzShared + 2): an endpoint and a notification all fuzzers share (all
+// rights), and a task capability to the server that receives on that endpoint (Send only: a
+// fuzzer may kill it but never wait on it, so no fuzzer call blocks on it).
+inline constexpr uint64_t kFuzzShared = 2;
+inline constexpr uint64_t kFuzzSharedCaps = 3;
 
 // fuzz's summary message: MR0 calls, MR1 ok, MR2 elapsed us, MR3 seed; buffer words:
 inline constexpr uint64_t kSumErrors = 0;    // [0, 26): errors -1 .. -26
