@@ -39,7 +39,7 @@ FrameError FrameAllocator::init(const RangeSet& usable, std::uint64_t* bits, std
     bits_ = bits;
     words_ = need;
     total_ = index;
-    free_ = index;
+    free_.store(index, std::memory_order_relaxed);
     cursor_ = 0;
     for (std::size_t w = 0; w < words_; ++w)
         bits_[w] = 0;
@@ -64,13 +64,13 @@ std::uint64_t FrameAllocator::pa_of(std::uint64_t index) const {
 }
 
 FrameResult FrameAllocator::alloc() {
-    if (free_ == 0) return FrameResult{0, FrameError::Exhausted};
+    if (free_frames() == 0) return FrameResult{0, FrameError::Exhausted};
     for (std::size_t n = 0; n < words_; ++n) {
         const std::size_t w = (cursor_ + n) % words_;
         if (bits_[w] == ~std::uint64_t{0}) continue;
         const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(~bits_[w]));
         bits_[w] |= std::uint64_t{1} << bit;
-        --free_;
+        free_.store(free_frames() - 1, std::memory_order_relaxed);
         cursor_ = w;
         return FrameResult{pa_of(std::uint64_t{w} * 64 + bit), FrameError::None};
     }
@@ -85,7 +85,7 @@ FrameError FrameAllocator::free(std::uint64_t pa) {
     const std::uint64_t mask = std::uint64_t{1} << (index % 64);
     if ((word & mask) == 0) return FrameError::NotAllocated;
     word &= ~mask;
-    ++free_;
+    free_.store(free_frames() + 1, std::memory_order_relaxed);
     if (index / 64 < cursor_) cursor_ = static_cast<std::size_t>(index / 64);
     return FrameError::None;
 }

@@ -3,6 +3,7 @@
 
 #include "mm/phys_ranges.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -43,7 +44,9 @@ class FrameAllocator {
     FrameError free(std::uint64_t pa);
     bool is_free(std::uint64_t pa) const;
 
-    std::uint64_t free_frames() const { return free_; }
+    // Readable without the owner's lock (a statistic, stale as soon as it is read): the count
+    // is an atomic that only the lock holder writes.
+    std::uint64_t free_frames() const { return free_.load(std::memory_order_relaxed); }
     std::uint64_t total_frames() const { return total_; }
     const RangeSet& ranges() const { return ranges_; }
 
@@ -56,8 +59,8 @@ class FrameAllocator {
     std::uint64_t* bits_ = nullptr;                    // bit set: frame allocated
     std::size_t words_ = 0;
     std::uint64_t total_ = 0;
-    std::uint64_t free_ = 0;
-    std::size_t cursor_ = 0; // word where the next search starts
+    std::atomic<std::uint64_t> free_{0}; // written by the lock holder only
+    std::size_t cursor_ = 0;             // word where the next search starts
 };
 
 } // namespace mm

@@ -139,12 +139,11 @@ std::int64_t sys_object_count(std::uint64_t kind) {
 
 } // namespace
 
-std::int64_t syscall(hal::TrapFrame& tf) {
+std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
     // A syscall runs with interrupts on (RFC-0027 invariant 3): a tick must be able to preempt
     // a long call, and a blocking call must not sleep with them off.
     if (!hal::Cpu::irq_enabled()) [[unlikely]]
         k::panic("syscall entered with interrupts off");
-    Thread& me = *current_thread(); // only user threads make syscalls
     Process* p = me.process;
     switch (static_cast<Sys>(tf.x[17])) {
     case Sys::Exit:

@@ -1,9 +1,23 @@
 // hal_user_trap: every trap from U-mode (hal/riscv64/trap_entry.S). The frame lies at the top
 // of the thread's kernel stack; the thread's kernel side runs with interrupts on, as any task.
+//
+// The thread is looked up once, at entry, while interrupts are still masked (the validated
+// cpu-id lookup, sched::current_masked), and every check below uses that one answer: the
+// task cannot change under a trap, only its hart can.
+//
+// Fast calls (issue 18): the calls that only read a figure (FrameCount, CurrentCpu, Time) run
+// here with interrupts masked, in a bounded number of instructions, and return without the
+// dispatcher. They keep every check of the general path: the root and SUM checks at entry, the
+// killed-process check before the return. The return-side root and SUM checks are the entry's:
+// with interrupts masked and no switch, nothing runs between them that could change satp or
+// sstatus.
 #include "base/console.hpp"
 #include "base/panic.hpp"
 #include "base/panic_trap.hpp"
+#include "base/percpu.hpp"
+#include "base/time.hpp"
 #include "hal_cpu.hpp"
+#include "mm/frames.hpp"
 #include "mm/user_space.hpp"
 #include "proc/process.hpp"
 #include "proc/syscalls.hpp"
@@ -18,11 +32,10 @@ constexpr std::uint64_t kEcallFromU = 8;
 // The thread is about to run user instructions: its own root must be in satp. A thread that
 // would run with another space's root (a switch that skipped or misordered the satp write,
 // RFC-0027) is caught here, at every trap and before every return to U-mode.
-void check_root(const char* when) {
-    const sched::Task* me = sched::current();
-    if (!me->space || hal::csr::read_satp() != k::uspace::satp(*me->space)) {
+void check_root(const sched::Task& me, const char* when) {
+    if (!me.space || hal::csr::read_satp() != k::uspace::satp(*me.space)) [[unlikely]] {
         k::println("KLOG: user: wrong root ", when, ": satp ", k::hex(hal::csr::read_satp()),
-                   " task ", me->name, " #", me->id);
+                   " task ", me.name, " #", me.id);
         k::panic("user thread with another address space's root in satp");
     }
 }
@@ -31,13 +44,29 @@ void check_root(const char* when) {
 // invariant 4): neither the user's sstatus (the frame's, restored at the sret) nor the hart's
 // may carry it at a trap from U-mode or on the way back. A copy that left it set would let
 // every later kernel access reach user pages unchecked.
-void check_sum(const hal::TrapFrame& tf, const char* when) {
+void check_sum(const sched::Task& me, const hal::TrapFrame& tf, const char* when) {
     const std::uint64_t live = hal::csr::read_sstatus();
-    if (((live | tf.sstatus) & hal::csr::kSstatusSum) != 0) {
-        const sched::Task* me = sched::current();
+    if (((live | tf.sstatus) & hal::csr::kSstatusSum) != 0) [[unlikely]] {
         k::println("KLOG: user: sstatus.SUM set ", when, ": sstatus ", k::hex(live), " frame ",
-                   k::hex(tf.sstatus), " task ", me->name, " #", me->id);
+                   k::hex(tf.sstatus), " task ", me.name, " #", me.id);
         k::panic("sstatus.SUM set outside hal_user_copy");
+    }
+}
+
+// A fast call's result in `out`; false for every other number (the general path takes it).
+bool fast_call(std::uint64_t number, std::int64_t& out) {
+    switch (static_cast<kestrel::Sys>(number)) {
+    case kestrel::Sys::FrameCount:
+        out = static_cast<std::int64_t>(k::frames::free_count());
+        return true;
+    case kestrel::Sys::CurrentCpu:
+        out = k::current_cpu_masked();
+        return true;
+    case kestrel::Sys::Time:
+        out = static_cast<std::int64_t>(k::time::to_us(k::time::now()));
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -45,30 +74,36 @@ void check_sum(const hal::TrapFrame& tf, const char* when) {
 
 extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     using namespace hal::csr;
-    check_root("at trap entry");
-    check_sum(*tf, "at trap entry");
-    if (tf->scause & kCauseInterrupt) {
-        hal_trap_dispatch(tf); // the tick and the resched IPI, as in the kernel
-    } else if (tf->scause == kEcallFromU) {
+    const sched::Task& me = *sched::current_masked();
+    check_root(me, "at trap entry");
+    check_sum(me, *tf, "at trap entry");
+    auto& thread = *static_cast<k::user::Thread*>(me.user);
+    if (tf->scause == kEcallFromU) {
+        std::int64_t r;
+        if (fast_call(tf->x[17], r) && !k::user::killed(*thread.process)) [[likely]] {
+            tf->sepc += 4;
+            tf->x[10] = static_cast<std::uint64_t>(r);
+            return;
+        }
         tf->sepc += 4;
         set_sstatus(kSstatusSie);
-        tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(*tf));
+        tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));
         (void)swap_clear_sstatus(kSstatusSie);
+    } else if (tf->scause & kCauseInterrupt) {
+        hal_trap_dispatch(tf); // the tick and the resched IPI, as in the kernel
     } else {
         // Any exception of U-mode ends the thread's process with the fault; nothing else.
-        const sched::Task* me = sched::current();
-        k::println("KLOG: user: task ", me->name, " #", me->id,
+        k::println("KLOG: user: task ", me.name, " #", me.id,
                    " faulted: ", k::trap::cause_name(tf->scause), " at pc ", k::hex(tf->sepc),
                    " address ", k::hex(tf->stval), " sp ", k::hex(tf->x[2]));
         set_sstatus(kSstatusSie);
         k::user::thread_exit(kestrel::WaitKind::Faulted, static_cast<std::int32_t>(tf->scause),
                              tf->stval);
     }
-    const k::user::Process* p = k::user::current_process();
-    if (k::user::killed(*p)) {
+    if (k::user::killed(*thread.process)) {
         set_sstatus(kSstatusSie);
         k::user::thread_exit(kestrel::WaitKind::Faulted, 0, 0); // status set by the fault
     }
-    check_root("before the return to U-mode");
-    check_sum(*tf, "before the return to U-mode");
+    check_root(me, "before the return to U-mode");
+    check_sum(me, *tf, "before the return to U-mode");
 }

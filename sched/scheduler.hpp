@@ -109,6 +109,10 @@ std::int64_t join(const TaskRef& t);
 [[noreturn]] void exit(std::int64_t value);
 
 Task* current();
+// current() for a caller that runs with interrupts masked already (a trap from U-mode): the same
+// validated cpu-id lookup (k::current_cpu_masked), without the mask and unmask around it; it
+// panics when interrupts are on.
+Task* current_masked();
 std::uint32_t cpu_of_current();
 // The task hart `cpu` runs now, read without the cpu-id resolution (a trap on the emergency
 // stack, where the stack-range check cannot place us); nullptr for an invalid cpu.

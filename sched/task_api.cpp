@@ -271,6 +271,9 @@ Task* current() {
     hal::Cpu::irq_pop();
     return t;
 }
+Task* current_masked() {
+    return cpu_sched(k::current_cpu_masked()).current.load(std::memory_order_relaxed);
+}
 Task* running_on(std::uint32_t cpu) {
     if (cpu >= k::kMaxCpus) return nullptr;
     return cpu_sched(cpu).current.load(std::memory_order_relaxed);
