@@ -161,8 +161,8 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
             err = static_cast<std::int64_t>(E::NoMemory);
         } else {
             a.task->refs.fetch_add(1, std::memory_order_relaxed); // adopted by put()
-            // Published under the table lock: a join by id (any task may guess one) finds the
-            // process only once it has an anchor to join.
+            // Published under the record's slot lock: a join by id (any task may guess one) finds
+            // the process only once it has an anchor to join.
             publish_anchor(*p, a.task.get());
             const std::int64_t id = p->id;
             // The task capability once the process has its anchor (task_wait joins it) and before

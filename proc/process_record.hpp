@@ -16,16 +16,22 @@
 namespace k::user {
 
 struct Process {
-    std::atomic<std::uint32_t> refs{0}; // 0: the slot is free (taken under g_lock)
-    std::uint32_t id = 0;               // written under g_lock while refs == 0
-    Process* parent = nullptr;          // fixed at spawn; guarded by g_lock for reaping
-    bool parent_linked = false;         // guarded by g_lock: the parent's reference is held
+    // The record's own lock for what a lookup by id reads: refs' moves to and from 0, id,
+    // parent, parent_linked and anchor. Taken inside the table lock (alloc_process,
+    // orphan_children) or alone (lookups, the last put); nothing is taken inside it. One lock
+    // per record, not the table's: every join and joiners probe reads one record, and a global
+    // ticket lock taken that often convoyed 8 harts on 2 host cores (issue 22).
+    k::SpinLock slot{"process-slot"};
+    std::atomic<std::uint32_t> refs{0}; // 0: the slot is free (taken under g_lock and slot)
+    std::uint32_t id = 0;               // guarded by slot; written while refs == 0
+    Process* parent = nullptr;          // fixed at spawn; guarded by slot for reaping
+    bool parent_linked = false;         // guarded by slot: the parent's reference is held
     uspace::UserSpace* space = nullptr; // the process's reference, until its last thread ends
     // Set at spawn with a counted reference (a raw pointer, not a TaskRef: the slots stay
     // trivially destructible, so no exit-time destructor is registered for the array; Clang
     // would call atexit, which a freestanding kernel lacks). Dropped when the slot is freed.
-    sched::Task* anchor = nullptr;
-    sched::Event end; // the last thread signals it; the anchor waits
+    sched::Task* anchor = nullptr; // guarded by slot
+    sched::Event end;              // the last thread signals it; the anchor waits
     k::SpinLock lock{"process"};
     std::uint32_t threads = 0;             // guarded by lock: live threads
     bool dead = false;                     // guarded by lock: no thread may start any more
@@ -54,7 +60,7 @@ void kill_threads(Process& p, const Thread* spare);
 Process* find_process(Process* caller, std::int64_t id, bool reap);
 // Takes the parent's link off p: true for the one caller that took it.
 bool unlink_parent(Process& p);
-// Publishes p's anchor under the table lock (a lookup by id finds p only with one).
+// Publishes p's anchor under its slot lock (a lookup by id finds p only with one).
 void publish_anchor(Process& p, sched::Task* anchor);
 
 // Blocks until p has ended (the caller holds a reference) and copies its status out. True

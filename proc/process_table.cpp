@@ -39,7 +39,9 @@ Process* alloc_process(Process* parent) {
     k::SpinGuard g(g_lock);
     for (Process& p : g_processes) {
         if (p.refs.load(std::memory_order_relaxed) != 0) continue;
-        p.refs.store(1, std::memory_order_relaxed); // the parent's link
+        k::SpinGuard s(p.slot);
+        if (p.refs.load(std::memory_order_relaxed) != 0) continue; // a racing last put: not yet
+        p.refs.store(1, std::memory_order_relaxed);                // the parent's link
         p.id = id_for_slot(static_cast<std::uint32_t>(&p - g_processes));
         g_next_id = p.id + 1;
         p.parent = parent;
@@ -71,7 +73,7 @@ void put(Process& p) {
                                          std::memory_order_relaxed))
             return;
     sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
-    k::SpinGuard g(g_lock); // a slot is reused only under g_lock: its last put takes it too
+    k::SpinGuard g(p.slot); // the record is rebuilt only under its slot lock: the last put too
     if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     anchor = sched::TaskRef::adopt(p.anchor);
     p.anchor = nullptr;
@@ -107,6 +109,7 @@ void orphan_children(Process& parent) {
     {
         k::SpinGuard g(g_lock);
         for (Process& c : g_processes) {
+            k::SpinGuard s(c.slot);
             if (c.refs.load(std::memory_order_relaxed) == 0 || c.parent != &parent) continue;
             c.parent = nullptr;
             if (c.parent_linked) {
@@ -129,7 +132,7 @@ void kill_threads(Process& p, const Thread* spare) {
 Process* find_process(Process* caller, std::int64_t id, bool reap) {
     Process* const c = slot_of(id);
     if (!c) return nullptr;
-    k::SpinGuard g(g_lock);
+    k::SpinGuard g(c->slot);
     if (c->refs.load(std::memory_order_relaxed) == 0 || c->id != id) return nullptr;
     if (reap && (c->parent != caller || !c->parent_linked)) return nullptr;
     if (!c->anchor) return nullptr; // still being spawned: not a task yet
@@ -138,22 +141,22 @@ Process* find_process(Process* caller, std::int64_t id, bool reap) {
 }
 
 bool unlink_parent(Process& p) {
-    k::SpinGuard g(g_lock);
+    k::SpinGuard g(p.slot);
     if (!p.parent_linked) return false;
     p.parent_linked = false;
     return true;
 }
 
 void publish_anchor(Process& p, sched::Task* anchor) {
-    k::SpinGuard g(g_lock);
+    k::SpinGuard g(p.slot);
     p.anchor = anchor;
 }
 
 std::int64_t joiners(Process* caller, std::int64_t id) {
     if (id == 0 && caller) return caller->waiting.load(std::memory_order_seq_cst);
-    const Process* const c = slot_of(id);
+    Process* const c = slot_of(id);
     if (!c) return static_cast<std::int64_t>(kestrel::Error::NoChild);
-    k::SpinGuard g(g_lock);
+    k::SpinGuard g(c->slot);
     if (c->refs.load(std::memory_order_relaxed) != 0 && c->id == id && c->anchor)
         return c->waiting.load(std::memory_order_seq_cst);
     return static_cast<std::int64_t>(kestrel::Error::NoChild);
