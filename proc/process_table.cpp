@@ -20,7 +20,8 @@ std::uint32_t g_next_id = 1;   // guarded by g_lock
 // ids on every join). Ids still only grow: the next id at or above g_next_id that names the slot.
 std::uint32_t id_for_slot(std::uint32_t slot) {
     const std::uint32_t base = g_next_id - g_next_id % kMaxProcesses + slot;
-    return base >= g_next_id ? base : base + kMaxProcesses;
+    const std::uint32_t id = base >= g_next_id ? base : base + kMaxProcesses;
+    return id != 0 ? id : kMaxProcesses; // after 2^32 the count comes round; 0 is no id
 }
 
 Process* slot_of(std::int64_t id) {

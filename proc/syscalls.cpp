@@ -37,7 +37,7 @@ std::int64_t sys_console_write(const hal::TrapFrame& tf) {
     return static_cast<std::int64_t>(len);
 }
 
-std::int64_t sys_spawn(const hal::TrapFrame& tf) {
+std::int64_t sys_spawn(Thread& me, const hal::TrapFrame& tf) {
     const std::uint64_t name = arg(tf, 0), name_len = arg(tf, 1);
     const std::uint64_t args = arg(tf, 2), args_len = arg(tf, 3);
     if (name_len == 0 || name_len > kestrel::kMaxImageName) return kestrel::code(Error::BadLength);
@@ -53,24 +53,23 @@ std::int64_t sys_spawn(const hal::TrapFrame& tf) {
         return kestrel::code(Error::BadArgument);
     const elf::Image* image = find_image(n, name_len);
     if (!image) return kestrel::code(Error::NoImage);
-    return spawn(current_process(), *image, a, args_len, arg(tf, 4), arg(tf, 5));
+    return spawn(me.process, *image, a, args_len, arg(tf, 4), arg(tf, 5));
 }
 
-std::int64_t sys_await(const hal::TrapFrame& tf, bool reap) {
+std::int64_t sys_await(Thread& me, const hal::TrapFrame& tf, bool reap) {
     const std::uint64_t status = arg(tf, 1);
     // A bad status pointer is refused before anything blocks or is reaped: the range check,
     // then a write of an empty status (an unmapped or read-only page in the user half passes
     // the range check; found by the fuzzer, where wait reaped a child and lost its status).
     kestrel::WaitStatus st{};
     if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
-    const std::int64_t r =
-        await(current_process(), static_cast<std::int64_t>(arg(tf, 0)), reap, st);
+    const std::int64_t r = await(me.process, static_cast<std::int64_t>(arg(tf, 0)), reap, st);
     if (r < 0) return r;
     if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
     return reap ? 0 : r;
 }
 
-std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
+std::int64_t sys_thread_create(Thread& me, const hal::TrapFrame& tf) {
     const std::uint64_t entry = arg(tf, 0), stack_top = arg(tf, 1);
     const std::uint64_t flags = arg(tf, 3);
     const std::uint64_t hart = (flags >> 8) & 0xffff; // 0: the caller's, else hart + 1
@@ -81,33 +80,32 @@ std::int64_t sys_thread_create(const hal::TrapFrame& tf) {
     if (!uaccess::user_range(entry, 2) || stack_top < 16 ||
         !uaccess::user_range(stack_top - 16, 16))
         return kestrel::code(Error::BadPointer);
-    return thread_create(*current_process(), entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
+    return thread_create(*me.process, entry, stack_top, arg(tf, 2), tf.x[3], tf.x[4],
                          (flags & kestrel::ThreadPinned) != 0,
                          hart != 0 ? static_cast<std::uint32_t>(hart - 1) : current_cpu());
 }
 
-std::int64_t sys_sleep(const hal::TrapFrame& tf) {
+std::int64_t sys_sleep(Thread& me, const hal::TrapFrame& tf) {
     const std::uint64_t us = arg(tf, 0);
     if (us > kestrel::kMaxSleepUs) return kestrel::code(Error::BadArgument);
     // Yields while anything else may run, else waits for the next interrupt (the tick at the
     // latest): the hart is never held, and time alone ends the wait.
     const std::uint64_t deadline = time::deadline_in_us(us);
-    const Process* p = current_process();
+    const Process* p = me.process;
     while (time::now() < deadline && !killed(*p)) {
         if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
     }
     return 0;
 }
 
-std::int64_t sys_task(const hal::TrapFrame& tf, bool kill) {
+std::int64_t sys_task(Thread& me, const hal::TrapFrame& tf, bool kill) {
     const std::uint64_t status = arg(tf, 1);
     kestrel::WaitStatus st{}; // a bad status pointer is refused before anything blocks
     if (!kill) {
         if (const std::int64_t e = uaccess::copy_out(status, &st, sizeof st); e != 0) return e;
     }
-    const ipc::Found f =
-        ipc::lookup(*current_thread()->ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
-                    kill ? ::ipc::Rights::send() : ::ipc::Rights::receive());
+    const ipc::Found f = ipc::lookup(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Task,
+                                     kill ? ::ipc::Rights::send() : ::ipc::Rights::receive());
     if (f.error != 0) return f.error;
     auto& task = *static_cast<ipc::TaskObject*>(f.cap.object);
     std::int64_t r = 0;
@@ -154,23 +152,23 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
     case Sys::ConsoleWrite:
         return sys_console_write(tf);
     case Sys::Spawn:
-        return sys_spawn(tf);
+        return sys_spawn(me, tf);
     case Sys::Wait:
-        return sys_await(tf, true);
+        return sys_await(me, tf, true);
     case Sys::ThreadCreate:
-        return sys_thread_create(tf);
+        return sys_thread_create(me, tf);
     case Sys::Map:
         return uspace::map(*space_of(*p), arg(tf, 0), arg(tf, 1), arg(tf, 2));
     case Sys::Unmap:
         return uspace::unmap(*space_of(*p), arg(tf, 0), arg(tf, 1));
     case Sys::Sleep:
-        return sys_sleep(tf);
+        return sys_sleep(me, tf);
     case Sys::CurrentCpu:
         return current_cpu();
     case Sys::Time:
         return static_cast<std::int64_t>(time::to_us(time::now()));
     case Sys::Join:
-        return sys_await(tf, false);
+        return sys_await(me, tf, false);
     case Sys::FrameCount:
         return static_cast<std::int64_t>(frames::free_count());
     case Sys::Joiners:
@@ -208,9 +206,9 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
     case Sys::ObjectCount:
         return sys_object_count(arg(tf, 0));
     case Sys::TaskKill:
-        return sys_task(tf, true);
+        return sys_task(me, tf, true);
     case Sys::TaskWait:
-        return sys_task(tf, false);
+        return sys_task(me, tf, false);
     }
     return kestrel::code(Error::BadNumber);
 }

@@ -1,12 +1,12 @@
 // fuzz: the syscall fuzzer of the IPC ladder (issue 10, RFC-0028). argv: "seed=S", "calls=N",
-// "cpus=C", "proc=I", "procs=P" (init passes the boot line's fuzz_seed=, fuzz_calls=,
-// fuzz_procs=; with P > 1 the calls run on a thread pinned to hart I % C). It issues N random
-// system calls (a fixed-seed splitmix64 stream) over every number in [0, kSysCount + 4) and a few
-// far-out ones, with arguments biased toward the values that break kernels: slots around the
-// table's bound and far beyond it, pointers into the kernel, page 0, unmapped pages and ranges that
-// run off a mapped page, unaligned and huge lengths, random tags. Meanwhile two of its threads
-// exchange IPC (an echo server on reply_recv and a client that checks every reply), and init
-// exchanges IPC with a server of its own.
+// "cpus=C", "proc=I", "procs=P", "victim=V" (the shared server's id; init passes the boot line's
+// fuzz_seed=, fuzz_calls=, fuzz_procs=; with P > 1 the calls run on a thread pinned to hart I % C).
+// It issues N random system calls (a fixed-seed splitmix64 stream) over every number in [0,
+// kSysCount + 4) and a few far-out ones, with arguments biased toward the values that break
+// kernels: slots around the table's bound and far beyond it, pointers into the kernel, page 0,
+// unmapped pages and ranges that run off a mapped page, unaligned and huge lengths, random tags.
+// Meanwhile two of its threads exchange IPC (an echo server on reply_recv and a client that checks
+// every reply), and init exchanges IPC with a server of its own.
 //
 // It must neither kill nor hang itself, so the calls that could end or block it for ever are
 // shaped, never dropped:
@@ -257,6 +257,8 @@ int64_t probe(Sys n, const uint64_t in[7]) {
     return kestrel::raw_call7(static_cast<uint64_t>(n), regs);
 }
 
+uint64_t g_victim = 0; // the shared server's task id (argv "victim="), 0: unknown
+
 uint64_t keep_off_reserved(uint64_t slot) {
     return slot <= kEchoSlot ? slot + 2 : slot;
 }
@@ -401,7 +403,10 @@ void step() {
     case Sys::Wait:
         break; // it has no children (its spawns all fail): never blocks
     case Sys::Join:
-        if (below(2) == 0) a[0] = below(200); // task ids in use
+        // Task ids in use: process ids name their slot and jump by up to 128, so the window
+        // starts a little below the shared server's (init's echo server, the server, the
+        // fuzzers come next).
+        if (below(2) == 0) a[0] = (g_victim > 8 ? g_victim - 8 : 0) + below(300);
         // A live task: a status pointer outside the user half, which the kernel refuses
         // before it blocks (an unmapped user page would only fail after the wait).
         if (probe(Sys::Joiners, a) >= 0) a[1] = below(2) == 0 ? 0x80200000 : kestrel::kUserLimit;
@@ -545,11 +550,16 @@ bool fetch_shared() {
     IpcMsg m;
     m.tag = kestrel::make_tag(proto::kFuzzHello, 0, 1);
     m.mr[3] = kHello;
-    bool ok = kestrel::send(kSummarySlot, m) == 0;
-    for (uint64_t i = 0; ok && i < proto::kFuzzSharedCaps; ++i) {
+    const bool hello = kestrel::send(kSummarySlot, m) == 0;
+    bool ok = hello;
+    // Every one of init's messages is received, whatever the earlier ones brought: init sends
+    // each (without its capability when the transfer failed), so neither side waits for ever.
+    for (uint64_t i = 0; hello && i < proto::kFuzzSharedCaps; ++i) {
         IpcMsg r;
-        ok = kestrel::recv(kHello, r, nullptr, proto::kFuzzShared + i) == 0 &&
-             kestrel::tag_label(r.tag) == proto::kFuzzShare && kestrel::tag_caps(r.tag) == 1;
+        const bool got = kestrel::recv(kHello, r, nullptr, proto::kFuzzShared + i) == 0 &&
+                         kestrel::tag_label(r.tag) == proto::kFuzzShare;
+        ok = got && kestrel::tag_caps(r.tag) == 1 && ok;
+        if (!got) break; // a receive on its own new endpoint into empty slots: never fails
     }
     return kestrel::cap_delete(kHello) == 0 && ok;
 }
@@ -574,6 +584,9 @@ void fuzz_loop(void*) {
 
 int main(int argc, char** argv) {
     uint64_t seed = 12345, calls = 100000, proc = 0, procs = 1, cpus = 1;
+    for (int i = 0; i < argc; ++i)
+        if (starts(argv[i], "victim="))
+            g_victim = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 7));
     for (int i = 0; i < argc; ++i) {
         if (starts(argv[i], "seed=")) seed = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
         if (starts(argv[i], "calls="))
