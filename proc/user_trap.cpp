@@ -5,12 +5,13 @@
 // cpu-id lookup, sched::current_masked), and every check below uses that one answer: the
 // task cannot change under a trap, only its hart can.
 //
-// Fast calls (issue 18): the calls that only read a figure (FrameCount, CurrentCpu, Time) run
-// here with interrupts masked, in a bounded number of instructions, and return without the
-// dispatcher. They keep every check of the general path: the root and SUM checks at entry, the
-// killed-process check before the return. The return-side root and SUM checks are the entry's:
-// with interrupts masked and no switch, nothing runs between them that could change satp or
-// sstatus.
+// Fast calls (issue 18): the calls that only read a figure (FrameCount, CurrentCpu, Time) take
+// trap_entry.S's short path, which saves only the registers a C call may clobber, and are
+// answered in hal_user_fast_call with interrupts masked, in a bounded number of instructions,
+// without the dispatcher. They keep every check of the general path: the root and SUM checks
+// and the killed-process check (a killed process's call goes the general way, which ends the
+// thread). The checks run once: with interrupts masked and no switch, nothing runs between
+// them and the sret that could change satp or sstatus.
 #include "base/console.hpp"
 #include "base/panic.hpp"
 #include "base/panic_trap.hpp"
@@ -20,10 +21,13 @@
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
 #include "proc/process.hpp"
+#include "proc/process_record.hpp"
 #include "proc/syscalls.hpp"
 #include "sched/scheduler.hpp"
 #include "sched/task.hpp"
 #include "trap/trap.hpp"
+
+#include "asm_offsets.hpp"
 
 namespace {
 
@@ -32,12 +36,15 @@ constexpr std::uint64_t kEcallFromU = 8;
 // The thread is about to run user instructions: its own root must be in satp. A thread that
 // would run with another space's root (a switch that skipped or misordered the satp write,
 // RFC-0027) is caught here, at every trap and before every return to U-mode.
+[[noreturn, gnu::cold, gnu::noinline]] void wrong_root(const sched::Task& me, const char* when) {
+    k::println("KLOG: user: wrong root ", when, ": satp ", k::hex(hal::csr::read_satp()), " task ",
+               me.name, " #", me.id);
+    k::panic("user thread with another address space's root in satp");
+}
+
 void check_root(const sched::Task& me, const char* when) {
-    if (!me.space || hal::csr::read_satp() != k::uspace::satp(*me.space)) [[unlikely]] {
-        k::println("KLOG: user: wrong root ", when, ": satp ", k::hex(hal::csr::read_satp()),
-                   " task ", me.name, " #", me.id);
-        k::panic("user thread with another address space's root in satp");
-    }
+    if (!me.space || hal::csr::read_satp() != k::uspace::satp(*me.space)) [[unlikely]]
+        wrong_root(me, when);
 }
 
 // sstatus.SUM (S-mode may touch user pages) is set only inside hal_user_copy (RFC-0027
@@ -51,6 +58,17 @@ void check_sum(const sched::Task& me, const hal::TrapFrame& tf, const char* when
                    k::hex(tf.sstatus), " task ", me.name, " #", me.id);
         k::panic("sstatus.SUM set outside hal_user_copy");
     }
+}
+
+static_assert(FAST_CALLS == (1u << static_cast<unsigned>(kestrel::Sys::CurrentCpu) |
+                             1u << static_cast<unsigned>(kestrel::Sys::Time) |
+                             1u << static_cast<unsigned>(kestrel::Sys::FrameCount)),
+              "trap_entry.S's fast calls are fast_call's numbers");
+
+[[noreturn, gnu::cold, gnu::noinline]] void sum_at_fast_call(const sched::Task& me) {
+    k::println("KLOG: user: sstatus.SUM set at a fast call: sstatus ",
+               k::hex(hal::csr::read_sstatus()), " task ", me.name, " #", me.id);
+    k::panic("sstatus.SUM set outside hal_user_copy");
 }
 
 // A fast call's result in `out`; false for every other number (the general path takes it).
@@ -72,6 +90,21 @@ bool fast_call(std::uint64_t number, std::int64_t& out) {
 
 } // namespace
 
+extern "C" bool hal_user_fast_call(hal::TrapFrame* tf) {
+    const sched::Task& me = *sched::current_at_user_trap();
+    check_root(me, "at a fast call");
+    if ((hal::csr::read_sstatus() & hal::csr::kSstatusSum) != 0) [[unlikely]]
+        sum_at_fast_call(me);
+    if (static_cast<k::user::Thread*>(me.user)->process->kill.load(std::memory_order_acquire))
+        [[unlikely]]
+        return false; // k::user::killed(), inline: the general path ends the thread
+    std::int64_t r;
+    if (!fast_call(tf->x[17], r)) [[unlikely]]
+        return false;
+    tf->x[10] = static_cast<std::uint64_t>(r);
+    return true;
+}
+
 extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     using namespace hal::csr;
     const sched::Task& me = *sched::current_masked();
@@ -79,12 +112,6 @@ extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     check_sum(me, *tf, "at trap entry");
     auto& thread = *static_cast<k::user::Thread*>(me.user);
     if (tf->scause == kEcallFromU) {
-        std::int64_t r;
-        if (fast_call(tf->x[17], r) && !k::user::killed(*thread.process)) [[likely]] {
-            tf->sepc += 4;
-            tf->x[10] = static_cast<std::uint64_t>(r);
-            return;
-        }
         tf->sepc += 4;
         set_sstatus(kSstatusSie);
         tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));

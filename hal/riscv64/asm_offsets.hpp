@@ -30,6 +30,10 @@
 #define TF_FRAME_RA 296
 #define TF_SIZE 304
 
+/* The fast calls (proc/user_trap.cpp): a bit per syscall number (kestrel::Sys) whose ecall
+ * takes trap_entry.S's short path: CurrentCpu 9, Time 10, FrameCount 12. */
+#define FAST_CALLS ((1 << 9) | (1 << 10) | (1 << 12))
+
 /* hal::Context: callee-saved state of a switched-out kernel thread, then the
  * switch check: a weighted sum of the saved registers and whether it is set;
  * then the run the thread is in (set at dispatch) and the run whose end the

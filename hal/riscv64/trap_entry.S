@@ -218,6 +218,86 @@ hal_trap_vector:
     ld sp, HART_USER_KSP(tp)
     addi sp, sp, -TF_SIZE
     sd t0, TF_X(5)(sp)
+    /* A fast call (issue 18): an ecall of a number in FAST_CALLS saves only what a C call may
+     * clobber (ra, t0-t6, a0-a7) and s0 (zeroed: the backtrace ends here), and
+     * hal_user_fast_call answers it with interrupts still masked. It returns 0 when the
+     * general path must take the call after all; the registers then come back from the
+     * frame and the full save runs as for any trap. */
+    csrr t0, scause
+    addi t0, t0, -8                 /* 8: environment call from U-mode */
+    bnez t0, .Lfull_save
+    sltiu t0, a7, 64
+    beqz t0, .Lfull_save
+    sd t1, TF_X(6)(sp)
+    li t1, FAST_CALLS
+    srl t1, t1, a7
+    andi t1, t1, 1
+    beqz t1, .Lfull_save_t1
+    sd ra, TF_X(1)(sp)
+    sd t2, TF_X(7)(sp)
+    sd s0, TF_X(8)(sp)
+    sd a0, TF_X(10)(sp)
+    sd a1, TF_X(11)(sp)
+    sd a2, TF_X(12)(sp)
+    sd a3, TF_X(13)(sp)
+    sd a4, TF_X(14)(sp)
+    sd a5, TF_X(15)(sp)
+    sd a6, TF_X(16)(sp)
+    sd a7, TF_X(17)(sp)
+    sd t3, TF_X(28)(sp)
+    sd t4, TF_X(29)(sp)
+    sd t5, TF_X(30)(sp)
+    sd t6, TF_X(31)(sp)
+    csrrw t0, sscratch, zero        /* the user's tp; sscratch = 0: the kernel runs */
+    sd t0, TF_X(4)(sp)
+    mv s0, zero
+    mv a0, sp
+    call hal_user_fast_call
+    ld t0, TF_X(4)(sp)
+    csrw sscratch, t0               /* back as the entry found it: the user's tp */
+    beqz a0, .Lfast_refused
+    csrr t0, sepc
+    addi t0, t0, 4
+    csrw sepc, t0
+    ld ra, TF_X(1)(sp)
+    ld t0, TF_X(5)(sp)
+    ld t1, TF_X(6)(sp)
+    ld t2, TF_X(7)(sp)
+    ld s0, TF_X(8)(sp)
+    ld a0, TF_X(10)(sp)             /* the result */
+    ld a1, TF_X(11)(sp)
+    ld a2, TF_X(12)(sp)
+    ld a3, TF_X(13)(sp)
+    ld a4, TF_X(14)(sp)
+    ld a5, TF_X(15)(sp)
+    ld a6, TF_X(16)(sp)
+    ld a7, TF_X(17)(sp)
+    ld t3, TF_X(28)(sp)
+    ld t4, TF_X(29)(sp)
+    ld t5, TF_X(30)(sp)
+    ld t6, TF_X(31)(sp)
+    ld sp, HART_USER_SCRATCH(tp)
+    csrrw tp, sscratch, tp          /* tp = the user's; sscratch = the hart head */
+    sret
+.Lfast_refused:
+    ld ra, TF_X(1)(sp)
+    ld t2, TF_X(7)(sp)
+    ld s0, TF_X(8)(sp)
+    ld a0, TF_X(10)(sp)
+    ld a1, TF_X(11)(sp)
+    ld a2, TF_X(12)(sp)
+    ld a3, TF_X(13)(sp)
+    ld a4, TF_X(14)(sp)
+    ld a5, TF_X(15)(sp)
+    ld a6, TF_X(16)(sp)
+    ld a7, TF_X(17)(sp)
+    ld t3, TF_X(28)(sp)
+    ld t4, TF_X(29)(sp)
+    ld t5, TF_X(30)(sp)
+    ld t6, TF_X(31)(sp)
+.Lfull_save_t1:
+    ld t1, TF_X(6)(sp)
+.Lfull_save:
     SAVE_COMMON
     ld t0, HART_USER_SCRATCH(tp)
     sd t0, TF_X(2)(sp)

@@ -80,6 +80,10 @@ void hal_thread_trampoline();
 void hal_trap_dispatch(hal::TrapFrame* tf);
 [[noreturn]] void hal_trap_frame_mismatch(std::uint64_t restore);
 void hal_user_trap(hal::TrapFrame* tf);
+// trap_entry.S's short path for the numbers in FAST_CALLS (proc/user_trap.cpp): the frame holds
+// only ra, t0-t6, s0, a0-a7 and tp. True: answered, the result in the frame's a0. False: the
+// general path (hal_user_trap) takes the call.
+bool hal_user_fast_call(hal::TrapFrame* tf);
 void hal_trap_vector();
 void secondary_entry();
 }
