@@ -106,6 +106,14 @@
     .endr
 .endm
 
+/* The registers a fast call's short path keeps in the frame besides t0, t1 and tp: those a C
+ * call may clobber, and s0 (zeroed for the call, so a backtrace ends there). \op: sd or ld. */
+.macro FAST_SAVED op
+    .irp n, 1, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31
+    \op x\n, TF_X(\n)(sp)
+    .endr
+.endm
+
 /* The trap CSRs into the frame, in both paths; t0 is free. With an argument, sepc also goes
  * to that slot (the kernel path's frame record, whose return address is the trapped pc). */
 .macro SAVE_TRAP_CSRS sepc_copy=
@@ -233,21 +241,7 @@ hal_trap_vector:
     srl t1, t1, a7
     andi t1, t1, 1
     beqz t1, .Lfull_save_t1
-    sd ra, TF_X(1)(sp)
-    sd t2, TF_X(7)(sp)
-    sd s0, TF_X(8)(sp)
-    sd a0, TF_X(10)(sp)
-    sd a1, TF_X(11)(sp)
-    sd a2, TF_X(12)(sp)
-    sd a3, TF_X(13)(sp)
-    sd a4, TF_X(14)(sp)
-    sd a5, TF_X(15)(sp)
-    sd a6, TF_X(16)(sp)
-    sd a7, TF_X(17)(sp)
-    sd t3, TF_X(28)(sp)
-    sd t4, TF_X(29)(sp)
-    sd t5, TF_X(30)(sp)
-    sd t6, TF_X(31)(sp)
+    FAST_SAVED sd
     csrrw t0, sscratch, zero        /* the user's tp; sscratch = 0: the kernel runs */
     sd t0, TF_X(4)(sp)
     mv s0, zero
@@ -259,42 +253,14 @@ hal_trap_vector:
     csrr t0, sepc
     addi t0, t0, 4
     csrw sepc, t0
-    ld ra, TF_X(1)(sp)
+    FAST_SAVED ld                   /* a0: the result */
     ld t0, TF_X(5)(sp)
     ld t1, TF_X(6)(sp)
-    ld t2, TF_X(7)(sp)
-    ld s0, TF_X(8)(sp)
-    ld a0, TF_X(10)(sp)             /* the result */
-    ld a1, TF_X(11)(sp)
-    ld a2, TF_X(12)(sp)
-    ld a3, TF_X(13)(sp)
-    ld a4, TF_X(14)(sp)
-    ld a5, TF_X(15)(sp)
-    ld a6, TF_X(16)(sp)
-    ld a7, TF_X(17)(sp)
-    ld t3, TF_X(28)(sp)
-    ld t4, TF_X(29)(sp)
-    ld t5, TF_X(30)(sp)
-    ld t6, TF_X(31)(sp)
     ld sp, HART_USER_SCRATCH(tp)
     csrrw tp, sscratch, tp          /* tp = the user's; sscratch = the hart head */
     sret
 .Lfast_refused:
-    ld ra, TF_X(1)(sp)
-    ld t2, TF_X(7)(sp)
-    ld s0, TF_X(8)(sp)
-    ld a0, TF_X(10)(sp)
-    ld a1, TF_X(11)(sp)
-    ld a2, TF_X(12)(sp)
-    ld a3, TF_X(13)(sp)
-    ld a4, TF_X(14)(sp)
-    ld a5, TF_X(15)(sp)
-    ld a6, TF_X(16)(sp)
-    ld a7, TF_X(17)(sp)
-    ld t3, TF_X(28)(sp)
-    ld t4, TF_X(29)(sp)
-    ld t5, TF_X(30)(sp)
-    ld t6, TF_X(31)(sp)
+    FAST_SAVED ld
 .Lfull_save_t1:
     ld t1, TF_X(6)(sp)
 .Lfull_save:
