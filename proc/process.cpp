@@ -304,6 +304,7 @@ void thread_main(void* arg) {
     sched::Task* me = sched::current();
     auto* tf = reinterpret_cast<hal::TrapFrame*>(me->stack_hi - TF_SIZE);
     *tf = hal::TrapFrame{};
+    tf->task = me; // the fast calls' lookup: no trap writes it
     tf->sepc = t.pc;
     tf->x[2] = t.sp;
     tf->x[10] = t.a0;

@@ -43,7 +43,10 @@ constexpr std::uint64_t kEcallFromU = 8;
 }
 
 void check_root(const sched::Task& me, const char* when) {
-    if (!me.space || hal::csr::read_satp() != k::uspace::satp(*me.space)) [[unlikely]]
+    if (!me.space) [[unlikely]]
+        wrong_root(me, when);
+    const std::uint64_t want = k::uspace::satp(*me.space); // then satp: nothing kept across
+    if (hal::csr::read_satp() != want) [[unlikely]]
         wrong_root(me, when);
 }
 
@@ -91,11 +94,12 @@ bool fast_call(std::uint64_t number, std::int64_t& out) {
 } // namespace
 
 extern "C" bool hal_user_fast_call(hal::TrapFrame* tf) {
-    const sched::Task& me = *sched::current_at_user_trap();
+    const sched::Task& me = *static_cast<const sched::Task*>(tf->task);
     check_root(me, "at a fast call");
     if ((hal::csr::read_sstatus() & hal::csr::kSstatusSum) != 0) [[unlikely]]
         sum_at_fast_call(me);
-    if (static_cast<k::user::Thread*>(me.user)->process->kill.load(std::memory_order_acquire))
+    // Relaxed: only the decision is taken here; the general path's killed() reads the status.
+    if (static_cast<k::user::Thread*>(me.user)->process->kill.load(std::memory_order_relaxed))
         [[unlikely]]
         return false; // k::user::killed(), inline: the general path ends the thread
     std::int64_t r;

@@ -18,8 +18,6 @@
 #include "base/time.hpp"
 #include "sched/task_panic.hpp"
 #include "sched/task_pool.hpp"
-
-#include "hart_head.hpp"
 #include "sched/wake_monitor.hpp"
 #include "sched/watchdog.hpp"
 
@@ -334,13 +332,6 @@ void idle_loop() {
 } // namespace sched::detail
 
 namespace sched {
-
-Task* current_at_user_trap() {
-    const hal::HartHead& h = *hal::tp_head();
-    if (h.magic != hal::kHartMagic || h.cpu >= k::kMaxCpus) [[unlikely]]
-        k::panic("trap from U-mode: tp names no hart block");
-    return detail::cpu_sched(h.cpu).current.load(std::memory_order_relaxed);
-}
 
 YieldResult yield() {
     hal::Cpu::irq_push();

@@ -113,11 +113,6 @@ Task* current();
 // validated cpu-id lookup (k::current_cpu_masked), without the mask and unmask around it; it
 // panics when interrupts are on.
 Task* current_masked();
-// The task of a trap from U-mode, for the fast calls (proc/user_trap.cpp): the hart head that
-// tp holds there came from sscratch, which only the kernel writes (its own tp, at the last
-// return to U-mode), so it is read directly, its magic checked (a KPANIC otherwise), without
-// the validated lookup's stack-range probe. Interrupts masked.
-Task* current_at_user_trap();
 std::uint32_t cpu_of_current();
 // The task hart `cpu` runs now, read without the cpu-id resolution (a trap on the emergency
 // stack, where the stack-range check cannot place us); nullptr for an invalid cpu.

@@ -28,7 +28,8 @@
 #define TF_STVAL 280
 #define TF_FRAME_FP 288
 #define TF_FRAME_RA 296
-#define TF_SIZE 304
+#define TF_TASK 304
+#define TF_SIZE 320
 
 /* The fast calls (proc/user_trap.cpp): a bit per syscall number (kestrel::Sys) whose ecall
  * takes trap_entry.S's short path: CurrentCpu 9, Time 10, FrameCount 12. */
