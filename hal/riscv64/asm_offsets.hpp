@@ -26,9 +26,9 @@
 #define TF_SSTATUS 264
 #define TF_SCAUSE 272
 #define TF_STVAL 280
-#define TF_FRAME_FP 288
-#define TF_FRAME_RA 296
-#define TF_TASK 304
+#define TF_TASK 288
+#define TF_FRAME_FP 304 /* the frame record stays the frame's last 16 bytes: s0 = sp + TF_SIZE */
+#define TF_FRAME_RA 312
 #define TF_SIZE 320
 
 /* The fast calls (proc/user_trap.cpp): a bit per syscall number (kestrel::Sys) whose ecall

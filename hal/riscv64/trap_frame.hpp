@@ -15,13 +15,13 @@ struct TrapFrame {
     std::uint64_t sstatus;
     std::uint64_t scause;
     std::uint64_t stval;
-    std::uint64_t frame_fp; // frame record: interrupted s0 ...
-    std::uint64_t frame_ra; // ... and sepc, so backtraces cross the trap
     // The frame at the top of a user thread's kernel stack: its task, written once when the
     // thread first enters U-mode (k::user::thread_main) and by no trap, so a fast call finds
     // its task with one load (proc/user_trap.cpp). Unused in a kernel trap's frame.
     const void* task;
-    std::uint64_t pad; // TF_SIZE stays a multiple of 16
+    std::uint64_t pad;      // TF_SIZE stays a multiple of 16
+    std::uint64_t frame_fp; // frame record (the frame's last 16 bytes): interrupted s0 ...
+    std::uint64_t frame_ra; // ... and sepc, so backtraces cross the trap
 };
 
 static_assert(offsetof(TrapFrame, x) + 8 * 5 == TF_X(5));
@@ -33,6 +33,9 @@ static_assert(offsetof(TrapFrame, frame_fp) == TF_FRAME_FP);
 static_assert(offsetof(TrapFrame, frame_ra) == TF_FRAME_RA);
 static_assert(offsetof(TrapFrame, task) == TF_TASK);
 static_assert(sizeof(TrapFrame) == TF_SIZE);
+static_assert(
+    TF_FRAME_FP == TF_SIZE - 16 && TF_FRAME_RA == TF_SIZE - 8,
+    "trap entry points s0 at the frame's end: the frame record must be its last 16 bytes");
 static_assert(TF_SIZE % 16 == 0, "the trap frame keeps sp 16-byte aligned");
 static_assert(KSTACK_GUARD > TF_SIZE, "the guard band absorbs the first trap-frame store");
 
