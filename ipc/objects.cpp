@@ -2,6 +2,7 @@
 #include "ipc/objects.hpp"
 
 #include "base/fault.hpp"
+#include "base/ref_count.hpp"
 #include "base/panic.hpp"
 #include "ipc/ipc_thread.hpp"
 #include "user/include/kestrel/syscall.hpp"
@@ -42,11 +43,7 @@ T* alloc(T (&slab)[N], std::atomic<std::uint32_t>& free) {
 // (issue 22: four fuzzers at SMP=8 spent minutes spinning on it).
 template <typename T>
 void release(T& o, std::atomic<std::uint32_t>& free) {
-    std::uint32_t r = o.refs.load(std::memory_order_relaxed);
-    while (r > 1)
-        if (o.refs.compare_exchange_weak(r, r - 1, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed))
-            return;
+    if (k::drop_unless_last(o.refs)) return;
     k::SpinGuard g(g_slab_lock);
     if (o.refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
         free.fetch_add(1, std::memory_order_relaxed);

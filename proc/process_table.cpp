@@ -1,4 +1,5 @@
 // The process and thread tables: fixed slabs, references, lookup by id (RFC-0027).
+#include "base/ref_count.hpp"
 #include "ipc/ipc_calls.hpp"
 #include "proc/process_record.hpp"
 
@@ -68,11 +69,7 @@ Process* alloc_process(Process* parent) {
 void put(Process& p) {
     // Not the last reference: one compare-and-swap that never reaches 0, no lock (Linux's
     // atomic_dec_and_lock; every task capability lookup ends in a put).
-    std::uint32_t r = p.refs.load(std::memory_order_relaxed);
-    while (r > 1)
-        if (p.refs.compare_exchange_weak(r, r - 1, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed))
-            return;
+    if (k::drop_unless_last(p.refs)) return;
     sched::TaskRef anchor;  // dropped after the lock: the anchor has exited by now
     k::SpinGuard g(p.slot); // the record is rebuilt only under its slot lock: the last put too
     if (p.refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
