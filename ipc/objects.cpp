@@ -2,8 +2,8 @@
 #include "ipc/objects.hpp"
 
 #include "base/fault.hpp"
-#include "base/ref_count.hpp"
 #include "base/panic.hpp"
+#include "base/ref_count.hpp"
 #include "ipc/ipc_thread.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
