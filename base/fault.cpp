@@ -42,6 +42,7 @@ constexpr Entry kFaults[] = {
     {Fault::NoHandoff, "no-handoff"},
     {Fault::DestroyNoWake, "destroy-no-wake"},
     {Fault::ReplyAnyCall, "reply-any-call"},
+    {Fault::FastpathDropBadge, "fastpath-drop-badge"},
 };
 
 } // namespace

@@ -42,6 +42,8 @@ enum class Fault : std::uint32_t {
     NoHandoff,     // sched::handoff refuses every direct switch: the fast path never runs
     DestroyNoWake, // destroying an endpoint unlinks its waiters but never wakes them
     ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
+    FastpathDropBadge, // the IPC fast path's call delivers no badge (the differential's
+                       // counterfactual: the hash differs from the general path's)
 };
 
 void init(const char* bootargs);

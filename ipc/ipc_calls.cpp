@@ -1,9 +1,6 @@
-// Send, receive, call and reply over endpoints; signal and wait on notifications.
-//
-// Blocking: a thread that queues itself blocks in its own `done` notification; whoever ends
-// the wait (the partner that matched it, a reply, a destruction, a server's death) writes
-// `result` and posts kComplete exactly once. A killed thread withdraws (cancel) or, when it
-// is too late to withdraw, waits for the completion on its way, so no post outlives its wait.
+// Send, receive, call and reply over endpoints; signal and wait on notifications: the general
+// path of every IPC call, built from the steps of ipc/call_steps.hpp (which also says how a
+// thread blocks and who posts its completion).
 //
 // The message: the side that finds a queued partner (the active side) moves it. The portable
 // queue copies tag, MR0..MR3 and badge; the buffer words go from the sender's staging array to
@@ -11,9 +8,8 @@
 // array out to its own user buffer when it runs.
 #include "ipc/ipc_calls.hpp"
 
-#include "base/fault.hpp"
-#include "base/jitter.hpp"
 #include "base/panic.hpp"
+#include "ipc/call_steps.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/objects.hpp"
 #include "sched/wait_channel.hpp"
@@ -29,30 +25,9 @@ using ::ipc::ObjectType;
 using ::ipc::Rights;
 using ::ipc::TagError;
 using kestrel::Error;
+using namespace steps;
 
 namespace {
-
-IpcThread& owner(::ipc::Waiter& w) {
-    return *static_cast<IpcThread*>(w.owner);
-}
-
-// Blocks until kComplete; a kKilled post calls withdraw(): true means the wait is withdrawn
-// (nothing will be posted), false that a completion is on its way, which is then awaited.
-// `next`: a partner whose wake the caller won (fast_post), run at once on this hart if it may
-// (sched::handoff), else queued as a wake would.
-// `kind`/`object`: the wait published for the lost-wake-up monitor (sched/wait_channel.hpp);
-// by default the completion word alone.
-template <typename Withdraw>
-std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr,
-                           const sched::WaitKind* kind = nullptr, const void* object = nullptr) {
-    for (;;) {
-        const std::uint64_t bits = t.done.wait(next, kind, object);
-        next = nullptr;
-        if (bits & kComplete) return t.result;
-        if (withdraw())
-            return kestrel::code(Error::Destroyed); // the thread is killed: it ends next
-    }
-}
 
 std::int64_t tag_error(std::uint64_t word, bool reply) {
     switch (MessageTag::check(word)) {
@@ -90,115 +65,6 @@ void move(IpcThread& from, IpcThread& to) {
         moved = transfer(*from.caps, from.cap_src, *to.caps, to.cap_dst) == 0;
     tag.caps = moved ? 1 : 0;
     if (moved) to.waiter.msg.mr[3] = to.cap_dst;
-}
-
-// The receiver's result registers and buffer, once a message is in its record.
-std::int64_t deliver_out(IpcThread& t, hal::TrapFrame& tf) {
-    const ::ipc::Message& m = t.waiter.msg;
-    tf.x[11] = m.tag.word();
-    for (std::uint32_t i = 0; i < ::ipc::kMessageRegisters; ++i)
-        tf.x[12 + i] = m.mr[i];
-    tf.x[16] = t.waiter.badge;
-    const std::uint32_t n = m.tag.buffer_words();
-    if (n == 0) return 0;
-    return k::uaccess::copy_out(t.buffer, t.words, std::uint64_t{n} * 8);
-}
-
-void post(IpcThread& t, std::int64_t result) {
-    t.result = result;
-    (void)t.done.signal(kComplete);
-}
-
-// post() without the wake, for the fast path: the blocked partner whose wake the caller won
-// (Blocked -> Ready, on no queue: the caller must hand it to wait_complete or enqueue it), or
-// nullptr when it was not blocked (it sees the post by itself).
-sched::Task* fast_post(IpcThread& t, std::int64_t result) {
-    t.result = result;
-    const sched::TaskRef w = t.done.post(kComplete);
-    if (!w || w->state.wake() != sched::Transition::Ok) return nullptr;
-    return w.get(); // the thread record keeps its task alive while it is blocked
-}
-
-// Withdraws t's waiter from e's queue: true when it was still queued (nothing will come).
-bool withdraw_from(Endpoint& e, IpcThread& t) {
-    k::SpinGuard g(e.lock);
-    return e.queue.cancel(t.waiter) == ::ipc::CancelResult::Removed;
-}
-
-// A caller's wait for its reply ends without one (killed, or its offer failed): the next
-// reply with the old sequence number finds nobody. True when no reply was on its way.
-bool withdraw_call(IpcThread& c) {
-    k::SpinGuard g(c.reply_lock);
-    if (!c.awaiting) return false; // a reply (or ServerGone) is being posted
-    c.awaiting = false;
-    ++c.call_seq;
-    return true;
-}
-
-// Ends caller `c`'s call with `seq` (the reply, or ServerGone): fills its record under its
-// reply lock, then posts. False when that call is over already (it ended, or was withdrawn).
-// With `woken`, the caller is not woken but returned there (fast_post).
-template <typename Fill>
-bool finish_call(IpcThread& c, std::uint64_t seq, std::int64_t result, Fill&& fill,
-                 sched::Task** woken = nullptr) {
-    std::uint64_t gen = 0;
-    {
-        k::SpinGuard g(c.reply_lock);
-        // kfault=reply-any-call drops the sequence test: a late reply then answers whatever
-        // call the record's next thread is waiting in (SELFTEST: reply answers its own call).
-        const bool stale = c.call_seq != seq && !k::fault::is(k::fault::Fault::ReplyAnyCall);
-        if (!c.awaiting || stale) return false;
-        fill(c);
-        c.awaiting = false;
-        ++c.call_seq;
-        gen = c.wait_gen.load(std::memory_order_relaxed);
-    }
-    // The caller's wait stays open until this post: a killed caller that finds its call
-    // claimed waits for it (withdraw_call). KSELFTEST: ipc kill meets reply holds this window.
-    k::jitter::point(k::jitter::Site::ReplyClaimed, &c);
-    if (c.wait_gen.load(std::memory_order_acquire) != gen)
-        k::panic("ipc: a call's completion would be posted after its wait ended (the caller "
-                 "left it, or its thread record was reused)");
-    if (woken) {
-        *woken = fast_post(c, result);
-    } else {
-        post(c, result);
-    }
-    return true;
-}
-
-void server_gone(IpcThread& c, std::uint64_t seq) {
-    (void)finish_call(c, seq, kestrel::code(Error::ServerGone), [](IpcThread&) {});
-}
-
-// Server `s` received the call of `c`: s's reply capability now answers it. s holds none:
-// its receive dropped the last one (drop_reply), and a thread in a receive is not ending.
-void give_reply(IpcThread& s, IpcThread& c) {
-    k::SpinGuard g(s.reply_lock);
-    if (s.reply_to) k::panic("ipc: a reply capability given over another");
-    s.reply_to = &c;
-    s.reply_seq = c.offer_seq;
-}
-
-// t's reply capability, if it holds one, dies unanswered: its caller gets ServerGone.
-void drop_reply(IpcThread& t) {
-    IpcThread* c = nullptr;
-    std::uint64_t seq = 0;
-    {
-        k::SpinGuard g(t.reply_lock);
-        c = t.reply_to;
-        seq = t.reply_seq;
-        t.reply_to = nullptr;
-    }
-    if (c) server_gone(*c, seq);
-}
-
-// A caller's offer: it will wait for a reply with this sequence number.
-void begin_call(IpcThread& c) {
-    k::SpinGuard g(c.reply_lock);
-    c.awaiting = true;
-    c.offer_seq = c.call_seq;
-    c.wait_gen.fetch_add(1, std::memory_order_relaxed); // the call's wait opens
 }
 
 // The sending half of send, nb_send and call. Returns 0 (or 1: nb_send delivered) once the

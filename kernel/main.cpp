@@ -9,6 +9,7 @@
 #include "base/shutdown.hpp"
 #include "base/time.hpp"
 #include "dtb/dtb.hpp"
+#include "ipc/fastpath.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/boot_mode.hpp"
 #include "kernel/boot_task.hpp"
@@ -36,6 +37,22 @@ const dtb::Hart* find_hart(const dtb::Platform& p, std::uint32_t hart_id) {
     for (std::uint32_t i = 0; i < p.hart_count; ++i)
         if (p.harts[i].hart_id == hart_id) return &p.harts[i];
     return nullptr;
+}
+
+// `ipc_fastpath=off` (or `on`, the default) on the boot line: whether Call and ReplyRecv may
+// take the IPC fast path (ipc/fastpath.hpp). Any other value is refused with a line and
+// leaves it on. Said only when given.
+void say_ipc_fastpath(const char* bootargs) {
+    const char* v = nullptr;
+    std::size_t len = 0;
+    if (!bootargs || !dtb::bootarg_value(bootargs, "ipc_fastpath", v, len)) return;
+    if (dtb::bootarg_value_is(v, len, "off")) {
+        ipc::fastpath::set_enabled(false);
+    } else if (!dtb::bootarg_value_is(v, len, "on")) {
+        println("KINIT: ipc: ipc_fastpath= takes on or off; the fast path stays on");
+        return;
+    }
+    println("KINIT: ipc: fast path ", ipc::fastpath::enabled() ? "on" : "off");
 }
 
 void say_defaults(const dtb::Platform& p) {
@@ -139,6 +156,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         println("KINIT: mode: unknown value, running the selftests");
     set_boot_mode(mode);
     if (mode != BootMode::Selftest) println("KINIT: mode: ", boot_mode_name(mode));
+    say_ipc_fastpath(p.bootargs);
     // The lost-wake-up monitor watches every sleeper for the whole boot; not under the
     // benchmark, whose timer interrupts must cost the same in every row.
     // Likewise every context switch checks that its restore brings back what its save stored

@@ -18,6 +18,7 @@
 #include "base/percpu.hpp"
 #include "base/time.hpp"
 #include "hal_cpu.hpp"
+#include "ipc/fastpath.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
 #include "proc/process.hpp"
@@ -117,9 +118,12 @@ extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     auto& thread = *static_cast<k::user::Thread*>(me.user);
     if (tf->scause == kEcallFromU) {
         tf->sepc += 4;
-        set_sstatus(kSstatusSie);
-        tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));
-        (void)swap_clear_sstatus(kSstatusSie);
+        // Call and ReplyRecv in their common case: with interrupts masked, no dispatcher.
+        if (!k::ipc::fastpath::try_call(thread.ipc, *tf)) {
+            set_sstatus(kSstatusSie);
+            tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));
+            (void)swap_clear_sstatus(kSstatusSie);
+        }
     } else if (tf->scause & kCauseInterrupt) {
         hal_trap_dispatch(tf); // the tick and the resched IPI, as in the kernel
     } else {

@@ -9,9 +9,9 @@ namespace k::selftest {
 
 namespace {
 
-// init, hello, fault, exiter, waiter, ipcpair, ipcbench, killer, ipcsrv, fuzz, hotplug
+// init, hello, fault, exiter, waiter, ipcpair, ipcbench, ipcdiff, killer, ipcsrv, fuzz, hotplug
 // (user/meson.build)
-constexpr std::size_t kImages = 11;
+constexpr std::size_t kImages = 12;
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.

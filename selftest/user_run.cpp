@@ -2,6 +2,8 @@
 #include "selftest/user_run.hpp"
 
 #include "base/console.hpp"
+#include "dtb/dtb.hpp"
+#include "kernel/boot_info.hpp"
 #include "base/time.hpp"
 #include "ipc/objects.hpp"
 #include "mm/frames.hpp"
@@ -25,6 +27,19 @@ std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v
         buf[at++] = tmp[--n];
     buf[at++] = '\0';
     return at;
+}
+
+std::uint64_t bootarg_number(const char* key, std::uint64_t fallback) {
+    const char* v;
+    std::size_t len;
+    const char* args = platform().bootargs;
+    if (!args || !dtb::bootarg_value(args, key, v, len) || len == 0 || len > 19) return fallback;
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (v[i] < '0' || v[i] > '9') return fallback;
+        n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
+    }
+    return n;
 }
 
 UserRecords UserRecords::now() {

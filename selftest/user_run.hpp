@@ -10,6 +10,9 @@ namespace k::selftest {
 // room (a spawn args block, kestrel::kMaxArgBytes at most).
 std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v);
 
+// A number from the bootargs (`key=N`, decimal, at most 19 digits), else `fallback`.
+std::uint64_t bootarg_number(const char* key, std::uint64_t fallback);
+
 // What a user program takes and must give back: free frames, address spaces, endpoint,
 // notification, process and thread records.
 struct UserRecords {

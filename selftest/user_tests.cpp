@@ -27,20 +27,6 @@ constexpr std::uint32_t kUserJitterMaxUs = 10;
 // More frame allocations than a spawn of `hello` makes (root and tables, its pages, the stack).
 constexpr std::uint64_t kMaxSpawnFrames = 128;
 
-// A number from the bootargs (`key=N`, decimal, at most 19 digits), else `fallback`.
-std::uint64_t bootarg_number(const char* key, std::uint64_t fallback) {
-    const char* v;
-    std::size_t len;
-    const char* args = platform().bootargs;
-    if (!args || !dtb::bootarg_value(args, key, v, len) || len == 0 || len > 19) return fallback;
-    std::uint64_t n = 0;
-    for (std::size_t i = 0; i < len; ++i) {
-        if (v[i] < '0' || v[i] > '9') return fallback;
-        n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
-    }
-    return n;
-}
-
 // Spawn refusals (RFC-0027 "Failure model"): an image the validator refuses (init cut by one
 // byte) is BadImage; with every thread record taken, and then with every process record
 // taken, Limit. Each gives back what it took: the caller's records_back sees every record and

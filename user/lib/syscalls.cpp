@@ -214,6 +214,13 @@ Line& Line::put(int64_t v) {
     return *this;
 }
 
+Line& Line::hex(uint64_t v) {
+    put("0x");
+    for (int shift = 60; shift >= 0 && len_ < sizeof buf_ - 1; shift -= 4)
+        buf_[len_++] = "0123456789abcdef"[(v >> shift) & 0xf];
+    return *this;
+}
+
 void Line::done() {
     buf_[len_++] = '\n';
     console_write(buf_, len_);

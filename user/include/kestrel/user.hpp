@@ -73,6 +73,7 @@ class Line {
   public:
     Line& put(const char* s);
     Line& put(int64_t v);
+    Line& hex(uint64_t v); // "0x" and 16 hex digits
     void done(); // appends '\n' and writes the line
   private:
     char buf_[200];
