@@ -57,12 +57,15 @@ inline IpcThread& owner(::ipc::Waiter& w) {
 // `next`: a partner whose wake the caller won (fast_post), run at once on this hart if it may
 // (sched::handoff), else queued as a wake would.
 // `kind`/`object`: the wait published for the lost-wake-up monitor (sched/wait_channel.hpp);
-// by default the completion word alone.
+// by default the completion word alone. `me`: the thread's task if the caller has it (the fast
+// path), else it is looked up.
 template <typename Withdraw>
 std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr,
-                           const sched::WaitKind* kind = nullptr, const void* object = nullptr) {
+                           const sched::WaitKind* kind = nullptr, const void* object = nullptr,
+                           sched::Task* me = nullptr) {
+    if (!me) me = sched::current();
     for (;;) {
-        const std::uint64_t bits = t.done.wait(next, kind, object);
+        const std::uint64_t bits = t.done.wait(*me, next, kind, object);
         next = nullptr;
         if (bits & kComplete) return t.result;
         if (withdraw())

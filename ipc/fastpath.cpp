@@ -84,7 +84,7 @@ Endpoint* locked_endpoint(CapSpace& cs, const hal::TrapFrame& tf, Rights right,
 // Call: a receiver waits on the endpoint. The match, then the general path's commit from
 // offer(): the caller's offer, the server's reply capability, the server's wake won and its
 // hart handed to it while the caller waits for the reply.
-bool call(IpcThread& t, hal::TrapFrame& tf) {
+bool call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
     if (!registers_only(tf.x[11])) [[unlikely]]
         return false;
     ::ipc::Rendezvous rv{IpcOutcome::Empty, nullptr};
@@ -115,7 +115,7 @@ bool call(IpcThread& t, hal::TrapFrame& tf) {
     give_reply(server, t);
     sched::Task* next = fast_post(server, 0);
     const std::int64_t r = wait_complete(
-        t, [&] { return withdraw_call(t); }, next);
+        t, [&] { return withdraw_call(t); }, next, nullptr, nullptr, &me);
     t.wait_gen.fetch_add(1, std::memory_order_release); // the wait is over: nothing may post
     tf.x[10] = static_cast<std::uint64_t>(r < 0 ? r : deliver_out(t, tf));
     return true;
@@ -125,7 +125,7 @@ bool call(IpcThread& t, hal::TrapFrame& tf) {
 // reply and the receive's queueing happen under the endpoint's lock, so no sender can come
 // between them (one of the general path's interleavings); then it waits as receive_from() does,
 // handing its hart to the caller it answered.
-bool reply_recv(IpcThread& t, hal::TrapFrame& tf) {
+bool reply_recv(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
     if (!registers_only(tf.x[11])) [[unlikely]]
         return false;
     sched::Task* caller_task = nullptr;
@@ -169,7 +169,7 @@ bool reply_recv(IpcThread& t, hal::TrapFrame& tf) {
         ep->lock.unlock_masked();
     }
     std::int64_t r = wait_complete(
-        t, [&] { return withdraw_from(*ep, t); }, caller_task);
+        t, [&] { return withdraw_from(*ep, t); }, caller_task, nullptr, nullptr, &me);
     put(*ep);
     if (r >= 0) {
         const std::int64_t out = deliver_out(t, tf);
@@ -181,15 +181,15 @@ bool reply_recv(IpcThread& t, hal::TrapFrame& tf) {
 
 } // namespace
 
-bool try_call(IpcThread& t, hal::TrapFrame& tf) {
+bool try_call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
     switch (static_cast<kestrel::Sys>(tf.x[17])) {
     case kestrel::Sys::Call: {
-        const bool fast = g_enabled && call(t, tf);
+        const bool fast = g_enabled && call(me, t, tf);
         bump(fast ? here().call_fast : here().call_slow);
         return fast;
     }
     case kestrel::Sys::ReplyRecv: {
-        const bool fast = g_enabled && reply_recv(t, tf);
+        const bool fast = g_enabled && reply_recv(me, t, tf);
         bump(fast ? here().rr_fast : here().rr_slow);
         return fast;
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ipc/ipc_thread.hpp"
+#include "sched/task.hpp"
 #include "trap_frame.hpp"
 
 #include <cstdint>
@@ -16,7 +17,8 @@ namespace k::ipc::fastpath {
 // number, the fast path switched off, or a precondition failed); that path then does the whole
 // call from the same registers. Call with interrupts masked (SIE = 0) and no lock held; it may
 // block (switch away) and returns with interrupts still masked.
-bool try_call(IpcThread& t, hal::TrapFrame& tf);
+// `me`: the thread's task (the trap handler's one lookup).
+bool try_call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf);
 
 // `ipc_fastpath=off` on the boot line turns it off for the whole boot (the differential
 // runs): every IPC call then takes the general path. Set once by the boot, before any user

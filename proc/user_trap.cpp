@@ -112,14 +112,14 @@ extern "C" bool hal_user_fast_call(hal::TrapFrame* tf) {
 
 extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     using namespace hal::csr;
-    const sched::Task& me = *sched::current_masked();
+    sched::Task& me = *sched::current_masked();
     check_root(me, "at trap entry");
     check_sum(me, *tf, "at trap entry");
     auto& thread = *static_cast<k::user::Thread*>(me.user);
     if (tf->scause == kEcallFromU) {
         tf->sepc += 4;
         // Call and ReplyRecv in their common case: with interrupts masked, no dispatcher.
-        if (!k::ipc::fastpath::try_call(thread.ipc, *tf)) {
+        if (!k::ipc::fastpath::try_call(me, thread.ipc, *tf)) {
             set_sstatus(kSstatusSie);
             tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));
             (void)swap_clear_sstatus(kSstatusSie);

@@ -136,8 +136,9 @@ CpuSched& local();
 YieldResult schedule();
 // `s`: the block of the hart that just switched (hal_context_switch's carry).
 void finish_switch(CpuSched& s);
-// The IPC fast path's switch (see sched::handoff in scheduler.hpp), at irq depth 1.
-bool handoff(Task& next);
+// The IPC fast path's switch (see sched::handoff in scheduler.hpp), at irq depth 1. `me`: the
+// calling task, if the caller knows it (its hart is then found without the cpu-id lookup).
+bool handoff(Task& next, const Task* me = nullptr);
 void drain_inbox(CpuSched& s);
 
 // The caller owns a Ready task no list holds: hand it to a hart. An unpinned

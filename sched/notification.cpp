@@ -16,8 +16,9 @@ bool notification_holds(const void* n) {
 constexpr WaitKind kNotificationWait{"notification", &notification_holds};
 } // namespace
 
-std::uint64_t Notification::wait(Task* handoff_to, const WaitKind* kind, const void* object) {
-    Task* me = current();
+std::uint64_t Notification::wait(Task& self, Task* handoff_to, const WaitKind* kind,
+                                 const void* object) {
+    Task* me = &self;
     if (!kind) {
         kind = &kNotificationWait;
         object = this;
@@ -56,7 +57,7 @@ std::uint64_t Notification::wait(Task* handoff_to, const WaitKind* kind, const v
         k::jitter::point(k::jitter::Site::Block, me);
         if (sleep_unlocked) block_on(*me, BlockReason::Event, *kind, object, lock_);
         if (!masked) hal::Cpu::irq_push();
-        if (pending.get() && detail::handoff(*pending.get())) (void)pending.take();
+        if (pending.get() && detail::handoff(*pending.get(), me)) (void)pending.take();
         if (Task* t = pending.take()) enqueue_woken(*t);
         while (me->state.state() != TaskState::Running)
             (void)detail::schedule();

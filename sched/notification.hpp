@@ -29,6 +29,12 @@ class Notification final {
     // this one (an IPC wait) whose condition also covers its own object; its test must hold
     // whenever pending() != 0 too.
     std::uint64_t wait(Task* handoff_to, const WaitKind* kind = nullptr,
+                       const void* object = nullptr) {
+        return wait(*current(), handoff_to, kind, object);
+    }
+    // As wait(handoff_to, kind, object), for a caller that knows its own task `me` (the
+    // running one; the trap handler looked it up once): no second lookup.
+    std::uint64_t wait(Task& me, Task* handoff_to, const WaitKind* kind = nullptr,
                        const void* object = nullptr);
     // ORs `bits` (non-zero) into the word and wakes the waiter, if one is
     // asleep, on `cpu` (kAnyCpu: where it last ran). Says what it found

@@ -275,9 +275,13 @@ namespace {
 
 } // namespace
 
-bool handoff(Task& next) {
+bool handoff(Task& next, const Task* me) {
     if (hal::Cpu::irq_depth() != 1) k::panic("handoff: irq depth is not 1 (a lock held?)");
-    const std::uint32_t cpu = k::current_cpu_masked();
+    // The hart: where the caller was dispatched (its last_cpu, exact while it runs), if that
+    // hart's current task is the caller; else the validated lookup.
+    std::uint32_t cpu = me ? me->last_cpu.load(std::memory_order_relaxed) & (k::kMaxCpus - 1) : 0;
+    if (!me || g_sched[cpu].current.load(std::memory_order_relaxed) != me) [[unlikely]]
+        cpu = k::current_cpu_masked();
     CpuSched& s = g_sched[cpu & (k::kMaxCpus - 1)];
     Task* prev = s.current.load(std::memory_order_relaxed);
     // Registers saved, last ran here, a class not below ours, and this hart stays.
