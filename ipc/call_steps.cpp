@@ -86,4 +86,63 @@ void begin_call(IpcThread& c) {
     c.wait_gen.fetch_add(1, std::memory_order_relaxed); // the call's wait opens
 }
 
+std::int64_t signal_locked(Notification& n, ::ipc::Badge badge, IpcThread*& woken) {
+    woken = nullptr;
+    if (n.destroyed) return kestrel::code(Error::Destroyed);
+    const std::uint64_t bits = badge != ::ipc::kNoBadge ? badge : 1;
+    if ((woken = n.waiter) != nullptr) {
+        n.waiter = nullptr;
+        woken->word_out = n.word | bits;
+        n.word = 0;
+    } else {
+        n.word |= bits;
+    }
+    return 0;
+}
+
+std::int64_t notify_take_locked(IpcThread& t, Notification& n) {
+    if (n.destroyed) return kestrel::code(Error::Destroyed);
+    if (n.word != 0) {
+        t.word_out = n.word;
+        n.word = 0;
+        return 0;
+    }
+    if (n.waiter) return kestrel::code(Error::Busy);
+    n.waiter = &t;
+    return kNotifyBlock;
+}
+
+namespace {
+
+// A notify_wait in progress, for the lost-wake-up monitor: it is over when the completion is
+// posted, or overdue when bits wait in the notification it is registered at (a signal that
+// came after its registration hands the bits over and posts; bits left in the word mean one
+// that did not see it). The object is the thread record (a static pool) and the notification
+// a slab object: both stay mapped whenever the monitor reads them.
+bool notify_wait_holds(const void* o) {
+    const IpcThread& t = *static_cast<const IpcThread*>(o);
+    if (t.done.pending() != 0) return true;
+    const auto* n = static_cast<const Notification*>(t.notify_at.load(std::memory_order_acquire));
+    return n && __atomic_load_n(&n->waiter, __ATOMIC_RELAXED) == &t &&
+           __atomic_load_n(&n->word, __ATOMIC_RELAXED) != 0;
+}
+constexpr sched::WaitKind kNotifyWait{"ipc notification", &notify_wait_holds};
+
+} // namespace
+
+std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me) {
+    t.notify_at.store(&n, std::memory_order_release);
+    const std::int64_t r = wait_complete(
+        t,
+        [&] {
+            k::SpinGuard g(n.lock);
+            if (n.waiter != &t) return false; // a signal or the destruction is posting
+            n.waiter = nullptr;
+            return true;
+        },
+        nullptr, &kNotifyWait, &t, me);
+    t.notify_at.store(nullptr, std::memory_order_release);
+    return r;
+}
+
 } // namespace k::ipc::steps

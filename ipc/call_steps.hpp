@@ -48,6 +48,20 @@ void drop_reply(IpcThread& t);
 // A caller's offer: it will wait for a reply with this sequence number.
 void begin_call(IpcThread& c);
 
+// signal's step under n.lock (held by the caller): the capability's badge (or 1 when it has
+// none) goes to n's waiter, which is returned in `woken` for the caller to post() once the
+// lock is released, or is ORed into the word. 0, or Destroyed.
+std::int64_t signal_locked(Notification& n, ::ipc::Badge badge, IpcThread*& woken);
+// notify_wait's step under n.lock (held by the caller): 0 with the word taken into
+// t.word_out, kNotifyBlock with t registered as n's waiter (then notify_block()), Destroyed,
+// or Busy (another thread waits there).
+inline constexpr std::int64_t kNotifyBlock = 1;
+std::int64_t notify_take_locked(IpcThread& t, Notification& n);
+// t, registered as n's waiter, blocks until a signal (0, the word in t.word_out) or the
+// notification's destruction (Destroyed); killed, it leaves n first. `me`: t's task, if the
+// caller has it. The caller holds an operation reference on n.
+std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me);
+
 inline IpcThread& owner(::ipc::Waiter& w) {
     return *static_cast<IpcThread*>(w.owner);
 }

@@ -1,5 +1,5 @@
-// The IPC fast path: Call and ReplyRecv when the message fits in the registers (RFC-0028 "The
-// fast path"). The idea is seL4's src/fastpath/fastpath.c: every precondition is one branch
+// The IPC fast path: Call and ReplyRecv when the message fits in the registers, Signal and
+// NotifyWait (RFC-0028 "The fast path"). The idea is seL4's src/fastpath/fastpath.c: every precondition is one branch
 // back to the general path, taken before anything changes, so that path redoes the whole call
 // from the saved registers and the fast path never undoes anything. What it saves over the
 // general path: the dispatcher, the interrupt enable and disable around it, the tag decoding,
@@ -179,6 +179,53 @@ bool reply_recv(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
     return true;
 }
 
+// Signal: everything but a failed lookup (whose error the general path reports). The waiter
+// it finds is posted once the locks are released.
+bool signal(IpcThread& t, hal::TrapFrame& tf) {
+    IpcThread* woken = nullptr;
+    std::int64_t r = 0;
+    {
+        SpaceGuard g(*t.caps);
+        const ::ipc::CapLookup l =
+            t.caps->table.lookup(tf.x[10], ObjectType::Notification, Rights::send());
+        if (!l.ok()) [[unlikely]]
+            return false;
+        auto& n = *static_cast<Notification*>(l.cap.object);
+        n.lock.lock_masked();
+        r = signal_locked(n, l.cap.badge, woken);
+        n.lock.unlock_masked();
+    }
+    if (woken) post(*woken, 0);
+    tf.x[10] = static_cast<std::uint64_t>(r);
+    return true;
+}
+
+// NotifyWait: as Signal; a wait that blocks takes its operation reference on the notification
+// under the lock (a kill withdraws through it).
+bool notify_wait(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
+    Notification* n = nullptr;
+    std::int64_t r = 0;
+    {
+        SpaceGuard g(*t.caps);
+        const ::ipc::CapLookup l =
+            t.caps->table.lookup(tf.x[10], ObjectType::Notification, Rights::receive());
+        if (!l.ok()) [[unlikely]]
+            return false;
+        n = static_cast<Notification*>(l.cap.object);
+        n->lock.lock_masked();
+        r = notify_take_locked(t, *n);
+        if (r == kNotifyBlock) get(*n);
+        n->lock.unlock_masked();
+    }
+    if (r == kNotifyBlock) {
+        r = notify_block(t, *n, &me);
+        put(*n);
+    }
+    tf.x[10] = static_cast<std::uint64_t>(r);
+    tf.x[11] = r == 0 ? t.word_out : 0;
+    return true;
+}
+
 } // namespace
 
 bool try_call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
@@ -193,6 +240,10 @@ bool try_call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
         bump(fast ? here().rr_fast : here().rr_slow);
         return fast;
     }
+    case kestrel::Sys::Signal:
+        return g_enabled && signal(t, tf);
+    case kestrel::Sys::NotifyWait:
+        return g_enabled && notify_wait(me, t, tf);
     default:
         return false;
     }

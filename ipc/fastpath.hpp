@@ -1,6 +1,6 @@
 // The IPC fast path (issue 18, RFC-0028 "The fast path"): Call and ReplyRecv in their common
-// case, taken from the trap handler before the system-call dispatcher, with interrupts masked
-// from the trap to the return.
+// case, Signal and NotifyWait, taken from the trap handler before the system-call dispatcher,
+// with interrupts masked from the trap to the return.
 #pragma once
 
 #include "ipc/ipc_thread.hpp"
@@ -11,8 +11,8 @@
 
 namespace k::ipc::fastpath {
 
-// Takes the call in `tf` (a7 = the number) for thread `t` when it is a Call or a ReplyRecv
-// whose preconditions all hold, and writes its results into `tf` (a0..a6) as the general
+// Takes the call in `tf` (a7 = the number) for thread `t` when it is a Call, ReplyRecv, Signal
+// or NotifyWait whose preconditions all hold, and writes its results into `tf` (a0..a6) as the general
 // call would: true. False, with nothing changed, when the general path must take it (another
 // number, the fast path switched off, or a precondition failed); that path then does the whole
 // call from the same registers. Call with interrupts masked (SIE = 0) and no lock held; it may

@@ -239,76 +239,27 @@ std::int64_t signal(IpcThread& t, hal::TrapFrame& tf) {
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Notification, Rights::send());
     if (f.error != 0) return f.error;
     Notification& n = *static_cast<Notification*>(f.cap.object);
-    const std::uint64_t bits = f.cap.badge != ::ipc::kNoBadge ? f.cap.badge : 1;
     IpcThread* w = nullptr;
     std::int64_t r = 0;
     {
         k::SpinGuard g(n.lock);
-        if (n.destroyed) {
-            r = kestrel::code(Error::Destroyed);
-        } else if ((w = n.waiter) != nullptr) {
-            n.waiter = nullptr;
-            w->word_out = n.word | bits;
-            n.word = 0;
-        } else {
-            n.word |= bits;
-        }
+        r = signal_locked(n, f.cap.badge, w);
     }
     if (w) post(*w, 0);
     put(n);
     return r;
 }
 
-namespace {
-
-// A notify_wait in progress, for the lost-wake-up monitor: it is over when the completion is
-// posted, or overdue when bits wait in the notification it is registered at (a signal that
-// came after its registration hands the bits over and posts; bits left in the word mean one
-// that did not see it). The object is the thread record (a static pool) and the notification
-// a slab object: both stay mapped whenever the monitor reads them.
-bool notify_wait_holds(const void* o) {
-    const IpcThread& t = *static_cast<const IpcThread*>(o);
-    if (t.done.pending() != 0) return true;
-    const auto* n = static_cast<const Notification*>(t.notify_at.load(std::memory_order_acquire));
-    return n && __atomic_load_n(&n->waiter, __ATOMIC_RELAXED) == &t &&
-           __atomic_load_n(&n->word, __ATOMIC_RELAXED) != 0;
-}
-constexpr sched::WaitKind kNotifyWait{"ipc notification", &notify_wait_holds};
-
-} // namespace
-
 std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Notification, Rights::receive());
     if (f.error != 0) return f.error;
     Notification& n = *static_cast<Notification*>(f.cap.object);
-    std::int64_t r = 1; // 1: blocked
+    std::int64_t r = 0;
     {
         k::SpinGuard g(n.lock);
-        if (n.destroyed) {
-            r = kestrel::code(Error::Destroyed);
-        } else if (n.word != 0) {
-            t.word_out = n.word;
-            n.word = 0;
-            r = 0;
-        } else if (n.waiter) {
-            r = kestrel::code(Error::Busy);
-        } else {
-            n.waiter = &t;
-        }
+        r = notify_take_locked(t, n);
     }
-    if (r == 1) {
-        t.notify_at.store(&n, std::memory_order_release);
-        r = wait_complete(
-            t,
-            [&] {
-                k::SpinGuard g(n.lock);
-                if (n.waiter != &t) return false; // a signal or the destruction is posting
-                n.waiter = nullptr;
-                return true;
-            },
-            nullptr, &kNotifyWait, &t);
-        t.notify_at.store(nullptr, std::memory_order_release);
-    }
+    if (r == kNotifyBlock) r = notify_block(t, n, nullptr);
     put(n);
     tf.x[11] = r == 0 ? t.word_out : 0;
     return r;

@@ -2,7 +2,8 @@
 // client and a server, each in its own process, run a fixed script of calls drawn from a
 // seeded splitmix64 stream: messages of 0..8 words (up to 4 in registers: the fast path's
 // case; more: the general path's), two badged capabilities, capability transfers, bad tags,
-// empty and wrong-type slots, and replies through reply + recv or longer than the registers.
+// empty and wrong-type slots, replies through reply + recv or longer than the registers, and
+// signals and waits on notifications.
 // Every answer is a function of its request (label, words and the badge the server saw), so
 // the client checks each reply it gets; and every result of every call, on both sides (a0,
 // tag, MR0..MR3, badge, buffer words), goes into an FNV-1a hash. Whether the kernel takes the
@@ -19,7 +20,8 @@ namespace {
 
 // Client slots: the endpoint (all rights), two badged send capabilities (the second with
 // Grant), a notification to transfer, and a slot left empty.
-constexpr uint64_t kEp = 0, kBadgeA = 1, kBadgeB = 2, kNote = 3, kEmpty = 9;
+constexpr uint64_t kEp = 0, kBadgeA = 1, kBadgeB = 2, kNote = 3, kNoteBadged = 4, kEmpty = 9;
+constexpr uint64_t kNoteBadge = 0x40;
 constexpr uint64_t kBadgeAValue = 0x1111, kBadgeBValue = 0x2222;
 constexpr uint64_t kQuit = 0xfffff;     // the label that ends the server, which answers its hash
 constexpr uint64_t kSlowReply = 0xffff0; // the server answers with reply, then recv
@@ -106,11 +108,30 @@ int server() {
     }
 }
 
+// Kind 15: notifications, within the client: two signals (badged, unbadged), the wait that
+// takes both bits at once, and a signal and a wait on slots of the wrong kind.
+bool notify_round(Hash& h) {
+    const int64_t s1 = kestrel::signal(kNoteBadged);
+    const int64_t s2 = kestrel::signal(kNote);
+    uint64_t word = 0;
+    const int64_t w = kestrel::notify_wait(kNote, word);
+    uint64_t none = 0;
+    const int64_t bad_signal = kestrel::signal(kEp);
+    const int64_t bad_wait = kestrel::notify_wait(kEmpty, none);
+    const int64_t results[] = {s1, s2, w, bad_signal, bad_wait};
+    for (int64_t v : results)
+        h.add(static_cast<uint64_t>(v));
+    h.add(word);
+    return s1 == 0 && s2 == 0 && w == 0 && word == (kNoteBadge | 1) && bad_signal < 0 &&
+           bad_wait < 0;
+}
+
 // One round of the script: a call of some kind; its results go into `h`. False when the reply
 // was not the server's answer to the request.
 bool round(Hash& h) {
     const uint64_t r0 = next();
     const uint64_t kind = r0 % 16;
+    if (kind == 15) return notify_round(h);
     const uint64_t len = (r0 >> 8) % (kMaxWords + 1);
     uint64_t label = (r0 >> 16) & 0xffff;
     if (label >= kSlowReply) label -= 0x100; // the protocol's own labels are not drawn
@@ -184,7 +205,8 @@ int main(int argc, char** argv) {
         kestrel::cap_mint(kEp, kBadgeA, kestrel::RightSend, kBadgeAValue) != 0 ||
         kestrel::cap_mint(kEp, kBadgeB, kestrel::RightSend | kestrel::RightGrant,
                           kBadgeBValue) != 0 ||
-        kestrel::notification_create(kNote) != 0)
+        kestrel::notification_create(kNote) != 0 ||
+        kestrel::cap_mint(kNote, kNoteBadged, kestrel::RightSend, kNoteBadge) != 0)
         return 10;
     static const char kArgs[] = "server";
     const int64_t srv = kestrel::spawn("ipcdiff", 7, kArgs, sizeof kArgs, kEp);
