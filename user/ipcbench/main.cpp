@@ -26,6 +26,7 @@ enum Label : uint64_t {
     kGive = 3,   // carries a capability (caps = 1), lands in the server's next slot
     kNotify = 4, // reply, then MR0 rounds of notify_wait(slot 2), signal(slot 1)
     kQuit = 5,   // reply, then exit(0)
+    kFill = 6,   // fill every empty slot with a new endpoint; reply MR0 = how many
 };
 
 // Client slots.
@@ -82,6 +83,20 @@ bool starts(const char* s, const char* p) {
     return true;
 }
 
+// Fills every empty slot from `from` up with a new endpoint: how many it made.
+uint64_t fill_space(uint64_t from) {
+    uint64_t made = 0;
+    for (uint64_t slot = from; slot < kestrel::kCapSlots; ++slot)
+        if (kestrel::endpoint_create(slot) == 0) ++made;
+    return made;
+}
+
+// Deletes the endpoints fill_space(from) made (every slot from `from` up).
+void unfill_space(uint64_t from) {
+    for (uint64_t slot = from; slot < kestrel::kCapSlots; ++slot)
+        (void)kestrel::cap_delete(slot);
+}
+
 // ---- server -------------------------------------------------------------
 
 int server() {
@@ -128,6 +143,11 @@ int server() {
             m.tag = kestrel::make_tag(0, 0);
             (void)kestrel::reply(m);
             return 0;
+        case kFill:
+            m.tag = kestrel::make_tag(0, 1);
+            m.mr[0] = fill_space(next_slot + 1);
+            (void)kestrel::reply(m);
+            break;
         default:
             return 14;
         }
@@ -139,6 +159,9 @@ int server() {
 
 int64_t g_harts = 1;
 uint32_t g_batches = 7, g_iters = 1000;
+// "fill_tasks=N": the rows name N live tasks (the kernel keeps them blocked meanwhile), and
+// both capability spaces are full of endpoints while the IPC rows are measured.
+uint32_t g_fill_tasks = 0;
 bool g_failed = false;
 
 void fail(const char* what, int64_t v) {
@@ -293,7 +316,7 @@ void report(const char* op, uint32_t tasks, BatchFn fn, Ctx& c) {
         .put(" harts=")
         .put(g_harts)
         .put(" tasks=")
-        .put(static_cast<int64_t>(tasks))
+        .put(static_cast<int64_t>(g_fill_tasks != 0 ? g_fill_tasks : tasks))
         .put(" rq=0 median=")
         .put(static_cast<int64_t>(per_op[n / 2]))
         .put(" min=")
@@ -305,6 +328,19 @@ void report(const char* op, uint32_t tasks, BatchFn fn, Ctx& c) {
         .put(" iters=")
         .put(static_cast<int64_t>(g_iters))
         .done();
+}
+
+// With fill_tasks=: the server's space and the client's (from `from` up) filled.
+void fill_both(Server& s, uint64_t from) {
+    if (g_fill_tasks == 0) return;
+    const int64_t theirs = ask(s.ep, kFill);
+    const uint64_t ours = fill_space(from);
+    Line().put("KLOG: ipcbench: capability spaces filled: server ").put(theirs).put(" slots, client ")
+        .put(static_cast<int64_t>(ours)).put(" slots").done();
+    if (theirs <= 0 || ours == 0) fail("filling the capability spaces", theirs);
+}
+void unfill_both(uint64_t from) {
+    if (g_fill_tasks != 0) unfill_space(from);
 }
 
 int client() {
@@ -329,9 +365,11 @@ int client() {
             .put(local.hart)
             .done();
         Ctx c{&local, true, 0};
+        fill_both(local, next_ep);
         report("ipc_call_local", 2, &call_batch, c);
         report("notify_wake", 2, &notify_batch, c);
         stop(local);
+        unfill_both(next_ep);
     }
     if (g_harts >= 2 && !g_failed && find_server(false, next_ep, remote)) {
         Line()
@@ -343,9 +381,11 @@ int client() {
             .put(remote.hart)
             .done();
         Ctx c{&remote, false, 0};
+        fill_both(remote, next_ep);
         report("ipc_call_remote", 2, &call_batch, c);
         report("notify_wake_remote", 2, &notify_batch, c);
         stop(remote);
+        unfill_both(next_ep);
     }
     Line()
         .put("KLOG: ipcbench: ")
@@ -366,6 +406,8 @@ int main(int argc, char** argv) {
             g_batches = static_cast<uint32_t>(kestrel::parse_int(argv[i] + 8));
         if (starts(argv[i], "iters="))
             g_iters = static_cast<uint32_t>(kestrel::parse_int(argv[i] + 6));
+        if (starts(argv[i], "fill_tasks="))
+            g_fill_tasks = static_cast<uint32_t>(kestrel::parse_int(argv[i] + 11));
     }
     if (g_harts < 1 || g_batches < 1 || g_batches > kMaxBatches || g_iters < 1) {
         fail("bad arguments", argc);
