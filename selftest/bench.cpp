@@ -231,6 +231,7 @@ bool user_ops(const Plan& plan, std::uint32_t live = 0) {
     n = put_arg(args, n, "batches=", plan.batches);
     n = put_arg(args, n, "iters=", plan.iters);
     if (live != 0) n = put_arg(args, n, "fill_tasks=", live);
+    const ipc::fastpath::Counts fast0 = ipc::fastpath::counts();
     const std::int64_t id = user::spawn(nullptr, *image, args, n);
     if (id <= 0) {
         println("KBENCH: FAIL spawn of ipcbench: error ", id);
@@ -241,6 +242,7 @@ bool user_ops(const Plan& plan, std::uint32_t live = 0) {
         println("KBENCH: FAIL await of ipcbench");
         return false;
     }
+    say_fastpath_share("ipcbench", fast0);
     if (st.kind != kestrel::WaitKind::Exited || st.code != 0) {
         // Faulted, code 2 (illegal instruction): most likely U-mode rdinstret was refused.
         const bool illegal = st.kind == kestrel::WaitKind::Faulted && st.code == 2;

@@ -42,6 +42,17 @@ std::uint64_t bootarg_number(const char* key, std::uint64_t fallback) {
     return n;
 }
 
+void say_fastpath_share(const char* what, const ipc::fastpath::Counts& since) {
+    const ipc::fastpath::Counts now = ipc::fastpath::counts();
+    const std::uint64_t cf = now.call_fast - since.call_fast;
+    const std::uint64_t cn = cf + now.call_slow - since.call_slow;
+    const std::uint64_t rf = now.reply_recv_fast - since.reply_recv_fast;
+    const std::uint64_t rn = rf + now.reply_recv_slow - since.reply_recv_slow;
+    println("KLOG: ipc fast path over ", what, ": call ", cf, " of ", cn, " (",
+            cn ? cf * 100 / cn : 0, " %), reply_recv ", rf, " of ", rn, " (",
+            rn ? rf * 100 / rn : 0, " %)");
+}
+
 UserRecords UserRecords::now() {
     UserRecords r;
     r.frames = k::frames::free_count();

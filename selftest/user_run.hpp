@@ -1,6 +1,8 @@
 // Running a user program from a kernel selftest: its argument block, its records' return.
 #pragma once
 
+#include "ipc/fastpath.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -12,6 +14,10 @@ std::size_t put_arg(char* buf, std::size_t at, const char* name, std::uint64_t v
 
 // A number from the bootargs (`key=N`, decimal, at most 19 digits), else `fallback`.
 std::uint64_t bootarg_number(const char* key, std::uint64_t fallback);
+
+// Prints how many of the Calls and ReplyRecvs since `since` took the IPC fast path, as
+// `KLOG: ipc fast path over <what>: call F of N (P %), reply_recv F of N (P %)`.
+void say_fastpath_share(const char* what, const ipc::fastpath::Counts& since);
 
 // What a user program takes and must give back: free frames, address spaces, endpoint,
 // notification, process and thread records.

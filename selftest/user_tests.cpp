@@ -7,6 +7,7 @@
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
 #include "base/time.hpp"
+#include "ipc/fastpath.hpp"
 #include "kernel/boot_info.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
@@ -132,6 +133,7 @@ KSELFTEST(USR0001, "user ladder") {
     // wherever they sit, not only in the kernel's storm.
     const bool jitter_here = online_count() > 1 && !jitter::enabled();
     if (jitter_here) jitter::enable(time::now() | 1, kUserJitterMaxUs);
+    const ipc::fastpath::Counts fast0 = ipc::fastpath::counts();
     const std::int64_t id = user::spawn(nullptr, *init, args, n);
     println("KLOG: user: init is task ", id);
     kestrel::WaitStatus st{};
@@ -144,6 +146,7 @@ KSELFTEST(USR0001, "user ladder") {
     KCHECK(awaited);
     println("KLOG: user: init ended: kind ", static_cast<std::uint32_t>(st.kind), " code ", st.code,
             " addr ", hex(st.addr));
+    say_fastpath_share("the user ladder", fast0);
     KCHECK(st.kind == kestrel::WaitKind::Exited && st.code == 0);
     // Every record and frame of init and its children is back.
     KCHECK(records_back("user", before));
