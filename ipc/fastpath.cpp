@@ -1,10 +1,10 @@
 // The IPC fast path: Call and ReplyRecv when the message fits in the registers, Signal and
-// NotifyWait (RFC-0028 "The fast path"). The idea is seL4's src/fastpath/fastpath.c: every precondition is one branch
-// back to the general path, taken before anything changes, so that path redoes the whole call
-// from the saved registers and the fast path never undoes anything. What it saves over the
-// general path: the dispatcher, the interrupt enable and disable around it, the tag decoding,
-// the staging of a message that has no buffer words, and the endpoint's reference count (the
-// endpoint is used only under its lock, taken inside the capability space's lock, so the
+// NotifyWait (RFC-0028 "The fast path"). The idea is seL4's src/fastpath/fastpath.c: every
+// precondition is one branch back to the general path, taken before anything changes, so that path
+// redoes the whole call from the saved registers and the fast path never undoes anything. What it
+// saves over the general path: the dispatcher, the interrupt enable and disable around it, the tag
+// decoding, the staging of a message that has no buffer words, and the endpoint's reference count
+// (the endpoint is used only under its lock, taken inside the capability space's lock, so the
 // capability that names it cannot go while it is used; a receive that blocks takes a
 // reference for its wait, as the general path does).
 //

@@ -12,12 +12,12 @@
 namespace k::ipc::fastpath {
 
 // Takes the call in `tf` (a7 = the number) for thread `t` when it is a Call, ReplyRecv, Signal
-// or NotifyWait whose preconditions all hold, and writes its results into `tf` (a0..a6) as the general
-// call would: true. False, with nothing changed, when the general path must take it (another
-// number, the fast path switched off, or a precondition failed); that path then does the whole
-// call from the same registers. Call with interrupts masked (SIE = 0) and no lock held; it may
-// block (switch away) and returns with interrupts still masked.
-// `me`: the thread's task (the trap handler's one lookup).
+// or NotifyWait whose preconditions all hold, and writes its results into `tf` (a0..a6) as the
+// general call would: true. False, with nothing changed, when the general path must take it
+// (another number, the fast path switched off, or a precondition failed); that path then does the
+// whole call from the same registers. Call with interrupts masked (SIE = 0) and no lock held; it
+// may block (switch away) and returns with interrupts still masked. `me`: the thread's task (the
+// trap handler's one lookup).
 bool try_call(sched::Task& me, IpcThread& t, hal::TrapFrame& tf);
 
 // `ipc_fastpath=off` on the boot line turns it off for the whole boot (the differential

@@ -281,17 +281,13 @@ std::int64_t notify_poll(IpcThread& t, hal::TrapFrame& tf) {
 }
 
 void thread_end(IpcThread& t) {
-    IpcThread* c = nullptr;
-    std::uint64_t seq = 0;
     {
+        // No reply reaches a call of its own any more (a thread that ends waits in none)...
         k::SpinGuard g(t.reply_lock);
-        c = t.reply_to;
-        seq = t.reply_seq;
-        t.reply_to = nullptr;
         t.awaiting = false;
         ++t.call_seq;
     }
-    if (c) server_gone(*c, seq);
+    drop_reply(t); // ...and a caller it holds gets ServerGone (nobody gives it another now)
 }
 
 void kill(IpcThread& t) {

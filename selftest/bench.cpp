@@ -8,12 +8,12 @@
 #include <new>
 
 #include "base/console.hpp"
-#include "ipc/objects.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "csr.hpp"
 #include "dtb/dtb.hpp"
 #include "hal_cpu.hpp"
+#include "ipc/objects.hpp"
 #include "kernel/boot_info.hpp"
 #include "proc/images.hpp"
 #include "proc/process.hpp"

@@ -2,10 +2,10 @@
 #include "selftest/user_run.hpp"
 
 #include "base/console.hpp"
-#include "dtb/dtb.hpp"
-#include "kernel/boot_info.hpp"
 #include "base/time.hpp"
+#include "dtb/dtb.hpp"
 #include "ipc/objects.hpp"
+#include "kernel/boot_info.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
 #include "proc/process.hpp"

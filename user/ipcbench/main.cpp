@@ -335,8 +335,13 @@ void fill_both(Server& s, uint64_t from) {
     if (g_fill_tasks == 0) return;
     const int64_t theirs = ask(s.ep, kFill);
     const uint64_t ours = fill_space(from);
-    Line().put("KLOG: ipcbench: capability spaces filled: server ").put(theirs).put(" slots, client ")
-        .put(static_cast<int64_t>(ours)).put(" slots").done();
+    Line()
+        .put("KLOG: ipcbench: capability spaces filled: server ")
+        .put(theirs)
+        .put(" slots, client ")
+        .put(static_cast<int64_t>(ours))
+        .put(" slots")
+        .done();
     if (theirs <= 0 || ours == 0) fail("filling the capability spaces", theirs);
 }
 void unfill_both(uint64_t from) {

@@ -23,9 +23,9 @@ namespace {
 constexpr uint64_t kEp = 0, kBadgeA = 1, kBadgeB = 2, kNote = 3, kNoteBadged = 4, kEmpty = 9;
 constexpr uint64_t kNoteBadge = 0x40;
 constexpr uint64_t kBadgeAValue = 0x1111, kBadgeBValue = 0x2222;
-constexpr uint64_t kQuit = 0xfffff;     // the label that ends the server, which answers its hash
+constexpr uint64_t kQuit = 0xfffff;      // the label that ends the server, which answers its hash
 constexpr uint64_t kSlowReply = 0xffff0; // the server answers with reply, then recv
-constexpr uint32_t kMaxWords = 8;       // 4 registers and 4 buffer words
+constexpr uint32_t kMaxWords = 8;        // 4 registers and 4 buffer words
 
 uint64_t g_rng = 0;
 uint64_t next() { // splitmix64
@@ -140,8 +140,10 @@ bool round(Hash& h) {
     uint64_t buf[kMaxWords] = {};
     for (uint64_t i = 0; i < kMaxWords; ++i) {
         const uint64_t v = next();
-        if (i < kestrel::kMessageRegisters) m.mr[i] = v;
-        else buf[i - kestrel::kMessageRegisters] = v;
+        if (i < kestrel::kMessageRegisters)
+            m.mr[i] = v;
+        else
+            buf[i - kestrel::kMessageRegisters] = v;
     }
     uint64_t slot = (r0 >> 40) & 1 ? kBadgeB : kBadgeA;
     uint64_t badge = slot == kBadgeB ? kBadgeBValue : kBadgeAValue;
@@ -203,8 +205,8 @@ int main(int argc, char** argv) {
     g_rng = seed;
     if (kestrel::endpoint_create(kEp) != 0 ||
         kestrel::cap_mint(kEp, kBadgeA, kestrel::RightSend, kBadgeAValue) != 0 ||
-        kestrel::cap_mint(kEp, kBadgeB, kestrel::RightSend | kestrel::RightGrant,
-                          kBadgeBValue) != 0 ||
+        kestrel::cap_mint(kEp, kBadgeB, kestrel::RightSend | kestrel::RightGrant, kBadgeBValue) !=
+            0 ||
         kestrel::notification_create(kNote) != 0 ||
         kestrel::cap_mint(kNote, kNoteBadged, kestrel::RightSend, kNoteBadge) != 0)
         return 10;

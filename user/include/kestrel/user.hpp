@@ -74,7 +74,7 @@ class Line {
     Line& put(const char* s);
     Line& put(int64_t v);
     Line& hex(uint64_t v); // "0x" and 16 hex digits
-    void done(); // appends '\n' and writes the line
+    void done();           // appends '\n' and writes the line
   private:
     char buf_[200];
     size_t len_ = 0;
