@@ -151,7 +151,9 @@ bool reply_recv(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
             return false;
         }
         // Committed. A reply that finds its call over (the caller withdrew) is dropped, and
-        // the receive goes on, as in the general path.
+        // the receive goes on, as in the general path. (finish_call's ReplyClaimed jitter
+        // point runs here with the space and endpoint locks held: a hook there may delay,
+        // never block.)
         const ::ipc::Message reply = message_of(tf);
         (void)finish_call(
             *caller, seq, 0,
@@ -162,6 +164,7 @@ bool reply_recv(sched::Task& me, IpcThread& t, hal::TrapFrame& tf) {
             &caller_task);
         t.buffer = tf.x[16];
         t.cap_dst = kestrel::kNoCap;
+        tf.x[11] = kestrel::kNoCap; // as the general path's receive: a1 if the wait fails
         const ::ipc::Rendezvous rv = ep->queue.receive(t.waiter);
         if (rv.outcome != IpcOutcome::Queued) [[unlikely]]
             k::panic("ipc fast path: a receive on an endpoint without senders did not queue");
