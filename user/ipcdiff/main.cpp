@@ -226,11 +226,11 @@ int main(int argc, char** argv) {
                        st.kind == kestrel::WaitKind::Exited && st.code == 0;
     kestrel::Line()
         .put("ULOG: ipcdiff seed=")
-        .put(seed)
+        .put(static_cast<int64_t>(seed))
         .put(" rounds=")
-        .put(rounds)
+        .put(static_cast<int64_t>(rounds))
         .put(" wrong=")
-        .put(wrong)
+        .put(static_cast<int64_t>(wrong))
         .put(" hash=")
         .hex(h.h)
         .done();
