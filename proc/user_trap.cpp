@@ -118,7 +118,8 @@ extern "C" void hal_user_trap(hal::TrapFrame* tf) {
     auto& thread = *static_cast<k::user::Thread*>(me.user);
     if (tf->scause == kEcallFromU) {
         tf->sepc += 4;
-        // Call and ReplyRecv in their common case: with interrupts masked, no dispatcher.
+        // Call, ReplyRecv, Signal and NotifyWait in their common case (ipc/fastpath.hpp): with
+        // interrupts masked, no dispatcher.
         if (!k::ipc::fastpath::try_call(me, thread.ipc, *tf)) {
             set_sstatus(kSstatusSie);
             tf->x[10] = static_cast<std::uint64_t>(k::user::syscall(thread, *tf));
