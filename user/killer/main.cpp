@@ -1,8 +1,9 @@
 // killer: the kernel's task-capability test (RFC-0028). It spawns victims with a task
-// capability and ends them with task_kill while they are blocked in IPC.
+// capability and ends them with task_kill while they are blocked in IPC or running.
 //   argv "victim-call": calls the endpoint in slot 0 and waits for a reply that never comes.
 //   argv "victim-recv": receives on the endpoint in slot 0; nobody sends (or, in case 5, the
 //              test does: then it exits 99).
+//   argv "victim-spin": runs in U-mode until it is killed.
 //   argv "not-parent <id>": waits for process <id>, a sibling: exits 0 when that is NoChild.
 //   no argv: the test. Exit code 0, or the bit of the first check that failed.
 #include <kestrel/user.hpp>
@@ -26,16 +27,28 @@ bool same(const char* a, const char* b) {
     return *a == *b;
 }
 
+// Runs user instructions until the thread is killed: only the trap that ends a killed thread
+// (its next tick, at the latest) stops it.
+[[noreturn]] void spin() {
+    for (;;)
+        asm volatile("" ::: "memory");
+}
+
 int victim(const char* kind, const char* arg) {
+    if (same(kind, "victim-spin")) spin();
     if (same(kind, "not-parent")) {
         WaitStatus st{};
         return kestrel::wait(kestrel::parse_int(arg), &st) == e(Error::NoChild) ? 0 : 1;
     }
     IpcMsg m;
     m.tag = kestrel::make_tag(1, 0);
-    if (same(kind, "victim-call")) (void)kestrel::call(kEp, m);
-    if (same(kind, "victim-recv")) (void)kestrel::recv(kEp, m);
-    return 99; // only reached if the kill did not end it
+    int64_t r = 0;
+    if (same(kind, "victim-call")) r = kestrel::call(kEp, m);
+    if (same(kind, "victim-recv")) r = kestrel::recv(kEp, m);
+    // Case 5's message: exit 99. Anything else is a killed thread back in U-mode, which must
+    // never happen: it spins, so its process never ends and the test's wait never returns.
+    if (r == 0) return 99;
+    spin();
 }
 
 int64_t spawn_victim(const char* kind) {
@@ -73,6 +86,10 @@ int test() {
     if (spawn_victim("victim-recv") <= 0) return 16;
     (void)kestrel::sleep_us(20'000);
     if (!kill_and_check("blocked in recv")) return 32;
+    // 2a. A thread running in U-mode (on this hart or another): it ends at its next trap.
+    if (spawn_victim("victim-spin") <= 0) return 8192;
+    (void)kestrel::sleep_us(20'000);
+    if (!kill_and_check("running")) return 16384;
     // 3. Rights: kill needs Send, wait needs Receive; a task capability takes no badge.
     if (spawn_victim("victim-recv") <= 0) return 64;
     if (kestrel::cap_mint(kTask, kTaskSendOnly, kestrel::RightSend, 0) != 0 ||
