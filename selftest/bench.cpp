@@ -8,6 +8,7 @@
 #include <new>
 
 #include "base/console.hpp"
+#include "base/ipi.hpp"
 #include "base/percpu.hpp"
 #include "base/shutdown.hpp"
 #include "csr.hpp"
@@ -207,6 +208,26 @@ bool enable_user_instret_everywhere() {
     return refused.load() == 0;
 }
 
+// Resched IPIs sent to every hart so far (base/ipi.hpp's chains).
+std::uint64_t ipis_sent() {
+    std::uint64_t n = 0;
+    for (std::uint32_t c = 0; c < k::kMaxCpus; ++c)
+        n += ipi::chain(c).sent;
+    return n;
+}
+
+// The IPIs of ipcbench's run against its cross-hart wake-ups: each remote round (warm-up and
+// batches) of iters ops wakes the partner on the other hart twice per call (the call, the
+// reply) and once per notification op (two per iteration). Everything else ipcbench does
+// (its setup calls, the same-hart rows) wakes across harts a few dozen times at most.
+void say_ipis_per_wake(const Plan& plan, std::uint64_t ipis) {
+    if (online_count() < 2) return;
+    const std::uint64_t wakes = 4ull * (plan.batches + 1) * plan.iters;
+    println("KBENCH: ipis while ipcbench ran: ", ipis, " for ", wakes,
+            " cross-hart wake-ups in its remote rows (", ipis * 100 / wakes,
+            " per 100; one IPI per wake-up is 100)");
+}
+
 // The user rows (user/ipcbench): null syscall, IPC call+reply and
 // notification wake-up, same hart and across harts. It prints its own rows
 // (and a FAIL line on a setup or placement failure); exit status 0 is required.
@@ -232,6 +253,7 @@ bool user_ops(const Plan& plan, std::uint32_t live = 0) {
     n = put_arg(args, n, "iters=", plan.iters);
     if (live != 0) n = put_arg(args, n, "fill_tasks=", live);
     const ipc::fastpath::Counts fast0 = ipc::fastpath::counts();
+    const std::uint64_t ipis0 = ipis_sent();
     const std::int64_t id = user::spawn(nullptr, *image, args, n);
     if (id <= 0) {
         println("KBENCH: FAIL spawn of ipcbench: error ", id);
@@ -243,6 +265,7 @@ bool user_ops(const Plan& plan, std::uint32_t live = 0) {
         return false;
     }
     say_fastpath_share("ipcbench", fast0);
+    say_ipis_per_wake(plan, ipis_sent() - ipis0);
     if (st.kind != kestrel::WaitKind::Exited || st.code != 0) {
         // Faulted, code 2 (illegal instruction): most likely U-mode rdinstret was refused.
         const bool illegal = st.kind == kestrel::WaitKind::Faulted && st.code == 2;
