@@ -43,6 +43,8 @@ constexpr Entry kFaults[] = {
     {Fault::DestroyNoWake, "destroy-no-wake"},
     {Fault::ReplyAnyCall, "reply-any-call"},
     {Fault::FastpathDropBadge, "fastpath-drop-badge"},
+    {Fault::FpNoSave, "fp-no-save"},
+    {Fault::FpNoZero, "fp-no-zero"},
 };
 
 } // namespace

@@ -25,8 +25,9 @@ ElfError check_ident_and_header(const unsigned char* p) {
     // Only RVC is accepted besides the float ABI: RVE and TSO promise a machine we do not run.
     const std::uint32_t flags = le32(p + kFlags);
     if ((flags & ~kEfKnown) != 0) return ElfError::BadFlags;
-    // A soft-float image only: user tasks run with sstatus.FS = Off and have no FP state.
-    if ((flags & kEfFloatAbiMask) != 0) return ElfError::BadFloatAbi;
+    // Soft, single or double: a user thread has the D extension's registers (RFC-0027
+    // "Floating point"). Quad needs Q, which no machine we run has.
+    if ((flags & kEfFloatAbiMask) == kEfFloatAbiQuad) return ElfError::BadFloatAbi;
     if (le16(p + kEhsize) != kEhdrSize) return ElfError::BadEhsize; // sizeof(Elf64_Ehdr)
     return ElfError::Ok;
 }
@@ -86,6 +87,17 @@ ElfError validate(const unsigned char* image, std::size_t size, const Limits& li
                    (le32(image + kFlags) & kEfRvc) != 0};
     Plan plan{};
     e = plan_segments(image, size, h, limits, plan);
+    switch (le32(image + kFlags) & kEfFloatAbiMask) {
+    case kEfFloatAbiSingle:
+        plan.float_abi = FloatAbi::Single;
+        break;
+    case kEfFloatAbiDouble:
+        plan.float_abi = FloatAbi::Double;
+        break;
+    default:
+        plan.float_abi = FloatAbi::Soft;
+        break; // quad was refused above
+    }
     if (e == ElfError::Ok) out = plan;
     return e;
 }

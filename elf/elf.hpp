@@ -21,7 +21,7 @@ enum class [[nodiscard]] ElfError : std::uint8_t{
     BadMachine,         // e_machine != EM_RISCV (243)
     BadVersion,         // e_version != EV_CURRENT
     BadFlags,           // e_flags has bits other than RVC and the float ABI (RVE, TSO, reserved)
-    BadFloatAbi,        // e_flags float ABI not soft: user tasks have no FP state
+    BadFloatAbi,        // e_flags float ABI quad: the machine has no Q extension
     BadEhsize,          // e_ehsize != 64
     BadPhentsize,       // e_phentsize != 56
     TooManyPhdrs,       // e_phnum > kMaxPhdrs (PN_XNUM included)
@@ -60,9 +60,9 @@ inline constexpr unsigned kElfErrorCount = static_cast<unsigned>(ElfError::Entry
 const char* name(ElfError e);
 
 inline constexpr std::uint64_t kPageSize = kestrel::kPageSize; // the ABI's page
-inline constexpr std::uint16_t kMaxPhdrs = 16;    // program headers we read
-inline constexpr std::uint16_t kMaxSections = 64; // section headers we check
-inline constexpr std::uint32_t kMaxSegments = 8;  // PT_LOAD entries in a plan
+inline constexpr std::uint16_t kMaxPhdrs = 16;                 // program headers we read
+inline constexpr std::uint16_t kMaxSections = 64;              // section headers we check
+inline constexpr std::uint32_t kMaxSegments = 8;               // PT_LOAD entries in a plan
 
 // Where user segments may go. Defaults: Sv39's lower half above page 0, 16 MiB of pages.
 struct Limits {
@@ -82,9 +82,16 @@ struct Segment {
     std::uint8_t perms;   // Perm bits: R, RX, X or RW (never W+X, never W without R)
 };
 
+// The image's floating-point calling convention (e_flags bits 1-2): soft (lp64), single
+// (lp64f) or double (lp64d). Each runs: a user thread gets f0-f31 of 64 bits and fcsr.
+enum class FloatAbi : std::uint8_t { Soft, Single, Double };
+// "lp64", "lp64f", "lp64d".
+const char* name(FloatAbi a);
+
 // The loader's plan: segments in ascending address order, no two sharing a page.
 struct Plan {
     std::uint64_t entry; // inside the file bytes of an executable segment
+    FloatAbi float_abi;  // what e_flags said
     std::uint64_t pages; // pages the segments cover (each counted once), <= max_pages
     std::uint32_t count; // 1..kMaxSegments
     Segment segments[kMaxSegments];

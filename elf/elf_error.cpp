@@ -95,4 +95,16 @@ const char* name(ElfError e) {
     return "unknown";
 }
 
+const char* name(FloatAbi a) {
+    switch (a) {
+    case FloatAbi::Soft:
+        return "lp64";
+    case FloatAbi::Single:
+        return "lp64f";
+    case FloatAbi::Double:
+        return "lp64d";
+    }
+    return "unknown";
+}
+
 } // namespace elf

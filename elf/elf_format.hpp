@@ -19,6 +19,8 @@ inline constexpr std::uint16_t kEmRiscv = 243; // RISC-V psABI: e_machine EM_RIS
 // RISC-V psABI "File Header": e_flags.
 inline constexpr std::uint32_t kEfRvc = 0x1;
 inline constexpr std::uint32_t kEfFloatAbiMask = 0x6; // 0 = soft, 2 = single, 4 = double, 6 = quad
+inline constexpr std::uint32_t kEfFloatAbiSingle = 0x2, kEfFloatAbiDouble = 0x4,
+                               kEfFloatAbiQuad = 0x6;
 inline constexpr std::uint32_t kEfKnown = kEfRvc | kEfFloatAbiMask;
 
 // ELF-64 1.5: Elf64_Ehdr field offsets (64 bytes).

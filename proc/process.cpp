@@ -250,6 +250,8 @@ void thread_exit(kestrel::WaitKind kind, std::int32_t code, std::uint64_t addr) 
     hal::Cpu::irq_push();
     me->space = nullptr;
     uspace::activate(current_cpu_masked(), nullptr);
+    me->fp = nullptr; // no switch saves into the record once it is free; FS = Off from here
+    (void)hal::csr::swap_clear_sstatus(hal::csr::kSstatusFs);
     hal::Cpu::irq_pop();
     k::ipc::thread_end(t.ipc); // a caller waiting on this thread's reply gets ServerGone
     bool last = false;

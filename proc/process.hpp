@@ -5,6 +5,7 @@
 #include "ipc/ipc_thread.hpp"
 #include "ipc/objects.hpp"
 #include "proc/images.hpp"
+#include "fp_state.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
@@ -34,6 +35,9 @@ struct Thread {
     std::uint64_t gp = 0, tp = 0;                 // a new thread's: its creator's
     bool used = false;                            // guarded by the slab lock
     k::ipc::IpcThread ipc;                        // its IPC state (ipc/ipc_thread.hpp)
+    // Its f registers while it is switched out, from its first F or D instruction on
+    // (hal/riscv64/fp_state.hpp; its task's fp points here from then). Zeroed at that first use.
+    hal::FpState fp;
 };
 
 // Starts `image` in a new address space with `args` (args_len bytes of NUL-terminated

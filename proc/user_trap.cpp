@@ -13,6 +13,7 @@
 // thread). The checks run once: with interrupts masked and no switch, nothing runs between
 // them and the sret that could change satp or sstatus.
 #include "base/console.hpp"
+#include "base/fault.hpp"
 #include "base/panic.hpp"
 #include "base/panic_trap.hpp"
 #include "base/percpu.hpp"
@@ -92,6 +93,20 @@ bool fast_call(std::uint64_t number, std::int64_t& out) {
     }
 }
 
+constexpr std::uint64_t kIllegalInstruction = 2;
+
+// The thread's first F or D instruction (or any illegal one while FS = Off): from here it has
+// floating-point state, zeroed in its record and in the registers, and the instruction runs
+// again with FS = Initial. An instruction that is illegal for another reason traps again,
+// with FS on, and ends the process as any fault does. Interrupts are masked: no switch sees
+// the task's fp set before the registers are zero (hal/riscv64/fp_state.hpp).
+void fp_first_use(sched::Task& me, k::user::Thread& thread, hal::TrapFrame& tf) {
+    thread.fp = hal::FpState{};
+    if (!k::fault::is(k::fault::Fault::FpNoZero)) hal_fp_load(&thread.fp);
+    me.fp = &thread.fp;
+    tf.sstatus = (tf.sstatus & ~hal::csr::kSstatusFs) | hal::fp::kFsInitial;
+}
+
 } // namespace
 
 extern "C" bool hal_user_fast_call(hal::TrapFrame* tf) {
@@ -127,6 +142,8 @@ extern "C" void hal_user_trap(hal::TrapFrame* tf) {
         }
     } else if (tf->scause & kCauseInterrupt) {
         hal_trap_dispatch(tf); // the tick and the resched IPI, as in the kernel
+    } else if (tf->scause == kIllegalInstruction && (tf->sstatus & kSstatusFs) == 0 && !me.fp) {
+        fp_first_use(me, thread, *tf); // the instruction runs again, with FS on
     } else {
         // Any exception of U-mode ends the thread's process with the fault; nothing else.
         k::println("KLOG: user: task ", me.name, " #", me.id,

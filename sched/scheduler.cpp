@@ -197,6 +197,11 @@ namespace {
     k::set_running_stack(next->stack_lo, next->stack_hi);
     // next's root before any of its instructions: a user thread's space, else the kernel's.
     k::uspace::activate_switch(cpu, next->space, next->satp);
+    // prev's f registers to memory if it changed them, next's (or none, FS = Off) to the hart:
+    // before the save below, so before anyone can take prev and run it elsewhere. Neither
+    // with state (kernel tasks, threads that never used the FPU): FS is Off already.
+    if (prev->fp || next->fp) [[unlikely]]
+        hal::fp::switch_state(prev->fp, next->fp, !k::fault::is(k::fault::Fault::FpNoSave));
     k::jitter::point(k::jitter::Site::SwitchOut, prev);
     // Until the switch below saves them, prev's registers are live here: finish_switch()
     // checks that nothing published prev as takeable meanwhile.

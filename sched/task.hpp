@@ -3,6 +3,7 @@
 
 #include "base/intrusive_list.hpp"
 #include "base/spin_lock.hpp"
+#include "fp_state.hpp"
 #include "sched/qos.hpp"
 #include "sched/task_state.hpp"
 #include "trap_frame.hpp"
@@ -50,6 +51,10 @@ struct Task {
     k::uspace::UserSpace* space = nullptr;
     std::uint64_t satp = 0; // space's satp (fixed while the space lives); unused without one
     void* user = nullptr;   // a user thread's record (proc/process.hpp); nullptr otherwise
+    // A user thread's floating-point registers (hal/riscv64/fp_state.hpp), in its record:
+    // nullptr until its first F or D instruction, and again from its exit. Written by the
+    // thread itself, read by the switch path of the hart it runs on.
+    hal::FpState* fp = nullptr;
 
     k::SpinLock lock{"task"};
     k::IntrusiveList<JoinWaiter, &JoinWaiter::link> joiners; // guarded by lock

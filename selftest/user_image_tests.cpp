@@ -9,9 +9,10 @@ namespace k::selftest {
 
 namespace {
 
-// init, hello, fault, exiter, waiter, ipcpair, ipcbench, ipcdiff, killer, ipcsrv, fuzz, hotplug
+// init, hello, fault, exiter, waiter, ipcpair, ipcbench, ipcdiff, killer, ipcsrv, fuzz, hotplug,
+// fpstorm
 // (user/meson.build)
-constexpr std::size_t kImages = 12;
+constexpr std::size_t kImages = 13;
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.
@@ -46,7 +47,8 @@ KSELFTEST(USER0001, "user images validate") {
         }
         if (const Result r = check_plan(img, plan); !r.ok) return r;
         println("KLOG: user image ", img.name, ": ", img.size(), " bytes, entry ", hex(plan.entry),
-                ", segments ", plan.count, ", pages ", plan.pages);
+                ", segments ", plan.count, ", pages ", plan.pages, ", abi ",
+                elf::name(plan.float_abi));
         // The validator on the target is live: a cut image and a too-low user limit are
         // refused, and a refusal leaves the plan empty.
         KCHECK(elf::validate(img.begin, img.size() - 1, elf::Limits{}, plan) != elf::ElfError::Ok);

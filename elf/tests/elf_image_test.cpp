@@ -5,8 +5,8 @@ using elf::ElfError;
 using namespace elftest;
 
 TEST_CASE("every user image validates and its plan matches readelf", "[elf]") {
-    REQUIRE(std::size(kImages) == 12); // init, hello, fault, exiter, waiter, ipcpair, ipcbench,
-                                       // ipcdiff, killer, ipcsrv, fuzz, hotplug
+    REQUIRE(std::size(kImages) == 13); // init, hello, fault, exiter, waiter, ipcpair, ipcbench,
+                                       // ipcdiff, killer, ipcsrv, fuzz, hotplug, fpstorm
     for (const ImageFile& f : kImages) {
         INFO("image " << f.name << " at " << f.path);
         const Bytes b = read_file(f.path);

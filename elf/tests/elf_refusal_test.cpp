@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <set>
+#include <string>
 
 using elf::ElfError;
 using namespace elftest;
@@ -52,8 +53,8 @@ const std::vector<Case>& cases() {
         {"e_version 2", ElfError::BadVersion, [](Bytes& b) { put(b, off::version, 4, 2); }},
         {"RVE flag", ElfError::BadFlags, [](Bytes& b) { put(b, off::flags, 4, 0x1 | 0x8); }},
         {"TSO flag", ElfError::BadFlags, [](Bytes& b) { put(b, off::flags, 4, 0x1 | 0x10); }},
-        {"double-float ABI", ElfError::BadFloatAbi,
-         [](Bytes& b) { put(b, off::flags, 4, 0x1 | 0x4); }},
+        {"quad-float ABI", ElfError::BadFloatAbi,
+         [](Bytes& b) { put(b, off::flags, 4, 0x1 | 0x6); }},
         {"e_ehsize 52", ElfError::BadEhsize, [](Bytes& b) { put(b, off::ehsize, 2, 52); }},
         {"e_phentsize 32", ElfError::BadPhentsize, [](Bytes& b) { put(b, off::phentsize, 2, 32); }},
         {"e_phnum PN_XNUM", ElfError::TooManyPhdrs,
@@ -211,6 +212,29 @@ TEST_CASE("crafted images: each is refused with its own reason", "[elf][refusal]
     REQUIRE(check(orig, p, {}, 63) == ElfError::Truncated);
     REQUIRE(check(orig, p, {}, 0) == ElfError::Truncated);
     REQUIRE(elf::validate(nullptr, 0, {}, p) == ElfError::Truncated);
+}
+
+TEST_CASE("soft, single and double float ABIs are accepted and named; quad is not", "[elf]") {
+    Bytes b = image("init");
+    elf::Plan p{};
+    REQUIRE(check(b, p) == ElfError::Ok);
+    CHECK(p.float_abi == elf::FloatAbi::Double); // the user build is lp64d
+    const std::uint64_t rvc = get(b, off::flags, 4) & 0x1;
+    const struct {
+        std::uint64_t bits;
+        elf::FloatAbi abi;
+        const char* name;
+    } accepted[] = {{0x0, elf::FloatAbi::Soft, "lp64"},
+                    {0x2, elf::FloatAbi::Single, "lp64f"},
+                    {0x4, elf::FloatAbi::Double, "lp64d"}};
+    for (const auto& a : accepted) {
+        put(b, off::flags, 4, rvc | a.bits);
+        REQUIRE(check(b, p) == ElfError::Ok);
+        CHECK(p.float_abi == a.abi);
+        CHECK(std::string(elf::name(p.float_abi)) == a.name);
+    }
+    put(b, off::flags, 4, rvc | 0x6);
+    CHECK(check(b, p) == ElfError::BadFloatAbi);
 }
 
 TEST_CASE("the crafted cases cover every refusal", "[elf][refusal]") {

@@ -56,3 +56,9 @@
 #define KSTACK_GUARD_PAGE 4096
 #define KSTACK_SLOT (KSTACK_GUARD_PAGE + KSTACK_SIZE)
 #define EMERGENCY_STACK_SIZE 4096
+
+/* hal::FpState: a user thread's f0..f31 (64-bit slots, the D extension's width), then fcsr. */
+#define FP_F(n) ((n)*8)
+#define FP_FCSR 256
+#define FP_SIZE 264
+#define SSTATUS_FS_BITS (3 << 13) /* sstatus.FS: Off 0, Initial 1, Clean 2, Dirty 3 */

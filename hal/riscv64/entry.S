@@ -4,9 +4,13 @@
     .section .text.entry, "ax", @progbits
     .globl _start
 _start:
-    /* a0 = boot hart id, a1 = DTB physical address. */
+    /* a0 = boot hart id, a1 = DTB physical address. FS = Off: the firmware may leave the
+     * FPU on, and no task without floating-point state may run with it on
+     * (hal/riscv64/fp_state.hpp). */
     csrw sie, zero
     csrw sscratch, zero
+    li t0, SSTATUS_FS_BITS
+    csrc sstatus, t0
     /* Our own boot lottery, before BSS is touched: under MTTCG a second hart
      * has been seen arriving here from OpenSBI while the first was booting.
      * The loser hands itself back to the firmware (HSM stop) so the boot
@@ -61,6 +65,8 @@ secondary_entry:
     /* a0 = hart id, a1 = opaque = this hart's HartHead, prepared by the boot hart. */
     csrw sie, zero
     csrw sscratch, zero
+    li t0, SSTATUS_FS_BITS
+    csrc sstatus, t0
     mv tp, a1
     ld sp, HART_STACK_HI(tp)
     mv s0, zero

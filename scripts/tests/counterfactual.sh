@@ -90,6 +90,13 @@ expect destroy-no-wake 2 1 kfault=destroy-no-wake 'SELFTEST: endpoint destructio
 # The reply rule: without the sequence test a late reply to a killed caller answers the call
 # that a new thread, in the caller's reused thread record, is waiting in.
 expect reply-any-call 1 0 kfault=reply-any-call 'SELFTEST: reply answers its own call FAIL'
+# Floating point in user threads (RFC-0027 "Floating point"): a switch that never saves the
+# leaving thread's f registers (it comes back, here or on another hart, to stale ones), and a
+# first use that leaves the last thread's registers in place (the next thread reads them).
+expect fp-no-save 8 1 kfault=fp-no-save \
+    'SELFTEST: fp registers per thread FAIL fpstorm.s checks .* \(got [1357]\)'
+expect fp-no-zero 8 1 kfault=fp-no-zero \
+    'SELFTEST: fp registers per thread FAIL fpstorm.s checks .* \(got (2|3|6|7)\)'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

@@ -43,8 +43,13 @@ int main(int argc, char** argv) {
         *reinterpret_cast<volatile uint32_t*>(reinterpret_cast<uint64_t>(&main)) = 0; // R-X
     } else if (is(k, "illegal")) {
         asm volatile(".word 0"); // all-zero: illegal everywhere
-    } else if (is(k, "fp")) {
-        asm volatile(".word 0xf2000053"); // fmv.d.x f0, zero: illegal while sstatus.FS = Off
+    } else if (is(k, "fp") || is(k, "fp-illegal")) {
+        const uint64_t in = 0x4009'21fb'5444'2d18; // pi
+        uint64_t out;
+        // The thread's first F/D instruction: it traps with FS = Off, and runs again.
+        asm volatile("fmv.d.x f1, %1\n\tfmv.x.d %0, f1" : "=r"(out) : "r"(in) : "f1");
+        if (is(k, "fp-illegal")) asm volatile(".word 0"); // illegal with FS on, too
+        return out == in ? 0x66 : 0x67;
     } else if (is(k, "misaligned")) {
         // A misaligned AMO: the unprivileged spec lets an implementation trap it (address
         // misaligned or access fault) or perform it (misaligned atomics, as QEMU 10's

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     const int64_t frames = kestrel::frame_count();
     test_spawn_args();
     test_faults();
+    test_fp();
     if (g_cpus >= 2) test_exit_releases_waiters();
     test_ipc();
     const int64_t after = kestrel::frame_count();

@@ -104,8 +104,11 @@ void test_faults() {
         {"kernel-read", 13, 0x80200000, -1, -1, -1},
         {"stack-overflow", 15, ~uint64_t{0}, -1, -1, -1},
         {"unmapped", 13, 0x20000000, -1, -1, -1},
-        // An FP instruction: user threads start with sstatus.FS = Off.
-        {"fp", 2, ~uint64_t{0}, -1, -1, -1},
+        // An FP instruction runs (its first use gives the thread its f registers) and exits
+        // 0x66 when a value went through f1 and back; an illegal instruction after it still
+        // faults (the second trap, FS on, is a fault).
+        {"fp", 99, ~uint64_t{0}, -1, -1, 0x66},
+        {"fp-illegal", 2, ~uint64_t{0}, -1, -1, -1},
         // A second thread faults while the main thread sleeps 60 s.
         {"sleeper", 15, 0, -1, -1, -1},
     };

@@ -9,6 +9,8 @@
 //                       signaller's own wait, the woken waiter running (same hart)
 //   ipc_call_remote     as ipc_call_local, server on another hart (N >= 2)
 //   notify_wake_remote  as notify_wake, with the server on another hart (N >= 2)
+//   yield_user          one yield between two threads of this process on one hart
+//   yield_user_fp       the same, both threads writing an f register before each yield
 // argv (server): "server"; slot 0 holds its endpoint (spawn's cap).
 // Exit status 0 only if every row was measured with the placement it claims.
 #include <kestrel/user.hpp>
@@ -274,6 +276,36 @@ uint64_t notify_batch(void* ctx, uint32_t iters) {
     return (t1 - t0) / (2 * uint64_t{iters});
 }
 
+// Yield between this thread and a partner thread of the same process, pinned to this hart:
+// half a round (one yield, one switch). With `fp`, both write an f register before every
+// yield, so each switch saves and loads their f registers (RFC-0027 "Floating point").
+bool g_yield_fp = false, g_yield_stop = false, g_partner_done = false;
+
+void touch_fp(uint64_t v) {
+    asm volatile("fmv.d.x f0, %0" ::"r"(v) : "f0");
+}
+
+void yield_partner(void*) {
+    for (uint64_t i = 0; !__atomic_load_n(&g_yield_stop, __ATOMIC_ACQUIRE); ++i) {
+        if (g_yield_fp) touch_fp(i);
+        (void)kestrel::yield();
+    }
+    __atomic_store_n(&g_partner_done, true, __ATOMIC_RELEASE);
+    kestrel::exit(0);
+}
+
+uint64_t yield_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    const bool fp = g_yield_fp;
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i) {
+        if (fp) touch_fp(i);
+        if (ecall1(Sys::Yield, 0) != 0) ++c->errors;
+    }
+    const uint64_t t1 = instret();
+    return (t1 - t0) / (2 * uint64_t{iters});
+}
+
 // Both sides where the row says, checked before the warm-up and after every batch.
 bool placed(const Ctx& c, const char* op) {
     if (!c.s) return true;
@@ -330,6 +362,38 @@ void report(const char* op, uint32_t tasks, BatchFn fn, Ctx& c) {
         .done();
 }
 
+// The two yield rows: a partner thread on a stack at kYieldStack, ended after each row.
+constexpr uint64_t kYieldStack = 0x38000000, kYieldStackBytes = 4 * 4096;
+void yield_rows() {
+    if (kestrel::map(kYieldStack, kYieldStackBytes, kestrel::ProtRead | kestrel::ProtWrite) != 0) {
+        fail("map of the yield partner's stack", 0);
+        return;
+    }
+    for (int round = 0; round < 2; ++round) {
+        const bool fp = round == 1;
+        g_yield_fp = fp;
+        __atomic_store_n(&g_yield_stop, false, __ATOMIC_RELEASE);
+        __atomic_store_n(&g_partner_done, false, __ATOMIC_RELEASE);
+        const int64_t id = kestrel::thread_create(
+            &yield_partner, reinterpret_cast<void*>(kYieldStack + kYieldStackBytes), nullptr,
+            kestrel::ThreadPinned);
+        if (id <= 0) {
+            fail("thread_create of the yield partner", id);
+            break;
+        }
+        Ctx none;
+        report(fp ? "yield_user_fp" : "yield_user", 2, &yield_batch, none);
+        __atomic_store_n(&g_yield_stop, true, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&g_partner_done, __ATOMIC_ACQUIRE))
+            (void)kestrel::yield();
+        // Its record back before the next one takes the stack (5 s at most).
+        const int64_t deadline = kestrel::time_us() + 5'000'000;
+        while (kestrel::joiners(id) >= 0 && kestrel::time_us() < deadline)
+            (void)kestrel::sleep_us(1000);
+    }
+    (void)kestrel::unmap(kYieldStack, kYieldStackBytes);
+}
+
 // With fill_tasks=: the server's space and the client's (from `from` up) filled.
 void fill_both(Server& s, uint64_t from) {
     if (g_fill_tasks == 0) return;
@@ -357,6 +421,7 @@ int client() {
     const int64_t me = kestrel::current_cpu();
     Ctx none;
     report("null_syscall", 1, &null_batch, none);
+    yield_rows();
 
     uint64_t next_ep = kFirstEp;
     Server local, remote;
