@@ -102,6 +102,7 @@ constexpr std::uint64_t kIllegalInstruction = 2;
 // the task's fp set before the registers are zero (hal/riscv64/fp_state.hpp).
 void fp_first_use(sched::Task& me, k::user::Thread& thread, hal::TrapFrame& tf) {
     thread.fp = hal::FpState{};
+    thread.fp.user_sstatus = &tf.sstatus; // the frame every trap from U-mode uses
     if (!k::fault::is(k::fault::Fault::FpNoZero)) hal_fp_load(&thread.fp);
     me.fp = &thread.fp;
     tf.sstatus = (tf.sstatus & ~hal::csr::kSstatusFs) | hal::fp::kFsInitial;

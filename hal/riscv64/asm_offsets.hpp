@@ -57,8 +57,10 @@
 #define KSTACK_SLOT (KSTACK_GUARD_PAGE + KSTACK_SIZE)
 #define EMERGENCY_STACK_SIZE 4096
 
-/* hal::FpState: a user thread's f0..f31 (64-bit slots, the D extension's width), then fcsr. */
+/* hal::FpState: a user thread's f0..f31 (64-bit slots, the D extension's width), then fcsr,
+ * then where its user trap frame keeps sstatus. */
 #define FP_F(n) ((n)*8)
 #define FP_FCSR 256
-#define FP_SIZE 264
+#define FP_USER_SSTATUS 264
+#define FP_SIZE 272
 #define SSTATUS_FS_BITS (3 << 13) /* sstatus.FS: Off 0, Initial 1, Clean 2, Dirty 3 */

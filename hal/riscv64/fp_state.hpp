@@ -24,9 +24,13 @@ namespace hal {
 struct FpState {
     std::uint64_t f[32] = {}; // f0..f31, as fsd stores them
     std::uint64_t fcsr = 0;   // frm and fflags
+    // The sstatus of the thread's user trap frame (the one its return to U-mode restores):
+    // a save marks it Clean, so a thread that has not written f registers since is not saved
+    // again (Linux's fstate_save does the same with its pt_regs).
+    std::uint64_t* user_sstatus = nullptr;
 };
 static_assert(offsetof(FpState, f) == FP_F(0) && offsetof(FpState, fcsr) == FP_FCSR &&
-              sizeof(FpState) == FP_SIZE);
+              offsetof(FpState, user_sstatus) == FP_USER_SSTATUS && sizeof(FpState) == FP_SIZE);
 
 } // namespace hal
 
@@ -47,7 +51,10 @@ inline constexpr std::uint64_t kFsOff = 0, kFsInitial = 1ul << 13, kFsClean = 2u
 // saved (so before anyone can take prev). `save` false skips prev's save (the
 // `fp-no-save` fault, kernel/task_faults.hpp).
 inline void switch_state(FpState* prev, const FpState* next, bool save = true) {
-    if (prev && save && (csr::read_sstatus() & csr::kSstatusFs) == kFsDirty) hal_fp_save(prev);
+    if (prev && save && (csr::read_sstatus() & csr::kSstatusFs) == kFsDirty) {
+        hal_fp_save(prev);
+        *prev->user_sstatus = (*prev->user_sstatus & ~csr::kSstatusFs) | kFsClean;
+    }
     if (next)
         hal_fp_load(next);
     else
