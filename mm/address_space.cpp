@@ -175,13 +175,51 @@ SpaceError AddressSpace::map_anon(std::uint64_t va, std::uint64_t len, std::uint
     return SpaceError::None;
 }
 
-SpaceError AddressSpace::check_unmap(std::uint64_t va, std::uint64_t len) const {
+SpaceError AddressSpace::check_mapped(std::uint64_t va, std::uint64_t len,
+                                      std::uint64_t mark) const {
     if (const SpaceError e = check_range(va, len); e != SpaceError::None) return e;
+    const std::uint64_t want = pte::kV | pte::kU | mark;
     for (std::uint64_t at = va, left = len; left != 0; at += kPageSize, left -= kPageSize) {
         const std::uint64_t* slot = table_.find_leaf_slot(at);
-        constexpr std::uint64_t kWant = pte::kV | pte::kU | pte::kSw0;
-        if (!slot || (*slot & kWant) != kWant) return SpaceError::NotMapped;
+        if (!slot || (*slot & want) != want) return SpaceError::NotMapped;
     }
+    return SpaceError::None;
+}
+
+// Clears every held (staged) entry of the range without freeing its frame: map_frames' frames
+// are the caller's.
+void AddressSpace::unhold(std::uint64_t va, std::uint64_t len) {
+    for (; len != 0; va += kPageSize, len -= kPageSize) {
+        std::uint64_t* slot = table_.find_leaf_slot(va);
+        if (slot && !(*slot & pte::kV) && (*slot & kStaged)) *slot = 0;
+    }
+}
+
+SpaceError AddressSpace::map_frames(std::uint64_t va, const std::uint64_t* pas, std::uint64_t n,
+                                    std::uint64_t flags) {
+    if (n == 0 || n > kestrel::kUserLimit / kPageSize) return SpaceError::BadLength;
+    const std::uint64_t len = n * kPageSize;
+    if (const SpaceError e = check_range(va, len); e != SpaceError::None) return e;
+    if ((flags & ~(pte::kR | pte::kW)) != 0 || !perms_ok(flags)) return SpaceError::BadPerms;
+    for (std::uint64_t i = 0; i < n; ++i)
+        if (pas[i] % kPageSize != 0) return SpaceError::BadAlign;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::uint64_t* slot = nullptr;
+        const MapError m = table_.leaf_slot(va + i * kPageSize, slot);
+        SpaceError e = SpaceError::None;
+        if (m == MapError::NoFrame)
+            e = SpaceError::NoFrame;
+        else if (m == MapError::KernelRange)
+            e = SpaceError::KernelRange;
+        else if (m != MapError::None || *slot != 0)
+            e = SpaceError::Overlap;
+        if (e != SpaceError::None) {
+            unhold(va, i * kPageSize);
+            return e;
+        }
+        *slot = ppn_bits(pas[i]) | kStaged;
+    }
+    commit(va, len, flags | pte::kU | kShared);
     return SpaceError::None;
 }
 
@@ -238,7 +276,8 @@ void AddressSpace::destroy() {
     if (!ready()) return;
     table_.for_each_own_leaf(
         [this](std::uint64_t, std::uint64_t pa, std::uint64_t size, std::uint64_t flags) {
-            if ((flags & pte::kU) && size == kPageSize) (void)frames_.free(frames_.ctx, pa);
+            if ((flags & pte::kU) && !(flags & kShared) && size == kPageSize)
+                (void)frames_.free(frames_.ctx, pa);
         });
     table_.destroy();
     user_pages_ = 0;

@@ -88,6 +88,36 @@ class AddressSpace {
         return SpaceError::None;
     }
 
+    // A valid leaf with RSW bit 9: a page of a memory object (map_frames). Its frame is the
+    // object's, not this space's: unmap_frames() and destroy() never free it. (With V = 0 the
+    // same bit is kStaged: a frame held by a map in progress.)
+    static constexpr std::uint64_t kShared = 1u << 9;
+
+    // Maps [va, va + n pages) to the frames pas[0..n) (4 KiB aligned, the caller's) with
+    // `flags` (pte::kR, optionally pte::kW; never kX) plus U and kShared. All or nothing:
+    // BadPerms, the range errors of map_anon, Overlap, KernelRange, NoFrame (a table page);
+    // on an error no entry of the range is left and every frame is still only the caller's.
+    SpaceError map_frames(std::uint64_t va, const std::uint64_t* pas, std::uint64_t n,
+                          std::uint64_t flags);
+
+    // Unmaps [va, va + len), which must be map_frames() pages only (else NotMapped, nothing
+    // changed), chunk by chunk as unmap(): clear, flush(chunk_va, chunk_len), and only then
+    // the next chunk. The frames are not freed: once this returns, no hart that may cache this
+    // space maps them, and the caller may drop its claim on them.
+    template <typename Flush>
+    SpaceError unmap_frames(std::uint64_t va, std::uint64_t len, Flush&& flush) {
+        if (const SpaceError e = check_mapped(va, len, kShared); e != SpaceError::None) return e;
+        std::uint64_t batch[kUnmapBatch];
+        while (len != 0) {
+            const std::uint32_t n = clear_chunk(va, len, batch);
+            std::atomic_thread_fence(std::memory_order_seq_cst); // the clears before the flush
+            flush(va, std::uint64_t{n} * kPageSize);
+            va += std::uint64_t{n} * kPageSize;
+            len -= std::uint64_t{n} * kPageSize;
+        }
+        return SpaceError::None;
+    }
+
     // Copies [src, src + len) into the user pages at va through the window (the kernel writing
     // a stack or arguments; ignores W). NotMapped (nothing written) when a page of the range is
     // not a user page; OutOfRange for a range outside the user half.
@@ -114,7 +144,12 @@ class AddressSpace {
 
   private:
     SpaceError check_range(std::uint64_t va, std::uint64_t len) const;
-    SpaceError check_unmap(std::uint64_t va, std::uint64_t len) const;
+    SpaceError check_unmap(std::uint64_t va, std::uint64_t len) const {
+        return check_mapped(va, len, pte::kSw0);
+    }
+    // Every page of the range a valid user leaf with the `mark` bit (kSw0 or kShared).
+    SpaceError check_mapped(std::uint64_t va, std::uint64_t len, std::uint64_t mark) const;
+    void unhold(std::uint64_t va, std::uint64_t len);
     SpaceError stage(std::uint64_t va, std::uint64_t len, std::uint64_t& reached);
     void unstage(std::uint64_t va, std::uint64_t len);
     void commit(std::uint64_t va, std::uint64_t len, std::uint64_t leaf);
