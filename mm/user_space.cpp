@@ -28,6 +28,12 @@ class UserSpace {
     std::uint64_t satp = 0;             // set by create() before the space is shared
     std::uint16_t asid = 0;             // ditto; 0: the shared ASID
     bool in_use = false;                // guarded by g_slab_lock
+    struct Shared {
+        std::uint64_t va = 0, len = 0; // len 0: the record is free
+        void* owner = nullptr;
+        DropFn drop = nullptr;
+    };
+    Shared shared[kMaxSharedMaps]; // guarded by lock
 };
 
 namespace {
@@ -222,7 +228,11 @@ void release(UserSpace* s) {
     // thousands of times a second on every hart, livelocked OpenSBI 1.1 under QEMU MTTCG,
     // RFC-0026; OpenSBI issue #402 reports the same under FreeBSD).
     s->cpus.store(0, std::memory_order_relaxed);
-    tables_of(*s).destroy();
+    tables_of(*s).destroy(); // not the shared frames: their claims go back below
+    for (UserSpace::Shared& m : s->shared) {
+        if (m.len != 0) m.drop(m.owner);
+        m = UserSpace::Shared{};
+    }
     SpinGuard g(g_slab_lock);
     if (s->asid != 0) (void)g_asids.free(s->asid);
     s->asid = 0;
@@ -331,6 +341,62 @@ std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len) {
     if (e == mm::SpaceError::BadAlign) return err(kestrel::Error::BadArgument);
     if (e == mm::SpaceError::BadLength) return err(kestrel::Error::BadLength);
     return err(kestrel::Error::NotMapped); // not map() pages, the kernel's range
+}
+
+std::int64_t map_shared(UserSpace& s, std::uint64_t va, const std::uint64_t* pas, std::uint64_t n,
+                        std::uint64_t prot, void* owner, DropFn drop) {
+    if (va % mm::kPageSize != 0) return err(kestrel::Error::BadArgument);
+    if ((prot & ~std::uint64_t{kestrel::ProtRead | kestrel::ProtWrite}) != 0 ||
+        !(prot & kestrel::ProtRead))
+        return err(kestrel::Error::BadArgument);
+    if (n == 0 || n > kestrel::kUserLimit / mm::kPageSize) return err(kestrel::Error::BadLength);
+    if (!in_user_half(va, n * mm::kPageSize)) return err(kestrel::Error::BadPointer);
+    const std::uint64_t flags = mm::pte::kR | ((prot & kestrel::ProtWrite) ? mm::pte::kW : 0);
+    SpinGuard g(s.lock);
+    UserSpace::Shared* rec = nullptr;
+    for (UserSpace::Shared& m : s.shared)
+        if (m.len == 0) {
+            rec = &m;
+            break;
+        }
+    if (!rec) return err(kestrel::Error::Limit);
+    switch (tables_of(s).map_frames(va, pas, n, flags)) {
+    case mm::SpaceError::None:
+        *rec = UserSpace::Shared{va, n * mm::kPageSize, owner, drop};
+        return 0;
+    case mm::SpaceError::NoFrame:
+        return err(kestrel::Error::NoMemory);
+    case mm::SpaceError::Overlap:
+        return err(kestrel::Error::Exists);
+    case mm::SpaceError::BadAlign:
+    case mm::SpaceError::BadPerms:
+        return err(kestrel::Error::BadArgument);
+    case mm::SpaceError::BadLength:
+        return err(kestrel::Error::BadLength);
+    default: // OutOfRange, KernelRange, NotReady
+        return err(kestrel::Error::BadPointer);
+    }
+}
+
+std::int64_t unmap_shared(UserSpace& s, std::uint64_t va, std::uint64_t len) {
+    UserSpace::Shared taken;
+    {
+        SpinGuard g(s.lock);
+        UserSpace::Shared* rec = nullptr;
+        for (UserSpace::Shared& m : s.shared)
+            if (m.len != 0 && m.va == va && m.len == len) {
+                rec = &m;
+                break;
+            }
+        if (!rec) return err(kestrel::Error::NotMapped);
+        const mm::SpaceError e = tables_of(s).unmap_frames(
+            va, len, [&s](std::uint64_t at, std::uint64_t n) { shootdown(s, at, n, true); });
+        if (e != mm::SpaceError::None) panic("uspace: a recorded shared mapping is not mapped");
+        taken = *rec;
+        *rec = UserSpace::Shared{};
+    }
+    taken.drop(taken.owner); // every cpu of this space flushed: its claim may go
+    return 0;
 }
 
 mm::SpaceError write(UserSpace& s, std::uint64_t va, const void* src, std::uint64_t len) {

@@ -42,7 +42,8 @@ Loaded load(UserSpace& s, const elf::Image& image);
 
 // References: every thread of a task holds one, and spawn while it sets the task up.
 void retain(UserSpace& s);
-// Drops one; the last one frees the ASID, gives every frame back and frees the slot. It
+// Drops one; the last one frees the ASID, gives every frame back (and every shared mapping's
+// claim, through its drop) and frees the slot. It
 // flushes nothing: entries tagged with the ASID match only while a satp holds it, and whoever
 // gets the ASID next flushes it on each hart at its first load there (activate_slow). Only
 // after every task of the space was switched out for the last time: no hart may still have its
@@ -78,6 +79,23 @@ std::int64_t map(UserSpace& s, std::uint64_t va, std::uint64_t len, std::uint64_
 // unmap: every page mapped by map(): BadArgument, BadLength, NotMapped (nothing unmapped).
 // Every cpu in the space's mask is flushed before a frame goes back to the pool.
 std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len);
+
+// Frames a space maps but does not own (issue 19: a memory object's, mapped by many spaces).
+// Each mapping holds a claim of its owner's, given back by drop(owner) once no hart of this
+// space can reach the frames through it: after unmap_shared's flush, or at the space's
+// release (whose ASID no hart uses again before flushing it).
+inline constexpr std::uint32_t kMaxSharedMaps = 16; // per space
+using DropFn = void (*)(void* owner);
+// Maps pas[0..n) at va with prot (ProtRead[|ProtWrite]) and records (owner, drop): the claim
+// is the space's from here. 0, or BadArgument (va unaligned, prot), BadLength (n = 0),
+// BadPointer (outside the user half, the kernel's range), Exists (a page is mapped), Limit
+// (kMaxSharedMaps mappings), NoMemory (a table page): then nothing is mapped and the claim is
+// still the caller's.
+std::int64_t map_shared(UserSpace& s, std::uint64_t va, const std::uint64_t* pas, std::uint64_t n,
+                        std::uint64_t prot, void* owner, DropFn drop);
+// Unmaps the one mapping map_shared made at exactly [va, va + len): every cpu in the space's
+// mask is flushed, then drop(owner) runs. 0, or NotMapped (no such mapping; nothing changed).
+std::int64_t unmap_shared(UserSpace& s, std::uint64_t va, std::uint64_t len);
 
 // The kernel writing into a space (a new task's stack: argc/argv), under the space's lock.
 mm::SpaceError write(UserSpace& s, std::uint64_t va, const void* src, std::uint64_t len);
