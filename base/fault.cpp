@@ -43,6 +43,7 @@ constexpr Entry kFaults[] = {
     {Fault::DestroyNoWake, "destroy-no-wake"},
     {Fault::ReplyAnyCall, "reply-any-call"},
     {Fault::FastpathDropBadge, "fastpath-drop-badge"},
+    {Fault::SharedSkipFlush, "shared-skip-flush"},
     {Fault::FpNoSave, "fp-no-save"},
     {Fault::FpNoZero, "fp-no-zero"},
 };

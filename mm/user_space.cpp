@@ -121,14 +121,20 @@ void local_flush(std::uint64_t va, std::uint64_t len, std::uint16_t asid) {
 // Makes every cpu that may cache `s` forget [va, va + len): this one with sfence.vma, the
 // others with SBI RFENCE, which returns once they did. Interrupts are off (the space's lock
 // or release()'s sole ownership), so the caller cannot migrate meanwhile.
-void shootdown(UserSpace& s, std::uint64_t va, std::uint64_t len, bool injectable) {
+// `skip_one` (kfault=shared-skip-flush, unmap_shared only): the lowest other cpu is left out.
+void shootdown(UserSpace& s, std::uint64_t va, std::uint64_t len, bool injectable,
+               bool skip_one = false) {
     const std::uint64_t self = std::uint64_t{1} << current_cpu();
     // Orders the cleared entries before the read of the mask: a cpu that sets its bit after
     // this read walks the table after the clear (activate() sets the bit before loading).
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const std::uint64_t mask = s.cpus.load(std::memory_order_seq_cst);
     if (mask & self) local_flush(va, len, s.asid);
-    const std::uint64_t others = mask & ~self;
+    std::uint64_t others = mask & ~self;
+    if (skip_one && others != 0) {
+        others &= others - 1;
+        g_stats.skipped.fetch_add(1, std::memory_order_relaxed);
+    }
     if (others == 0) return;
     if (injectable && fault::is(fault::Fault::NoShootdown)) {
         g_stats.skipped.fetch_add(1, std::memory_order_relaxed);
@@ -389,8 +395,11 @@ std::int64_t unmap_shared(UserSpace& s, std::uint64_t va, std::uint64_t len) {
                 break;
             }
         if (!rec) return err(kestrel::Error::NotMapped);
-        const mm::SpaceError e = tables_of(s).unmap_frames(
-            va, len, [&s](std::uint64_t at, std::uint64_t n) { shootdown(s, at, n, true); });
+        const bool skip = fault::is(fault::Fault::SharedSkipFlush);
+        const mm::SpaceError e =
+            tables_of(s).unmap_frames(va, len, [&s, skip](std::uint64_t at, std::uint64_t n) {
+                shootdown(s, at, n, true, skip);
+            });
         if (e != mm::SpaceError::None) panic("uspace: a recorded shared mapping is not mapped");
         taken = *rec;
         *rec = UserSpace::Shared{};

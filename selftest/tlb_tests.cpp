@@ -3,7 +3,9 @@
 // new frame. With kfault=no-shootdown (no SBI RFENCE) its stale entry keeps reading the old one.
 // The second test warms the TLB inside the reader's activate(), right after its satp load (as
 // hardware may walk there): with kfault=mask-after-load (the cpu's bit set only after that) the
-// unmap misses the reader and its stale entry reads the old frame.
+// unmap misses the reader and its stale entry reads the old frame. The third does the first
+// with a shared frame (issue 19): mapped in two spaces, unmapped from the reader's by
+// unmap_shared.
 #include "base/console.hpp"
 #include "base/jitter.hpp"
 #include "base/percpu.hpp"
@@ -34,6 +36,10 @@ enum class WarmAt { AfterLoad, InLoad };
 
 struct Shared {
     WarmAt at = WarmAt::AfterLoad;
+    // X is a shared frame (uspace::map_shared, issue 19's memory objects), mapped in the
+    // reader's space and in a second one, and the writer's unmap is unmap_shared: the frame
+    // stays (the second space still maps it) and still holds A.
+    bool object = false;
     uspace::UserSpace* space = nullptr;
     std::atomic<std::uint32_t> phase{Start};
     // Reader results (written before phase Done).
@@ -134,10 +140,11 @@ void reader(Shared& sh) {
 void writer(Shared& sh) {
     if (!await(kPhaseUs, [&] { return sh.phase.load(std::memory_order_acquire) >= Warm; })) return;
     sh.pa_old = uspace::translate(*sh.space, kX).pa;
-    sh.unmap_rc = uspace::unmap(*sh.space, kX, mm::kPageSize);
+    sh.unmap_rc = sh.object ? uspace::unmap_shared(*sh.space, kX, mm::kPageSize)
+                            : uspace::unmap(*sh.space, kX, mm::kPageSize);
     // The pool hands out the lowest free frame from the word it last freed into: the old frame
-    // comes back within a word's worth of allocations.
-    bool have_old = false;
+    // comes back within a word's worth of allocations. (A shared frame is not the pool's.)
+    bool have_old = sh.object;
     while (sh.nheld < kHoldMax && !have_old) {
         const mm::FrameResult f = frames::alloc();
         if (f.error != mm::FrameError::None) break;
@@ -151,7 +158,26 @@ void writer(Shared& sh) {
     sh.phase.store(Swapped, std::memory_order_release);
 }
 
-Result shootdown_test(WarmAt at) {
+// The shared frame's claims: one per mapping, given back by unmap_shared and by the second
+// space's release.
+std::atomic<std::uint32_t> g_claims_back{0};
+void claim_back(void*) {
+    g_claims_back.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Maps `frame` (holding A) at X in the reader's space and in `second`, as a memory object of
+// one page would be; 0 when both maps worked.
+std::int64_t map_object(Shared& sh, uspace::UserSpace& second, std::uint64_t frame) {
+    *reinterpret_cast<volatile std::uint64_t*>(frame) = kA;
+    std::int64_t r =
+        uspace::map_shared(second, kX, &frame, 1, kestrel::ProtRead, nullptr, &claim_back);
+    if (r == 0)
+        r = uspace::map_shared(*sh.space, kX, &frame, 1, kestrel::ProtRead | kestrel::ProtWrite,
+                               nullptr, &claim_back);
+    return r;
+}
+
+Result shootdown_test(WarmAt at, bool object = false) {
     const OnlineCpus on = online_cpus();
     KCHECK(on.count >= 2);
     const std::uint64_t frames0 = frames::free_count();
@@ -159,11 +185,19 @@ Result shootdown_test(WarmAt at) {
     const uspace::Stats st0 = uspace::stats();
     Shared sh;
     sh.at = at;
+    sh.object = object;
     sh.space = uspace::create();
     KCHECK(sh.space != nullptr);
+    uspace::UserSpace* second = object ? uspace::create() : nullptr;
+    const mm::FrameResult obj = object ? frames::alloc() : mm::FrameResult{};
+    g_claims_back.store(0, std::memory_order_relaxed);
     Result r = Result::pass();
-    if (uspace::map(*sh.space, kX, mm::kPageSize, kestrel::ProtRead | kestrel::ProtWrite) != 0 ||
-        uspace::write(*sh.space, kX, &kA, sizeof kA) != mm::SpaceError::None) {
+    if (object && (!second || obj.error != mm::FrameError::None)) {
+        r = Result::fail("no second space or no frame for the object");
+    } else if (object ? map_object(sh, *second, obj.pa) != 0
+                      : (uspace::map(*sh.space, kX, mm::kPageSize,
+                                     kestrel::ProtRead | kestrel::ProtWrite) != 0 ||
+                         uspace::write(*sh.space, kX, &kA, sizeof kA) != mm::SpaceError::None)) {
         r = Result::fail("could not map the test page");
     } else {
         const std::uint32_t rcpu = on.last_secondary();
@@ -205,6 +239,14 @@ Result shootdown_test(WarmAt at) {
     }
     const std::uint16_t asid = uspace::asid(*sh.space);
     uspace::release(sh.space); // the ASID is flushed where it is next loaded, not here
+    if (second) {
+        if (r.ok && *reinterpret_cast<volatile std::uint64_t*>(obj.pa) != kA)
+            r = Result::fail("the object's frame changed: the shared frame was reused");
+        uspace::release(second); // gives its claim back
+        if (r.ok && g_claims_back.load() != 2)
+            r = Result::fail("a shared mapping's claim did not come back (or came twice)");
+    }
+    if (obj.error == mm::FrameError::None && object) (void)frames::free(obj.pa);
     for (std::uint32_t i = 0; i < sh.nheld; ++i)
         (void)frames::free(sh.held[i]);
     const uspace::Stats st1 = uspace::stats();
@@ -232,6 +274,14 @@ KSELFTEST(TLB0001, "tlb shootdown") {
 // flushes it too.
 KSELFTEST(TLB0002, "tlb mask before walk") {
     return shootdown_test(WarmAt::InLoad);
+}
+
+// Issue 19: a frame mapped in two spaces, as a memory object's is (uspace::map_shared). The
+// reader's space unmaps it (unmap_shared) while the second space keeps it; the reader must
+// then see the fresh frame mapped at X. kfault=shared-skip-flush (unmap_shared leaves the
+// reader's hart out of its RFENCE): its stale entry keeps reading the object's frame.
+KSELFTEST(TLB0003, "tlb shootdown of a shared frame") {
+    return shootdown_test(WarmAt::AfterLoad, true);
 }
 
 } // namespace k::selftest
