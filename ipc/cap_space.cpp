@@ -164,6 +164,11 @@ std::int64_t create(CapSpace& s, std::uint64_t slot, ObjectType type) {
     return error_of(r);
 }
 
+std::int64_t insert(CapSpace& s, std::uint64_t slot, ObjectType type, ::ipc::KernelObject& object) {
+    SpaceGuard g(s);
+    return error_of(s.table.insert(slot, type, &object, Rights::all()));
+}
+
 std::int64_t mint(CapSpace& s, std::uint64_t src, std::uint64_t dst, std::uint64_t rights,
                   std::uint64_t badge) {
     if (rights > 0xff)

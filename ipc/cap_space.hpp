@@ -68,6 +68,10 @@ std::int64_t check_free(CapSpace& s, std::uint64_t slot);
 
 // The capability calls. Each returns 0 or a negative kestrel::Error.
 std::int64_t create(CapSpace& s, std::uint64_t slot, ::ipc::ObjectType type);
+// The first capability (all rights) to a new object the caller made: 0, or the slot's error
+// (the caller then drops the object's reference).
+std::int64_t insert(CapSpace& s, std::uint64_t slot, ::ipc::ObjectType type,
+                    ::ipc::KernelObject& object);
 std::int64_t mint(CapSpace& s, std::uint64_t src, std::uint64_t dst, std::uint64_t rights,
                   std::uint64_t badge);
 std::int64_t remove(CapSpace& s, std::uint64_t slot);

@@ -14,6 +14,7 @@ enum class ObjectType : std::uint8_t {
     Notification, // a word of bits, signal ORs a badge in (sched/notification.hpp)
     Task,         // wait for or kill a task
     Reply,        // one-shot: answers one call, then is gone
+    Memory,       // frames to map (ipc/memory_object.hpp): Receive = read, Send = write
 };
 
 // A set of the three rights (seL4's Write/Read/Grant). Bits outside kAll are never valid: the
@@ -77,6 +78,8 @@ struct Capability {
         return "task";
     case ObjectType::Reply:
         return "reply";
+    case ObjectType::Memory:
+        return "memory";
     }
     return "invalid";
 }

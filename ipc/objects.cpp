@@ -5,6 +5,7 @@
 #include "base/panic.hpp"
 #include "base/ref_count.hpp"
 #include "ipc/ipc_thread.hpp"
+#include "ipc/memory_object.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
 #include <new>
@@ -90,6 +91,9 @@ void get_object(const ::ipc::Capability& c) {
     case ::ipc::ObjectType::Task:
         task_get(*static_cast<TaskObject*>(c.object));
         return;
+    case ::ipc::ObjectType::Memory:
+        get(*static_cast<MemoryObject*>(c.object));
+        return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:
         return;
@@ -125,6 +129,11 @@ void destroy(const ::ipc::Capability& last) {
     }
     case ::ipc::ObjectType::Task:
         task_put(*static_cast<TaskObject*>(last.object)); // the capabilities' reference
+        return;
+    case ::ipc::ObjectType::Memory:
+        // The capabilities' reference; the mappings hold their own, so the frames go only
+        // with the last of them.
+        put(*static_cast<MemoryObject*>(last.object));
         return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:

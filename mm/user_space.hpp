@@ -84,7 +84,7 @@ std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len);
 // Each mapping holds a claim of its owner's, given back by drop(owner) once no hart of this
 // space can reach the frames through it: after unmap_shared's flush, or at the space's
 // release (whose ASID no hart uses again before flushing it).
-inline constexpr std::uint32_t kMaxSharedMaps = 16; // per space
+inline constexpr std::uint32_t kMaxSharedMaps = kestrel::kMaxMemoryMaps; // per space
 using DropFn = void (*)(void* owner);
 // Maps pas[0..n) at va with prot (ProtRead[|ProtWrite]) and records (owner, drop): the claim
 // is the space's from here. 0, or BadArgument (va unaligned, prot), BadLength (n = 0),

@@ -9,6 +9,7 @@
 #include "hal_cpu.hpp"
 #include "ipc/cap_space.hpp"
 #include "ipc/ipc_calls.hpp"
+#include "ipc/memory_object.hpp"
 #include "ipc/objects.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
@@ -120,6 +121,43 @@ std::int64_t sys_task(Thread& me, const hal::TrapFrame& tf, bool kill) {
     return r;
 }
 
+// mem_create(slot, pages): the object, then its first capability (kestrel/syscall.hpp).
+std::int64_t sys_mem_create(Thread& me, const hal::TrapFrame& tf) {
+    const std::uint64_t slot = arg(tf, 0), pages = arg(tf, 1);
+    if (const std::int64_t e = ipc::check_free(*me.ipc.caps, slot); e != 0) return e;
+    if (pages == 0 || pages > kestrel::kMaxMemoryPages) return kestrel::code(Error::BadLength);
+    Error err = Error::NoMemory;
+    ipc::MemoryObject* m = ipc::memory_alloc(static_cast<std::uint32_t>(pages), err);
+    if (!m) return kestrel::code(err);
+    const std::int64_t r = ipc::insert(*me.ipc.caps, slot, ::ipc::ObjectType::Memory, *m);
+    if (r != 0) ipc::put(*m); // another thread filled the slot meanwhile
+    return r;
+}
+
+// mem_map(slot, va, first, pages, prot): the mapping takes a reference of its own, which the
+// space gives back after the flush of mem_unmap or at its release.
+std::int64_t sys_mem_map(Thread& me, const hal::TrapFrame& tf) {
+    const std::uint64_t va = arg(tf, 1), first = arg(tf, 2), pages = arg(tf, 3), prot = arg(tf, 4);
+    if ((prot & ~std::uint64_t{kestrel::ProtRead | kestrel::ProtWrite}) != 0 ||
+        !(prot & kestrel::ProtRead))
+        return kestrel::code(Error::BadArgument);
+    const ::ipc::Rights needed = (prot & kestrel::ProtWrite)
+                                     ? ::ipc::Rights::receive() | ::ipc::Rights::send()
+                                     : ::ipc::Rights::receive();
+    const ipc::Found f = ipc::lookup(*me.ipc.caps, arg(tf, 0), ::ipc::ObjectType::Memory, needed);
+    if (f.error != 0) return f.error;
+    auto& m = *static_cast<ipc::MemoryObject*>(f.cap.object);
+    std::int64_t r = kestrel::code(Error::BadLength);
+    if (pages != 0 && first < m.pages && pages <= m.pages - first) {
+        ipc::get(m); // the mapping's
+        r = uspace::map_shared(*space_of(*me.process), va, &m.frames[first], pages, prot, &m,
+                               &ipc::drop_mapping);
+        if (r != 0) ipc::put(m);
+    }
+    ipc::put(m); // the lookup's
+    return r;
+}
+
 std::int64_t sys_object_count(std::uint64_t kind) {
     switch (kind) {
     case 0:
@@ -130,6 +168,8 @@ std::int64_t sys_object_count(std::uint64_t kind) {
         return free_processes();
     case 3:
         return free_threads();
+    case 4:
+        return ipc::free_memory_objects();
     default:
         return kestrel::code(Error::BadArgument);
     }
@@ -209,6 +249,12 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         return sys_task(me, tf, true);
     case Sys::TaskWait:
         return sys_task(me, tf, false);
+    case Sys::MemCreate:
+        return sys_mem_create(me, tf);
+    case Sys::MemMap:
+        return sys_mem_map(me, tf);
+    case Sys::MemUnmap:
+        return uspace::unmap_shared(*space_of(*p), arg(tf, 0), arg(tf, 1));
     }
     return kestrel::code(Error::BadNumber);
 }

@@ -389,4 +389,5 @@ TEST_CASE("cap table: every error has its own value and name", "[ipc][cap]") {
     CHECK(std::string(ipc::cap_error_name(static_cast<CapError>(ipc::kCapErrorCount))) ==
           "unknown");
     CHECK(std::string(ipc::object_type_name(ObjectType::Reply)) == "reply");
+    CHECK(std::string(ipc::object_type_name(ObjectType::Memory)) == "memory");
 }

@@ -37,6 +37,9 @@ void test_exit_releases_waiters();
 // --- fp_tests.cpp (RFC-0027 "Floating point").
 void test_fp();
 
+// --- memory_tests.cpp (RFC-0028 "Memory objects").
+void test_memory();
+
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.

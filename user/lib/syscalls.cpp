@@ -126,6 +126,16 @@ int64_t task_kill(uint64_t slot) {
 int64_t task_wait(uint64_t slot, WaitStatus* status) {
     return call(Sys::TaskWait, slot, addr(status));
 }
+int64_t mem_create(uint64_t slot, uint64_t pages) {
+    return call(Sys::MemCreate, slot, pages);
+}
+int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint64_t prot) {
+    uint64_t regs[7] = {slot, va, first, pages, prot, 0, 0};
+    return raw_call7(static_cast<uint64_t>(Sys::MemMap), regs);
+}
+int64_t mem_unmap(uint64_t va, uint64_t len) {
+    return call(Sys::MemUnmap, va, len);
+}
 
 namespace {
 

@@ -139,7 +139,7 @@ enum class Sys : uint64_t {
     // notify_poll(slot): the word, taken, in a1 (0: nothing was pending); a0 = 0.
     NotifyPoll = 28,
     // object_count(kind): free records now, for leak checks: kind 0 endpoints, 1
-    // notifications, 2 processes, 3 threads. BadArgument (another kind).
+    // notifications, 2 processes, 3 threads, 4 memory objects. BadArgument (another kind).
     ObjectCount = 29,
     // task_kill(slot): ends the task the task capability names (Send right), as a fault
     // would: its waiters get WaitKind::Killed. Its threads leave at their next kernel entry
@@ -150,10 +150,32 @@ enum class Sys : uint64_t {
     // the task has ended and writes its WaitStatus; does not reap. Returns 1 when it blocked,
     // 0 when the task had ended already. BadPointer.
     TaskWait = 31,
+
+    // --- Memory objects (issue 19, RFC-0028 "Memory objects"). A memory object capability's
+    // Receive right allows mapping it readable, Send writable (seL4's Read and Write).
+    // mem_create(slot, pages): a new object of `pages` zeroed 4 KiB frames (1..kMaxMemoryPages),
+    // its first capability (all rights) in the empty `slot`. Returns 0. BadLength, Limit (no
+    // object record left), NoMemory, SlotOutOfRange, SlotOccupied.
+    MemCreate = 32,
+    // mem_map(slot, va, first, pages, prot): maps pages [first, first + pages) of the object at
+    // va (4 KiB aligned) with prot (ProtRead, optionally ProtWrite; never execute). Returns 0.
+    // The slot's errors (WrongType for another type), MissingRight (prot above the rights),
+    // BadArgument (va unaligned, prot), BadLength (pages 0 or past the object's end),
+    // BadPointer (outside the user half), Exists (a page of the range is mapped), Limit
+    // (kMaxMemoryMaps mappings in this space), NoMemory (a page-table page).
+    MemMap = 33,
+    // mem_unmap(va, len): unmaps the mapping mem_map made at exactly [va, va + len): every hart
+    // that may cache the space is flushed before the call returns. Returns 0. NotMapped (no
+    // such mapping; nothing changed).
+    MemUnmap = 34,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 32;
+inline constexpr uint64_t kSysCount = 35;
+
+// Memory objects: pages per object; mappings of objects per address space.
+inline constexpr uint64_t kMaxMemoryPages = 256; // 1 MiB
+inline constexpr uint64_t kMaxMemoryMaps = 16;
 
 // Errors, returned negated in a0. One enum for every call.
 enum class Error : int64_t {

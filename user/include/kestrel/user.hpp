@@ -42,6 +42,10 @@ int64_t cap_delete(uint64_t slot);
 int64_t object_count(uint64_t kind); // 0 endpoints, 1 notifications, 2 processes, 3 threads
 int64_t task_kill(uint64_t slot);
 int64_t task_wait(uint64_t slot, WaitStatus* status);
+// Memory objects (issue 19): pages of zeroed frames; mapped at va, pages [first, first+pages).
+int64_t mem_create(uint64_t slot, uint64_t pages);
+int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint64_t prot);
+int64_t mem_unmap(uint64_t va, uint64_t len);
 
 // One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
 struct IpcMsg {
