@@ -61,8 +61,8 @@ constexpr uint64_t kEchoSlot = 1;
 constexpr int kErrors = 26; // -1 .. -26
 
 // Memory: thread stacks, the page whose end runs into an unmapped page, the map window.
-constexpr uint64_t kStacks = 0x24000000; // echo, client, stall watch: 4 pages; the loop: 16
-constexpr uint64_t kStackPages = 28;
+constexpr uint64_t kStacks = 0x24000000;     // echo, client, stall watch, mem racer: 4 pages; the
+constexpr uint64_t kStackPages = 32;         // loop: 16
 constexpr uint64_t kExitStacks = 0x24100000; // one page per exit thread
 constexpr uint64_t kExitThreads = 64;
 constexpr uint64_t kEdge = 0x25000000; // mapped; kEdge + kPage is not
@@ -70,6 +70,12 @@ constexpr uint64_t kWindow = 0x26000000;
 constexpr uint64_t kWindowPages = 256;
 constexpr uint64_t kMaxMapPages = 16;
 constexpr uint64_t kUnmapped = 0x3000000000; // never mapped
+// Memory objects (issue 19): the fuzzer's own object (kMemSlot, kMemPages pages), which its
+// random calls and a racer thread on another hart map into and unmap from kMemWindow at once.
+constexpr uint64_t kMemSlot = 6;
+constexpr uint64_t kMemPages = 16;
+constexpr uint64_t kMemWindow = 0x27000000;
+constexpr uint64_t kMemWindowPages = 64;
 
 // --- the bookkeeping (issue 22): every counter and flag of the fuzzer and its threads, in one
 // struct on pages of their own at kState, which no argument the fuzzer makes ever names (aim()
@@ -86,8 +92,10 @@ struct State {
     volatile uint64_t ipc_ok, ipc_bad;
     volatile int64_t echo_errors, echo_last_error;
     uint64_t echo_buf[kestrel::kMaxIpcLength];
-    uint64_t asked;     // calls to make
-    int64_t elapsed_us; // the loop's time
+    uint64_t asked;                                          // calls to make
+    int64_t elapsed_us;                                      // the loop's time
+    uint64_t race_maps, race_unmaps, race_refused, race_odd; // the racer's, read after it ends
+    uint64_t racer_done;                                     // atomic: release / acquire
 };
 constexpr uint64_t kStatePages = (sizeof(State) + kPage - 1) / kPage;
 
@@ -395,6 +403,23 @@ void step() {
         }
         if (n == Sys::Map && below(2) == 0) a[2] = 1 + below(3);
         break;
+    case Sys::MemCreate:
+        if (below(2) == 0) a[0] = below(70);
+        if (below(2) == 0) a[1] = below(kestrel::kMaxMemoryPages + 8);
+        break;
+    case Sys::MemMap: // the fuzzer's object, half the time, into the window the racer uses
+        if (below(2) == 0) a[0] = kMemSlot;
+        if (user_page_aligned(a[1])) a[1] = kMemWindow + below(kMemWindowPages - 16) * kPage;
+        if (below(2) == 0) a[2] = below(kMemPages + 2);
+        if (below(2) == 0) a[3] = below(17);
+        if (below(2) == 0) a[4] = below(4);
+        break;
+    case Sys::MemUnmap:
+        if (user_page_aligned(a[0])) {
+            a[0] = kMemWindow + below(kMemWindowPages - 16) * kPage;
+            if (below(2) == 0) a[1] = (1 + below(16)) * kPage;
+        }
+        break;
     case Sys::Sleep:
         // A sleep, however short, lets the exchange threads on this hart run for up to a
         // tick: most valid ones are 0, one in 16 is 1..99 us (the rest stay out of range).
@@ -571,6 +596,51 @@ bool starts(const char* s, const char* p) {
 }
 
 // The random calls, on a thread of their own (pinned to a hart when several fuzzers run).
+// Maps the fuzzer's object into the window and unmaps it again, at random, while the loop's
+// own calls do the same from another hart: concurrent map and unmap of one object in one
+// space. It never touches the pages. Every result must be 0 or a refusal the race explains
+// (Exists, NotMapped, BadLength, Limit; EmptySlot once a random delete took the capability).
+void mem_racer(void*) {
+    uint64_t rng = S().rng ^ 0x5eed;
+    auto pick = [&rng](uint64_t n) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        return (rng >> 33) % n;
+    };
+    using kestrel::Error;
+    // A bounded number of races: each unmap flushes the other harts of the space by SBI RFENCE,
+    // which under TCG costs the whole machine; 4000 are plenty to race the loop's own calls.
+    constexpr uint64_t kRaces = 4000;
+    while (S().finished == 0 && S().race_maps + S().race_unmaps < kRaces) {
+        const uint64_t va = kMemWindow + pick(kMemWindowPages - 16) * kPage;
+        const uint64_t pages = 1 + pick(16);
+        int64_t r;
+        if (pick(2) == 0) {
+            r = kestrel::mem_map(kMemSlot, va, pick(kMemPages), pages,
+                                 kestrel::ProtRead | (pick(2) * kestrel::ProtWrite));
+            ++S().race_maps;
+        } else {
+            r = kestrel::mem_unmap(va, pages * kPage);
+            ++S().race_unmaps;
+        }
+        // A yield after each: a thread that never yields makes every short sleep of the
+        // loop's on the same hart last a whole tick (sleep yields while others may run).
+        (void)kestrel::yield();
+        if (r == 0) continue;
+        const bool explained = r == static_cast<int64_t>(Error::Exists) ||
+                               r == static_cast<int64_t>(Error::NotMapped) ||
+                               r == static_cast<int64_t>(Error::BadLength) ||
+                               r == static_cast<int64_t>(Error::Limit) ||
+                               r == static_cast<int64_t>(Error::EmptySlot) ||
+                               r == static_cast<int64_t>(Error::WrongType) ||
+                               r == static_cast<int64_t>(Error::MissingRight);
+        ++(explained ? S().race_refused : S().race_odd);
+    }
+    while (S().finished == 0)
+        (void)kestrel::sleep_us(1000);
+    __atomic_store_n(&S().racer_done, 1, __ATOMIC_RELEASE);
+    kestrel::exit(0);
+}
+
 void fuzz_loop(void*) {
     const int64_t t0 = kestrel::time_us();
     while (S().calls < S().asked)
@@ -620,10 +690,16 @@ int main(int argc, char** argv) {
         return 3;
     // One fuzzer runs where the scheduler puts it; several are pinned, one hart each.
     const uint64_t flags = procs > 1 && cpus > 0 ? kestrel::pin_hart(proc % cpus) : 0;
+    // The racer: on the next hart (pinned) when there are two.
+    const uint64_t racer_flags = cpus > 1 ? kestrel::pin_hart((proc + 1) % cpus) : 0;
+    if (kestrel::mem_create(kMemSlot, kMemPages) != 0 ||
+        kestrel::thread_create(&mem_racer, reinterpret_cast<void*>(kStacks + 16 * kPage), nullptr,
+                               racer_flags) <= 0)
+        return 3;
     if (kestrel::thread_create(&fuzz_loop, reinterpret_cast<void*>(kStacks + kStackPages * kPage),
                                nullptr, flags) <= 0)
         return 3;
-    while (S().finished == 0)
+    while (S().finished == 0 || __atomic_load_n(&S().racer_done, __ATOMIC_ACQUIRE) == 0)
         kestrel::sleep_us(1000);
     const int64_t elapsed = S().elapsed_us;
 
@@ -643,10 +719,12 @@ int main(int argc, char** argv) {
         errors += c;
     // Its own check (issue 22): every call counted once by result and once by number. The
     // first figure that does not add up: 1 calls != asked, 2 ok + errors + other != calls,
-    // 3 calls by number != calls; 0 none.
+    // 3 calls by number != calls; 4 the memory racer saw a result no race explains, or made
+    // no call; 0 none.
     const uint64_t broken = S().calls != calls                             ? 1
                             : S().ok + errors + S().other_err != S().calls ? 2
                             : by_number != S().calls                       ? 3
+                            : S().race_odd != 0 || S().race_maps == 0      ? 4
                                                                            : 0;
     Text t;
     t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(S().calls).put(" ok=").put(S().ok);
@@ -674,6 +752,12 @@ int main(int argc, char** argv) {
         .put(static_cast<int64_t>(S().echo_errors))
         .put(" us=")
         .put(elapsed)
+        .put(" mem-race=")
+        .put(S().race_maps)
+        .put("/")
+        .put(S().race_unmaps)
+        .put("/")
+        .put(S().race_odd)
         .put(" adds-up=")
         .put(broken == 0 ? "yes" : "NO")
         .done();

@@ -44,8 +44,10 @@ void test_memory();
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.
 int64_t objects(uint64_t kind); // object_count(kind): free records of that kind
+// object_count's kinds: endpoints, notifications, processes, threads, memory objects.
+inline constexpr uint64_t kObjectKinds = 5;
 struct Objects {
-    int64_t v[4];
+    int64_t v[kObjectKinds];
 };
 Objects read_objects();
 bool same(const Objects& a, const Objects& b);

@@ -14,13 +14,13 @@ int64_t objects(uint64_t kind) {
 
 Objects read_objects() {
     Objects o{};
-    for (uint64_t k = 0; k < 4; ++k)
+    for (uint64_t k = 0; k < kObjectKinds; ++k)
         o.v[k] = objects(k);
     return o;
 }
 
 bool same(const Objects& a, const Objects& b) {
-    for (int k = 0; k < 4; ++k)
+    for (uint64_t k = 0; k < kObjectKinds; ++k)
         if (a.v[k] != b.v[k]) return false;
     return true;
 }
@@ -41,15 +41,16 @@ Objects snapshot() {
 
 // The counts are back to `before` (waiting 5 s at most for the late frees above).
 void check_objects(const char* t, const Objects& before) {
-    static const char* const kNames[] = {"endpoint records", "notification records",
-                                         "process records", "thread records"};
+    static const char* const kNames[kObjectKinds] = {"endpoint records", "notification records",
+                                                     "process records", "thread records",
+                                                     "memory object records"};
     Objects now = read_objects();
     const int64_t deadline = kestrel::time_us() + 5'000'000;
     while (!same(now, before) && kestrel::time_us() < deadline) {
         kestrel::sleep_us(1000);
         now = read_objects();
     }
-    for (int k = 0; k < 4; ++k)
+    for (uint64_t k = 0; k < kObjectKinds; ++k)
         check(t, now.v[k] == before.v[k], kNames[k], now.v[k] - before.v[k]);
 }
 
