@@ -9,6 +9,9 @@
 //                       signaller's own wait, the woken waiter running (same hart)
 //   ipc_call_remote     as ipc_call_local, server on another hart (N >= 2)
 //   notify_wake_remote  as notify_wake, with the server on another hart (N >= 2)
+//   page_object         one 4 KiB page moved through a shared 1 MiB memory object: written
+//                       here, read there, a notification each way per 1 MiB (same hart)
+//   page_ipc            one 4 KiB page moved as 8 calls of 64 words to the server (same hart)
 //   yield_user          one yield between two threads of this process on one hart
 //   yield_user_fp       the same, both threads writing an f register before each yield
 // argv (server): "server"; slot 0 holds its endpoint (spawn's cap).
@@ -23,13 +26,22 @@ namespace {
 
 // Labels of the client -> server protocol.
 enum Label : uint64_t {
-    kPing = 1,   // reply at once (the measured round trip)
-    kWhere = 2,  // reply with MR0 = the server's hart
-    kGive = 3,   // carries a capability (caps = 1), lands in the server's next slot
-    kNotify = 4, // reply, then MR0 rounds of notify_wait(slot 2), signal(slot 1)
-    kQuit = 5,   // reply, then exit(0)
-    kFill = 6,   // fill every empty slot with a new endpoint; reply MR0 = how many
+    kPing = 1,      // reply at once (the measured round trip)
+    kWhere = 2,     // reply with MR0 = the server's hart
+    kGive = 3,      // carries a capability (caps = 1), lands in the server's next slot
+    kNotify = 4,    // reply, then MR0 rounds of notify_wait(slot 2), signal(slot 1)
+    kQuit = 5,      // reply, then exit(0)
+    kFill = 6,      // fill every empty slot with a new endpoint; reply MR0 = how many
+    kMapObject = 7, // map the memory object given last, read-only, at kSrvObject; MR0 = result
+    kSinkData = 8,  // 4 registers and 60 buffered words of a page (the page_ipc row)
+    kDrain = 9,     // reply, then MR0 rounds of: wait B, read the whole object, signal A
 };
+
+// Memory objects (issue 19): the page_object row's 1 MiB object and the page_ipc row's pages.
+constexpr uint64_t kObjPages = kestrel::kMaxMemoryPages;
+constexpr uint64_t kObjWords = kObjPages * kestrel::kPageSize / 8;
+constexpr uint64_t kCliObject = 0x30000000, kSrvObject = 0x31000000;
+constexpr uint64_t kSrvSink = 0x32000000, kCliSource = 0x33000000; // one page each
 
 // Client slots.
 constexpr uint64_t kNoteA = 1; // the client waits on it, servers signal it
@@ -101,10 +113,19 @@ void unfill_space(uint64_t from) {
 
 // ---- server -------------------------------------------------------------
 
+volatile uint64_t g_sink_sum; // the drained words' sum: the reads are real
+uint64_t g_sink_at = 0;       // the word of kSrvSink the next message's MR0 goes to
+uint64_t* sink() {
+    return reinterpret_cast<uint64_t*>(kSrvSink);
+}
+
 int server() {
     IpcMsg m;
     uint64_t next_slot = 1;
-    int64_t r = kestrel::recv(0, m, nullptr, next_slot);
+    // Every receive may take a page_ipc message: its buffer is where that message's words go.
+    if (kestrel::map(kSrvSink, kestrel::kPageSize, kestrel::ProtRead | kestrel::ProtWrite) != 0)
+        return 15;
+    int64_t r = kestrel::recv(0, m, sink() + g_sink_at + 4, next_slot);
     for (;;) {
         if (r < 0) return 10;
         switch (kestrel::tag_label(m.tag)) {
@@ -150,10 +171,45 @@ int server() {
             m.mr[0] = fill_space(next_slot + 1);
             (void)kestrel::reply(m);
             break;
+        case kMapObject:
+            m.mr[0] = static_cast<uint64_t>(
+                kestrel::mem_map(next_slot - 1, kSrvObject, 0, kObjPages, kestrel::ProtRead));
+            m.tag = kestrel::make_tag(0, 1);
+            (void)kestrel::reply(m);
+            break;
+        case kSinkData: {
+            // The page_ipc row: each message's 60 buffered words were written by the kernel
+            // where the page's next 64 words go; MR0..MR3 are stored before them.
+            uint64_t at = g_sink_at;
+            while (r >= 0 && kestrel::tag_label(m.tag) == kSinkData) {
+                for (uint64_t i = 0; i < 4; ++i)
+                    sink()[at + i] = m.mr[i];
+                at = (at + kestrel::kMaxIpcLength) % (kestrel::kPageSize / 8);
+                m.tag = kestrel::make_tag(0, 0);
+                r = kestrel::reply_recv(0, m, sink() + at + 4);
+            }
+            g_sink_at = at;
+            continue; // the message that ended the loop
+        }
+        case kDrain: {
+            const uint64_t rounds = m.mr[0];
+            m.tag = kestrel::make_tag(0, 0);
+            (void)kestrel::reply(m);
+            const auto* w = reinterpret_cast<const volatile uint64_t*>(kSrvObject);
+            for (uint64_t i = 0; i < rounds; ++i) {
+                if (ecall_wait(kSrvNoteB) != 0) return 12;
+                uint64_t sum = 0;
+                for (uint64_t k = 0; k < kObjWords; ++k)
+                    sum += w[k];
+                g_sink_sum = sum;
+                if (ecall1(Sys::Signal, kSrvNoteA) != 0) return 13;
+            }
+            break;
+        }
         default:
             return 14;
         }
-        r = kestrel::recv(0, m, nullptr, next_slot);
+        r = kestrel::recv(0, m, sink() + g_sink_at + 4, next_slot);
     }
 }
 
@@ -306,6 +362,48 @@ uint64_t yield_batch(void* ctx, uint32_t iters) {
     return (t1 - t0) / (2 * uint64_t{iters});
 }
 
+// page_ipc: one 4 KiB page per op, as 8 calls of 64 words (4 registers, 60 buffered) to the
+// server's sink, which keeps them in a page of its own.
+uint64_t page_ipc_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    const auto* src = reinterpret_cast<const uint64_t*>(kCliSource);
+    constexpr uint64_t kPerPage = kestrel::kPageSize / 8 / kestrel::kMaxIpcLength; // 8
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i)
+        for (uint64_t k = 0; k < kPerPage; ++k) {
+            const uint64_t* part = src + k * kestrel::kMaxIpcLength;
+            IpcMsg m;
+            m.tag = kestrel::make_tag(kSinkData, kestrel::kMaxIpcLength);
+            for (uint64_t j = 0; j < 4; ++j)
+                m.mr[j] = part[j];
+            if (kestrel::call(c->s->ep, m, const_cast<uint64_t*>(part + 4)) != 0) ++c->errors;
+        }
+    const uint64_t t1 = instret();
+    return (t1 - t0) / iters;
+}
+
+// page_object: rounds of 1 MiB (256 pages) written into the shared object, the server told
+// (signal B), reading all of it and answering (signal A); per page. iters pages, rounded up to
+// whole rounds.
+uint64_t page_object_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    const uint64_t rounds = (iters + kObjPages - 1) / kObjPages;
+    if (ask(c->s->ep, kDrain, rounds) < 0) {
+        ++c->errors;
+        return 0;
+    }
+    auto* w = reinterpret_cast<volatile uint64_t*>(kCliObject);
+    const uint64_t t0 = instret();
+    for (uint64_t r = 0; r < rounds; ++r) {
+        for (uint64_t k = 0; k < kObjWords; ++k)
+            w[k] = r ^ k;
+        if (ecall1(Sys::Signal, kNoteB) != 0) ++c->errors;
+        if (ecall_wait(kNoteA) != 0) ++c->errors;
+    }
+    const uint64_t t1 = instret();
+    return (t1 - t0) / (rounds * kObjPages);
+}
+
 // Both sides where the row says, checked before the warm-up and after every batch.
 bool placed(const Ctx& c, const char* op) {
     if (!c.s) return true;
@@ -394,6 +492,25 @@ void yield_rows() {
     (void)kestrel::unmap(kYieldStack, kYieldStackBytes);
 }
 
+// The two page rows with the local server: the object created, mapped here and there.
+void page_rows(Ctx& c) {
+    constexpr uint64_t kObjSlot = 60;
+    const int64_t made = kestrel::mem_create(kObjSlot, kObjPages);
+    if (made != 0 ||
+        kestrel::mem_map(kObjSlot, kCliObject, 0, kObjPages,
+                         kestrel::ProtRead | kestrel::ProtWrite) != 0 ||
+        ask(c.s->ep, kGive, 0, 1, kObjSlot) < 0 || ask(c.s->ep, kMapObject) != 0 ||
+        kestrel::map(kCliSource, kestrel::kPageSize, kestrel::ProtRead | kestrel::ProtWrite) != 0) {
+        fail("memory object setup", made);
+        return;
+    }
+    report("page_object", 2, &page_object_batch, c);
+    report("page_ipc", 2, &page_ipc_batch, c);
+    (void)kestrel::unmap(kCliSource, kestrel::kPageSize);
+    (void)kestrel::mem_unmap(kCliObject, kObjPages * kestrel::kPageSize);
+    (void)kestrel::cap_delete(kObjSlot);
+}
+
 // With fill_tasks=: the server's space and the client's (from `from` up) filled.
 void fill_both(Server& s, uint64_t from) {
     if (g_fill_tasks == 0) return;
@@ -437,6 +554,7 @@ int client() {
         fill_both(local, next_ep);
         report("ipc_call_local", 2, &call_batch, c);
         report("notify_wake", 2, &notify_batch, c);
+        if (g_fill_tasks == 0) page_rows(c); // before the server has a full space
         stop(local);
         unfill_both(next_ep);
     }
