@@ -67,6 +67,9 @@ void get(MemoryObject& m) {
 // record, under the slab lock that orders it with the next memory_alloc.
 void put(MemoryObject& m) {
     if (k::drop_unless_last(m.refs)) return;
+    // Every earlier drop (a mapping's, after its space's flush) happens before the frames go:
+    // drop_unless_last read the count relaxed.
+    std::atomic_thread_fence(std::memory_order_acquire);
     give_back(m, m.pages);
     m.pages = 0;
     k::SpinGuard g(g_memory_slab_lock);

@@ -64,3 +64,4 @@
 #define FP_USER_SSTATUS 264
 #define FP_SIZE 272
 #define SSTATUS_FS_BITS (3 << 13) /* sstatus.FS: Off 0, Initial 1, Clean 2, Dirty 3 */
+#define SSTATUS_VS_BITS (3 << 9)  /* sstatus.VS: the same for the V extension's registers */

@@ -6,10 +6,11 @@
 _start:
     /* a0 = boot hart id, a1 = DTB physical address. FS = Off: the firmware may leave the
      * FPU on, and no task without floating-point state may run with it on
-     * (hal/riscv64/fp_state.hpp). */
+     * (hal/riscv64/fp_state.hpp). VS = Off too: no thread has vector state, so a vector
+     * instruction is illegal everywhere rather than shared between threads. */
     csrw sie, zero
     csrw sscratch, zero
-    li t0, SSTATUS_FS_BITS
+    li t0, SSTATUS_FS_BITS | SSTATUS_VS_BITS
     csrc sstatus, t0
     /* Our own boot lottery, before BSS is touched: under MTTCG a second hart
      * has been seen arriving here from OpenSBI while the first was booting.
@@ -65,7 +66,7 @@ secondary_entry:
     /* a0 = hart id, a1 = opaque = this hart's HartHead, prepared by the boot hart. */
     csrw sie, zero
     csrw sscratch, zero
-    li t0, SSTATUS_FS_BITS
+    li t0, SSTATUS_FS_BITS | SSTATUS_VS_BITS
     csrc sstatus, t0
     mv tp, a1
     ld sp, HART_STACK_HI(tp)

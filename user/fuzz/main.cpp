@@ -607,32 +607,48 @@ void mem_racer(void*) {
         return (rng >> 33) % n;
     };
     using kestrel::Error;
+    // Its own mappings, so that most unmaps name one exactly (the loop's random calls may
+    // have unmapped it meanwhile: then NotMapped).
+    struct Mapped {
+        uint64_t va, len;
+    };
+    Mapped mine[16];
+    uint64_t held = 0;
     // A bounded number of races: each unmap flushes the other harts of the space by SBI RFENCE,
-    // which under TCG costs the whole machine; 4000 are plenty to race the loop's own calls.
-    constexpr uint64_t kRaces = 4000;
+    // which under TCG costs the whole machine (about 10 ms at SMP=8); 400 race the loop's own
+    // calls well enough.
+    constexpr uint64_t kRaces = 400;
     while (S().finished == 0 && S().race_maps + S().race_unmaps < kRaces) {
-        const uint64_t va = kMemWindow + pick(kMemWindowPages - 16) * kPage;
-        const uint64_t pages = 1 + pick(16);
         int64_t r;
-        if (pick(2) == 0) {
-            r = kestrel::mem_map(kMemSlot, va, pick(kMemPages), pages,
-                                 kestrel::ProtRead | (pick(2) * kestrel::ProtWrite));
-            ++S().race_maps;
-        } else {
-            r = kestrel::mem_unmap(va, pages * kPage);
+        if (held == 16 || (held != 0 && pick(2) == 0)) {
+            const uint64_t i = pick(held);
+            r = kestrel::mem_unmap(mine[i].va, mine[i].len);
+            mine[i] = mine[--held];
             ++S().race_unmaps;
+        } else {
+            const uint64_t first = pick(kMemPages), pages = 1 + pick(kMemPages - first);
+            const uint64_t va = kMemWindow + pick(kMemWindowPages - kMemPages) * kPage;
+            r = kestrel::mem_map(kMemSlot, va, first, pages,
+                                 kestrel::ProtRead | (pick(2) * kestrel::ProtWrite));
+            if (r == 0) mine[held++] = Mapped{va, pages * kPage};
+            ++S().race_maps;
         }
         // A yield after each: a thread that never yields makes every short sleep of the
         // loop's on the same hart last a whole tick (sleep yields while others may run).
         (void)kestrel::yield();
         if (r == 0) continue;
+        // The loop's calls explain these: its maps and unmaps in the same window (Exists,
+        // NotMapped, Limit: 16 mappings a space), its deletes, mints and creates in the slot
+        // (EmptySlot, WrongType, MissingRight; BadLength for a smaller object there), and its
+        // objects holding the frames (NoMemory).
         const bool explained = r == static_cast<int64_t>(Error::Exists) ||
                                r == static_cast<int64_t>(Error::NotMapped) ||
-                               r == static_cast<int64_t>(Error::BadLength) ||
                                r == static_cast<int64_t>(Error::Limit) ||
                                r == static_cast<int64_t>(Error::EmptySlot) ||
                                r == static_cast<int64_t>(Error::WrongType) ||
-                               r == static_cast<int64_t>(Error::MissingRight);
+                               r == static_cast<int64_t>(Error::MissingRight) ||
+                               r == static_cast<int64_t>(Error::NoMemory) ||
+                               r == static_cast<int64_t>(Error::BadLength);
         ++(explained ? S().race_refused : S().race_odd);
     }
     while (S().finished == 0)
@@ -692,8 +708,10 @@ int main(int argc, char** argv) {
     const uint64_t flags = procs > 1 && cpus > 0 ? kestrel::pin_hart(proc % cpus) : 0;
     // The racer: on the next hart (pinned) when there are two.
     const uint64_t racer_flags = cpus > 1 ? kestrel::pin_hart((proc + 1) % cpus) : 0;
-    if (kestrel::mem_create(kMemSlot, kMemPages) != 0 ||
-        kestrel::thread_create(&mem_racer, reinterpret_cast<void*>(kStacks + 16 * kPage), nullptr,
+    // The object may be refused (another fuzzer's random objects can hold every record or
+    // frame): then the racer's maps find an empty slot, which is a result it explains.
+    (void)kestrel::mem_create(kMemSlot, kMemPages);
+    if (kestrel::thread_create(&mem_racer, reinterpret_cast<void*>(kStacks + 16 * kPage), nullptr,
                                racer_flags) <= 0)
         return 3;
     if (kestrel::thread_create(&fuzz_loop, reinterpret_cast<void*>(kStacks + kStackPages * kPage),
@@ -719,12 +737,11 @@ int main(int argc, char** argv) {
         errors += c;
     // Its own check (issue 22): every call counted once by result and once by number. The
     // first figure that does not add up: 1 calls != asked, 2 ok + errors + other != calls,
-    // 3 calls by number != calls; 4 the memory racer saw a result no race explains, or made
-    // no call; 0 none.
+    // 3 calls by number != calls; 4 the memory racer saw a result no race explains; 0 none.
     const uint64_t broken = S().calls != calls                             ? 1
                             : S().ok + errors + S().other_err != S().calls ? 2
                             : by_number != S().calls                       ? 3
-                            : S().race_odd != 0 || S().race_maps == 0      ? 4
+                            : S().race_odd != 0                            ? 4
                                                                            : 0;
     Text t;
     t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(S().calls).put(" ok=").put(S().ok);
