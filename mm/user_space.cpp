@@ -155,6 +155,35 @@ bool in_user_half(std::uint64_t va, std::uint64_t len) {
     return va >= kestrel::kUserBase && va <= kestrel::kUserLimit && len <= kestrel::kUserLimit - va;
 }
 
+// ProtRead, optionally with ProtWrite: the only protections map and map_shared take.
+bool prot_ok(std::uint64_t prot) {
+    return (prot & ~std::uint64_t{kestrel::ProtRead | kestrel::ProtWrite}) == 0 &&
+           (prot & kestrel::ProtRead) != 0;
+}
+
+std::uint64_t leaf_flags(std::uint64_t prot) {
+    return mm::pte::kR | ((prot & kestrel::ProtWrite) ? mm::pte::kW : 0);
+}
+
+// The syscall error for a refused map_anon or map_frames.
+std::int64_t map_error(mm::SpaceError e) {
+    switch (e) {
+    case mm::SpaceError::None:
+        return 0;
+    case mm::SpaceError::NoFrame:
+        return err(kestrel::Error::NoMemory);
+    case mm::SpaceError::Overlap:
+        return err(kestrel::Error::Exists);
+    case mm::SpaceError::BadAlign:
+    case mm::SpaceError::BadPerms:
+        return err(kestrel::Error::BadArgument);
+    case mm::SpaceError::BadLength:
+        return err(kestrel::Error::BadLength);
+    default: // OutOfRange, KernelRange (the kernel's identity map), NotReady
+        return err(kestrel::Error::BadPointer);
+    }
+}
+
 } // namespace
 
 UserSpace* create() {
@@ -301,36 +330,14 @@ void activate_slow(std::uint32_t cpu, UserSpace* next, std::uint64_t want) {
 }
 
 std::int64_t map(UserSpace& s, std::uint64_t va, std::uint64_t len, std::uint64_t prot) {
-    if (va % mm::kPageSize != 0) return err(kestrel::Error::BadArgument);
-    if ((prot & ~std::uint64_t{kestrel::ProtRead | kestrel::ProtWrite}) != 0 ||
-        !(prot & kestrel::ProtRead))
-        return err(kestrel::Error::BadArgument);
+    if (va % mm::kPageSize != 0 || !prot_ok(prot)) return err(kestrel::Error::BadArgument);
     if (len == 0 || len % mm::kPageSize != 0) return err(kestrel::Error::BadLength);
     if (!in_user_half(va, len)) return err(kestrel::Error::BadPointer);
     // A request for more frames than are free now fails before it takes (and zeroes) them
     // all with interrupts off.
     if (len / mm::kPageSize > frames::free_count()) return err(kestrel::Error::NoMemory);
-    const std::uint64_t flags = mm::pte::kR | ((prot & kestrel::ProtWrite) ? mm::pte::kW : 0);
-    mm::SpaceError e;
-    {
-        SpinGuard g(s.lock);
-        e = tables_of(s).map_anon(va, len, flags);
-    }
-    switch (e) {
-    case mm::SpaceError::None:
-        return 0;
-    case mm::SpaceError::NoFrame:
-        return err(kestrel::Error::NoMemory);
-    case mm::SpaceError::Overlap:
-        return err(kestrel::Error::Exists);
-    case mm::SpaceError::BadAlign:
-    case mm::SpaceError::BadPerms:
-        return err(kestrel::Error::BadArgument);
-    case mm::SpaceError::BadLength:
-        return err(kestrel::Error::BadLength);
-    default: // OutOfRange, KernelRange (the kernel's identity map), NotReady
-        return err(kestrel::Error::BadPointer);
-    }
+    SpinGuard g(s.lock);
+    return map_error(tables_of(s).map_anon(va, len, leaf_flags(prot)));
 }
 
 std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len) {
@@ -351,13 +358,9 @@ std::int64_t unmap(UserSpace& s, std::uint64_t va, std::uint64_t len) {
 
 std::int64_t map_shared(UserSpace& s, std::uint64_t va, const std::uint64_t* pas, std::uint64_t n,
                         std::uint64_t prot, void* owner, DropFn drop) {
-    if (va % mm::kPageSize != 0) return err(kestrel::Error::BadArgument);
-    if ((prot & ~std::uint64_t{kestrel::ProtRead | kestrel::ProtWrite}) != 0 ||
-        !(prot & kestrel::ProtRead))
-        return err(kestrel::Error::BadArgument);
+    if (va % mm::kPageSize != 0 || !prot_ok(prot)) return err(kestrel::Error::BadArgument);
     if (n == 0 || n > kestrel::kUserLimit / mm::kPageSize) return err(kestrel::Error::BadLength);
     if (!in_user_half(va, n * mm::kPageSize)) return err(kestrel::Error::BadPointer);
-    const std::uint64_t flags = mm::pte::kR | ((prot & kestrel::ProtWrite) ? mm::pte::kW : 0);
     SpinGuard g(s.lock);
     UserSpace::Shared* rec = nullptr;
     for (UserSpace::Shared& m : s.shared)
@@ -366,22 +369,9 @@ std::int64_t map_shared(UserSpace& s, std::uint64_t va, const std::uint64_t* pas
             break;
         }
     if (!rec) return err(kestrel::Error::Limit);
-    switch (tables_of(s).map_frames(va, pas, n, flags)) {
-    case mm::SpaceError::None:
-        *rec = UserSpace::Shared{va, n * mm::kPageSize, owner, drop};
-        return 0;
-    case mm::SpaceError::NoFrame:
-        return err(kestrel::Error::NoMemory);
-    case mm::SpaceError::Overlap:
-        return err(kestrel::Error::Exists);
-    case mm::SpaceError::BadAlign:
-    case mm::SpaceError::BadPerms:
-        return err(kestrel::Error::BadArgument);
-    case mm::SpaceError::BadLength:
-        return err(kestrel::Error::BadLength);
-    default: // OutOfRange, KernelRange, NotReady
-        return err(kestrel::Error::BadPointer);
-    }
+    const std::int64_t r = map_error(tables_of(s).map_frames(va, pas, n, leaf_flags(prot)));
+    if (r == 0) *rec = UserSpace::Shared{va, n * mm::kPageSize, owner, drop};
+    return r;
 }
 
 std::int64_t unmap_shared(UserSpace& s, std::uint64_t va, std::uint64_t len) {
