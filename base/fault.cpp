@@ -46,6 +46,10 @@ constexpr Entry kFaults[] = {
     {Fault::SharedSkipFlush, "shared-skip-flush"},
     {Fault::FpNoSave, "fp-no-save"},
     {Fault::FpNoZero, "fp-no-zero"},
+    {Fault::TimeStrand, "time-strand"},
+    {Fault::TimeStaleBit, "time-stale-bit"},
+    {Fault::TimeLate, "time-late"},
+    {Fault::TimeKillJoin, "time-kill-join"},
 };
 
 } // namespace

@@ -44,11 +44,16 @@ enum class Fault : std::uint32_t {
     ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
     FastpathDropBadge, // the IPC fast path's call delivers no badge (the differential's
                        // counterfactual: the hash differs from the general path's)
-    SharedSkipFlush, // unmap_shared leaves the lowest other cpu of the space out of its flush
+    SharedSkipFlush,   // unmap_shared leaves the lowest other cpu of the space out of its flush
     // Floating point in user threads (hal/riscv64/fp_state.hpp):
     FpNoSave, // a switch never saves the leaving thread's f registers (a moved thread loses them)
     FpNoZero, // a thread's first F/D instruction gets a state, but the registers stay as the
               // last thread on the hart left them (visible to the next thread)
+    // Time (sched/timer.hpp, RFC-0030):
+    TimeStrand,   // a leaving hart closes its timer queue without firing its entries
+    TimeStaleBit, // a timed wait leaves the timer bit of an entry that fired late in the word
+    TimeLate,     // timer entries fire only two ticks after their deadline
+    TimeKillJoin, // a kill does not end a join (wait, task_wait) of the killed process's threads
 };
 
 void init(const char* bootargs);

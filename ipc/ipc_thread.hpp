@@ -19,6 +19,9 @@ struct CapSpace;
 // another thread of the process.
 inline constexpr std::uint64_t kComplete = 1;
 inline constexpr std::uint64_t kKilled = 2;
+// Posted by the thread's own timer entry when a timed wait's deadline passes (sched/timer.hpp,
+// RFC-0030); a timed wait leaves none behind.
+inline constexpr std::uint64_t kTimer = 4;
 
 struct IpcThread {
     ::ipc::Waiter waiter;     // on one endpoint at a time; guarded by that endpoint's lock

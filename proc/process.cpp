@@ -87,7 +87,8 @@ bool push_args(uspace::UserSpace& s, const char* args, std::size_t len, std::uin
 
 // Blocks until p has ended (the caller holds a reference) and copies its status out. True
 // when it had ended before the call.
-bool join_process(Process& p, kestrel::WaitStatus& out) {
+bool join_process(Process& p, kestrel::WaitStatus& out, bool& killed) {
+    killed = false;
     // The look at the end comes before the count: a process that ends only once it sees its
     // waiters counted (the waiter count a syscall reads) then cannot have ended before this
     // waiter looked (look, count, its read of the count, its end: in that order). Counted
@@ -95,8 +96,14 @@ bool join_process(Process& p, kestrel::WaitStatus& out) {
     // saw an end that came after it was counted, and said "late" (1 boot in many at SMP=8).
     const bool ended_before = p.end.signalled(); // acquire: the count below cannot pass it
     p.waiting.fetch_add(1, std::memory_order_seq_cst);
-    (void)sched::join(sched::TaskRef(p.anchor));
+    // A user thread's join ends when its own process is killed (RFC-0030 "Kill").
+    std::int64_t value = 0;
+    const bool ended = sched::join_abortable(sched::TaskRef(p.anchor), value);
     p.waiting.fetch_sub(1, std::memory_order_relaxed);
+    if (!ended) {
+        killed = true;
+        return false;
+    }
     k::SpinGuard g(p.lock);
     out = p.status;
     return ended_before;
@@ -232,7 +239,12 @@ std::int64_t thread_create(Process& p, std::uint64_t pc, std::uint64_t sp, std::
 std::int64_t await(Process* caller, std::int64_t id, bool reap, kestrel::WaitStatus& out) {
     Process* p = find_process(caller, id, reap);
     if (!p) return static_cast<std::int64_t>(kestrel::Error::NoChild);
-    const bool ended_before = join_process(*p, out);
+    bool killed = false;
+    const bool ended_before = join_process(*p, out, killed);
+    if (killed) { // the caller's process was killed: it ends at this call's return
+        put(*p);
+        return static_cast<std::int64_t>(kestrel::Error::Destroyed);
+    }
     // A second waiter of the same child loses the race for the link: NoChild.
     const bool drop_link = reap && unlink_parent(*p);
     if (drop_link) put(*p);
@@ -307,6 +319,7 @@ void thread_main(void* arg) {
     auto* tf = reinterpret_cast<hal::TrapFrame*>(me->stack_hi - TF_SIZE);
     *tf = hal::TrapFrame{};
     tf->task = me; // the fast calls' lookup: no trap writes it
+    bind_task(const_cast<Thread&>(t), me);
     tf->sepc = t.pc;
     tf->x[2] = t.sp;
     tf->x[10] = t.a0;

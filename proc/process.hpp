@@ -2,10 +2,10 @@
 // records come from fixed slabs; a process is found by the id spawn returned.
 #pragma once
 
+#include "fp_state.hpp"
 #include "ipc/ipc_thread.hpp"
 #include "ipc/objects.hpp"
 #include "proc/images.hpp"
-#include "fp_state.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
@@ -34,7 +34,9 @@ struct Thread {
     std::uint64_t pc = 0, sp = 0, a0 = 0, a1 = 0; // its first U-mode registers
     std::uint64_t gp = 0, tp = 0;                 // a new thread's: its creator's
     bool used = false;                            // guarded by the slab lock
-    k::ipc::IpcThread ipc;                        // its IPC state (ipc/ipc_thread.hpp)
+    sched::Task* task = nullptr; // its task from its first instruction to its end; guarded by
+                                 // the slab lock (a kill aborts its joins through it)
+    k::ipc::IpcThread ipc;       // its IPC state (ipc/ipc_thread.hpp)
     // Its f registers while it is switched out, from its first F or D instruction on
     // (hal/riscv64/fp_state.hpp; its task's fp points here from then). Zeroed at that first use.
     hal::FpState fp;

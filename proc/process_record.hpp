@@ -55,6 +55,9 @@ void free_thread(Thread& t);
 void orphan_children(Process& parent);
 // Every thread of p but `spare` leaves its IPC wait (ipc/ipc_calls.hpp kill()).
 void kill_threads(Process& p, const Thread* spare);
+// The thread's task, published by the thread itself when it starts: from then on a kill of its
+// process ends its joins (sched::abort_waits), and at once when the kill came first.
+void bind_task(Thread& t, sched::Task* task);
 // The process `id` with a reference taken, or nullptr: none, still being spawned, or (with
 // `reap`) not caller's child with its link still held.
 Process* find_process(Process* caller, std::int64_t id, bool reap);
@@ -65,7 +68,7 @@ void publish_anchor(Process& p, sched::Task* anchor);
 
 // Blocks until p has ended (the caller holds a reference) and copies its status out. True
 // when it had ended before the call (proc/process.cpp).
-bool join_process(Process& p, kestrel::WaitStatus& out);
+bool join_process(Process& p, kestrel::WaitStatus& out, bool& killed);
 // The parent's task capability to p in `slot` (kNoCap or a kernel parent: none). False when
 // the slot is taken; no reference is then held (proc/task_caps.cpp).
 bool give_task_cap(Process* parent, std::uint64_t slot, Process& p);

@@ -96,6 +96,7 @@ Thread* alloc_thread(Process& p) {
 void free_thread(Thread& t) {
     k::SpinGuard g(g_lock);
     t.used = false;
+    t.task = nullptr;
     t.process = nullptr;
     g_free_threads.fetch_add(1, std::memory_order_relaxed);
 }
@@ -123,8 +124,19 @@ void orphan_children(Process& parent) {
 // Under g_lock, so no record is freed (and reused) meanwhile.
 void kill_threads(Process& p, const Thread* spare) {
     k::SpinGuard g(g_lock);
-    for (Thread& t : g_threads)
-        if (t.used && t.process == &p && &t != spare) k::ipc::kill(t.ipc);
+    for (Thread& t : g_threads) {
+        if (!t.used || t.process != &p || &t == spare) continue;
+        k::ipc::kill(t.ipc);
+        // A thread blocked in wait, join or task_wait ends it now (RFC-0030 "Kill"). The task
+        // lives: the thread clears this under g_lock before it exits.
+        if (t.task) sched::abort_waits(*t.task);
+    }
+}
+
+void bind_task(Thread& t, sched::Task* task) {
+    k::SpinGuard g(g_lock);
+    t.task = task;
+    if (t.process->kill.load(std::memory_order_acquire)) sched::abort_waits(*task);
 }
 
 Process* find_process(Process* caller, std::int64_t id, bool reap) {

@@ -16,6 +16,7 @@
 #include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/timer.hpp"
 #include "trap/user_copy.hpp"
 
 namespace k::user {
@@ -89,12 +90,12 @@ std::int64_t sys_thread_create(Thread& me, const hal::TrapFrame& tf) {
 std::int64_t sys_sleep(Thread& me, const hal::TrapFrame& tf) {
     const std::uint64_t us = arg(tf, 0);
     if (us > kestrel::kMaxSleepUs) return kestrel::code(Error::BadArgument);
-    // Yields while anything else may run, else waits for the next interrupt (the tick at the
-    // latest): the hart is never held, and time alone ends the wait.
+    // Blocked on the thread's completion word until its timer entry fires (sched/timer.hpp,
+    // RFC-0030): no cpu meanwhile. A kill posts kKilled there and ends the sleep at once.
     const std::uint64_t deadline = time::deadline_in_us(us);
     const Process* p = me.process;
     while (time::now() < deadline && !killed(*p)) {
-        if (sched::yield() != sched::YieldResult::Switched) hal::wait_for_interrupt();
+        if (sched::timed_wait(me.ipc.done, deadline, ipc::kTimer) & ipc::kKilled) break;
     }
     return 0;
 }

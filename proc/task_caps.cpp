@@ -32,7 +32,10 @@ std::int64_t task_kill(k::ipc::TaskObject& obj) {
 }
 
 std::int64_t task_wait(k::ipc::TaskObject& obj, kestrel::WaitStatus& out) {
-    return join_process(*static_cast<Process*>(obj.process), out) ? 0 : 1;
+    bool killed = false;
+    const bool before = join_process(*static_cast<Process*>(obj.process), out, killed);
+    if (killed) return static_cast<std::int64_t>(kestrel::Error::Destroyed); // the caller ends next
+    return before ? 0 : 1;
 }
 
 void process_ref(Process& p) {

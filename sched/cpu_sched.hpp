@@ -93,7 +93,8 @@ struct alignas(kCpuSchedAlign) CpuSched {
     std::atomic<std::uint64_t> switches{0}, preempts{0}, yields_full{0}, deferred{0};
     std::atomic<std::uint64_t> steals{0}, stolen{0}, tick_count{0};
     std::atomic<std::uint64_t> resched_irqs{0}, trap_exits{0}; // diagnostics
-    std::atomic<std::uint64_t> handoffs{0}; // direct switches (handoff(), the IPC fast path)
+    std::atomic<std::uint64_t> handoffs{0};   // direct switches (handoff(), the IPC fast path)
+    std::atomic<std::uint64_t> timer_irqs{0}; // timer interrupts taken (RFC-0030 tickless idle)
 };
 
 // Holds a hart's rq lock and republishes queued_hint before releasing it, so

@@ -73,6 +73,11 @@ TaskRef Notification::post(std::uint64_t bits) {
     return TaskRef(waiter_.get());
 }
 
+void Notification::clear(std::uint64_t bits) {
+    k::SpinGuard g(lock_);
+    word_.set(word_.get() & ~bits);
+}
+
 Signalled Notification::signal(std::uint64_t bits, std::uint32_t cpu) {
     hal::Cpu::irq_push(); // to the wake, as Event::signal
     TaskRef w;

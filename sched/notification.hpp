@@ -43,6 +43,9 @@ class Notification final {
     // ORs `bits` in like signal() but wakes nobody: returns the waiter seen under the lock
     // (empty if none), whose wake the caller then does itself (the IPC fast path).
     TaskRef post(std::uint64_t bits);
+    // Takes `bits` out of the word without waiting (a timed wait's stale timer bit,
+    // sched/timer.hpp). Call only as the notification's one waiter, outside wait().
+    void clear(std::uint64_t bits);
 
     // Racy snapshots for diagnostics and monitors.
     std::uint64_t pending() const { return word_.racy(); }

@@ -18,6 +18,7 @@
 #include "base/time.hpp"
 #include "sched/task_panic.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/timer.hpp"
 #include "sched/wake_monitor.hpp"
 #include "sched/watchdog.hpp"
 
@@ -363,13 +364,17 @@ void sched_timer_tick() {
     sched::wake_monitor::poll();
     // Timer interrupts also end time::wait_until() steps; only a due deadline
     // is a tick (slice end, steal gate).
+    s.timer_irqs.fetch_add(1, std::memory_order_relaxed);
     const std::uint64_t now = time::now();
+    // Due timed waits first (sched/timer.hpp): the hart's timer is armed for the earlier of
+    // the next tick and the next deadline on its queue.
+    const std::uint64_t due = sched::timer_fire_due(hal::tp_head()->cpu, now);
     if (now < s.next_tick) {
-        time::arm(s.next_tick);
+        time::arm(due < s.next_tick ? due : s.next_tick);
         return;
     }
     s.next_tick = now + time::from_us(sched::kTickUs);
-    time::arm(s.next_tick);
+    time::arm(due < s.next_tick ? due : s.next_tick);
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
     sched::Task* cur = s.current.load(std::memory_order_relaxed);

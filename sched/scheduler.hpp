@@ -106,6 +106,12 @@ class PreemptGuard final {
 
 // Blocks the caller until `t` exits; returns its exit value.
 std::int64_t join(const TaskRef& t);
+// As join(), but it also ends once abort_waits() was called for the caller (before or during
+// the wait): true with `value` set when `t` exited, false when aborted.
+[[nodiscard]] bool join_abortable(const TaskRef& t, std::int64_t& value);
+// Ends every abortable join of `t`, now and later (its owner's process was killed): sets t's
+// abort flag, then wakes t if it is blocked in a join. Call while `t` cannot be freed.
+void abort_waits(Task& t);
 [[noreturn]] void exit(std::int64_t value);
 
 Task* current();

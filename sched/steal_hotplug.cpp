@@ -7,6 +7,7 @@
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/timer.hpp"
 
 namespace sched {
 
@@ -83,6 +84,9 @@ void go_offline(CpuSched& s) {
     // Close first: from now on unpinned wakes go elsewhere and pinned ones
     // park here; then move out what is here.
     s.inbox.close();
+    // Its timed waits fire now (RFC-0030 "Hot-plug"): each waiter re-arms on the hart it runs
+    // on; no entry is left on a queue whose interrupt stops.
+    timer_close(self);
     for (;;) {
         Task* t;
         {

@@ -65,6 +65,9 @@ struct Task {
     std::atomic<const WaitKind*> wait_kind{nullptr};
     std::atomic<const void*> wait_object{nullptr};
 
+    // Set (seq_cst) by abort_waits(): its abortable joins end at once (RFC-0030 "Kill"). Reset
+    // at spawn.
+    std::atomic<std::uint32_t> wait_abort{0};
     std::atomic<std::uint64_t> preempts{0}; // involuntary switch-outs (time slice)
     std::atomic<std::uint32_t> last_cpu{0};
 

@@ -10,6 +10,7 @@
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
 #include "sched/task_pool.hpp"
+#include "sched/timer.hpp"
 #include "sched/wait_channel.hpp"
 
 namespace sched {
@@ -126,6 +127,7 @@ Spawned spawn(TaskEntry entry, void* arg, const SpawnOptions& opts) {
     t->space = opts.space;
     t->satp = opts.space ? k::uspace::satp(*opts.space) : 0;
     t->user = opts.user;
+    t->wait_abort.store(0, std::memory_order_relaxed);
     hal::init_thread_context(t->ctx, opts.space ? t->stack_hi - TF_SIZE : t->stack_hi, entry, arg);
     t->refs.store(1, std::memory_order_relaxed); // the scheduler's, dropped after exit
     TaskRef ref(t);
@@ -183,7 +185,10 @@ bool join_holds(const void* target) {
 constexpr WaitKind kJoinWait{"join", &join_holds};
 } // namespace
 
-std::int64_t join(const TaskRef& target) {
+namespace {
+
+// join() and join_abortable(): false when aborted (abortable only).
+bool join_impl(const TaskRef& target, bool abortable, std::int64_t& value) {
     Task* me = current();
     JoinWaiter node{k::ListLink{}, me};
     bool linked = false;
@@ -197,7 +202,13 @@ std::int64_t join(const TaskRef& target) {
                 // it back ourselves. Otherwise exit already took it, and the
                 // node's reference with it.
                 if (linked && target->joiners.remove(node)) task_release(me);
-                return target->exit_value;
+                value = target->exit_value;
+                return true;
+            }
+            if (abortable && me->wait_abort.load(std::memory_order_seq_cst) != 0) {
+                // Killed: leave the list under the lock exit takes it under.
+                if (linked && target->joiners.remove(node)) task_release(me);
+                return false;
             }
             if (!linked) {
                 me->refs.fetch_add(1, std::memory_order_relaxed); // the node's reference
@@ -207,14 +218,37 @@ std::int64_t join(const TaskRef& target) {
             // "About to sleep" is published under the target's lock, before
             // exit can look at the joiners: exit either sees us or we saw Exited.
             block_on(*me, BlockReason::Join, kJoinWait, target.get(), target->lock);
+            // The abort flag is set without this lock: look again after Blocked is published
+            // (both seq_cst): abort_waits() either finds us Blocked and wakes us, or we see it.
+            if (abortable && me->wait_abort.load(std::memory_order_seq_cst) != 0)
+                (void)me->state.unblock_self(); // refused: its wake won, we are Ready already
         }
         k::jitter::point(k::jitter::Site::Block, me);
         hal::Cpu::irq_push();
         while (me->state.state() != TaskState::Running)
             (void)schedule();
         hal::Cpu::irq_pop();
-        // Woken by exit, or by a stale wake: the target's state decides.
+        // Woken by exit, by an abort or by a stale wake: the target's state and the flag decide.
     }
+}
+
+} // namespace
+
+std::int64_t join(const TaskRef& target) {
+    std::int64_t value = 0;
+    (void)join_impl(target, false, value);
+    return value;
+}
+
+bool join_abortable(const TaskRef& target, std::int64_t& value) {
+    return join_impl(target, true, value);
+}
+
+void abort_waits(Task& t) {
+    t.wait_abort.store(1, std::memory_order_seq_cst);
+    // kfault=time-kill-join: the flag is set, but a joiner already asleep is left there.
+    if (k::fault::is(k::fault::Fault::TimeKillJoin)) return;
+    if (t.state.reason() == BlockReason::Join) (void)wake(t); // NotBlocked: it saw the flag
 }
 
 void exit(std::int64_t value) {
@@ -339,6 +373,7 @@ bool join_scheduler(std::uint32_t cpu) {
     // Pinned tasks parked here while the hart was offline are drained by the
     // idle loop first thing.
     s.inbox.open();
+    timer_open(cpu);
     // From here a pinned wake lands in the inbox, but its resched request is refused
     // (OfflineCpu) until Online: the idle loop's drain must find it.
     k::jitter::point(k::jitter::Site::HartJoin);
