@@ -39,6 +39,8 @@ void test_fp();
 
 // --- memory_tests.cpp (RFC-0028 "Memory objects").
 void test_memory();
+// --- time_tests.cpp (RFC-0030)
+void test_kill_ends_join();
 
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's

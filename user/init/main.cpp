@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     if (g_cpus >= 2) test_exit_releases_waiters();
     test_ipc();
     test_memory();
+    test_kill_ends_join();
     const int64_t after = kestrel::frame_count();
     Line().put("ULOG: frames at start ").put(frames).put(", at end ").put(after).done();
     if (check("user frames back", frames == after, "free frames differ", after - frames))
