@@ -125,6 +125,14 @@ expect lost-wakeup 8 1 kfault=lost-wakeup \
 expect lost-wake-signal 8 1 kfault=lost-wake-signal \
     'KPANIC: .*a wake condition was set while a sleeper was published, and its critical section ended without reading the sleeper'
 
+# Time (RFC-0030, tasks/TASK-0022-time.md): a leaving hart that strands its timer entries, a
+# timed wait that leaves its fired timer bit behind, entries fired two ticks late, a kill that
+# leaves a joiner asleep.
+expect time-strand 2 1 kfault=time-strand 'KSELFTEST: timer entries leave an offline hart FAIL check failed: woke'
+expect time-stale-bit 4 1 kfault=time-stale-bit 'KSELFTEST: timer fire races signal FAIL check failed: stale == 0'
+expect time-late 1 0 kfault=time-late 'KSELFTEST: timer wake lateness FAIL check failed: median < sched::kTickUs'
+expect time-kill-join 1 0 kfault=time-kill-join 'SELFTEST: kill ends a join FAIL the killed waiter stayed in its join'
+
 # The torture run (RFC-0024) must fail too: an exit that drops the scheduler's
 # reference before its final switch-out frees a task still on a cpu (caught in
 # 10 of 10 runs of 4 s at SMP=8; the other race classes are caught less often
