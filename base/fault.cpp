@@ -50,6 +50,7 @@ constexpr Entry kFaults[] = {
     {Fault::TimeStaleBit, "time-stale-bit"},
     {Fault::TimeLate, "time-late"},
     {Fault::TimeKillJoin, "time-kill-join"},
+    {Fault::TimeTimeoutWins, "time-timeout-wins"},
 };
 
 } // namespace

@@ -50,10 +50,11 @@ enum class Fault : std::uint32_t {
     FpNoZero, // a thread's first F/D instruction gets a state, but the registers stay as the
               // last thread on the hart left them (visible to the next thread)
     // Time (sched/timer.hpp, RFC-0030):
-    TimeStrand,   // a leaving hart closes its timer queue without firing its entries
-    TimeStaleBit, // a timed wait leaves the timer bit of an entry that fired late in the word
-    TimeLate,     // timer entries fire only two ticks after their deadline
-    TimeKillJoin, // a kill does not end a join (wait, task_wait) of the killed process's threads
+    TimeStrand,      // a leaving hart closes its timer queue without firing its entries
+    TimeStaleBit,    // a timed wait leaves the timer bit of an entry that fired late in the word
+    TimeLate,        // timer entries fire only two ticks after their deadline
+    TimeKillJoin,    // a kill does not end a join (wait, task_wait) of the killed process's threads
+    TimeTimeoutWins, // a timed IPC wait returns TimedOut even when a completion is on its way
 };
 
 void init(const char* bootargs);

@@ -130,7 +130,7 @@ constexpr sched::WaitKind kNotifyWait{"ipc notification", &notify_wait_holds};
 
 } // namespace
 
-std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me) {
+std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me, std::uint64_t deadline) {
     t.notify_at.store(&n, std::memory_order_release);
     const std::int64_t r = wait_complete(
         t,
@@ -140,7 +140,7 @@ std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me) {
             n.waiter = nullptr;
             return true;
         },
-        nullptr, &kNotifyWait, &t, me);
+        nullptr, &kNotifyWait, &t, me, deadline);
     t.notify_at.store(nullptr, std::memory_order_release);
     return r;
 }

@@ -16,6 +16,8 @@
 #include "ipc/ipc_thread.hpp"
 #include "ipc/objects.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/timer.hpp"
+#include "sched/timer_list.hpp"
 #include "sched/wait_channel.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
@@ -23,6 +25,8 @@
 #include <cstdint>
 
 namespace k::ipc::steps {
+
+using sched::kNoDeadline; // a wait without a timeout
 
 // The receiver's result registers (a1 tag, a2..a5 MR0..MR3, a6 badge) and the buffer words
 // copied out to its user buffer, once a message is in its record. 0 or the copy's error.
@@ -60,7 +64,8 @@ std::int64_t notify_take_locked(IpcThread& t, Notification& n);
 // t, registered as n's waiter, blocks until a signal (0, the word in t.word_out) or the
 // notification's destruction (Destroyed); killed, it leaves n first. `me`: t's task, if the
 // caller has it. The caller holds an operation reference on n.
-std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me);
+std::int64_t notify_block(IpcThread& t, Notification& n, sched::Task* me,
+                          std::uint64_t deadline = kNoDeadline);
 
 inline IpcThread& owner(::ipc::Waiter& w) {
     return *static_cast<IpcThread*>(w.owner);
@@ -76,14 +81,26 @@ inline IpcThread& owner(::ipc::Waiter& w) {
 template <typename Withdraw>
 std::int64_t wait_complete(IpcThread& t, Withdraw&& withdraw, sched::Task* next = nullptr,
                            const sched::WaitKind* kind = nullptr, const void* object = nullptr,
-                           sched::Task* me = nullptr) {
+                           sched::Task* me = nullptr, std::uint64_t deadline = kNoDeadline) {
     if (!me) me = sched::current();
     for (;;) {
-        const std::uint64_t bits = t.done.wait(*me, next, kind, object);
+        // A timed wait (RFC-0030 "Timeouts"): its timer entry posts kTimer at the deadline.
+        const std::uint64_t bits =
+            deadline == kNoDeadline
+                ? t.done.wait(*me, next, kind, object)
+                : sched::timed_wait(*me, t.done, deadline, kTimer, next, kind, object);
         next = nullptr;
         if (bits & kComplete) return t.result;
-        if (withdraw())
-            return kestrel::code(kestrel::Error::Destroyed); // the thread is killed: it ends next
+        // Killed or timed out: withdraw under the lock the partner matches under. Exactly one
+        // of the two wins; a completion already on its way is awaited, without a deadline now
+        // (the message wins: no message is lost to a waiter that returned TimedOut).
+        const bool withdrawn = withdraw();
+        // kfault=time-timeout-wins: a timeout returns even when the match came first (its
+        // message is lost, its completion left in the word).
+        if (withdrawn || ((bits & kTimer) != 0 && k::fault::is(k::fault::Fault::TimeTimeoutWins)))
+            return kestrel::code((bits & kKilled) != 0 ? kestrel::Error::Destroyed // it ends next
+                                                       : kestrel::Error::TimedOut);
+        deadline = kNoDeadline;
     }
 }
 

@@ -69,7 +69,8 @@ void move(IpcThread& from, IpcThread& to) {
 
 // The sending half of send, nb_send and call. Returns 0 (or 1: nb_send delivered) once the
 // message is taken; for a call, once the reply is in t's record.
-std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
+std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call,
+                   std::uint64_t deadline = kNoDeadline) {
     if (const std::int64_t e = tag_error(tf.x[11], false); e != 0) return e;
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Endpoint, Rights::send());
     if (f.error != 0) return f.error;
@@ -104,14 +105,17 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
         sched::Task* server = fast_post(rx, 0);
         put(ep);
         return wait_complete(
-            t, [&] { return withdraw_call(t); }, server);
+            t, [&] { return withdraw_call(t); }, server, nullptr, nullptr, nullptr, deadline);
     }
     case IpcOutcome::Queued:
         // A call's match posts nothing: the one post it gets is the reply's (or an error's).
-        r = wait_complete(t, [&] {
-            if (withdraw_from(ep, t)) return !is_call || withdraw_call(t);
-            return is_call ? withdraw_call(t) : false;
-        });
+        r = wait_complete(
+            t,
+            [&] {
+                if (withdraw_from(ep, t)) return !is_call || withdraw_call(t);
+                return is_call ? withdraw_call(t) : false;
+            },
+            nullptr, nullptr, nullptr, nullptr, deadline);
         put(ep);
         if (is_call && r < 0) (void)withdraw_call(t); // Destroyed before a match: no reply
         return r;
@@ -133,7 +137,8 @@ std::int64_t offer(IpcThread& t, hal::TrapFrame& tf, bool block, bool is_call) {
 
 // `next`: a caller whose reply this thread just gave (reply_receive's fast path): it runs when
 // this thread blocks, or is queued as a wake would be.
-std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::Task* next) {
+std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::Task* next,
+                          std::uint64_t deadline = kNoDeadline) {
     sched::WonWake pending(next);
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Endpoint, Rights::receive());
     if (f.error != 0) return f.error;
@@ -161,7 +166,8 @@ std::int64_t receive_from(IpcThread& t, hal::TrapFrame& tf, bool block, sched::T
     }
     case IpcOutcome::Queued:
         r = wait_complete(
-            t, [&] { return withdraw_from(ep, t); }, pending.take());
+            t, [&] { return withdraw_from(ep, t); }, pending.take(), nullptr, nullptr, nullptr,
+            deadline);
         break;
     case IpcOutcome::Empty:
         put(ep);
@@ -211,16 +217,16 @@ std::int64_t send(IpcThread& t, hal::TrapFrame& tf, bool block) {
     return offer(t, tf, block, false);
 }
 
-std::int64_t call(IpcThread& t, hal::TrapFrame& tf) {
+std::int64_t call(IpcThread& t, hal::TrapFrame& tf, std::uint64_t deadline) {
     t.buffer = tf.x[16];
-    const std::int64_t r = offer(t, tf, true, true);
+    const std::int64_t r = offer(t, tf, true, true, deadline);
     t.wait_gen.fetch_add(1, std::memory_order_release); // the wait is over: nothing may post
     if (r < 0) return r;
     return deliver_out(t, tf); // the reply
 }
 
-std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block) {
-    return receive_from(t, tf, block, nullptr);
+std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block, std::uint64_t deadline) {
+    return receive_from(t, tf, block, nullptr, deadline);
 }
 
 std::int64_t reply(IpcThread& t, hal::TrapFrame& tf) {
@@ -250,7 +256,7 @@ std::int64_t signal(IpcThread& t, hal::TrapFrame& tf) {
     return r;
 }
 
-std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
+std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf, std::uint64_t deadline) {
     const Found f = lookup(*t.caps, tf.x[10], ObjectType::Notification, Rights::receive());
     if (f.error != 0) return f.error;
     Notification& n = *static_cast<Notification*>(f.cap.object);
@@ -259,7 +265,7 @@ std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf) {
         k::SpinGuard g(n.lock);
         r = notify_take_locked(t, n);
     }
-    if (r == kNotifyBlock) r = notify_block(t, n, nullptr);
+    if (r == kNotifyBlock) r = notify_block(t, n, nullptr, deadline);
     put(n);
     tf.x[11] = r == 0 ? t.word_out : 0;
     return r;

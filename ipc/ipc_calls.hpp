@@ -13,12 +13,16 @@ namespace k::ipc {
 // for a delivered nb_send or poll, or a negative kestrel::Error); the receiving calls also
 // write a1..a6. They may block (not nb_send, poll, reply, signal, notify_poll).
 std::int64_t send(IpcThread& t, hal::TrapFrame& tf, bool block);
-std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block);
-std::int64_t call(IpcThread& t, hal::TrapFrame& tf);
+// `deadline` (ticks of the time CSR; ~0: none): a blocked receive, call or notify_wait that
+// has not completed by then withdraws and returns TimedOut (RFC-0030 "Timeouts").
+std::int64_t receive(IpcThread& t, hal::TrapFrame& tf, bool block,
+                     std::uint64_t deadline = ~std::uint64_t{0});
+std::int64_t call(IpcThread& t, hal::TrapFrame& tf, std::uint64_t deadline = ~std::uint64_t{0});
 std::int64_t reply(IpcThread& t, hal::TrapFrame& tf);
 std::int64_t reply_receive(IpcThread& t, hal::TrapFrame& tf);
 std::int64_t signal(IpcThread& t, hal::TrapFrame& tf);
-std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf);
+std::int64_t notify_wait(IpcThread& t, hal::TrapFrame& tf,
+                         std::uint64_t deadline = ~std::uint64_t{0});
 std::int64_t notify_poll(IpcThread& t, hal::TrapFrame& tf);
 
 // The thread ends (not blocked in IPC): its reply capability dies, so a caller waiting on it

@@ -100,6 +100,16 @@ std::int64_t sys_sleep(Thread& me, const hal::TrapFrame& tf) {
     return 0;
 }
 
+// recv_timed, call_timed, notify_wait_timed: the IPC call with a deadline from t0 (µs).
+std::int64_t sys_timed(Thread& me, hal::TrapFrame& tf, Sys n) {
+    const std::uint64_t us = tf.x[5];
+    if (us > kestrel::kMaxSleepUs) return kestrel::code(Error::BadArgument);
+    const std::uint64_t deadline = time::deadline_in_us(us);
+    if (n == Sys::RecvTimed) return ipc::receive(me.ipc, tf, true, deadline);
+    if (n == Sys::CallTimed) return ipc::call(me.ipc, tf, deadline);
+    return ipc::notify_wait(me.ipc, tf, deadline);
+}
+
 std::int64_t sys_task(Thread& me, const hal::TrapFrame& tf, bool kill) {
     const std::uint64_t status = arg(tf, 1);
     kestrel::WaitStatus st{}; // a bad status pointer is refused before anything blocks
@@ -242,6 +252,10 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         return ipc::signal(me.ipc, tf);
     case Sys::NotifyWait:
         return ipc::notify_wait(me.ipc, tf);
+    case Sys::RecvTimed:
+    case Sys::CallTimed:
+    case Sys::NotifyWaitTimed:
+        return sys_timed(me, tf, static_cast<Sys>(tf.x[17]));
     case Sys::NotifyPoll:
         return ipc::notify_poll(me.ipc, tf);
     case Sys::ObjectCount:

@@ -113,14 +113,19 @@ TimerStats timer_stats(std::uint32_t cpu) {
 
 std::uint64_t timed_wait(Notification& n, std::uint64_t deadline, std::uint64_t timer_bit,
                          const WaitKind* kind, const void* object) {
-    Task& me = *current();
+    return timed_wait(*current(), n, deadline, timer_bit, nullptr, kind, object);
+}
+
+std::uint64_t timed_wait(Task& me, Notification& n, std::uint64_t deadline, std::uint64_t timer_bit,
+                         Task* handoff_to, const WaitKind* kind, const void* object) {
     for (;;) {
         TimerEntry e;
         e.deadline = deadline;
         e.target = &n;
         e.bits = timer_bit;
         timer_arm(e);
-        std::uint64_t bits = n.wait(me, nullptr, kind, object);
+        std::uint64_t bits = n.wait(me, handoff_to, kind, object);
+        handoff_to = nullptr; // handed over (or queued) at the first block
         // Exactly one of the fire and this cancel unlinks e. Fired: its signal is complete, and
         // its bit is in `bits` or still in the word, where no later wait may find it.
         if (!timer_cancel(e) && (bits & timer_bit) == 0 &&

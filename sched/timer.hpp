@@ -40,6 +40,10 @@ void timer_arm(TimerEntry& e);
 // No timer bit is left behind in n. `kind`/`object`: as Notification::wait.
 std::uint64_t timed_wait(Notification& n, std::uint64_t deadline, std::uint64_t timer_bit,
                          const WaitKind* kind = nullptr, const void* object = nullptr);
+// As timed_wait, for the task `me` (the caller), handing its hart to `handoff_to` at its first
+// block as Notification::wait does (nullptr: none).
+std::uint64_t timed_wait(Task& me, Notification& n, std::uint64_t deadline, std::uint64_t timer_bit,
+                         Task* handoff_to, const WaitKind* kind, const void* object);
 // A kernel task sleeps until `deadline` (ticks), blocked, costing no cpu.
 void sleep_until(std::uint64_t deadline);
 

@@ -58,7 +58,7 @@ constexpr uint64_t kPage = kestrel::kPageSize;
 constexpr uint64_t kNumbers = kestrel::kSysCount + 4; // every number covered: 0 .. kSysCount+3
 constexpr uint64_t kSummarySlot = 0;
 constexpr uint64_t kEchoSlot = 1;
-constexpr int kErrors = 26; // -1 .. -26
+constexpr int kErrors = static_cast<int>(-kestrel::kErrorMin); // -1 .. kErrorMin
 
 // Memory: thread stacks, the page whose end runs into an unmapped page, the map window.
 constexpr uint64_t kStacks = 0x24000000;     // echo, client, stall watch, mem racer: 4 pages; the
@@ -494,6 +494,23 @@ void step() {
     case Sys::NotifyPoll:
         a[0] = keep_off_reserved(a[0]);
         break;
+    case Sys::RecvTimed:
+    case Sys::CallTimed:
+    case Sys::NotifyWaitTimed: {
+        // RFC-0030: the IPC registers as for recv, call, notify_wait; the timeout in t0, a
+        // short one (a wait blocks at most 2 ms) or one above kMaxSleepUs (BadArgument).
+        a[0] = keep_off_reserved(a[0]);
+        if (n == Sys::CallTimed && below(4) == 0) a[0] = kEchoSlot; // answered there
+        if (n == Sys::CallTimed && below(2) == 0)
+            a[1] = kestrel::make_tag(below(300), below(66), below(3));
+        a[5] = keep_off_reserved(a[5]);
+        const uint64_t t0 = below(4) == 0 ? kestrel::kMaxSleepUs + 1 + below(3) : below(2000);
+        for (uint64_t& x : a)
+            x = aim(x);
+        note(static_cast<uint64_t>(n), a);
+        count(static_cast<uint64_t>(n), kestrel::raw_call7_t0(static_cast<uint64_t>(n), a, t0));
+        return;
+    }
     default:
         break;
     }

@@ -14,7 +14,7 @@ namespace {
 
 int64_t fuzz_summary(const char* t, const IpcMsg& s, const uint64_t* sum, uint64_t proc) {
     int64_t errors = 0, codes = 0;
-    for (uint64_t i = 0; i < 26; ++i) {
+    for (uint64_t i = 0; i < proto::kSumE; ++i) {
         errors += static_cast<int64_t>(sum[proto::kSumErrors + i]);
         codes += sum[proto::kSumErrors + i] != 0 ? 1 : 0;
     }

@@ -41,6 +41,7 @@ void test_fp();
 void test_memory();
 // --- time_tests.cpp (RFC-0030)
 void test_kill_ends_join();
+void test_timed_waits(); // inside test_ipc (its thread stacks)
 
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's

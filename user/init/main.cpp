@@ -37,6 +37,7 @@ void test_ipc() {
     test_endpoint_destruction();
     test_server_death();
     test_reply_rule();
+    test_timed_waits();
     test_fuzzer();
     check("syscall fuzzer",
           kestrel::unmap(kThreadStacks, kThreadSlots * kThreadStackPages * 4096) == 0,

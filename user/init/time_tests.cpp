@@ -35,7 +35,102 @@ bool within(int64_t us, Pred pred) {
     return true;
 }
 
+volatile int64_t g_sent = 0, g_send_err = 0;
+constexpr int64_t kHammer = 400;
+
+// Sends 1..kHammer (MR0) on the endpoint in `arg`, each a blocking send.
+void hammer_sender(void* arg) {
+    const uint64_t ep = reinterpret_cast<uint64_t>(arg);
+    for (int64_t i = 1; i <= kHammer; ++i) {
+        kestrel::IpcMsg m = msg(1, 4);
+        m.mr[0] = static_cast<uint64_t>(i);
+        const int64_t r = kestrel::send(ep, m);
+        if (r != 0) {
+            g_send_err = r;
+            break;
+        }
+        g_sent = i;
+    }
+    kestrel::exit(0);
+}
+
 } // namespace
+
+// Timed waits (RFC-0030 "Timeouts"): each call times out with TimedOut and leaves no trace on
+// its queue; then a receiver with random short timeouts meets a sender on another hart: every
+// message arrives exactly once, in order (a message that matched a timed-out wait would be
+// lost: kfault=time-timeout-wins).
+void test_timed_waits() {
+    const char* t = "timed waits";
+    const int before = g_failed;
+    const Objects o = snapshot();
+    const int64_t free_threads = objects(3);
+    constexpr uint64_t E = 8, N = 9;
+    using kestrel::Error;
+    check(t, kestrel::endpoint_create(E) == 0 && kestrel::notification_create(N) == 0,
+          "endpoint_create, notification_create");
+    kestrel::IpcMsg m{};
+    int64_t t0 = kestrel::time_us();
+    int64_t r = kestrel::recv_timed(E, m, 20'000);
+    const int64_t waited = kestrel::time_us() - t0;
+    check(t, r == e(Error::TimedOut), "recv_timed with no sender", r);
+    check(t, waited >= 20'000, "recv_timed returned before its timeout", waited);
+    check(t, kestrel::recv_timed(E, m, 0) == e(Error::TimedOut), "recv_timed(0): a poll");
+    check(t, kestrel::recv_timed(E, m, kestrel::kMaxSleepUs + 1) == e(Error::BadArgument),
+          "a timeout above kMaxSleepUs");
+    uint64_t w = 0;
+    check(t, kestrel::notify_wait_timed(N, w, 5'000) == e(Error::TimedOut),
+          "notify_wait_timed with no signal");
+    check(t, kestrel::signal(N) == 0 && kestrel::notify_wait_timed(N, w, 0) == 0 && w == 1,
+          "notify_wait_timed(0) takes a pending word", static_cast<int64_t>(w));
+    m = msg(1, 4);
+    check(t, kestrel::call_timed(E, m, 5'000) == e(Error::TimedOut), "call_timed, no server");
+    check(t, kestrel::recv_timed(E, m, 0) == e(Error::TimedOut),
+          "the timed-out call left the endpoint's queue");
+    // The race: the sender on another hart when there is one.
+    const uint64_t top = kThreadStacks + kThreadStackPages * 4096;
+    const uint64_t flags =
+        g_cpus >= 2 ? kestrel::ThreadPinned |
+                          (static_cast<uint64_t>((kestrel::current_cpu() + 1) % g_cpus + 1) << 8)
+                    : 0;
+    g_sent = 0;
+    g_send_err = 0;
+    const int64_t th = kestrel::thread_create(&hammer_sender, reinterpret_cast<void*>(top),
+                                              reinterpret_cast<void*>(E), flags);
+    int64_t expect = 1, timeouts = 0, wrong = 0;
+    uint64_t seed = 0x2545;
+    if (check(t, th > 0, "thread_create", th)) {
+        const int64_t end = kestrel::time_us() + 30'000'000;
+        while (expect <= kHammer && wrong == 0 && kestrel::time_us() < end) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            r = kestrel::recv_timed(E, m, (seed >> 33) % 300);
+            if (r == e(Error::TimedOut)) {
+                ++timeouts;
+            } else if (r == 0 && m.mr[0] == static_cast<uint64_t>(expect)) {
+                ++expect;
+            } else {
+                ++wrong;
+                check(t, false, "a message lost or out of order: expected", expect);
+            }
+        }
+    }
+    Line()
+        .put("ULOG: timed waits: ")
+        .put(expect - 1)
+        .put(" of ")
+        .put(kHammer)
+        .put(" received in order, ")
+        .put(timeouts)
+        .put(" timeouts between them")
+        .done();
+    check(t, expect == kHammer + 1, "messages received in order", expect - 1);
+    check(t, g_send_err == 0, "a send failed", g_send_err);
+    // On a failure the sender may still block in send: the endpoint's deletion ends it.
+    check(t, kestrel::cap_delete(E) == 0 && kestrel::cap_delete(N) == 0, "delete both");
+    threads_gone(t, free_threads);
+    check_objects(t, o);
+    pass(t, before);
+}
 
 void test_kill_ends_join() {
     const char* t = "kill ends a join";

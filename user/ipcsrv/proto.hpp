@@ -1,6 +1,7 @@
 // The labels init and its IPC partners (ipcsrv, fuzz) agree on (the IPC ladder, RFC-0028).
 #pragma once
 
+#include <kestrel/syscall.hpp>
 #include <stdint.h>
 
 namespace proto {
@@ -28,17 +29,21 @@ inline constexpr uint64_t kFuzzShared = 2;
 inline constexpr uint64_t kFuzzSharedCaps = 3;
 
 // fuzz's summary message: MR0 calls, MR1 ok, MR2 elapsed us, MR3 seed; buffer words:
-inline constexpr uint64_t kSumErrors = 0;    // [0, 26): errors -1 .. -26
-inline constexpr uint64_t kSumOtherErr = 26; // negative results outside the enum
-inline constexpr uint64_t kSumNumbers = 27;  // distinct call numbers 0..kSysCount+3 issued
-inline constexpr uint64_t kSumExits = 28;    // Exit calls (from short-lived threads)
-inline constexpr uint64_t kSumIpcOk = 29;    // the fuzz's own client/echo round trips, correct
-inline constexpr uint64_t kSumIpcBad = 30;   // ... wrong
-inline constexpr uint64_t kSumProbes = 31;   // non-blocking probes issued before blocking calls
-inline constexpr uint64_t kSumSubst = 32;    // blocking calls replaced by their probe
-inline constexpr uint64_t kSumByNumber = 33; // calls by number, 0..kSysCount+3 and far: = calls
-inline constexpr uint64_t kSumBroken = 34;   // the fuzzer's own check: first broken figure, 0 none
-inline constexpr uint64_t kSumWords = 35;    // buffer words used
+inline constexpr uint64_t kSumErrors = 0; // [0, E): errors -1 .. kErrorMin (E = -kErrorMin)
+inline constexpr uint64_t kSumE = static_cast<uint64_t>(-kestrel::kErrorMin);
+inline constexpr uint64_t kSumOtherErr = kSumE + 0; // negative results outside the enum
+inline constexpr uint64_t kSumNumbers = kSumE + 1;  // distinct call numbers 0..kSysCount+3 issued
+inline constexpr uint64_t kSumExits = kSumE + 2;    // Exit calls (from short-lived threads)
+inline constexpr uint64_t kSumIpcOk = kSumE + 3;  // the fuzz's own client/echo round trips, correct
+inline constexpr uint64_t kSumIpcBad = kSumE + 4; // ... wrong
+inline constexpr uint64_t kSumProbes =
+    kSumE + 5;                                   // non-blocking probes issued before blocking calls
+inline constexpr uint64_t kSumSubst = kSumE + 6; // blocking calls replaced by their probe
+inline constexpr uint64_t kSumByNumber =
+    kSumE + 7; // calls by number, 0..kSysCount+3 and far: = calls
+inline constexpr uint64_t kSumBroken =
+    kSumE + 8; // the fuzzer's own check: first broken figure, 0 none
+inline constexpr uint64_t kSumWords = kSumE + 9; // buffer words used
 inline constexpr uint64_t kSumLength = 4 + kSumWords;
 
 } // namespace proto

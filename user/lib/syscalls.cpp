@@ -79,6 +79,31 @@ int64_t raw_call(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_
     return call(static_cast<Sys>(number), a0, a1, a2, a3);
 }
 
+// raw_call7 with t0 (x5) = `t0` as well: the timed IPC calls (RFC-0030).
+int64_t raw_call7_t0(uint64_t number, uint64_t regs[7], uint64_t t0v) {
+    register uint64_t a0 asm("a0") = regs[0];
+    register uint64_t a1 asm("a1") = regs[1];
+    register uint64_t a2 asm("a2") = regs[2];
+    register uint64_t a3 asm("a3") = regs[3];
+    register uint64_t a4 asm("a4") = regs[4];
+    register uint64_t a5 asm("a5") = regs[5];
+    register uint64_t a6 asm("a6") = regs[6];
+    register uint64_t a7 asm("a7") = number;
+    register uint64_t t0 asm("t0") = t0v;
+    asm volatile("ecall"
+                 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6)
+                 : "r"(a7), "r"(t0)
+                 : "memory");
+    regs[0] = a0;
+    regs[1] = a1;
+    regs[2] = a2;
+    regs[3] = a3;
+    regs[4] = a4;
+    regs[5] = a5;
+    regs[6] = a6;
+    return static_cast<int64_t>(a0);
+}
+
 int64_t raw_call7(uint64_t number, uint64_t regs[7]) {
     register uint64_t a0 asm("a0") = regs[0];
     register uint64_t a1 asm("a1") = regs[1];
@@ -185,6 +210,34 @@ int64_t signal(uint64_t slot) {
 int64_t notify_wait(uint64_t slot, uint64_t& word) {
     uint64_t r[7] = {slot, 0, 0, 0, 0, 0, 0};
     const int64_t res = raw_call7(static_cast<uint64_t>(Sys::NotifyWait), r);
+    word = res == 0 ? r[1] : 0;
+    return res;
+}
+int64_t recv_timed(uint64_t slot, IpcMsg& m, uint64_t timeout_us, uint64_t* buf, uint64_t cap_dst) {
+    uint64_t r[7] = {slot, cap_dst, m.mr[0], m.mr[1], m.mr[2], m.mr[3], addr(buf)};
+    const int64_t res = raw_call7_t0(static_cast<uint64_t>(Sys::RecvTimed), r, timeout_us);
+    if (res >= 0) {
+        m.tag = r[1];
+        for (uint64_t i = 0; i < kMessageRegisters; ++i)
+            m.mr[i] = r[2 + i];
+        m.badge = r[6];
+    }
+    return res;
+}
+int64_t call_timed(uint64_t slot, IpcMsg& m, uint64_t timeout_us, uint64_t* buf) {
+    uint64_t r[7] = {slot, m.tag, m.mr[0], m.mr[1], m.mr[2], m.mr[3], addr(buf)};
+    const int64_t res = raw_call7_t0(static_cast<uint64_t>(Sys::CallTimed), r, timeout_us);
+    if (res >= 0) {
+        m.tag = r[1];
+        for (uint64_t i = 0; i < kMessageRegisters; ++i)
+            m.mr[i] = r[2 + i];
+        m.badge = r[6];
+    }
+    return res;
+}
+int64_t notify_wait_timed(uint64_t slot, uint64_t& word, uint64_t timeout_us) {
+    uint64_t r[7] = {slot, 0, 0, 0, 0, 0, 0};
+    const int64_t res = raw_call7_t0(static_cast<uint64_t>(Sys::NotifyWaitTimed), r, timeout_us);
     word = res == 0 ? r[1] : 0;
     return res;
 }

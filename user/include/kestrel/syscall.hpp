@@ -168,10 +168,21 @@ enum class Sys : uint64_t {
     // that may cache the space is flushed before the call returns. Returns 0. NotMapped (no
     // such mapping; nothing changed).
     MemUnmap = 34,
+
+    // --- Timed waits (RFC-0030 "Timeouts"). The registers of recv, call and notify_wait,
+    // with the timeout in t0 (x5), in microseconds (0..kMaxSleepUs, else BadArgument): a wait
+    // still blocked when it expires leaves its queue and returns TimedOut. 0: only what is
+    // there already (a sender queued, a word pending) is taken. A message that matched the
+    // wait before it expired is delivered, never lost: a timed-out wait took nothing.
+    // A call that times out while its reply is awaited returns TimedOut; the server's reply
+    // then gets NoCaller.
+    RecvTimed = 35,
+    CallTimed = 36,
+    NotifyWaitTimed = 37,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 35;
+inline constexpr uint64_t kSysCount = 38;
 
 // Memory objects: pages per object; mappings of objects per address space.
 inline constexpr uint64_t kMaxMemoryPages = 256; // 1 MiB
@@ -207,9 +218,10 @@ enum class Error : int64_t {
     NoCaller = -24,   // reply: no call to answer, or its caller has ended
     ServerGone = -25, // call: the receiver ended or dropped the reply without replying
     Busy = -26,       // notify_wait: another thread already waits on that notification
+    TimedOut = -27,   // a timed wait's timeout expired before it completed (RFC-0030)
 };
 
-inline constexpr int64_t kErrorMin = -26; // the most negative Error value
+inline constexpr int64_t kErrorMin = -27; // the most negative Error value
 
 // An error as the value a0 carries.
 constexpr int64_t code(Error e) {
@@ -271,6 +283,8 @@ constexpr const char* error_name(int64_t e) {
         return "ServerGone";
     case Error::Busy:
         return "Busy";
+    case Error::TimedOut:
+        return "TimedOut";
     }
     return "unknown";
 }

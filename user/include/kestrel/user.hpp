@@ -32,6 +32,8 @@ int64_t raw_call(uint64_t number, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 
 // Any call number with a0..a6 in `regs`; the kernel's a0..a6 come back in `regs` (a0 is also
 // the result). For the fuzzer and the IPC wrappers.
 int64_t raw_call7(uint64_t number, uint64_t regs[7]);
+// raw_call7 with t0 (x5) set too (the timed IPC calls' timeout).
+int64_t raw_call7_t0(uint64_t number, uint64_t regs[7], uint64_t t0);
 
 // Capabilities and IPC (kestrel/syscall.hpp, RFC-0028).
 int64_t endpoint_create(uint64_t slot);
@@ -65,6 +67,12 @@ int64_t reply_recv(uint64_t slot, IpcMsg& m, uint64_t* buf = nullptr);
 int64_t signal(uint64_t slot);
 int64_t notify_wait(uint64_t slot, uint64_t& word);
 int64_t notify_poll(uint64_t slot, uint64_t& word);
+// Timed waits (RFC-0030): as recv, call and notify_wait, returning TimedOut once
+// `timeout_us` (0..kMaxSleepUs) passed without a completion; 0 takes only what is there.
+int64_t recv_timed(uint64_t slot, IpcMsg& m, uint64_t timeout_us, uint64_t* buf = nullptr,
+                   uint64_t cap_dst = kNoCap);
+int64_t call_timed(uint64_t slot, IpcMsg& m, uint64_t timeout_us, uint64_t* buf = nullptr);
+int64_t notify_wait_timed(uint64_t slot, uint64_t& word, uint64_t timeout_us);
 
 // Helpers: the length of a NUL-terminated string; write one to the console.
 size_t str_len(const char* s);
