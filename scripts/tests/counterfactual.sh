@@ -132,6 +132,8 @@ expect time-strand 2 1 kfault=time-strand 'KSELFTEST: timer entries leave an off
 expect time-stale-bit 4 1 kfault=time-stale-bit 'KSELFTEST: timer fire races signal FAIL check failed: stale == 0'
 expect time-late 1 0 kfault=time-late 'KSELFTEST: timer wake lateness FAIL check failed: median < sched::kTickUs'
 expect time-kill-join 1 0 kfault=time-kill-join 'SELFTEST: kill ends a join FAIL the killed waiter stayed in its join'
+# A timeout that returns although a message matched the wait first: that message is lost.
+expect time-timeout-wins 2 1 kfault=time-timeout-wins 'SELFTEST: timed waits FAIL|KPANIC'
 
 # The torture run (RFC-0024) must fail too: an exit that drops the scheduler's
 # reference before its final switch-out frees a task still on a cpu (caught in
