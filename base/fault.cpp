@@ -51,6 +51,7 @@ constexpr Entry kFaults[] = {
     {Fault::TimeLate, "time-late"},
     {Fault::TimeKillJoin, "time-kill-join"},
     {Fault::TimeTimeoutWins, "time-timeout-wins"},
+    {Fault::TimeTicking, "time-ticking"},
 };
 
 } // namespace

@@ -54,6 +54,7 @@ enum class Fault : std::uint32_t {
     TimeStaleBit,    // a timed wait leaves the timer bit of an entry that fired late in the word
     TimeLate,        // timer entries fire only two ticks after their deadline
     TimeKillJoin,    // a kill does not end a join (wait, task_wait) of the killed process's threads
+    TimeTicking,     // an idle hart keeps its 10 ms tick (no tickless idle)
     TimeTimeoutWins, // a timed IPC wait returns TimedOut even when a completion is on its way
 };
 

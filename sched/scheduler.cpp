@@ -322,6 +322,33 @@ void finish_switch(CpuSched& s) {
     finish_switch_here(s);
 }
 
+namespace {
+
+// Work queued on some hart (an idle hart would steal it at its next tick).
+bool queued_anywhere() {
+    const std::uint32_t n = k::cpu_count();
+    for (std::uint32_t c = 0; c < n && c < k::kMaxCpus; ++c)
+        if (g_sched[c].queued_hint.load(std::memory_order_relaxed) != 0 ||
+            g_sched[c].inbox.pending() != 0)
+            return true;
+    return false;
+}
+
+// Tickless idle (RFC-0030 "Tickless idle"): with nothing to run here and nothing queued
+// anywhere, this hart's timer is armed for its next timer deadline, at most kIdleMaxUs ahead,
+// instead of the next tick. Any interrupt (an IPI that brings work, the deadline) ends the
+// wfi; the tick then runs as usual and the next idle pass arms again.
+void idle_sleep(CpuSched& s) {
+    if (k::fault::is(k::fault::Fault::TimeTicking) || queued_anywhere()) return;
+    const std::uint64_t now = k::time::now();
+    std::uint64_t until = now + k::time::from_us(sched::kIdleMaxUs);
+    const std::uint64_t head = sched::timer_next(hal::tp_head()->cpu);
+    if (head < until) until = head;
+    if (until > s.next_tick) k::time::arm(until);
+}
+
+} // namespace
+
 void idle_loop() {
     for (;;) {
         hal::Cpu::irq_push();
@@ -333,6 +360,7 @@ void idle_loop() {
         if (work) {
             (void)schedule();
         } else {
+            idle_sleep(s);
             hal::wait_for_interrupt(); // wakes on a pending tick or IPI even while masked
         }
         hal::Cpu::irq_pop();

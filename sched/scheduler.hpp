@@ -12,6 +12,10 @@ namespace sched {
 
 inline constexpr std::uint32_t kRqCapacity = 16; // per QoS class, per hart
 inline constexpr std::uint64_t kTickUs = 10'000; // time slice
+// Tickless idle (RFC-0030): an idle hart with nothing queued anywhere sleeps until its next
+// timer deadline, but at most this long (the watchdog, the wake monitor and the steal gate
+// poll from its timer interrupt).
+inline constexpr std::uint64_t kIdleMaxUs = 100'000;
 inline constexpr std::uint32_t kAnyCpu = 0xffffffffu;
 inline constexpr Qos kDefaultStealLimit = Qos::Interactive;
 

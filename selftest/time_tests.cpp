@@ -194,4 +194,32 @@ KSELFTEST(TIME0004, "timer entries leave an offline hart") {
     return Result::pass();
 }
 
+KSELFTEST(TIME0005, "tickless idle") {
+    // A 1 s window in which every hart is idle (this task sleeps on the timer queue): each
+    // hart's timer interrupts are counted. Ticking, a hart takes one per kTickUs (100); idle
+    // without a tick, one per kIdleMaxUs (10) or fewer. The bound checked: 30 per hart.
+    // kfault=time-ticking keeps the tick on idle harts.
+    const std::uint32_t n = cpu_count();
+    std::uint64_t before[kMaxCpus] = {};
+    for (std::uint32_t c = 0; c < n; ++c)
+        before[c] = sched::detail::cpu_sched(c).timer_irqs.load();
+    const std::uint64_t t0 = time::now();
+    sched::sleep_until(time::deadline_in_us(1'000'000));
+    const std::uint64_t window_us = time::to_us(time::now() - t0);
+    std::uint64_t total = 0, worst = 0;
+    std::uint32_t harts = 0;
+    for (std::uint32_t c = 0; c < n; ++c) {
+        if (!cpu_online(c)) continue;
+        const std::uint64_t d = sched::detail::cpu_sched(c).timer_irqs.load() - before[c];
+        total += d;
+        worst = d > worst ? d : worst;
+        ++harts;
+    }
+    println("KLOG: tickless idle: ", harts, " harts, ", total, " timer interrupts in ", window_us,
+            " us (", total * 1'000'000 / (window_us ? window_us : 1), "/s), the most on one hart ",
+            worst);
+    KCHECK(worst <= 30);
+    return Result::pass();
+}
+
 } // namespace k::selftest

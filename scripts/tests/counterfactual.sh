@@ -134,6 +134,8 @@ expect time-late 1 0 kfault=time-late 'KSELFTEST: timer wake lateness FAIL check
 expect time-kill-join 1 0 kfault=time-kill-join 'SELFTEST: kill ends a join FAIL the killed waiter stayed in its join'
 # A timeout that returns although a message matched the wait first: that message is lost.
 expect time-timeout-wins 2 1 kfault=time-timeout-wins 'SELFTEST: timed waits FAIL|KPANIC'
+# Idle harts that keep their tick: ~100 timer interrupts per hart in the 1 s idle window.
+expect time-ticking 2 1 kfault=time-ticking 'KSELFTEST: tickless idle FAIL check failed: worst <= 30'
 
 # The torture run (RFC-0024) must fail too: an exit that drops the scheduler's
 # reference before its final switch-out frees a task still on a cpu (caught in
