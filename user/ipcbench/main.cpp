@@ -4,6 +4,7 @@
 //
 // argv (client): "harts=N" "batches=B" "iters=I". Rows, in the kernel's KBENCH format:
 //   null_syscall        one FrameCount ecall round trip (the loop's few instructions included)
+//   timed_wait_expiry   one notify_wait_timed(0) that blocks and expires (RFC-0030)
 //   ipc_call_local      one call + reply_recv round trip, server process on the client's hart
 //   notify_wake         half a signal/notify_wait ping-pong with that server: a signal, the
 //                       signaller's own wait, the woken waiter running (same hart)
@@ -304,6 +305,21 @@ uint64_t null_batch(void* ctx, uint32_t iters) {
     return (t1 - t0) / iters;
 }
 
+// timed_wait_expiry (RFC-0030): a notify_wait_timed with timeout 0 on a notification nobody
+// signals: it blocks, its timer entry is due at once, the timer interrupt fires it, the wait
+// withdraws and returns TimedOut. From the ecall to its return, the idle hart's wfi included.
+constexpr uint64_t kTimedNote = 59;
+uint64_t timed_expiry_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    uint64_t w = 0;
+    const uint64_t t0 = instret();
+    for (uint32_t i = 0; i < iters; ++i)
+        if (kestrel::notify_wait_timed(kTimedNote, w, 0) != kestrel::code(kestrel::Error::TimedOut))
+            ++c->errors;
+    const uint64_t t1 = instret();
+    return (t1 - t0) / iters;
+}
+
 uint64_t call_batch(void* ctx, uint32_t iters) {
     auto* c = static_cast<Ctx*>(ctx);
     const uint64_t ep = c->s->ep;
@@ -538,6 +554,12 @@ int client() {
     const int64_t me = kestrel::current_cpu();
     Ctx none;
     report("null_syscall", 1, &null_batch, none);
+    if (kestrel::notification_create(kTimedNote) == 0) {
+        report("timed_wait_expiry", 1, &timed_expiry_batch, none);
+        (void)kestrel::cap_delete(kTimedNote);
+    } else {
+        fail("notification_create for timed_wait_expiry", 0);
+    }
 
     uint64_t next_ep = kFirstEp;
     Server local, remote;
