@@ -95,6 +95,10 @@ struct alignas(kCpuSchedAlign) CpuSched {
     std::atomic<std::uint64_t> resched_irqs{0}, trap_exits{0}; // diagnostics
     std::atomic<std::uint64_t> handoffs{0};   // direct switches (handoff(), the IPC fast path)
     std::atomic<std::uint64_t> timer_irqs{0}; // timer interrupts taken (RFC-0030 tickless idle)
+    // 1 while this hart idles with its timer armed past its next tick (RFC-0030 "Tickless
+    // idle"); written by this hart, read by busy harts' ticks, which kick it when they have
+    // work queued that it could steal.
+    std::atomic<std::uint32_t> idle_long{0};
 };
 
 // Holds a hart's rq lock and republishes queued_hint before releasing it, so

@@ -12,6 +12,7 @@
 
 #include "base/fault.hpp"
 #include "base/format.hpp"
+#include "base/ipi.hpp"
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/store_relaxed.hpp"
@@ -339,12 +340,23 @@ bool queued_anywhere() {
 // instead of the next tick. Any interrupt (an IPI that brings work, the deadline) ends the
 // wfi; the tick then runs as usual and the next idle pass arms again.
 void idle_sleep(CpuSched& s) {
-    if (k::fault::is(k::fault::Fault::TimeTicking) || queued_anywhere()) return;
+    if (k::fault::is(k::fault::Fault::TimeTicking) || queued_anywhere()) {
+        // Work to steal somewhere: tick again (at once if the tick is overdue), so that the
+        // steal gate opens at the next tick.
+        if (s.idle_long.load(std::memory_order_relaxed) != 0) {
+            s.idle_long.store(0, std::memory_order_relaxed);
+            k::time::arm(s.next_tick);
+        }
+        return;
+    }
     const std::uint64_t now = k::time::now();
     std::uint64_t until = now + k::time::from_us(sched::kIdleMaxUs);
     const std::uint64_t head = sched::timer_next(hal::tp_head()->cpu);
     if (head < until) until = head;
-    if (until > s.next_tick) k::time::arm(until);
+    if (until > s.next_tick) {
+        s.idle_long.store(1, std::memory_order_relaxed);
+        k::time::arm(until);
+    }
 }
 
 } // namespace
@@ -382,6 +394,21 @@ YieldResult yield() {
 
 namespace k {
 
+namespace {
+void kick_idle(std::uint32_t self) {
+    const std::uint32_t n = cpu_count();
+    for (std::uint32_t i = 1; i < n && i < kMaxCpus; ++i) {
+        const std::uint32_t c = (self + i) % n;
+        const sched::detail::CpuSched& t = sched::detail::cpu_sched(c);
+        if (t.idle_long.load(std::memory_order_relaxed) == 0 || !cpu_online(c) ||
+            t.offline_req.load(std::memory_order_relaxed) != 0)
+            continue;
+        (void)ipi::request_resched(c); // refused (offline): nothing to kick
+        return;
+    }
+}
+} // namespace
+
 void sched_timer_tick() {
     using namespace sched::detail;
     CpuSched& s = local();
@@ -406,6 +433,9 @@ void sched_timer_tick() {
     ++s.ticks;
     s.tick_count.fetch_add(1, std::memory_order_relaxed);
     sched::Task* cur = s.current.load(std::memory_order_relaxed);
+    // Work queued here while a hart idles without its tick: kick one such hart (a resched
+    // IPI), which then ticks again and may steal (RFC-0030 "Tickless idle").
+    if (s.queued_hint.load(std::memory_order_relaxed) != 0) kick_idle(hal::tp_head()->cpu);
     if (cur && !cur->idle && !fault::is(fault::Fault::NoPreempt)) {
         s.slice_over.store(1, std::memory_order_relaxed);
         s.need_resched.store(1, std::memory_order_relaxed);

@@ -374,6 +374,7 @@ bool join_scheduler(std::uint32_t cpu) {
     // idle loop first thing.
     s.inbox.open();
     timer_open(cpu);
+    s.idle_long.store(0, std::memory_order_relaxed);
     // From here a pinned wake lands in the inbox, but its resched request is refused
     // (OfflineCpu) until Online: the idle loop's drain must find it.
     k::jitter::point(k::jitter::Site::HartJoin);
