@@ -46,6 +46,9 @@ constexpr Entry kFaults[] = {
     {Fault::SharedSkipFlush, "shared-skip-flush"},
     {Fault::FpNoSave, "fp-no-save"},
     {Fault::FpNoZero, "fp-no-zero"},
+    {Fault::IrqLostUnbound, "irq-lost-unbound"},
+    {Fault::IrqMaskAll, "irq-mask-all"},
+    {Fault::IrqBootStuck, "irq-boot-stuck"},
 };
 
 } // namespace

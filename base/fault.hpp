@@ -44,11 +44,16 @@ enum class Fault : std::uint32_t {
     ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
     FastpathDropBadge, // the IPC fast path's call delivers no badge (the differential's
                        // counterfactual: the hash differs from the general path's)
-    SharedSkipFlush, // unmap_shared leaves the lowest other cpu of the space out of its flush
+    SharedSkipFlush,   // unmap_shared leaves the lowest other cpu of the space out of its flush
     // Floating point in user threads (hal/riscv64/fp_state.hpp):
     FpNoSave, // a switch never saves the leaving thread's f registers (a moved thread loses them)
     FpNoZero, // a thread's first F/D instruction gets a state, but the registers stay as the
               // last thread on the hart left them (visible to the next thread)
+    // Interrupts to user space (irq/, issue 20): each breaks one of seL4's three failures.
+    IrqLostUnbound, // an interrupt of a source with no notification bound is masked, not latched
+    IrqMaskAll,     // a delivery masks by the context's threshold: every source waits for the ack
+    IrqBootStuck,   // sources pending at boot are claimed and never completed (the gateway
+                    // forwards them no more)
 };
 
 void init(const char* bootargs);

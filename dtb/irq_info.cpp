@@ -136,14 +136,23 @@ Status parse_irq(const void* blob, std::size_t size, IrqInfo& out) {
         if (d < 2 || o.intc || !o.compatible.present() || !o.reg.present()) continue;
         const char* compat = "";
         std::uint64_t base = 0, sz = 0;
-        if (!o.compatible.as_string(compat) || !read_reg(o.reg, parent, base, sz).ok || sz == 0)
+        bool listed = false; // a well-formed string list (the probe's answer does not matter)
+        if (!o.compatible.as_string(compat) || !o.compatible.list_has("", listed) ||
+            !read_reg(o.reg, parent, base, sz).ok || sz == 0)
             continue;
         if (out.device_count == kMaxDeviceNodes) {
             ++out.devices_dropped;
             continue;
         }
         const std::uint32_t irq = o.interrupts.len == 4 ? fdt::be32(o.interrupts.data) : 0;
-        out.devices[out.device_count++] = DeviceNode{o.level.name, compat, base, sz, irq};
+        out.devices[out.device_count++] =
+            DeviceNode{o.level.name,
+                       compat,
+                       reinterpret_cast<const char*>(o.compatible.data),
+                       o.compatible.len,
+                       base,
+                       sz,
+                       irq};
     }
     if (out.controller == IrqController::Plic) {
         // interrupts-extended: <phandle cause> per context, in context order.
@@ -165,9 +174,19 @@ Status parse_irq(const void* blob, std::size_t size, IrqInfo& out) {
     return Status::Ok;
 }
 
+bool compatible_with(const DeviceNode& node, const char* s, std::size_t len) {
+    for (std::uint32_t pos = 0; pos < node.compat_len;) {
+        const char* entry = node.compat_list + pos;
+        const std::size_t n = fdt::str_len(entry); // the list ends in a NUL (checked)
+        if (fdt::mem_eq_str(s, len, entry)) return true;
+        pos += static_cast<std::uint32_t>(n) + 1;
+    }
+    return false;
+}
+
 const DeviceNode* find_device(const IrqInfo& info, const char* compat) {
     for (std::uint32_t i = 0; i < info.device_count; ++i)
-        if (fdt::str_eq(info.devices[i].compatible, compat)) return &info.devices[i];
+        if (compatible_with(info.devices[i], compat, fdt::str_len(compat))) return &info.devices[i];
     return nullptr;
 }
 

@@ -20,10 +20,13 @@ enum class IrqController : std::uint8_t {
 };
 
 // One device node with registers: the first reg entry and its interrupt (0: none, or not one
-// cell). `name` and `compatible` (the first string) point into the blob.
+// cell). `name`, `compatible` (the first string) and `compat_list` (every string, each
+// NUL-terminated, compat_len bytes in all) point into the blob.
 struct DeviceNode {
     const char* name;
     const char* compatible;
+    const char* compat_list;
+    std::uint32_t compat_len;
     std::uint64_t base, size;
     std::uint32_t irq;
 };
@@ -52,7 +55,9 @@ struct IrqInfo {
 // reason in `refused`. An S context is a pair whose cause is 9 (supervisor external).
 Status parse_irq(const void* blob, std::size_t size, IrqInfo& out);
 
-// The device node with compatible string `compat` (its first string), or nullptr.
+// The first device node with compatible string `compat` (any of its strings), or nullptr.
 const DeviceNode* find_device(const IrqInfo& info, const char* compat);
+// Whether `node` lists the compatible string [s, s + len) (len bytes, no NUL needed).
+bool compatible_with(const DeviceNode& node, const char* s, std::size_t len);
 
 } // namespace dtb

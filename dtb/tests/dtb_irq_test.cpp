@@ -37,6 +37,12 @@ TEST_CASE("irq: virt's PLIC, each hart's S context, the RTC and UART nodes", "[d
         CHECK(uart->irq == 10);
         CHECK(dtb::find_device(info, "sifive,plic-1.0.0") == nullptr);
         CHECK(dtb::find_device(info, "no,such") == nullptr);
+        const dtb::DeviceNode* test = dtb::find_device(info, "sifive,test0"); // its 2nd string
+        REQUIRE(test != nullptr);
+        CHECK(test->base == 0x10'0000);
+        CHECK(std::strcmp(test->compatible, "sifive,test1") == 0);
+        CHECK(dtb::compatible_with(*test, "syscon", 6));
+        CHECK(!dtb::compatible_with(*test, "sifive,test", 11));
     }
 }
 

@@ -40,6 +40,9 @@ void test_fp();
 // --- memory_tests.cpp (RFC-0028 "Memory objects").
 void test_memory();
 
+// --- irq_tests.cpp (RFC-0031): interrupts and device memory (issue 20).
+void test_irq();
+
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.
