@@ -139,7 +139,8 @@ enum class Sys : uint64_t {
     // notify_poll(slot): the word, taken, in a1 (0: nothing was pending); a0 = 0.
     NotifyPoll = 28,
     // object_count(kind): free records now, for leak checks: kind 0 endpoints, 1
-    // notifications, 2 processes, 3 threads, 4 memory objects. BadArgument (another kind).
+    // notifications, 2 processes, 3 threads, 4 memory objects, 5 interrupt source records, 6
+    // device records (issue 20). BadArgument (another kind).
     ObjectCount = 29,
     // task_kill(slot): ends the task the task capability names (Send right), as a fault
     // would: its waiters get WaitKind::Killed. Its threads leave at their next kernel entry
