@@ -10,7 +10,8 @@ namespace k::console {
 
 namespace {
 
-volatile std::uint8_t* g_uart = nullptr; // written once at boot, before secondaries
+volatile std::uint8_t* g_uart = nullptr; // guarded by g_lock after boot (hand_over)
+volatile std::uint8_t* g_kept = nullptr; // guarded by g_lock: the UART while handed over
 std::uint32_t g_shift = 0;
 SpinLock g_lock{"console"};
 
@@ -37,6 +38,33 @@ void emit(const LineBuffer& line) {
 void init(std::uint64_t uart_base, std::uint32_t reg_shift) {
     g_uart = reinterpret_cast<volatile std::uint8_t*>(uart_base);
     g_shift = reg_shift;
+}
+
+void hand_over() {
+    SpinGuard guard(g_lock);
+    if (g_uart) {
+        g_kept = g_uart;
+        g_uart = nullptr;
+    }
+}
+
+void take_back() {
+    SpinGuard guard(g_lock);
+    if (g_kept) {
+        g_uart = g_kept;
+        g_kept = nullptr;
+    }
+}
+
+bool handed_over() {
+    SpinGuard guard(g_lock);
+    return g_kept != nullptr;
+}
+
+void set_uart_ier(std::uint8_t ier) {
+    SpinGuard guard(g_lock);
+    constexpr std::uint32_t kIer = 1;
+    if (g_uart) g_uart[kIer << g_shift] = ier;
 }
 
 void write_line(const LineBuffer& line) {

@@ -15,6 +15,18 @@ void write_line(const LineBuffer& line);
 // Writes [text, text + len) as one unbroken piece (no other line comes in between), bytes as
 // they are (a user's console_write: newlines included, none added).
 void write_bytes(const char* text, std::size_t len);
+// The UART handed to a user-space driver (issue 20, RFC-0031 "The console rule"): until
+// take_back(), every line goes through the SBI legacy console (OpenSBI 1.1 has no DBCN), so the
+// kernel never touches the UART's registers while the driver owns them; lines stay whole
+// because both the kernel's and the driver's writes still pass this console's lock. Both are
+// idempotent; handed_over() says which holds.
+void hand_over();
+void take_back();
+bool handed_over();
+// The UART's interrupt-enable register (boot only, before any driver: the irq room's boot
+// leftover fixture, RFC-0031 "Pending at boot"). Nothing when there is no UART.
+void set_uart_ier(std::uint8_t ier);
+
 // Panic path: writes even if another hart holds the console lock (bounded wait).
 void write_line_forced(const LineBuffer& line);
 

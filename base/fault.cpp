@@ -52,6 +52,9 @@ constexpr Entry kFaults[] = {
     {Fault::TimeKillJoin, "time-kill-join"},
     {Fault::TimeTimeoutWins, "time-timeout-wins"},
     {Fault::TimeTicking, "time-ticking"},
+    {Fault::IrqLostUnbound, "irq-lost-unbound"},
+    {Fault::IrqMaskAll, "irq-mask-all"},
+    {Fault::IrqBootStuck, "irq-boot-stuck"},
 };
 
 } // namespace

@@ -56,6 +56,11 @@ enum class Fault : std::uint32_t {
     TimeKillJoin,    // a kill does not end a join (wait, task_wait) of the killed process's threads
     TimeTicking,     // an idle hart keeps its 10 ms tick (no tickless idle)
     TimeTimeoutWins, // a timed IPC wait returns TimedOut even when a completion is on its way
+    // Interrupts to user space (irq/, issue 20): each breaks one of seL4's three failures.
+    IrqLostUnbound, // an interrupt of a source with no notification bound is masked, not latched
+    IrqMaskAll,     // a delivery masks by the context's threshold: every source waits for the ack
+    IrqBootStuck,   // sources pending at boot are claimed and never completed (the gateway
+                    // forwards them no more)
 };
 
 void init(const char* bootargs);

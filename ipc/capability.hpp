@@ -15,6 +15,9 @@ enum class ObjectType : std::uint8_t {
     Task,         // wait for or kill a task
     Reply,        // one-shot: answers one call, then is gone
     Memory,       // frames to map (ipc/memory_object.hpp): Receive = read, Send = write
+    Platform,     // the machine's interrupt sources and devices: makes Irq and Device (irq/)
+    Irq,          // one interrupt source, bound to a notification (irq/irq.hpp)
+    Device,       // the MMIO pages of one DTB device node, to map (irq/device.hpp)
 };
 
 // A set of the three rights (seL4's Write/Read/Grant). Bits outside kAll are never valid: the
@@ -80,6 +83,12 @@ struct Capability {
         return "reply";
     case ObjectType::Memory:
         return "memory";
+    case ObjectType::Platform:
+        return "platform";
+    case ObjectType::Irq:
+        return "irq";
+    case ObjectType::Device:
+        return "device";
     }
     return "invalid";
 }

@@ -94,6 +94,11 @@ void get_object(const ::ipc::Capability& c) {
     case ::ipc::ObjectType::Memory:
         get(*static_cast<MemoryObject*>(c.object));
         return;
+    case ::ipc::ObjectType::Platform:
+    case ::ipc::ObjectType::Irq:
+    case ::ipc::ObjectType::Device:
+        foreign_get(*static_cast<ForeignObject*>(c.object));
+        return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:
         return;
@@ -134,6 +139,11 @@ void destroy(const ::ipc::Capability& last) {
         // The capabilities' reference; the mappings hold their own, so the frames go only
         // with the last of them.
         put(*static_cast<MemoryObject*>(last.object));
+        return;
+    case ::ipc::ObjectType::Platform:
+    case ::ipc::ObjectType::Irq:
+    case ::ipc::ObjectType::Device:
+        foreign_put(*static_cast<ForeignObject*>(last.object)); // the capabilities' reference
         return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:

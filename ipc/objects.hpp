@@ -44,6 +44,20 @@ struct TaskObject : ::ipc::KernelObject {
     void (*get)(TaskObject&) = nullptr; // one more reference on the record
     void (*put)(TaskObject&) = nullptr; // one fewer; the last one frees the record
 };
+// What a Platform, Irq or Device capability names: a record of a room above IPC (irq/), which
+// sets the two hooks when it makes the record. IPC counts on it as on a TaskObject: get and
+// put an operation's reference; the last capability's removal puts the capabilities' one.
+struct ForeignObject : ::ipc::KernelObject {
+    void (*get)(ForeignObject&) = nullptr;
+    void (*put)(ForeignObject&) = nullptr;
+};
+inline void foreign_get(ForeignObject& o) {
+    o.get(o);
+}
+inline void foreign_put(ForeignObject& o) {
+    o.put(o);
+}
+
 inline void task_get(TaskObject& t) {
     t.get(t);
 }

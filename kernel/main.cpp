@@ -10,6 +10,8 @@
 #include "base/time.hpp"
 #include "dtb/dtb.hpp"
 #include "ipc/fastpath.hpp"
+#include "irq/device.hpp"
+#include "irq/irq.hpp"
 #include "kernel/boot_info.hpp"
 #include "kernel/boot_mode.hpp"
 #include "kernel/boot_task.hpp"
@@ -96,6 +98,8 @@ const char* essential_fallback(dtb::Status st, const dtb::Platform& p, std::uint
     return nullptr;
 }
 
+constexpr std::uint8_t kUartIerThre = 1u << 1; // ns16550 IER: transmit holding empty
+
 void say_timer(std::uint32_t cpu, time::TimerSource s) {
     if (s == time::TimerSource::SbiProbeFault)
         println("KINIT: cpu", cpu, " timer: ", time::source_name(s));
@@ -166,7 +170,15 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
         sched::wake_monitor::enable();
         __atomic_store_n(&hal_switch_check_on, 1u, __ATOMIC_RELAXED);
     }
-    memory_init(platform(), dtb_blob); // Sv39 on from here; every other hart turns it on first
+    static dtb::IrqInfo irq_info; // the interrupt facts: the irq room keeps what it needs
+    if (dtb_blob) (void)dtb::parse_irq(dtb_blob, dtb::blob_size(dtb_blob), irq_info);
+    memory_init(platform(), irq_info, dtb_blob); // Sv39 on from here; every other hart first
+    // The boot's own leftover (RFC-0031 "Pending at boot"): the UART's transmit-empty
+    // interrupt enabled, so its source is pending at the controller when irq::init looks, as
+    // a firmware's leftover would be. irq::init must latch and clear it, never leave it stuck.
+    console::set_uart_ier(kUartIerThre);
+    irq::init(irq_info, platform());
+    irq::devices_init(irq_info, platform());
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));
     sched::start_boot_cpu(&selftest::selftest_task, "selftest"); // runs them and shuts down
@@ -189,6 +201,7 @@ extern "C" [[noreturn]] void secondary_main(unsigned long hart_id, hal::HartHead
     }
     hal::csr::clear_sstatus(hal::csr::kSstatusFs);
     trap::install_on_this_hart();
+    irq::this_hart_up();
     // Probe before going Online: once Online, the hart must reach the
     // scheduler without delay. The boot hart says what it found (smp.cpp).
     const dtb::Hart* h = find_hart(platform(), static_cast<std::uint32_t>(hart_id));

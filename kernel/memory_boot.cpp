@@ -68,7 +68,7 @@ bool asid_cap(const dtb::Platform& p, std::uint32_t& bits, bool& malformed) {
 
 } // namespace
 
-void memory_init(const dtb::Platform& p, const void* blob) {
+void memory_init(const dtb::Platform& p, const dtb::IrqInfo& irq, const void* blob) {
     const std::uint64_t t0 = time::now();
     const kspace::Sections s = kspace::sections();
     const auto dtb_base = reinterpret_cast<std::uintptr_t>(blob);
@@ -93,6 +93,10 @@ void memory_init(const dtb::Platform& p, const void* blob) {
     l.guards[0] =
         GuardPages{sched::task_stack_guard_first(), sched::kTaskStackSlot, sched::kMaxTasks};
     l.guards[1] = cpu_stack_guard_pages();
+    if (irq.controller == dtb::IrqController::Plic) {
+        l.irq_base = irq.base;
+        l.irq_size = irq.size;
+    }
     if (const kspace::BuildResult r = kspace::build(l); r.error != mm::MapError::None) {
         println("KINIT: mm: kernel space: ", r.what, ": ", mm::map_error_name(r.error));
         panic("cannot build the kernel address space");

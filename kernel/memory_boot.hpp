@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dtb/dtb.hpp"
+#include "dtb/irq_info.hpp"
 #include "mm/phys_ranges.hpp"
 
 #include <cstdint>
@@ -12,7 +13,8 @@ namespace k {
 // everything below the kernel, minus the kernel and the blob), builds the kernel's address
 // space and turns Sv39 on. Prints its figures (KINIT: mm: ...); panics only when the kernel
 // cannot run at all (no frame for a page table, a hart without Sv39).
-void memory_init(const dtb::Platform& p, const void* blob);
+// `irq`: the interrupt controller's registers are mapped too (a PLIC only).
+void memory_init(const dtb::Platform& p, const dtb::IrqInfo& irq, const void* blob);
 
 // Every other hart (and a restarted one), first thing: the kernel's root in satp.
 void memory_this_hart();

@@ -14,6 +14,7 @@ namespace {
 
 mm::PageTable g_table{mm::FrameSource{nullptr, nullptr, nullptr}, mm::PhysWindow{0}};
 std::uint32_t g_asid_bits = 0; // probe_asid_bits() on the boot hart
+std::uint64_t g_irq_base = 0;  // written once by build()
 
 // The panic backtrace's test before it reads a frame record (base/panic_trap.hpp).
 bool mapped_for_backtrace(std::uintptr_t va) {
@@ -64,6 +65,16 @@ BuildResult build(const Layout& l) {
                         kMmioSlotBytes, kKernelRW, mm::Granule::Page);
         if (e != mm::MapError::None) r = BuildResult{e, "mmio"};
     }
+    if (r.error == mm::MapError::None && l.irq_base != 0 && l.irq_size != 0) {
+        if (l.irq_base % mm::kPageSize != 0 || l.irq_size > kIrqWindowBytes) {
+            r = BuildResult{mm::MapError::BadAddress, "irq controller"};
+        } else {
+            const mm::MapError e = g_table.map(kIrqWindow, l.irq_base, mm::page_up(l.irq_size),
+                                               kKernelRW, mm::Granule::Page);
+            if (e != mm::MapError::None) r = BuildResult{e, "irq controller"};
+            g_irq_base = l.irq_base;
+        }
+    }
     for (const GuardPages& gp : l.guards) {
         for (std::uint32_t i = 0; r.error == mm::MapError::None && i < gp.count; ++i) {
             const mm::MapError e = g_table.unmap(gp.first + i * gp.stride, mm::kPageSize);
@@ -78,6 +89,10 @@ BuildResult build(const Layout& l) {
 
 std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa) {
     return pa == 0 ? 0 : kMmioWindow + slot * kMmioSlotBytes + (pa & 4095);
+}
+
+std::uintptr_t irq_va(std::uint64_t pa) {
+    return kIrqWindow + (pa - g_irq_base);
 }
 
 bool activate_this_hart() {

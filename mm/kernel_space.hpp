@@ -18,11 +18,17 @@ inline constexpr std::uint32_t kMmioSlots = 4;
 inline constexpr std::uint64_t kMmioSlotBytes = 2 * 4096; // a register block may cross a page
 inline constexpr std::uintptr_t kMmioWindow = 0xffff'ffff'c000'0000;
 
+// The interrupt controller's registers (a PLIC spans up to 64 MiB: one page per context) are
+// mapped whole, 4 KiB leaves, at kIrqWindow, 256 MiB into the same top GiB.
+inline constexpr std::uintptr_t kIrqWindow = kMmioWindow + 0x1000'0000;
+inline constexpr std::uint64_t kIrqWindowBytes = 64ull << 20;
+
 struct Layout {
-    const mm::FramePlan* plan;       // its usable ranges are mapped RW- (the frames)
-    std::uint64_t dtb_base, dtb_end; // mapped R-- (the Platform points into the blob)
-    std::uint64_t mmio[kMmioSlots];  // device registers (UART, test device, HTIF); 0 = none
-    GuardPages guards[2];            // task stacks, per-cpu boot/idle stacks
+    const mm::FramePlan* plan;        // its usable ranges are mapped RW- (the frames)
+    std::uint64_t dtb_base, dtb_end;  // mapped R-- (the Platform points into the blob)
+    std::uint64_t mmio[kMmioSlots];   // device registers (UART, test device, HTIF); 0 = none
+    GuardPages guards[2];             // task stacks, per-cpu boot/idle stacks
+    std::uint64_t irq_base, irq_size; // the interrupt controller (page-aligned); 0 = none
 };
 
 struct [[nodiscard]] BuildResult {
@@ -39,6 +45,10 @@ BuildResult build(const Layout& layout);
 // Where the kernel reaches device register `pa` (one of Layout::mmio, same slot) once its
 // root is installed: kMmioWindow + slot * kMmioSlotBytes + pa % 4096; 0 for pa == 0.
 std::uintptr_t mmio_va(std::uint32_t slot, std::uint64_t pa);
+
+// Where the kernel reaches the interrupt controller's register at `pa` (inside Layout's
+// irq range): kIrqWindow + (pa - irq_base).
+std::uintptr_t irq_va(std::uint64_t pa);
 
 // Installs the kernel root in satp (ASID 0) on the calling hart and flushes its TLB. False
 // when satp did not keep MODE = Sv39 (the hart lacks it; satp is WARL, §4.1.11).

@@ -10,6 +10,7 @@
 #include "base/percpu.hpp"
 #include "hal_cpu.hpp"
 #include "ipc/ipc_calls.hpp"
+#include "irq/device.hpp"
 #include "mm/user_space.hpp"
 #include "proc/process_record.hpp"
 #include "sched/scheduler.hpp"
@@ -123,6 +124,10 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
             return e;
         }
     }
+    // A root process (the kernel spawns it: init) holds the Platform capability (issue 20):
+    // the authority over interrupt sources and device memory, passed on only by it.
+    if (!parent && cap == kestrel::kNoCap)
+        (void)irq::give_platform(p->caps, kestrel::kPlatformSlot); // a fresh space: no refusal
     if (task_dst != kestrel::kNoCap) { // a cheap refusal first; the insert comes below
         // The kernel has no capability space: it gets no capability.
         const std::int64_t e =

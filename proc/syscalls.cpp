@@ -11,6 +11,8 @@
 #include "ipc/ipc_calls.hpp"
 #include "ipc/memory_object.hpp"
 #include "ipc/objects.hpp"
+#include "irq/device.hpp"
+#include "irq/irq.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
 #include "proc/images.hpp"
@@ -169,6 +171,15 @@ std::int64_t sys_mem_map(Thread& me, const hal::TrapFrame& tf) {
     return r;
 }
 
+// device_get(platform, compat, len, dst): the name copied in, then the record (irq/device.hpp).
+std::int64_t sys_device_get(Thread& me, const hal::TrapFrame& tf) {
+    const std::uint64_t compat = arg(tf, 1), len = arg(tf, 2);
+    if (len == 0 || len > kestrel::kMaxCompatible) return kestrel::code(Error::BadLength);
+    char name[kestrel::kMaxCompatible];
+    if (const std::int64_t e = uaccess::copy_in(name, compat, len); e != 0) return e;
+    return irq::device_get(*me.ipc.caps, arg(tf, 0), name, len, arg(tf, 3));
+}
+
 std::int64_t sys_object_count(std::uint64_t kind) {
     switch (kind) {
     case 0:
@@ -181,6 +192,10 @@ std::int64_t sys_object_count(std::uint64_t kind) {
         return free_threads();
     case 4:
         return ipc::free_memory_objects();
+    case 5:
+        return irq::free_handlers();
+    case 6:
+        return irq::free_devices();
     default:
         return kestrel::code(Error::BadArgument);
     }
@@ -270,6 +285,20 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         return sys_mem_map(me, tf);
     case Sys::MemUnmap:
         return uspace::unmap_shared(*space_of(*p), arg(tf, 0), arg(tf, 1));
+    case Sys::IrqGet:
+        return irq::get(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2));
+    case Sys::IrqBind:
+        return irq::bind(*me.ipc.caps, arg(tf, 0), arg(tf, 1), arg(tf, 2));
+    case Sys::IrqAck:
+        return irq::ack(*me.ipc.caps, arg(tf, 0));
+    case Sys::IrqRoute:
+        return irq::route(*me.ipc.caps, arg(tf, 0), arg(tf, 1));
+    case Sys::DeviceGet:
+        return sys_device_get(me, tf);
+    case Sys::DeviceMap:
+        return irq::device_map(*me.ipc.caps, *space_of(*p), arg(tf, 0), arg(tf, 1));
+    case Sys::IrqStatus:
+        return irq::status(*me.ipc.caps, arg(tf, 0));
     }
     return kestrel::code(Error::BadNumber);
 }

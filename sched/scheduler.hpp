@@ -155,6 +155,11 @@ inline constexpr std::uint64_t kHotplugTimeoutUs = 10'000'000;
 // to kHotplugTimeoutUs more for the stop (Ok), else Timeout.
 Hotplug take_offline(std::uint32_t cpu, std::uint64_t timeout_us = kHotplugTimeoutUs);
 Hotplug bring_online(std::uint32_t cpu);
+// Called on a hart that is going offline, after its tasks moved and before it stops,
+// interrupts off, with its logical cpu: what else it serves moves elsewhere (the irq room's
+// sources, issue 20). One hook, set once at boot; nullptr: none.
+using OfflineHook = void (*)(std::uint32_t cpu);
+void set_offline_hook(OfflineHook h);
 const char* hotplug_name(Hotplug h);
 
 // Prints one KDUMP line per hart (state, current task, queues, IPI chain),

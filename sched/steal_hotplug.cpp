@@ -76,6 +76,8 @@ bool try_steal(CpuSched& s) {
     return false;
 }
 
+std::atomic<OfflineHook> g_offline_hook{nullptr};
+
 void go_offline(CpuSched& s) {
     std::uint32_t asked = kOfflineAsked;
     if (!s.offline_req.compare_exchange_strong(asked, kOfflineTaken, std::memory_order_acq_rel))
@@ -108,6 +110,7 @@ void go_offline(CpuSched& s) {
         ~0u);
     while (Task* t = leftovers.pop_front())
         move_off(*t);
+    if (const OfflineHook h = g_offline_hook.load(std::memory_order_acquire)) h(self);
     s.started = false;
     k::time::disarm();
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
@@ -184,6 +187,10 @@ Hotplug take_offline(std::uint32_t cpu, std::uint64_t timeout_us) {
                                [cpu] { return k::smp::confirm_stopped(cpu); })
                ? Hotplug::Ok
                : Hotplug::Timeout;
+}
+
+void set_offline_hook(OfflineHook h) {
+    detail::g_offline_hook.store(h, std::memory_order_release);
 }
 
 Hotplug bring_online(std::uint32_t cpu) {

@@ -122,8 +122,8 @@ row() { # op harts -> the median, or nothing
     awk -F, -v op="$1" -v n="$2" 'NR > 1 && $1 == op && $2 == n { print $5; exit }' "$csv"
 }
 for n in $harts; do
-    user_ops="null_syscall ipc_call_local notify_wake"
-    ((n < 2)) || user_ops+=" ipc_call_remote notify_wake_remote"
+    user_ops="null_syscall ipc_call_local notify_wake irq_wake"
+    ((n < 2)) || user_ops+=" ipc_call_remote notify_wake_remote irq_wake_remote"
     for op in $user_ops; do
         [[ -n $(row "$op" "$n") ]] || fail "SMP=$n: no $op row"
     done

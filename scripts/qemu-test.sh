@@ -28,6 +28,14 @@
 #   QEMU=path          QEMU binary (default qemu-system-riscv64)
 #   OPENSBI_FW=file    default /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 #   LADDER=file        default <repo>/selftest/ladder.txt
+#   SERIAL_INPUT=file  the bytes "typed" into the console UART on QEMU's stdin
+#                      (default <repo>/selftest/console_input.txt: the console
+#                      driver's input test reads them), written once the log
+#                      shows SERIAL_AFTER, before the driver starts: QEMU and
+#                      the UART hold them until the driver reads. Typed at
+#                      QEMU's start instead, they are lost: the firmware's
+#                      UART init (OpenSBI's FIFO enable) flushes what came.
+#   SERIAL_AFTER=str   default "SELFTEST: irq freed with last capability"
 #   GATE_LOG=file      write the serial log here instead of an automatic name
 #                      (BUILD_DIR/qemu-logs/smpN-<date>-<pid>.log, with the
 #                      smpN-latest.log symlink updated; not updated with GATE_LOG)
@@ -90,6 +98,12 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-90s}
 QEMU=${QEMU:-qemu-system-riscv64}
 OPENSBI_FW=${OPENSBI_FW:-$KESTREL_FW_DEFAULT}
 LADDER=${LADDER:-$ROOT/selftest/ladder.txt}
+SERIAL_INPUT=${SERIAL_INPUT:-$ROOT/selftest/console_input.txt}
+SERIAL_AFTER=${SERIAL_AFTER:-SELFTEST: irq freed with last capability}
+if [[ ! -r $SERIAL_INPUT ]]; then
+    echo "gate: SERIAL_INPUT=$SERIAL_INPUT is not a readable file" >&2
+    exit 2
+fi
 BOOTARGS=${BOOTARGS:-}
 QEMU_EXTRA=${QEMU_EXTRA:-}
 
@@ -157,10 +171,14 @@ read -r -a qemu_extra <<<"$QEMU_EXTRA" || true
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qemu-gate.XXXXXX")
 qpid=""
+fpid=""
 cleanup() {
     local rc=$?
     if [[ -n $qpid ]]; then
         stop_qemu
+    fi
+    if [[ -n $fpid ]]; then
+        kestrel_stop_pid "$fpid"
     fi
     if [[ -n ${latest_copy:-} ]]; then
         cp -f -- "$log" "$latest_copy" 2>/dev/null || true
@@ -350,7 +368,15 @@ cmd+=("${qemu_extra[@]}")
 now
 t_start=$NOW
 deadline=$((t_start + timeout_s * 1000000))
-"${cmd[@]}" </dev/null >"$log" 2>&1 &
+# The host side of the console: a fifo on QEMU's stdin, written by a feeder of ours (ended by
+# its PID at exit) once the log shows SERIAL_AFTER.
+mkfifo -- "$tmp/serial_in"
+(
+    until grep -qF -- "$SERIAL_AFTER" "$log" 2>/dev/null; do sleep 0.2; done
+    cat -- "$SERIAL_INPUT"
+) >"$tmp/serial_in" &
+fpid=$!
+"${cmd[@]}" <"$tmp/serial_in" >"$log" 2>&1 &
 qpid=$!
 
 elapsed() {

@@ -18,6 +18,7 @@ namespace k::trap {
 
 namespace {
 std::atomic<std::uint64_t> g_fixups{0};
+std::atomic<ExternalHandler> g_external{nullptr}; // set once, by the boot hart
 
 bool is_page_fault(std::uint64_t scause) {
     return scause == 12 || scause == 13 || scause == 15;
@@ -62,7 +63,13 @@ std::uint64_t fixups() {
 void install_on_this_hart() {
     hal::csr::write_stvec(reinterpret_cast<std::uintptr_t>(&hal_trap_vector));
     hal::csr::write_sscratch(0);
-    hal::csr::set_sie(hal::csr::kIntSoft | hal::csr::kIntTimer);
+    hal::csr::set_sie(hal::csr::kIntSoft | hal::csr::kIntTimer |
+                      (g_external.load(std::memory_order_acquire) ? hal::csr::kIntExt : 0));
+}
+
+void set_external_handler(ExternalHandler h) {
+    g_external.store(h, std::memory_order_release);
+    if (h) hal::csr::set_sie(hal::csr::kIntExt);
 }
 
 const char* cause_name(std::uint64_t scause) {
@@ -124,6 +131,13 @@ extern "C" void hal_trap_dispatch(hal::TrapFrame* tf) {
         case kIrqTimer:
             k::sched_timer_tick();
             break;
+        case kIrqExt:
+            if (const k::trap::ExternalHandler h =
+                    k::trap::g_external.load(std::memory_order_acquire)) {
+                h();
+                break;
+            }
+            [[fallthrough]];
         default:
             k::panic_trap(
                 k::trap::cause_name(tf->scause),

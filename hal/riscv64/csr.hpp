@@ -22,6 +22,7 @@ inline constexpr std::uint64_t kCounterenIr = 1ul << 2;
 inline constexpr std::uint64_t kCauseInterrupt = 1ul << 63;
 inline constexpr std::uint64_t kIrqSoft = 1;
 inline constexpr std::uint64_t kIrqTimer = 5;
+inline constexpr std::uint64_t kIrqExt = 9;
 
 #define HAL_CSR_RW(name)                                                                           \
     inline std::uint64_t read_##name() {                                                           \

@@ -101,6 +101,15 @@ expect fp-no-save 8 1 kfault=fp-no-save \
     'SELFTEST: fp registers per thread FAIL fpstorm.s checks .* \(got [1357]\)'
 expect fp-no-zero 8 1 kfault=fp-no-zero \
     'SELFTEST: fp registers per thread FAIL fpstorm.s checks .* \(got (2|3|6|7)\)'
+# Interrupts to user space (RFC-0031), seL4's three failures: an interrupt before the bind
+# masked but not latched (lost); a delivery that masks the whole context (every other source
+# waits for its ack); the boot's pending sources claimed and never completed (stuck).
+expect irq-lost-unbound 2 1 kfault=irq-lost-unbound \
+    'SELFTEST: irq latched before bind FAIL the alarm latched'
+expect irq-mask-all 2 1 kfault=irq-mask-all \
+    "SELFTEST: irq unacked source blocks no other FAIL the UART's source delivered meanwhile"
+expect irq-boot-stuck 2 1 kfault=irq-boot-stuck \
+    'SELFTEST: irq pending at boot delivered FAIL the bind delivers'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'

@@ -67,10 +67,10 @@ plant() { # [shown]: how the checker prints the include, when not as written
 
 plant base-up base/panic.cpp '#include "sched/scheduler.hpp"' \
     'points up: base \(5\) may use only hal, user, dtb, elf and itself; sched is layer 7'
-plant mm-up mm/user_space.cpp '#include "proc/process.hpp"' 'points up: mm \(6\) .*; proc is layer 10'
+plant mm-up mm/user_space.cpp '#include "proc/process.hpp"' 'points up: mm \(6\) .*; proc is layer 11'
 plant sched-up sched/scheduler.cpp '#include "trap/trap.hpp"' 'points up: sched \(7\) .*; trap is layer 8'
 plant hal-up hal/riscv64/sbi.cpp '#include "base/panic.hpp"' 'points up: hal \(1\) may use only itself; base is layer 5'
-plant ipc-core-up ipc/cap_table.cpp '#include "proc/process.hpp"' 'points up: ipc \(9\) .*; proc is layer 10'
+plant ipc-core-up ipc/cap_table.cpp '#include "proc/process.hpp"' 'points up: ipc \(9\) .*; proc is layer 11'
 plant hal-sideways hal/riscv64/hal_cpu.hpp '#include "hal/host/hal_cpu.hpp"' \
     "denied: deny hal/riscv64/\*\* hal/host/\*\*: the kernel's HAL never sees the host fakes"
 plant tests-used sched/event.cpp '#include "base/tests/harts.hpp"' \
@@ -163,10 +163,10 @@ if [[ -f $build/compile_commands.json ]] && command -v riscv64-linux-gnu-g++ >/d
     plant_call link-base-up base/planted.cpp 'namespace sched { void dump_state(const char*); }' \
         'sched::dump_state("x")' 'sched::dump_state is defined in sched \(7, sched/steal_hotplug\.cpp\) and base is layer 5'
     plant_call link-mm-up mm/planted.cpp 'namespace k::user { void thread_main(void*); }' \
-        'k::user::thread_main(nullptr)' 'k::user::thread_main is defined in proc \(10, proc/process\.cpp\) and mm is layer 6'
+        'k::user::thread_main(nullptr)' 'k::user::thread_main is defined in proc \(11, proc/process\.cpp\) and mm is layer 6'
     plant_call link-ipc-up ipc/planted.cpp 'namespace k::user { void process_ref(struct Process&); }' \
         'k::user::process_ref(*static_cast<k::user::Process*>(nullptr))' \
-        'k::user::process_ref is defined in proc \(10, proc/task_caps\.cpp\) and ipc is layer 9'
+        'k::user::process_ref is defined in proc \(11, proc/task_caps\.cpp\) and ipc is layer 9'
     link_commands
 else
     echo "layers-test: link cases need $build/compile_commands.json and riscv64-linux-gnu-g++"

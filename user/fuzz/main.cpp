@@ -420,6 +420,26 @@ void step() {
             if (below(2) == 0) a[1] = (1 + below(16)) * kPage;
         }
         break;
+    // Interrupts and devices (issue 20): a fuzzer holds no Platform capability, so these reach
+    // the kernel's slot, type and range checks (any slot, the Platform slot 63 half the time).
+    case Sys::IrqGet:
+    case Sys::DeviceGet:
+        if (below(2) == 0) a[0] = kestrel::kPlatformSlot;
+        if (n == Sys::IrqGet && below(2) == 0) a[1] = below(130);
+        if (n == Sys::DeviceGet && below(2) == 0) a[2] = below(kestrel::kMaxCompatible + 4);
+        a[n == Sys::IrqGet ? 2 : 3] = keep_off_reserved(below(70));
+        break;
+    case Sys::IrqBind:
+    case Sys::IrqAck:
+    case Sys::IrqRoute:
+    case Sys::IrqStatus:
+    case Sys::DeviceMap:
+        if (below(2) == 0) a[0] = below(70);
+        if (n == Sys::IrqBind && below(2) == 0) a[1] = below(70);
+        if (n == Sys::IrqRoute && below(2) == 0) a[1] = below(10);
+        if (n == Sys::DeviceMap && user_page_aligned(a[1]))
+            a[1] = kMemWindow + below(kMemWindowPages - 16) * kPage;
+        break;
     case Sys::Sleep:
         // A sleep, however short, lets the exchange threads on this hart run for up to a
         // tick: most valid ones are 0, one in 16 is 1..99 us (the rest stay out of range).

@@ -43,12 +43,18 @@ void test_memory();
 void test_kill_ends_join();
 void test_timed_waits(); // inside test_ipc (its thread stacks)
 
+// --- irq_tests.cpp (RFC-0031): interrupts and device memory (issue 20).
+void test_irq();
+// --- console_tests.cpp: the user-space console driver (issue 20).
+void test_console_driver();
+
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.
 int64_t objects(uint64_t kind); // object_count(kind): free records of that kind
-// object_count's kinds: endpoints, notifications, processes, threads, memory objects.
-inline constexpr uint64_t kObjectKinds = 5;
+// object_count's kinds: endpoints, notifications, processes, threads, memory objects, irq
+// source records, device records (issue 20).
+inline constexpr uint64_t kObjectKinds = 7;
 struct Objects {
     int64_t v[kObjectKinds];
 };

@@ -11,6 +11,8 @@
 //   ipc_notify_tests.cpp  notifications
 //   ipc_death_tests.cpp   endpoint destruction, server death, the reply rule
 //   fuzz_driver.cpp     the syscall fuzzer run and its summaries (issue 22)
+//   irq_tests.cpp       interrupts and device memory (issue 20, RFC-0031)
+//   console_tests.cpp   the user-space console driver, its write and its input (issue 20)
 //   ipc_support.cpp     the IPC tests' helpers; common.cpp the checks and the arguments
 #include <kestrel/user.hpp>
 
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
     test_ipc();
     test_memory();
     test_kill_ends_join();
+    test_irq();
+    test_console_driver();
     const int64_t after = kestrel::frame_count();
     Line().put("ULOG: frames at start ").put(frames).put(", at end ").put(after).done();
     if (check("user frames back", frames == after, "free frames differ", after - frames))

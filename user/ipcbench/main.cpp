@@ -15,6 +15,12 @@
 //   page_ipc            one 4 KiB page moved as 8 calls of 64 words to the server (same hart)
 //   yield_user          one yield between two threads of this process on one hart
 //   yield_user_fp       the same, both threads writing an f register before each yield
+//   irq_wake            an interrupt to its driver (issue 20): a store raises the UART's
+//                       transmit-empty interrupt (source 10, routed to this hart), the kernel
+//                       takes it, masks the source and signals the notification, and this
+//                       thread's notify_wait returns the badge (same hart)
+//   irq_wake_remote     the same with the source routed to another hart: that hart takes the
+//                       interrupt and wakes this thread, blocked in notify_wait (N >= 2)
 // argv (server): "server"; slot 0 holds its endpoint (spawn's cap).
 // Exit status 0 only if every row was measured with the placement it claims.
 #include <kestrel/user.hpp>
@@ -476,6 +482,72 @@ void report(const char* op, uint32_t tasks, BatchFn fn, Ctx& c) {
         .done();
 }
 
+// ---- interrupts (issue 20) -------------------------------------------------
+// ipcbench is a root process (the kernel spawns it): slot 63 holds the Platform capability.
+constexpr uint64_t kIrqDev = 50, kIrqSrc = 51, kIrqNote = 52;
+constexpr uint64_t kIrqUartVa = 0x3900'0000, kUartSource = 10;
+int64_t g_irq_cpu = -1; // where the source is routed for the batch
+
+volatile uint8_t* bench_uart() {
+    return reinterpret_cast<volatile uint8_t*>(kIrqUartVa);
+}
+
+// The UART quiet and the source unmasked again: the PLIC keeps the level's last high pending
+// until a claim, so an ack may bring one stale delivery, which is drained and acked once more.
+bool irq_settle() {
+    bench_uart()[1] = 0;
+    (void)bench_uart()[2];
+    for (int round = 0; round < 3; ++round) {
+        if (kestrel::irq_ack(kIrqSrc) != 0) return false;
+        uint64_t w = 0;
+        (void)kestrel::notify_poll(kIrqNote, w);
+        const int64_t st = kestrel::irq_status(kIrqSrc);
+        if (st >= 0 && (st & 1) == 0 && w == 0) return true;
+    }
+    return false;
+}
+
+uint64_t irq_batch(void* ctx, uint32_t iters) {
+    auto* c = static_cast<Ctx*>(ctx);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < iters; ++i) {
+        const uint64_t t0 = instret();
+        bench_uart()[1] = 2; // transmit holding empty: raised at once
+        if (ecall_wait(kIrqNote) != 0) ++c->errors;
+        sum += instret() - t0;
+        if (!irq_settle()) ++c->errors;
+    }
+    const bool remote = g_irq_cpu != kestrel::current_cpu();
+    if (remote == c->local) ++c->errors; // the row's placement held to its end
+    return sum / iters;
+}
+
+// The two rows, when the Platform capability and the UART can be had; a line otherwise.
+void irq_rows() {
+    const int64_t dev = kestrel::device_get(kestrel::kPlatformSlot, "ns16550a", 8, kIrqDev);
+    if (dev != static_cast<int64_t>(kUartSource) || kestrel::device_map(kIrqDev, kIrqUartVa) != 1 ||
+        kestrel::irq_get(kestrel::kPlatformSlot, kUartSource, kIrqSrc) != 0 ||
+        kestrel::notification_create(kIrqNote) != 0 ||
+        kestrel::irq_bind(kIrqSrc, kIrqNote, 1) < 0 || !irq_settle()) {
+        Line().put("KLOG: ipcbench: no interrupt rows (device_get ").put(dev).put(")").done();
+    } else {
+        Ctx c{nullptr, true, 0};
+        g_irq_cpu = kestrel::current_cpu();
+        if (kestrel::irq_route(kIrqSrc, static_cast<uint64_t>(g_irq_cpu)) == 0)
+            report("irq_wake", 1, &irq_batch, c);
+        if (g_harts >= 2) {
+            Ctx r{nullptr, false, 0};
+            g_irq_cpu = (kestrel::current_cpu() + 1) % g_harts;
+            if (kestrel::irq_route(kIrqSrc, static_cast<uint64_t>(g_irq_cpu)) == 0)
+                report("irq_wake_remote", 1, &irq_batch, r);
+        }
+    }
+    (void)kestrel::mem_unmap(kIrqUartVa, 4096);
+    const uint64_t slots[] = {kIrqSrc, kIrqNote, kIrqDev};
+    for (const uint64_t slot : slots)
+        (void)kestrel::cap_delete(slot);
+}
+
 // The two yield rows: a partner thread on a stack at kYieldStack, ended after each row.
 constexpr uint64_t kYieldStack = 0x38000000, kYieldStackBytes = 4 * 4096;
 void yield_rows() {
@@ -560,6 +632,7 @@ int client() {
     } else {
         fail("notification_create for timed_wait_expiry", 0);
     }
+    irq_rows();
 
     uint64_t next_ep = kFirstEp;
     Server local, remote;

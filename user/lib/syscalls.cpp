@@ -161,6 +161,27 @@ int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint
 int64_t mem_unmap(uint64_t va, uint64_t len) {
     return call(Sys::MemUnmap, va, len);
 }
+int64_t irq_get(uint64_t platform, uint64_t source, uint64_t dst) {
+    return call(Sys::IrqGet, platform, source, dst);
+}
+int64_t irq_bind(uint64_t irq, uint64_t notification, uint64_t badge) {
+    return call(Sys::IrqBind, irq, notification, badge);
+}
+int64_t irq_ack(uint64_t irq) {
+    return call(Sys::IrqAck, irq);
+}
+int64_t irq_route(uint64_t irq, uint64_t cpu) {
+    return call(Sys::IrqRoute, irq, cpu);
+}
+int64_t irq_status(uint64_t irq) {
+    return call(Sys::IrqStatus, irq);
+}
+int64_t device_get(uint64_t platform, const char* compat, uint64_t len, uint64_t dst) {
+    return call(Sys::DeviceGet, platform, addr(compat), len, dst);
+}
+int64_t device_map(uint64_t device, uint64_t va) {
+    return call(Sys::DeviceMap, device, va);
+}
 
 namespace {
 

@@ -139,7 +139,8 @@ enum class Sys : uint64_t {
     // notify_poll(slot): the word, taken, in a1 (0: nothing was pending); a0 = 0.
     NotifyPoll = 28,
     // object_count(kind): free records now, for leak checks: kind 0 endpoints, 1
-    // notifications, 2 processes, 3 threads, 4 memory objects. BadArgument (another kind).
+    // notifications, 2 processes, 3 threads, 4 memory objects, 5 interrupt source records, 6
+    // device records (issue 20). BadArgument (another kind).
     ObjectCount = 29,
     // task_kill(slot): ends the task the task capability names (Send right), as a fault
     // would: its waiters get WaitKind::Killed. Its threads leave at their next kernel entry
@@ -179,10 +180,55 @@ enum class Sys : uint64_t {
     RecvTimed = 35,
     CallTimed = 36,
     NotifyWaitTimed = 37,
+
+    // --- Interrupts and devices (issue 20, RFC-0031). The root process (init) holds a Platform
+    // capability in slot kPlatformSlot; Irq and Device capabilities are made from it. An Irq
+    // capability names one interrupt source of the platform's controller; the kernel masks a
+    // source when it fires, signals the bound notification and leaves it masked until
+    // irq_ack. The last Irq capability's removal masks the source and frees it; a Device's
+    // frees the device (and gives a handed-over console UART back to the kernel).
+    // irq_get(platform, source, dst): an Irq capability for `source` (1..the controller's
+    // sources) in the empty `dst`; the source is unmasked and routed to the caller's hart. An
+    // interrupt that arrives before irq_bind is latched, masked, and delivered at bind; so is
+    // one the boot left pending. Returns 0. The slots' errors (WrongType: `platform` is no
+    // Platform capability), NoDevice (no interrupt controller the kernel drives),
+    // BadArgument (source out of range), InUse (the source has an Irq capability already).
+    IrqGet = 38,
+    // irq_bind(irq, notification, badge): binds the source to the notification (its capability
+    // needs Send): each delivery ORs `badge` into its word (0: the notification capability's
+    // badge, 1 if it has none). A latched interrupt is delivered now. Returns 1 when it
+    // delivered one, else 0. The slots' errors, InUse (bound already).
+    IrqBind = 39,
+    // irq_ack(irq): unmasks the source after a delivery (a pending level fires again).
+    // Returns 0 (also when it was not masked).
+    IrqAck = 40,
+    // irq_route(irq, cpu): delivers the source to logical cpu `cpu` (online). A cpu going
+    // offline moves its sources to an online one, with a line. Returns 0. BadArgument.
+    IrqRoute = 41,
+    // device_get(platform, compat, len, dst): a Device capability in the empty `dst` for the
+    // DTB device node whose first compatible string is the `len` bytes at `compat`
+    // (1..kMaxCompatible). Never memory, the interrupt controller, the timer (clint) or the
+    // reset device; the console UART only by handing it over (the kernel's console moves to
+    // SBI until the device is freed). Returns the node's interrupt (0: none). BadPointer,
+    // BadLength, NoDevice (no such node), KernelOwned, InUse (a Device capability to it
+    // exists).
+    DeviceGet = 42,
+    // device_map(device, va): maps the device's register pages at va (4 KiB aligned),
+    // readable and writable, never executable, uncached (RFC-0031 "Device memory"). Returns
+    // the number of pages. The slot's errors, mem_map's errors (BadArgument, BadPointer,
+    // Exists, Limit, NoMemory). Unmapped with mem_unmap.
+    DeviceMap = 43,
+    // irq_status(irq): the source's state: bit 0 masked, bit 1 latched, bit 2 bound, bits
+    // 8..15 the logical cpu it is routed to, bits 16..47 its source number; the slot's errors.
+    IrqStatus = 44,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 38;
+inline constexpr uint64_t kSysCount = 45;
+
+// Interrupts and devices: the root process's Platform capability, the longest compatible.
+inline constexpr uint64_t kPlatformSlot = 63;
+inline constexpr uint64_t kMaxCompatible = 64;
 
 // Memory objects: pages per object; mappings of objects per address space.
 inline constexpr uint64_t kMaxMemoryPages = 256; // 1 MiB
@@ -219,9 +265,13 @@ enum class Error : int64_t {
     ServerGone = -25, // call: the receiver ended or dropped the reply without replying
     Busy = -26,       // notify_wait: another thread already waits on that notification
     TimedOut = -27,   // a timed wait's timeout expired before it completed (RFC-0030)
+    // Interrupts and devices (issue 20).
+    NoDevice = -28,    // no such interrupt controller, source or device node
+    InUse = -29,       // the source or device has its capability already; bound already
+    KernelOwned = -30, // device_get: a node the kernel keeps (memory, controllers, reset)
 };
 
-inline constexpr int64_t kErrorMin = -27; // the most negative Error value
+inline constexpr int64_t kErrorMin = -30; // the most negative Error value
 
 // An error as the value a0 carries.
 constexpr int64_t code(Error e) {
@@ -285,6 +335,12 @@ constexpr const char* error_name(int64_t e) {
         return "Busy";
     case Error::TimedOut:
         return "TimedOut";
+    case Error::NoDevice:
+        return "NoDevice";
+    case Error::InUse:
+        return "InUse";
+    case Error::KernelOwned:
+        return "KernelOwned";
     }
     return "unknown";
 }

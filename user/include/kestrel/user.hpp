@@ -48,6 +48,14 @@ int64_t task_wait(uint64_t slot, WaitStatus* status);
 int64_t mem_create(uint64_t slot, uint64_t pages);
 int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint64_t prot);
 int64_t mem_unmap(uint64_t va, uint64_t len);
+// Interrupts and devices (issue 20, RFC-0031).
+int64_t irq_get(uint64_t platform, uint64_t source, uint64_t dst);
+int64_t irq_bind(uint64_t irq, uint64_t notification, uint64_t badge);
+int64_t irq_ack(uint64_t irq);
+int64_t irq_route(uint64_t irq, uint64_t cpu);
+int64_t irq_status(uint64_t irq);
+int64_t device_get(uint64_t platform, const char* compat, uint64_t len, uint64_t dst);
+int64_t device_map(uint64_t device, uint64_t va);
 
 // One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
 struct IpcMsg {
