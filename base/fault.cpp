@@ -46,6 +46,8 @@ constexpr Entry kFaults[] = {
     {Fault::SharedSkipFlush, "shared-skip-flush"},
     {Fault::FpNoSave, "fp-no-save"},
     {Fault::FpNoZero, "fp-no-zero"},
+    {Fault::ShellNoCap, "shell-nocap"},
+    {Fault::ShellSilentPark, "shell-silent-park"},
 };
 
 } // namespace

@@ -44,11 +44,14 @@ enum class Fault : std::uint32_t {
     ReplyAnyCall,  // a reply answers whatever call its caller's record awaits (no sequence check)
     FastpathDropBadge, // the IPC fast path's call delivers no badge (the differential's
                        // counterfactual: the hash differs from the general path's)
-    SharedSkipFlush, // unmap_shared leaves the lowest other cpu of the space out of its flush
+    SharedSkipFlush,   // unmap_shared leaves the lowest other cpu of the space out of its flush
     // Floating point in user threads (hal/riscv64/fp_state.hpp):
     FpNoSave, // a switch never saves the leaving thread's f registers (a moved thread loses them)
     FpNoZero, // a thread's first F/D instruction gets a state, but the registers stay as the
               // last thread on the hart left them (visible to the next thread)
+    // The shell's hart control (proc/hart_calls.cpp, RFC-0032):
+    ShellNoCap,      // hart_offline/online skip the HartControl capability check
+    ShellSilentPark, // hart_offline says 0 tasks parked even when pinned tasks stay behind
 };
 
 void init(const char* bootargs);

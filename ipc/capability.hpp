@@ -15,6 +15,7 @@ enum class ObjectType : std::uint8_t {
     Task,         // wait for or kill a task
     Reply,        // one-shot: answers one call, then is gone
     Memory,       // frames to map (ipc/memory_object.hpp): Receive = read, Send = write
+    HartControl,  // the right to take harts offline and online (ipc/hart_control.hpp): Send
 };
 
 // A set of the three rights (seL4's Write/Read/Grant). Bits outside kAll are never valid: the
@@ -80,6 +81,8 @@ struct Capability {
         return "reply";
     case ObjectType::Memory:
         return "memory";
+    case ObjectType::HartControl:
+        return "hart-control";
     }
     return "invalid";
 }

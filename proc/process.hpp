@@ -2,18 +2,22 @@
 // records come from fixed slabs; a process is found by the id spawn returned.
 #pragma once
 
+#include "fp_state.hpp"
 #include "ipc/ipc_thread.hpp"
 #include "ipc/objects.hpp"
 #include "proc/images.hpp"
-#include "fp_state.hpp"
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 namespace k::uspace {
 class UserSpace;
+}
+namespace sched {
+struct Task;
 }
 
 namespace k::user {
@@ -34,7 +38,10 @@ struct Thread {
     std::uint64_t pc = 0, sp = 0, a0 = 0, a1 = 0; // its first U-mode registers
     std::uint64_t gp = 0, tp = 0;                 // a new thread's: its creator's
     bool used = false;                            // guarded by the slab lock
-    k::ipc::IpcThread ipc;                        // its IPC state (ipc/ipc_thread.hpp)
+    // Its kernel task once started (proc_info reads its state and hart; the task slot is
+    // static memory, so a stale pointer reads a finished task's atomics, never freed memory).
+    std::atomic<const sched::Task*> task{nullptr};
+    k::ipc::IpcThread ipc; // its IPC state (ipc/ipc_thread.hpp)
     // Its f registers while it is switched out, from its first F or D instruction on
     // (hal/riscv64/fp_state.hpp; its task's fp points here from then). Zeroed at that first use.
     hal::FpState fp;
@@ -97,6 +104,14 @@ uspace::UserSpace* space_of(const Process& p);
 // For leak checks: free process and thread records now.
 std::uint32_t free_processes();
 std::uint32_t free_threads();
+
+// proc_info (RFC-0032): process slot `index` (< kMaxProcesses) as the ABI's record, a racy
+// snapshot (states and harts may change as it is read). False for an empty slot, or a process
+// still being spawned.
+bool process_info(std::uint32_t index, kestrel::ProcInfo& out);
+// Gives a process the kernel spawned (no parent) its HartControl capability in
+// ipc::kHartControlSlot (proc/proc_info.cpp).
+void give_hart_control(Process& p);
 
 // The first instruction of every user thread (a sched task entry; arg is its Thread).
 [[noreturn]] void thread_main(void* arg);

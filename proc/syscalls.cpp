@@ -13,6 +13,7 @@
 #include "ipc/objects.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
+#include "proc/hart_calls.hpp"
 #include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/scheduler.hpp"
@@ -255,6 +256,15 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         return sys_mem_map(me, tf);
     case Sys::MemUnmap:
         return uspace::unmap_shared(*space_of(*p), arg(tf, 0), arg(tf, 1));
+    // The shell's calls (issue 20, RFC-0032).
+    case Sys::ProcInfo:
+        return sys_proc_info(tf);
+    case Sys::HartInfo:
+        return sys_hart_info(tf);
+    case Sys::HartOffline:
+        return sys_hart_control(me, tf, false);
+    case Sys::HartOnline:
+        return sys_hart_control(me, tf, true);
     }
     return kestrel::code(Error::BadNumber);
 }

@@ -136,6 +136,18 @@ int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint
 int64_t mem_unmap(uint64_t va, uint64_t len) {
     return call(Sys::MemUnmap, va, len);
 }
+int64_t proc_info(uint64_t index, ProcInfo* out) {
+    return call(Sys::ProcInfo, index, addr(out));
+}
+int64_t hart_info(uint64_t hart, HartInfo* out) {
+    return call(Sys::HartInfo, hart, addr(out));
+}
+int64_t hart_offline(uint64_t slot, uint64_t hart) {
+    return call(Sys::HartOffline, slot, hart);
+}
+int64_t hart_online(uint64_t slot, uint64_t hart) {
+    return call(Sys::HartOnline, slot, hart);
+}
 
 namespace {
 

@@ -46,6 +46,11 @@ int64_t task_wait(uint64_t slot, WaitStatus* status);
 int64_t mem_create(uint64_t slot, uint64_t pages);
 int64_t mem_map(uint64_t slot, uint64_t va, uint64_t first, uint64_t pages, uint64_t prot);
 int64_t mem_unmap(uint64_t va, uint64_t len);
+// Introspection and hart control (issue 20, RFC-0032; kestrel/syscall.hpp).
+int64_t proc_info(uint64_t index, ProcInfo* out);
+int64_t hart_info(uint64_t hart, HartInfo* out);
+int64_t hart_offline(uint64_t slot, uint64_t hart); // slot: a HartControl capability
+int64_t hart_online(uint64_t slot, uint64_t hart);
 
 // One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
 struct IpcMsg {
