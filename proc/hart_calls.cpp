@@ -11,6 +11,7 @@
 #include "trap/user_copy.hpp"
 
 #include <atomic>
+#include <new>
 
 namespace k::user {
 
@@ -27,14 +28,35 @@ std::atomic<std::uint32_t> g_hotplug_busy{
 // How long a user request waits for a hart to stop (µs) before it withdraws it (Busy).
 constexpr std::uint64_t kUserHotplugTimeoutUs = 2'000'000;
 
+// The kernel's own HartControl capability, the original every root process's is minted from
+// (an object's first capability is made once: CapTable::insert; every later one is a copy).
+// Made by the first root spawn under g_root_lock; never changed after.
+k::SpinLock g_root_lock{"hart-control-root"};
+alignas(::ipc::CapTable) unsigned char g_root_mem[sizeof(::ipc::CapTable)];
+::ipc::Capability g_root_slot[1];
+std::atomic<const ::ipc::CapTable*> g_root{nullptr};
+
+const ::ipc::CapTable& root_table() {
+    if (const ::ipc::CapTable* t = g_root.load(std::memory_order_acquire)) return *t;
+    k::SpinGuard g(g_root_lock);
+    if (const ::ipc::CapTable* t = g_root.load(std::memory_order_relaxed)) return *t;
+    auto* t = new (g_root_mem)::ipc::CapTable(g_root_slot, 1);
+    if (t->insert(0, ::ipc::ObjectType::HartControl, &k::ipc::g_hart_control,
+                  ::ipc::Rights::send() | ::ipc::Rights::grant()) != ::ipc::CapError::Ok)
+        k::panic("proc: the kernel's HartControl capability");
+    g_root.store(t, std::memory_order_release);
+    return *t;
+}
+
 } // namespace
 
 void give_hart_control(Process& p) {
-    // The table is new and empty: the insert cannot meet an occupied slot.
+    const ::ipc::CapTable& root = root_table();
+    // The table is new and empty: the copy cannot meet an occupied slot.
     k::ipc::SpaceGuard g(p.caps);
-    if (p.caps.table.insert(k::ipc::kHartControlSlot, ::ipc::ObjectType::HartControl,
-                            &k::ipc::g_hart_control,
-                            ::ipc::Rights::send() | ::ipc::Rights::grant()) != ::ipc::CapError::Ok)
+    if (p.caps.table.mint(root, 0, k::ipc::kHartControlSlot,
+                          ::ipc::Rights::send() | ::ipc::Rights::grant(),
+                          ::ipc::kNoBadge) != ::ipc::CapError::Ok)
         k::panic("proc: no room for the root process's HartControl capability");
 }
 

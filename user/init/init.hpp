@@ -40,6 +40,10 @@ void test_fp();
 // --- memory_tests.cpp (RFC-0028 "Memory objects").
 void test_memory();
 
+// --- shell_tests.cpp (issue 20, RFC-0032): hart control and the shell's commands.
+void test_hart_control();
+void test_shell();
+
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.

@@ -11,6 +11,7 @@
 //   ipc_notify_tests.cpp  notifications
 //   ipc_death_tests.cpp   endpoint destruction, server death, the reply rule
 //   fuzz_driver.cpp     the syscall fuzzer run and its summaries (issue 22)
+//   shell_tests.cpp     hart control and the shell against a scripted console (RFC-0032)
 //   ipc_support.cpp     the IPC tests' helpers; common.cpp the checks and the arguments
 #include <kestrel/user.hpp>
 
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
     if (g_cpus >= 2) test_exit_releases_waiters();
     test_ipc();
     test_memory();
+    test_hart_control();
+    test_shell();
     const int64_t after = kestrel::frame_count();
     Line().put("ULOG: frames at start ").put(frames).put(", at end ").put(after).done();
     if (check("user frames back", frames == after, "free frames differ", after - frames))

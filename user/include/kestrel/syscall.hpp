@@ -174,6 +174,7 @@ enum class Sys : uint64_t {
     // proc_info(index, buf): the process in slot `index` (0..kMaxProcesses-1) of the kernel's
     // table, written to buf as a ProcInfo. Returns 1 (buf written), 0 (an empty slot; buf
     // untouched). BadArgument (index >= kMaxProcesses: the end of a walk), BadPointer (buf).
+    // A process's slot is its id % kMaxProcesses. A racy snapshot: states and harts change.
     ProcInfo = 45,
     // hart_info(hart, buf): hart `hart` (0..kMaxHarts-1) as a HartInfo in buf. Returns 1, or 0
     // for an index past the harts this machine has (buf untouched). BadArgument (hart >=
