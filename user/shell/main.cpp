@@ -286,7 +286,7 @@ void cmd_help() {
         "  run IMAGE ARGS...    start IMAGE in the background (a job)\n"
         "  jobs                 the jobs still running\n"
         "  kill ID | kill %J    end a job by task id or job number\n"
-        "  bench                the IPC bench rows (ipcbench), in the foreground\n"
+        "  bench [ITERS]        the IPC bench rows (ipcbench; 200 iterations), in the foreground\n"
         "  fuzz SEED CALLS      the syscall fuzzer, in the foreground\n"
         "  shutdown             end the shell (the machine powers off)\n");
 }
@@ -495,11 +495,14 @@ void cmd_kill(char** w, uint64_t n) {
     reap(j);
 }
 
-void cmd_bench(uint64_t n) {
-    if (n != 1) {
-        out("bench: usage: bench\n");
+void cmd_bench(char** w, uint64_t n) {
+    uint64_t iters = 200;
+    if (n > 2) {
+        out("bench: usage: bench [ITERS]\n");
         return;
     }
+    if (n == 2 && (!number(w[1], iters) || iters == 0 || iters > 100000))
+        return bad_number("bench", w[1]);
     // The rows at every online hart count (the remote rows need two), a short run: under TCG
     // the figures are instruction counts only with -icount (scripts/bench.sh).
     int64_t online = 0;
@@ -510,7 +513,18 @@ void cmd_bench(uint64_t n) {
     }
     char harts[16] = "harts=";
     harts[6] = static_cast<char>('0' + (online > 9 ? 9 : online));
-    char b[] = "batches=1", it[] = "iters=200";
+    char b[] = "batches=1", it[24] = "iters=";
+    {
+        char tmp[12];
+        uint64_t k = 0, at = 6, v = iters;
+        do {
+            tmp[k++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        while (k > 0)
+            it[at++] = tmp[--k];
+        it[at] = '\0';
+    }
     char* words[] = {harts, b, it};
     (void)foreground("bench", "ipcbench", words, 3);
 }
@@ -590,7 +604,7 @@ bool run_line(char* line) {
     } else if (same(c, "kill")) {
         cmd_kill(w, n);
     } else if (same(c, "bench")) {
-        cmd_bench(n);
+        cmd_bench(w, n);
     } else if (same(c, "fuzz")) {
         cmd_fuzz(w, n);
     } else if (same(c, "shutdown")) {

@@ -90,9 +90,11 @@ const Step kCommon[] = {
     {Kind::Expect, " busy"},
     {Kind::Input, "kill %2"},
     {Kind::Expect, " busy killed"},
-    {Kind::Input, "fuzz 7 3000"},
+    {Kind::Input, "fuzz 7 1000"},
     {Kind::Expect, "fuzz: fuzz exited 0 (ok)"},
-    {Kind::Input, "bench"},
+    {Kind::Input, "bench 0"},
+    {Kind::Expect, "bench: bad number '0'"},
+    {Kind::Input, "bench 5"},
     {Kind::Expect, "bench: ipcbench exited 0 (ok)"},
 };
 
