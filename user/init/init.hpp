@@ -43,6 +43,8 @@ void test_memory();
 // --- shell_tests.cpp (issue 20, RFC-0032): hart control and the shell's commands.
 void test_hart_control();
 void test_shell();
+// --- shell_mode.cpp: mode=shell (no ladder): the shell and its console; init's exit code.
+int run_shell_mode();
 
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
