@@ -55,6 +55,8 @@ constexpr Entry kFaults[] = {
     {Fault::IrqLostUnbound, "irq-lost-unbound"},
     {Fault::IrqMaskAll, "irq-mask-all"},
     {Fault::IrqBootStuck, "irq-boot-stuck"},
+    {Fault::ShellNoCap, "shell-nocap"},
+    {Fault::ShellSilentPark, "shell-silent-park"},
 };
 
 } // namespace

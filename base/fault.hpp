@@ -61,6 +61,9 @@ enum class Fault : std::uint32_t {
     IrqMaskAll,     // a delivery masks by the context's threshold: every source waits for the ack
     IrqBootStuck,   // sources pending at boot are claimed and never completed (the gateway
                     // forwards them no more)
+    // The shell's hart control (proc/hart_calls.cpp, RFC-0032):
+    ShellNoCap,      // hart_offline/online skip the HartControl capability check
+    ShellSilentPark, // hart_offline says 0 tasks parked even when pinned tasks stay behind
 };
 
 void init(const char* bootargs);

@@ -18,6 +18,7 @@ enum class ObjectType : std::uint8_t {
     Platform,     // the machine's interrupt sources and devices: makes Irq and Device (irq/)
     Irq,          // one interrupt source, bound to a notification (irq/irq.hpp)
     Device,       // the MMIO pages of one DTB device node, to map (irq/device.hpp)
+    HartControl,  // the right to take harts offline and online (ipc/hart_control.hpp): Send
 };
 
 // A set of the three rights (seL4's Write/Read/Grant). Bits outside kAll are never valid: the
@@ -89,6 +90,8 @@ struct Capability {
         return "irq";
     case ObjectType::Device:
         return "device";
+    case ObjectType::HartControl:
+        return "hart-control";
     }
     return "invalid";
 }

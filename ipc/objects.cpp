@@ -101,6 +101,7 @@ void get_object(const ::ipc::Capability& c) {
         return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:
+    case ::ipc::ObjectType::HartControl: // one static object, never freed (ipc/hart_control.hpp)
         return;
     }
 }
@@ -147,6 +148,7 @@ void destroy(const ::ipc::Capability& last) {
         return;
     case ::ipc::ObjectType::None:
     case ::ipc::ObjectType::Reply:
+    case ::ipc::ObjectType::HartControl: // one static object, never freed (ipc/hart_control.hpp)
         return;
     }
 }

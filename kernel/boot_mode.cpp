@@ -19,6 +19,7 @@ constexpr Name kNames[] = {
     {BootMode::Selftest, "selftest"},
     {BootMode::Bench, "bench"},
     {BootMode::Torture, "torture"},
+    {BootMode::Shell, "shell"},
 };
 
 } // namespace

@@ -1,11 +1,12 @@
 // What the boot task does once the harts are up: the selftest ladder (the
-// default), the instruction-count benchmark, or the torture run. Chosen by
-// `mode=selftest|bench|torture` in /chosen/bootargs.
+// default), the instruction-count benchmark, the torture run, or the shell (init
+// starts the console's server and the shell, RFC-0032). Chosen by
+// `mode=selftest|bench|torture|shell` in /chosen/bootargs.
 #pragma once
 
 namespace k {
 
-enum class BootMode { Selftest, Bench, Torture };
+enum class BootMode { Selftest, Bench, Torture, Shell };
 
 // Reads `mode=` from the bootargs (nullptr: none). An unknown value keeps the
 // selftests and returns false, so the caller can say so.

@@ -115,6 +115,8 @@ std::int64_t spawn(Process* parent, const elf::Image& image, const char* args, s
     using E = kestrel::Error;
     Process* p = alloc_process(parent);
     if (!p) return static_cast<std::int64_t>(E::Limit);
+    p->name = image.name;
+    if (!parent) give_hart_control(*p); // a root process (RFC-0032)
     if (cap != kestrel::kNoCap) {
         const std::int64_t e =
             parent ? k::ipc::transfer(parent->caps, cap, p->caps, 0)
@@ -317,7 +319,7 @@ uspace::UserSpace* space_of(const Process& p) {
 }
 
 void thread_main(void* arg) {
-    const Thread& t = *static_cast<Thread*>(arg);
+    Thread& t = *static_cast<Thread*>(arg);
     // The frame at the top of this task's kernel stack (spawn kept TF_SIZE free there) is the
     // one every later trap from U-mode uses as well.
     sched::Task* me = sched::current();

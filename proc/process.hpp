@@ -9,11 +9,15 @@
 #include "trap_frame.hpp"
 #include "user/include/kestrel/syscall.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 namespace k::uspace {
 class UserSpace;
+}
+namespace sched {
+struct Task;
 }
 
 namespace k::user {
@@ -99,6 +103,14 @@ uspace::UserSpace* space_of(const Process& p);
 // For leak checks: free process and thread records now.
 std::uint32_t free_processes();
 std::uint32_t free_threads();
+
+// proc_info (RFC-0032): process slot `index` (< kMaxProcesses) as the ABI's record, a racy
+// snapshot (states and harts may change as it is read). False for an empty slot, or a process
+// still being spawned.
+bool process_info(std::uint32_t index, kestrel::ProcInfo& out);
+// Gives a process the kernel spawned (no parent) its HartControl capability in
+// ipc::kHartControlSlot (proc/proc_info.cpp).
+void give_hart_control(Process& p);
 
 // The first instruction of every user thread (a sched task entry; arg is its Thread).
 [[noreturn]] void thread_main(void* arg);

@@ -24,6 +24,7 @@ struct Process {
     k::SpinLock slot{"process-slot"};
     std::atomic<std::uint32_t> refs{0}; // 0: the slot is free (taken under g_lock and slot)
     std::uint32_t id = 0;               // guarded by slot; written while refs == 0
+    const char* name = "";              // its image's; written at spawn before the anchor
     Process* parent = nullptr;          // fixed at spawn; guarded by slot for reaping
     bool parent_linked = false;         // guarded by slot: the parent's reference is held
     uspace::UserSpace* space = nullptr; // the process's reference, until its last thread ends

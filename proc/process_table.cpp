@@ -86,6 +86,7 @@ Thread* alloc_thread(Process& p) {
         t.process = &p;
         t.pc = t.sp = t.a0 = t.a1 = t.gp = t.tp = 0;
         t.used = true;
+        t.task = nullptr;
         t.ipc.reset(&p.caps);
         g_free_threads.fetch_sub(1, std::memory_order_relaxed);
         return &t;
@@ -178,6 +179,41 @@ std::uint32_t free_processes() {
 
 std::uint32_t free_threads() {
     return g_free_threads.load(std::memory_order_relaxed);
+}
+
+// proc_info: the record under the table lock (threads do not come or go meanwhile) and its
+// slot lock (the id, parent and anchor stay), then its own lock for the counts. Lock order as
+// alloc_process: the table, then the slot.
+bool process_info(std::uint32_t index, kestrel::ProcInfo& out) {
+    static_assert(kMaxProcesses == kestrel::kMaxProcesses, "the ABI's bound is the table's");
+    if (index >= kMaxProcesses) return false;
+    Process& p = g_processes[index];
+    out = kestrel::ProcInfo{};
+    {
+        k::SpinGuard g(g_lock);
+        k::SpinGuard s(p.slot);
+        if (p.refs.load(std::memory_order_relaxed) == 0 || p.id == 0 || p.anchor == nullptr)
+            return false;
+        out.id = p.id;
+        out.parent = p.parent ? __atomic_load_n(&p.parent->id, __ATOMIC_RELAXED) : 0;
+        for (std::size_t i = 0; i + 1 < sizeof out.name && p.name[i] != '\0'; ++i)
+            out.name[i] = p.name[i];
+        std::uint32_t n = 0;
+        for (const Thread& t : g_threads) {
+            if (!t.used || t.process != &p || n == kestrel::kProcInfoThreads) continue;
+            const sched::Task* task = t.task; // under g_lock, as bind_task writes it
+            if (!task) continue; // not started yet
+            kestrel::ThreadInfo& ti = out.thread[n++];
+            ti.id = task->id;
+            ti.hart = task->home_cpu.load(std::memory_order_relaxed);
+            ti.state = static_cast<std::uint32_t>(task->state.state());
+            ti.pinned = task->pinned ? 1 : 0;
+        }
+    }
+    k::SpinGuard l(p.lock);
+    out.threads = p.threads;
+    out.dead = p.dead ? 1 : 0;
+    return true;
 }
 
 } // namespace k::user

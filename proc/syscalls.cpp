@@ -15,6 +15,7 @@
 #include "irq/irq.hpp"
 #include "mm/frames.hpp"
 #include "mm/user_space.hpp"
+#include "proc/hart_calls.hpp"
 #include "proc/images.hpp"
 #include "proc/process.hpp"
 #include "sched/scheduler.hpp"
@@ -299,6 +300,15 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         return irq::device_map(*me.ipc.caps, *space_of(*p), arg(tf, 0), arg(tf, 1));
     case Sys::IrqStatus:
         return irq::status(*me.ipc.caps, arg(tf, 0));
+    // The shell's calls (issue 20, RFC-0032).
+    case Sys::ProcInfo:
+        return sys_proc_info(tf);
+    case Sys::HartInfo:
+        return sys_hart_info(tf);
+    case Sys::HartOffline:
+        return sys_hart_control(me, tf, false);
+    case Sys::HartOnline:
+        return sys_hart_control(me, tf, true);
     }
     return kestrel::code(Error::BadNumber);
 }

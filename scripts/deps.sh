@@ -18,6 +18,7 @@ packages=(
     gnuplot-nox            # scripts/bench.sh: the scaling plot
     gdb-multiarch          # scripts/debug.sh (QEMU gdbstub) and the gdb-debug test
     clang                  # the second compiler (cross/riscv64-clang.ini)
+    expect                 # scripts/tests/shell_expect.sh: the shell typed into through the console
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -62,6 +62,8 @@ void selftest_task(void*) {
         run_bench();
     case BootMode::Torture:
         run_torture();
+    case BootMode::Shell:
+        run_shell();
     case BootMode::Selftest:
         break;
     }

@@ -30,6 +30,7 @@ struct Test {
 // and shuts down with its verdict.
 [[noreturn]] void run_bench();
 [[noreturn]] void run_torture();
+[[noreturn]] void run_shell(); // mode=shell (selftest/shell_boot.cpp, RFC-0032)
 
 #define KSELFTEST(ident, marker_name)                                                              \
     static ::k::selftest::Result ident##_run();                                                    \

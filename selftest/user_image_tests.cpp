@@ -10,9 +10,9 @@ namespace k::selftest {
 namespace {
 
 // init, hello, fault, exiter, waiter, ipcpair, ipcbench, ipcdiff, killer, ipcsrv, fuzz, hotplug,
-// fpstorm, memshare, console
+// fpstorm, memshare, console, shell, shellscript, busy
 // (user/meson.build)
-constexpr std::size_t kImages = 15;
+constexpr std::size_t kImages = 18;
 
 // The plan of one image: three segments R-X, R--, RW- in that order, the entry inside the
 // first one's file bytes, every file range inside the image.

@@ -5,9 +5,9 @@ using elf::ElfError;
 using namespace elftest;
 
 TEST_CASE("every user image validates and its plan matches readelf", "[elf]") {
-    REQUIRE(std::size(kImages) == 15); // init, hello, fault, exiter, waiter, ipcpair, ipcbench,
+    REQUIRE(std::size(kImages) == 18); // init, hello, fault, exiter, waiter, ipcpair, ipcbench,
                                        // ipcdiff, killer, ipcsrv, fuzz, hotplug, fpstorm,
-                                       // memshare, console
+                                       // memshare, console, shell, shellscript, busy
     for (const ImageFile& f : kImages) {
         INFO("image " << f.name << " at " << f.path);
         const Bytes b = read_file(f.path);

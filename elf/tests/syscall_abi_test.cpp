@@ -8,7 +8,7 @@
 #include <string>
 
 TEST_CASE("syscall numbers are dense and errors distinct and negative", "[abi]") {
-    static_assert(static_cast<std::uint64_t>(kestrel::Sys::IrqStatus) + 1 == kestrel::kSysCount);
+    static_assert(static_cast<std::uint64_t>(kestrel::Sys::HartOnline) + 1 == kestrel::kSysCount);
     std::set<std::string> names;
     for (std::int64_t e = -1; e >= kestrel::kErrorMin; --e) {
         const std::string n = kestrel::error_name(e);

@@ -390,4 +390,5 @@ TEST_CASE("cap table: every error has its own value and name", "[ipc][cap]") {
           "unknown");
     CHECK(std::string(ipc::object_type_name(ObjectType::Reply)) == "reply");
     CHECK(std::string(ipc::object_type_name(ObjectType::Memory)) == "memory");
+    CHECK(std::string(ipc::object_type_name(ObjectType::HartControl)) == "hart-control");
 }

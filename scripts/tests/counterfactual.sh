@@ -111,6 +111,13 @@ expect irq-mask-all 2 1 kfault=irq-mask-all \
 expect irq-boot-stuck 2 1 kfault=irq-boot-stuck \
     'SELFTEST: irq pending at boot delivered FAIL the bind delivers'
 expect hart-start-fail 4 1 kfault=hart-start-fail 'KINIT: cpu3 offline \(invalid address\)'
+# The shell's hart control (issue 20, RFC-0032): without the capability check a process with no
+# HartControl capability takes harts offline; a pinned thread parked on an offline hart is
+# reported (never moved silently), and the report is what the test reads.
+expect shell-nocap 2 1 kfault=shell-nocap \
+    'SELFTEST: hart control FAIL offline via an empty slot'
+expect shell-silent-park 2 1 kfault=shell-silent-park \
+    'SELFTEST: hart control FAIL offline says the pinned thread stays parked \(got 0\)'
 
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
 # A restarted hart that says Online 20 ms before it takes work: the first

@@ -48,6 +48,12 @@ void test_irq();
 // --- console_tests.cpp: the user-space console driver (issue 20).
 void test_console_driver();
 
+// --- shell_tests.cpp (issue 20, RFC-0032): hart control and the shell's commands.
+void test_hart_control();
+void test_shell();
+// --- shell_mode.cpp: mode=shell (no ladder): the shell and its console; init's exit code.
+int run_shell_mode();
+
 // --- ipc_support.cpp: the IPC ladder's helpers (RFC-0028). Slots 8.. of init's capability
 // space are the tests' own; every test empties them again and checks that the kernel's
 // endpoint and notification records came back.

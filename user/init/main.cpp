@@ -13,6 +13,7 @@
 //   fuzz_driver.cpp     the syscall fuzzer run and its summaries (issue 22)
 //   irq_tests.cpp       interrupts and device memory (issue 20, RFC-0031)
 //   console_tests.cpp   the user-space console driver, its write and its input (issue 20)
+//   shell_tests.cpp     hart control and the shell against a scripted console (RFC-0032)
 //   ipc_support.cpp     the IPC tests' helpers; common.cpp the checks and the arguments
 #include <kestrel/user.hpp>
 
@@ -52,6 +53,8 @@ void test_ipc() {
 
 int main(int argc, char** argv) {
     using namespace init;
+    for (int i = 0; i < argc; ++i)
+        if (starts(argv[i], "mode=shell")) return run_shell_mode(); // RFC-0032: no ladder
     // Printed only once a user instruction ran and a syscall came back.
     Line().put("SELFTEST: first user instruction ok").done();
     for (int i = 0; i < argc; ++i) {
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
     // child takes must be back when it has been waited for.
     test_map();
     test_thread();
+    // Before the fuzzer: its random calls must meet the hart-control rules already checked.
+    test_hart_control();
     const int64_t frames = kestrel::frame_count();
     test_spawn_args();
     test_faults();
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
     test_kill_ends_join();
     test_irq();
     test_console_driver();
+    test_shell();
     const int64_t after = kestrel::frame_count();
     Line().put("ULOG: frames at start ").put(frames).put(", at end ").put(after).done();
     if (check("user frames back", frames == after, "free frames differ", after - frames))

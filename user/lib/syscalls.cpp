@@ -182,6 +182,18 @@ int64_t device_get(uint64_t platform, const char* compat, uint64_t len, uint64_t
 int64_t device_map(uint64_t device, uint64_t va) {
     return call(Sys::DeviceMap, device, va);
 }
+int64_t proc_info(uint64_t index, ProcInfo* out) {
+    return call(Sys::ProcInfo, index, addr(out));
+}
+int64_t hart_info(uint64_t hart, HartInfo* out) {
+    return call(Sys::HartInfo, hart, addr(out));
+}
+int64_t hart_offline(uint64_t slot, uint64_t hart) {
+    return call(Sys::HartOffline, slot, hart);
+}
+int64_t hart_online(uint64_t slot, uint64_t hart) {
+    return call(Sys::HartOnline, slot, hart);
+}
 
 namespace {
 

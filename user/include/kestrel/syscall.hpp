@@ -221,10 +221,32 @@ enum class Sys : uint64_t {
     // irq_status(irq): the source's state: bit 0 masked, bit 1 latched, bit 2 bound, bits
     // 8..15 the logical cpu it is routed to, bits 16..47 its source number; the slot's errors.
     IrqStatus = 44,
+
+    // --- Introspection and hart control (issue 20, the shell; RFC-0032).
+    // proc_info(index, buf): the process in slot `index` (0..kMaxProcesses-1) of the kernel's
+    // table, written to buf as a ProcInfo. Returns 1 (buf written), 0 (an empty slot; buf
+    // untouched). BadArgument (index >= kMaxProcesses: the end of a walk), BadPointer (buf).
+    // A process's slot is its id % kMaxProcesses. A racy snapshot: states and harts change.
+    ProcInfo = 45,
+    // hart_info(hart, buf): hart `hart` (0..kMaxHarts-1) as a HartInfo in buf. Returns 1, or 0
+    // for an index past the harts this machine has (buf untouched). BadArgument (hart >=
+    // kMaxHarts), BadPointer (buf).
+    HartInfo = 46,
+    // hart_offline(slot, hart): takes hart `hart` offline (its unpinned threads move to other
+    // harts; pinned ones stay parked on it until it is back) through the HartControl
+    // capability in `slot` (Send right). Returns the number of tasks parked on it (>= 0).
+    // The slot's errors (WrongType, MissingRight, ...), BadArgument (no such hart), BootHart
+    // (the boot hart never goes offline: it is also the last online one), HartState (already
+    // offline), Busy (another hot-plug request is in progress, or the hart did not stop in
+    // time: it stays online).
+    HartOffline = 47,
+    // hart_online(slot, hart): brings an offline hart back (its parked tasks run again).
+    // Returns 0. The slot's errors, BadArgument, BootHart, HartState (already online), Busy.
+    HartOnline = 48,
 };
 
 // The number of calls; numbers are dense in [0, kSysCount).
-inline constexpr uint64_t kSysCount = 45;
+inline constexpr uint64_t kSysCount = 49;
 
 // Interrupts and devices: the root process's Platform capability, the longest compatible.
 inline constexpr uint64_t kPlatformSlot = 63;
@@ -269,9 +291,12 @@ enum class Error : int64_t {
     NoDevice = -28,    // no such interrupt controller, source or device node
     InUse = -29,       // the source or device has its capability already; bound already
     KernelOwned = -30, // device_get: a node the kernel keeps (memory, controllers, reset)
+    // Hart control (issue 20).
+    BootHart = -31,  // hart_offline/online: the boot hart stays online (RFC-0032)
+    HartState = -32, // hart_offline of an offline hart, hart_online of an online one
 };
 
-inline constexpr int64_t kErrorMin = -30; // the most negative Error value
+inline constexpr int64_t kErrorMin = -32; // the most negative Error value
 
 // An error as the value a0 carries.
 constexpr int64_t code(Error e) {
@@ -341,9 +366,55 @@ constexpr const char* error_name(int64_t e) {
         return "InUse";
     case Error::KernelOwned:
         return "KernelOwned";
+    case Error::BootHart:
+        return "BootHart";
+    case Error::HartState:
+        return "HartState";
     }
     return "unknown";
 }
+
+// proc_info()'s record (RFC-0032). Thread states: ThreadReady, ThreadRunning, ThreadBlocked,
+// ThreadExited (the kernel's task states, in that order).
+inline constexpr uint64_t kMaxProcesses = 128;  // slots of the kernel's process table
+inline constexpr uint64_t kMaxHarts = 64;       // hart_info's index bound
+inline constexpr uint64_t kProcInfoThreads = 8; // threads a ProcInfo lists (the first ones)
+enum ThreadState : uint32_t { ThreadReady, ThreadRunning, ThreadBlocked, ThreadExited };
+struct ThreadInfo {
+    uint32_t id;     // the thread's task id
+    uint32_t hart;   // the hart it runs on or last ran on (its home)
+    uint32_t state;  // a ThreadState
+    uint32_t pinned; // 1: it runs only on `hart`
+};
+struct ProcInfo {
+    uint32_t id;      // the task id spawn returned
+    uint32_t parent;  // its parent's id, 0: the kernel's or orphaned
+    uint32_t threads; // live threads (ThreadInfo for the first kProcInfoThreads)
+    uint32_t dead;    // 1: ended, not yet reaped
+    char name[16];    // its image's name, NUL-terminated (cut to 15 bytes)
+    ThreadInfo thread[kProcInfoThreads];
+};
+static_assert(sizeof(ProcInfo) == 160, "ProcInfo is part of the ABI");
+// hart_info()'s record. state: a HartState value; only HartOnline takes work.
+enum HartStateValue : uint32_t {
+    HartAbsent,
+    HartStarting,
+    HartOnline,
+    HartOffline,
+    HartJoining,
+    HartStopping
+};
+struct HartInfo {
+    uint32_t state;
+    uint32_t queued;        // tasks in its run queue and inbox now
+    uint64_t switches;      // context switches on it since boot
+    uint64_t ipis_sent;     // resched IPIs sent to it
+    uint64_t ipis_received; // of those, taken in its trap handler
+    uint64_t steals;        // steal attempts it made
+    uint64_t stolen;        // tasks it stole
+    uint64_t ticks;         // timer ticks it took
+};
+static_assert(sizeof(HartInfo) == 56, "HartInfo is part of the ABI");
 
 // thread_create()'s flags.
 enum ThreadFlags : uint64_t { ThreadPinned = 1 };

@@ -56,6 +56,11 @@ int64_t irq_route(uint64_t irq, uint64_t cpu);
 int64_t irq_status(uint64_t irq);
 int64_t device_get(uint64_t platform, const char* compat, uint64_t len, uint64_t dst);
 int64_t device_map(uint64_t device, uint64_t va);
+// Introspection and hart control (issue 20, RFC-0032; kestrel/syscall.hpp).
+int64_t proc_info(uint64_t index, ProcInfo* out);
+int64_t hart_info(uint64_t hart, HartInfo* out);
+int64_t hart_offline(uint64_t slot, uint64_t hart); // slot: a HartControl capability
+int64_t hart_online(uint64_t slot, uint64_t hart);
 
 // One message's registers: the tag, MR0..MR3 and, received, the sender's badge.
 struct IpcMsg {
