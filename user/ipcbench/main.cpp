@@ -507,6 +507,17 @@ bool irq_settle() {
     return false;
 }
 
+// Whether a process still lists thread `tid` (proc_info, RFC-0032).
+bool thread_listed(int64_t tid) {
+    for (uint64_t i = 0; i < kestrel::kMaxProcesses; ++i) {
+        kestrel::ProcInfo pi{};
+        if (kestrel::proc_info(i, &pi) != 1) continue;
+        for (const kestrel::ThreadInfo& t : pi.thread)
+            if (static_cast<int64_t>(t.id) == tid) return true;
+    }
+    return false;
+}
+
 uint64_t irq_batch(void* ctx, uint32_t iters) {
     auto* c = static_cast<Ctx*>(ctx);
     uint64_t sum = 0;
@@ -572,9 +583,12 @@ void yield_rows() {
         __atomic_store_n(&g_yield_stop, true, __ATOMIC_RELEASE);
         while (!__atomic_load_n(&g_partner_done, __ATOMIC_ACQUIRE))
             (void)kestrel::yield();
-        // Its record back before the next one takes the stack (5 s at most).
+        // Its thread gone (it has left its stack for the kernel's exit) before the stack is
+        // unmapped or taken by the next one, 5 s at most. (This waited on joiners(id), which
+        // takes a task id, not a thread's: it returned at once, and the unmap could come while
+        // the partner still stood on its stack; the shell's `bench` hit it, RFC-0032.)
         const int64_t deadline = kestrel::time_us() + 5'000'000;
-        while (kestrel::joiners(id) >= 0 && kestrel::time_us() < deadline)
+        while (thread_listed(id) && kestrel::time_us() < deadline)
             (void)kestrel::sleep_us(1000);
     }
     (void)kestrel::unmap(kYieldStack, kYieldStackBytes);

@@ -323,14 +323,27 @@ void cmd_ps() {
         for (uint64_t t = 0; t < pi.threads && t < kestrel::kProcInfoThreads; ++t) {
             const kestrel::ThreadInfo& ti = pi.thread[t];
             if (ti.id == 0) continue;
-            // "hH pinned thread" for a pinned one, "hH thread" otherwise: a test can tell
-            // them apart by the text alone.
-            out("      h");
-            out(static_cast<int64_t>(ti.hart));
-            out(ti.pinned ? " pinned thread " : " thread ");
+            // A thread that can run (ready, running) is shown on its hart: "hH thread" or,
+            // pinned, "hH pinned thread", so a test can tell them apart by the text alone. A
+            // blocked one has no hart until it is woken (a wake may send it elsewhere): it
+            // shows where it last ran, after its state.
+            const bool runnable =
+                ti.state == kestrel::ThreadReady || ti.state == kestrel::ThreadRunning;
+            out("      ");
+            if (runnable) {
+                out("h");
+                out(static_cast<int64_t>(ti.hart));
+                out(" ");
+            }
+            out(ti.pinned ? "pinned thread " : "thread ");
             out(static_cast<int64_t>(ti.id));
             out(" ");
             out(state_name(ti.state));
+            if (!runnable) {
+                out(" (last on h");
+                out(static_cast<int64_t>(ti.hart));
+                out(")");
+            }
             out("\n");
         }
     }
