@@ -5,9 +5,8 @@
 #   SMP=2 scripts/shell.sh
 #
 # deps -> meson setup (only if build/ is not configured) -> ninja -> QEMU -nographic with
-# bootargs mode=shell: init starts the console's server and the shell instead of the ladder.
-# Until the user-space console driver (image "console") is in the kernel, a scripted stand-in
-# (user/shellscript) types a short demo session into the shell; with the driver, you type.
+# bootargs mode=shell: init starts the user-space console driver (user/console) and the shell
+# instead of the ladder; what you type reaches the shell through the driver.
 # `shutdown` ends the shell and powers the machine off; Ctrl-A X quits QEMU by hand.
 # Environment: SMP, BOOTARGS (appended), QEMU_EXTRA, QEMU, OPENSBI_FW, BUILD_DIR, SKIP_DEPS=1.
 set -euo pipefail

@@ -46,7 +46,9 @@ kestrel_parse_duration() {
 }
 
 # Ladder format: one entry per line, "<scope> <marker-prefix>", scope is "all"
-# (every boot) or "smp" (only at SMP>=2). Blank lines and lines whose first
+# (every boot), "smp" (only at SMP>=2), "virt" (required only on QEMU virt, whose DTB describes
+# the PLIC and the ns16550a UART the interrupt and console-driver tests need; elsewhere the
+# kernel and init skip them) or "virt-smp" (both conditions). Blank lines and lines whose first
 # non-blank character is '#' are ignored. The marker is the rest of the line
 # after the scope word and the blank(s) following it, trailing whitespace and
 # \r stripped. The last entry is the final marker and must have scope "all".
@@ -64,16 +66,16 @@ kestrel_ladder_normalize() {
         line="${line#"${line%%[![:space:]]*}"}"
         line="${line%"${line##*[![:space:]]}"}"
         [[ -z $line || $line == \#* ]] && continue
-        if [[ ! $line =~ ^([A-Za-z]+)[[:space:]]+(.+)$ ]]; then
-            echo "ladder: $in:$lineno: expected '<all|smp> <marker>': $line" >&2
+        if [[ ! $line =~ ^([A-Za-z-]+)[[:space:]]+(.+)$ ]]; then
+            echo "ladder: $in:$lineno: expected '<all|smp|virt|virt-smp> <marker>': $line" >&2
             return 2
         fi
         scope=${BASH_REMATCH[1]}
         marker=${BASH_REMATCH[2]}
         case $scope in
-            all | smp) ;;
+            all | smp | virt | virt-smp) ;;
             *)
-                echo "ladder: $in:$lineno: unknown scope '$scope' (want all or smp)" >&2
+                echo "ladder: $in:$lineno: unknown scope '$scope' (want all, smp, virt or virt-smp)" >&2
                 return 2
                 ;;
         esac

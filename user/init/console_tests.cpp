@@ -18,12 +18,6 @@ constexpr uint64_t kEp = 8, kDev = 9, kIrq = 10, kTask = 11;
 constexpr char kTyped[] = "kestrel: typed on the host side of the UART\n";
 constexpr int64_t kInputUs = 20'000'000;
 
-bool give(uint64_t slot) {
-    IpcMsg m = msg(0, 4, 1);
-    m.mr[3] = slot;
-    return kestrel::call(kEp, m) == 0 && kestrel::tag_label(m.tag) == 0;
-}
-
 // A write request through the driver: the reply's label (bytes written, or refused).
 int64_t write_through(const char* s, uint64_t n) {
     uint64_t words[kestrel::kMaxIpcLength] = {};
@@ -39,6 +33,12 @@ int64_t write_through(const char* s, uint64_t n) {
 
 } // namespace
 
+bool give_cap(uint64_t ep, uint64_t slot) {
+    IpcMsg m = msg(0, 4, 1);
+    m.mr[3] = slot;
+    return kestrel::call(ep, m) == 0 && kestrel::tag_label(m.tag) == 0;
+}
+
 void test_console_driver() {
     const char* tw = "console driver write";
     const char* ti = "console driver input";
@@ -49,8 +49,8 @@ void test_console_driver() {
     check(tw, kestrel::device_get(kestrel::kPlatformSlot, "ns16550a", 8, kDev) == 10,
           "device_get of the UART");
     check(tw, kestrel::irq_get(kestrel::kPlatformSlot, 10, kIrq) == 0, "irq_get of its source");
-    const bool given = drv > 0 && check(tw, give(kDev), "hand the device over") &&
-                       check(tw, give(kIrq), "hand the interrupt over");
+    const bool given = drv > 0 && check(tw, give_cap(kEp, kDev), "hand the device over") &&
+                       check(tw, give_cap(kEp, kIrq), "hand the interrupt over");
     // The driver's copies are the holders from here.
     check(tw, kestrel::cap_delete(kDev) == 0 && kestrel::cap_delete(kIrq) == 0, "drop init's");
     if (given) {

@@ -44,6 +44,10 @@ void test_kill_ends_join();
 void test_timed_waits(); // inside test_ipc (its thread stacks)
 
 // --- irq_tests.cpp (RFC-0031): interrupts and device memory (issue 20).
+// Whether the kernel drives an interrupt controller here and the DTB describes a goldfish RTC
+// on its line 11, as on QEMU virt (whose DTB also has the ns16550a UART on line 10): the
+// interrupt and console-driver tests need both (ladder scope `virt`). Asked of the kernel.
+bool have_virt_devices();
 void test_irq();
 // --- console_tests.cpp: the user-space console driver (issue 20).
 void test_console_driver();
@@ -73,6 +77,9 @@ kestrel::IpcMsg msg(uint64_t label, uint64_t length, uint64_t caps = 0);
 int64_t spawn_srv(const char* mode, uint64_t cap, const char* extra = nullptr);
 bool quit_srv(const char* t, uint64_t slot, int64_t srv);
 bool waited(const char* t, int64_t id, kestrel::WaitKind kind, int32_t code, const char* what);
+// The console driver's setup (user/console): a call on its endpoint `ep` carrying the capability
+// in `slot`, answered with label 0. True when the driver took it.
+bool give_cap(uint64_t ep, uint64_t slot);
 
 // Threads for the blocking tests: stacks in the 2 MiB region test_thread's page table covers,
 // so mapping and unmapping them costs no page-table frame.

@@ -218,6 +218,14 @@ void routed(const char* t) {
 
 } // namespace
 
+bool have_virt_devices() {
+    const int64_t rtc = dev("google,goldfish-rtc", kRtc);
+    if (rtc >= 0) (void)kestrel::cap_delete(kRtc);
+    const int64_t src = kestrel::irq_get(kPlatform, kRtcIrq, kIrqR);
+    if (src == 0) (void)kestrel::cap_delete(kIrqR);
+    return rtc == static_cast<int64_t>(kRtcIrq) && src != e(Error::NoDevice);
+}
+
 void test_irq() {
     const int64_t handlers = kestrel::object_count(5), devices = kestrel::object_count(6);
     const bool made =
