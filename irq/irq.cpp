@@ -193,7 +193,7 @@ void init(const dtb::IrqInfo& info, const dtb::Platform& platform) {
     }
     if (info.controller == dtb::IrqController::Aplic) {
         println("KINIT: irq: APLIC at ", hex(info.base),
-                " not supported (no interrupt capabilities; the PLIC is driven)");
+                " not supported (only a PLIC is driven: no interrupt capabilities)");
         return;
     }
     if (info.controller != dtb::IrqController::Plic) {

@@ -3,8 +3,11 @@
 # against the selftest ladder (selftest/ladder.txt).
 #
 # Environment (all optional):
-#   MACHINE=virt|spike|sifive_u
-#                      QEMU machine (default virt). spike: SMP 1..8, console
+#   MACHINE=virt|virt-aplic|spike|sifive_u
+#                      QEMU machine (default virt). virt-aplic: virt with
+#                      aia=aplic (an APLIC instead of the PLIC: the kernel
+#                      refuses it with a line, and the ladder's virt-scoped
+#                      tests are not required). spike: SMP 1..8, console
 #                      and exit through HTIF. sifive_u: SMP 2..5, hart 0 is the
 #                      E51 monitor core without S-mode, so the kernel's cpus
 #                      are SMP-1 and REQUIRE_SMP=1 needs SMP>=3.
@@ -113,7 +116,7 @@ fi
 SMP=$((10#$SMP))
 # cpus: the harts that can run the kernel (S-mode); the ladder checks use it.
 case $MACHINE in
-    virt) cpus=$SMP ;;
+    virt | virt-aplic) cpus=$SMP ;;
     spike)
         ((SMP <= 8)) || usage_error "MACHINE=spike supports SMP 1..8 (got SMP=$SMP)"
         cpus=$SMP
@@ -122,7 +125,7 @@ case $MACHINE in
         ((SMP >= 2 && SMP <= 5)) || usage_error "MACHINE=sifive_u needs SMP 2..5 (got SMP=$SMP)"
         cpus=$((SMP - 1))
         ;;
-    *) usage_error "MACHINE must be virt, spike or sifive_u (got '$MACHINE')" ;;
+    *) usage_error "MACHINE must be virt, virt-aplic, spike or sifive_u (got '$MACHINE')" ;;
 esac
 case $REQUIRE_SMP in
     0 | 1) ;;

@@ -162,10 +162,12 @@ PY
 # The QEMU command line of the gate, boot.sh, debug.sh, counterfactual.sh and phantom_hart.sh
 # (bench.sh boots under -icount with its own; torture.sh goes through the gate):
 #   kestrel_qemu_cmd ARRAY_NAME QEMU SMP KERNEL FIRMWARE [BOOTARGS] [MACHINE]
-# MACHINE is virt (default), spike or sifive_u; the caller validates it.
+# MACHINE is virt (default), virt-aplic (-machine virt,aia=aplic), spike or sifive_u; the
+# caller validates it.
 kestrel_qemu_cmd() {
     local -n _cmd=$1
     local qemu=$2 smp=$3 kernel=$4 fw=$5 bootargs=${6:-} machine=${7:-virt}
+    [[ $machine == virt-aplic ]] && machine=virt,aia=aplic
     # shellcheck disable=SC2054 # tcg,thread=multi is one argument
     _cmd=("$qemu" -machine "$machine" -smp "$smp" -m 256M -nographic
         -bios "$fw" -kernel "$kernel" -accel tcg,thread=multi -no-reboot)
