@@ -88,9 +88,15 @@ const char* round(Site site, std::uint32_t target_cpu, std::uint32_t joiner_cpu)
         g_hold.release.store(1, std::memory_order_release);
         (void)r.go.signal();
     };
+    // The last round's hook may still be spinning on its hart: its target published Exited
+    // before the hook, so that round's join returned without waiting for it. Its release must
+    // stay set until the hook has seen it and left; cleared earlier, the hook would hold that
+    // hart masked for kEventuallyUs, and this round's target, pinned there, would never run
+    // (seen under host load, where a vCPU thread can miss a short window).
+    if (!await(kEventuallyUs, [] { return g_hold.holding.load(std::memory_order_acquire) == 0; }))
+        return "the last round's hook never let go";
     TaskScope scope(release);
     g_hold.site.store(site, std::memory_order_relaxed);
-    g_hold.holding.store(0, std::memory_order_relaxed);
     g_hold.release.store(0, std::memory_order_relaxed);
     sched::Spawned target = scope.spawn(
         &target_body, &r, sched::SpawnOptions{sched::Qos::Normal, target_cpu, true, "exiter"});
