@@ -184,8 +184,7 @@ std::int64_t find(ipc::CapSpace& caps, std::uint64_t slot, Source*& out) {
 
 } // namespace
 
-void init(const dtb::IrqInfo& info, const dtb::Platform& platform) {
-    (void)platform;
+void init(const dtb::IrqInfo& info) {
     for (std::uint32_t i = 0; i < kMaxSources; ++i) {
         g_sources[i].id = i;
         g_sources[i].get = &source_get;

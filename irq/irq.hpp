@@ -4,7 +4,6 @@
 // latched while nothing is bound), and it stays masked until irq_ack.
 #pragma once
 
-#include "dtb/dtb.hpp"
 #include "dtb/irq_info.hpp"
 #include "ipc/cap_space.hpp"
 
@@ -19,7 +18,7 @@ inline constexpr std::uint32_t kMaxSources = 128;
 // start: masks every source in every S context, delivers-or-clears what the boot left
 // pending (latched for its first binding), registers the trap handler and the offline hook.
 // An APLIC or no controller: a line, and no interrupt capabilities (NoDevice).
-void init(const dtb::IrqInfo& info, const dtb::Platform& platform);
+void init(const dtb::IrqInfo& info);
 bool active();
 // A hart that (re)started, before it takes work: the firmware's warm start closed its S
 // context (OpenSBI sets the threshold to 7 and clears its enables); opened again, with the

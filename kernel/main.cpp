@@ -177,7 +177,7 @@ extern "C" [[noreturn]] void kmain(unsigned long hart_id, const void* dtb_blob) 
     // interrupt enabled, so its source is pending at the controller when irq::init looks, as
     // a firmware's leftover would be. irq::init must latch and clear it, never leave it stuck.
     console::set_uart_ier(kUartIerThre);
-    irq::init(irq_info, platform());
+    irq::init(irq_info);
     irq::devices_init(irq_info, platform());
 
     smp::start_secondaries(p, static_cast<std::uint32_t>(hart_id));

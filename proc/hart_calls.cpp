@@ -36,6 +36,23 @@ alignas(::ipc::CapTable) unsigned char g_root_mem[sizeof(::ipc::CapTable)];
 ::ipc::Capability g_root_slot[1];
 std::atomic<const ::ipc::CapTable*> g_root{nullptr};
 
+// The result of a hot-plug request as the calls give it: 0 for Ok, else the kestrel error.
+std::int64_t hotplug_error(sched::Hotplug h) {
+    switch (h) {
+    case sched::Hotplug::Ok:
+        return 0;
+    case sched::Hotplug::NotOnline: // not in the state the request needs, or on its way in or out
+        return kestrel::code(Error::HartState);
+    case sched::Hotplug::InvalidCpu:
+        return kestrel::code(Error::BadArgument);
+    case sched::Hotplug::BootCpu:
+        return kestrel::code(Error::BootHart);
+    case sched::Hotplug::Timeout:
+        return kestrel::code(Error::Busy);
+    }
+    return kestrel::code(Error::Busy);
+}
+
 const ::ipc::CapTable& root_table() {
     if (const ::ipc::CapTable* t = g_root.load(std::memory_order_acquire)) return *t;
     k::SpinGuard g(g_root_lock);
@@ -106,44 +123,12 @@ std::int64_t sys_hart_control(Thread& me, const hal::TrapFrame& tf, bool online)
     std::uint32_t expected = 0;
     if (!g_hotplug_busy.compare_exchange_strong(expected, 1, std::memory_order_acquire))
         return kestrel::code(Error::Busy);
-    std::int64_t r = 0;
-    if (online) {
-        switch (sched::bring_online(c)) {
-        case sched::Hotplug::Ok:
-            break;
-        case sched::Hotplug::NotOnline: // not stopped: online, or on its way in or out
-            r = kestrel::code(Error::HartState);
-            break;
-        case sched::Hotplug::InvalidCpu:
-            r = kestrel::code(Error::BadArgument);
-            break;
-        case sched::Hotplug::BootCpu:
-            r = kestrel::code(Error::BootHart);
-            break;
-        case sched::Hotplug::Timeout:
-            r = kestrel::code(Error::Busy);
-            break;
-        }
-    } else {
-        switch (sched::take_offline(c, kUserHotplugTimeoutUs)) {
-        case sched::Hotplug::Ok:
-            // What stays behind: pinned tasks, parked in its closed inbox until it is back.
-            r = k::fault::is(k::fault::Fault::ShellSilentPark) ? 0 : sched::stats(c).inbox;
-            break;
-        case sched::Hotplug::NotOnline:
-            r = kestrel::code(Error::HartState);
-            break;
-        case sched::Hotplug::InvalidCpu:
-            r = kestrel::code(Error::BadArgument);
-            break;
-        case sched::Hotplug::BootCpu:
-            r = kestrel::code(Error::BootHart);
-            break;
-        case sched::Hotplug::Timeout:
-            r = kestrel::code(Error::Busy);
-            break;
-        }
-    }
+    const sched::Hotplug h =
+        online ? sched::bring_online(c) : sched::take_offline(c, kUserHotplugTimeoutUs);
+    std::int64_t r = hotplug_error(h);
+    // Taken offline, what stays behind: pinned tasks, parked in its closed inbox until it is back.
+    if (!online && h == sched::Hotplug::Ok)
+        r = k::fault::is(k::fault::Fault::ShellSilentPark) ? 0 : sched::stats(c).inbox;
     g_hotplug_busy.store(0, std::memory_order_release);
     return r;
 }
