@@ -63,7 +63,20 @@ cmd "harts" "hart 1 online"
 cmd "run busy" "\] task "
 cmd "run busy" "\] task "
 cmd "run busy pin=1" "\] task "
-cmd "ps" " busy "
+# busy creates its pinned thread after it starts: `ps` until that thread is listed, so that
+# hart 1 goes offline with it there (a thread created for an offline hart is refused).
+set listed 0
+for {set i 0} {$i < 50 && !$listed} {incr i} {
+    send -s -- "ps\r"
+    expect {
+        "pinned thread" { set listed 1; prompt }
+        "kestrel> " { after 100 }
+        "KPANIC" { fail "kernel panic after 'ps'" }
+        timeout { fail "'ps': no prompt" }
+        eof { fail "QEMU ended after 'ps'" }
+    }
+}
+if {!$listed} { fail "busy's pinned thread never appeared in ps" }
 cmd "offline 1" "hart 1 offline, 1 pinned task(s) parked"
 cmd "offline 1" "offline 1: HartState"
 cmd "ps" "h1 pinned thread"
