@@ -6,7 +6,7 @@
 #
 # deps -> meson setup (only if build/ is not configured) -> ninja -> QEMU
 # -nographic with the gate's machine arguments. The kernel shuts QEMU down by
-# itself; this script exits with QEMU's status. Ctrl-A X quits QEMU by hand.
+# itself; this script exits with QEMU's status. Ctrl-C quits QEMU by hand (its stdin is the console fifo).
 # The console goes through the KPANIC symbolizer (scripts/lib/symbolize.sh):
 # a panic's backtrace frames and sepc get function, file and line appended;
 # every other line passes unchanged. Without addr2line it says so and the
@@ -52,12 +52,18 @@ kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" "$SMP" "$kernel" \
     "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" "${BOOTARGS:-}"
 cmd+=("${extra[@]}")
 echo "+ ${cmd[*]}"
-echo "boot: SMP=$SMP; the kernel powers off at the end; Ctrl-A X quits QEMU"
+echo "boot: SMP=$SMP; the kernel powers off at the end; Ctrl-C quits QEMU"
 if ! kestrel_addr2line >/dev/null; then
     echo "boot: ${ADDR2LINE:-riscv64-linux-gnu-addr2line} not found (binutils-riscv64-linux-gnu): a KPANIC backtrace stays raw"
 fi
-# QEMU keeps the terminal as its stdin (Ctrl-A X); its output goes through the
-# symbolizer, which ends when QEMU closes the pipe.
+# QEMU's stdin is the host side of the console UART: the ladder's console-driver test reads
+# the line the feeder types there (kestrel_serial_feeder); Ctrl-C stops QEMU. Its output goes
+# through the symbolizer, which ends when QEMU closes the pipe.
+work=$(mktemp -d "${TMPDIR:-/tmp}/kestrel-boot.XXXXXX")
+: >"$work/console.log"
+kestrel_serial_feeder "$work/serial_in" "$work/console.log"
+trap 'kestrel_stop_pid "$KESTREL_FEEDER_PID"; rm -rf -- "$work"' EXIT
 rc=0
-"${cmd[@]}" | kestrel_symbolize "$kernel" || rc=${PIPESTATUS[0]}
+"${cmd[@]}" <"$work/serial_in" | tee "$work/console.log" | kestrel_symbolize "$kernel" ||
+    rc=${PIPESTATUS[0]}
 exit "$rc"

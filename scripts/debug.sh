@@ -104,9 +104,13 @@ kestrel_qemu_cmd cmd "$QEMU" "$SMP" "$KERNEL" "$OPENSBI_FW" "${BOOTARGS:-}" "$MA
 cmd+=("${qemu_extra[@]}" -S -gdb "tcp:127.0.0.1:$port")
 
 qpid=""
+fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/kestrel-debug.XXXXXX")
+kestrel_serial_feeder "$fifo_dir/serial_in" "$log"
 stop_qemu() {
     kestrel_stop_pid "$qpid"
     qpid=""
+    kestrel_stop_pid "$KESTREL_FEEDER_PID"
+    rm -rf -- "$fifo_dir"
 }
 trap stop_qemu EXIT
 trap 'exit 130' INT
@@ -114,7 +118,7 @@ trap 'exit 143' TERM
 
 echo "debug: ${cmd[*]}"
 echo "debug: console: $log"
-"${cmd[@]}" </dev/null >"$log" 2>&1 &
+"${cmd[@]}" <"$fifo_dir/serial_in" >"$log" 2>&1 &
 qpid=$!
 
 # QEMU listens before it runs anything (-S); gdb retries a refused connect

@@ -376,12 +376,9 @@ t_start=$NOW
 deadline=$((t_start + timeout_s * 1000000))
 # The host side of the console: a fifo on QEMU's stdin, written by a feeder of ours (ended by
 # its PID at exit) once the log shows SERIAL_AFTER.
-mkfifo -- "$tmp/serial_in"
-(
-    until grep -qF -- "$SERIAL_AFTER" "$log" 2>/dev/null; do sleep 0.2; done
-    cat -- "$SERIAL_INPUT"
-) >"$tmp/serial_in" &
-fpid=$!
+kestrel_serial_feeder "$tmp/serial_in" "$log" "$SERIAL_AFTER" "$SERIAL_INPUT" ||
+    usage_error "cannot make the console fifo in $tmp"
+fpid=$KESTREL_FEEDER_PID
 "${cmd[@]}" <"$tmp/serial_in" >"$log" 2>&1 &
 qpid=$!
 

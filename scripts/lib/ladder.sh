@@ -176,6 +176,24 @@ kestrel_qemu_cmd() {
     fi
 }
 
+# The host side of the console UART (issue 20, RFC-0031 "The console driver"): the ladder's
+# `console driver input` test reads what is typed there. Makes the fifo FIFO (QEMU's stdin) and
+# starts a feeder that writes FILE (default selftest/console_input.txt) into it once LOG shows
+# MARKER (default the marker of the test before it: OpenSBI's UART set-up drops bytes typed at
+# power-on; later ones wait in QEMU while the UART's receive side is full). Sets
+# KESTREL_FEEDER_PID (stop it with kestrel_stop_pid when QEMU has ended).
+#   kestrel_serial_feeder FIFO LOG [MARKER] [FILE]
+kestrel_serial_feeder() {
+    local fifo=$1 log=$2 marker=${3:-SELFTEST: irq freed with last capability}
+    local file=${4:-$KESTREL_ROOT/selftest/console_input.txt}
+    mkfifo -- "$fifo" || return 1
+    (
+        until grep -qF -- "$marker" "$log" 2>/dev/null; do sleep 0.2; done
+        cat -- "$file"
+    ) >"$fifo" &
+    KESTREL_FEEDER_PID=$!
+}
+
 # Stop a child this shell started, by its PID only, and reap it: the gate's and
 # debug.sh's QEMU. TERM first, KILL if it is still there after 3 s.
 kestrel_stop_pid() {

@@ -28,15 +28,20 @@ KERNEL=${KERNEL:-$root/build/kernel.elf}
 passed=0
 failed=0
 log=$(mktemp "${TMPDIR:-/tmp}/late-hart.XXXXXX")
-trap 'rm -f -- "$log"' EXIT
+trap 'rm -f -- "$log" "$log.in"' EXIT
 
 # late <case> <offline reason> <the hart's line>
 late() {
     local name=$1 reason=$2 hart_line=$3 cmd rc text fails last
     kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 3 "$KERNEL" \
         "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" "kfault=$name"
-    timeout 150 "${cmd[@]}" </dev/null >"$log" 2>&1
+    rm -f -- "$log.in"
+    : >"$log"
+    kestrel_serial_feeder "$log.in" "$log"
+    timeout 150 "${cmd[@]}" <"$log.in" >"$log" 2>&1
     rc=$?
+    kestrel_stop_pid "$KESTREL_FEEDER_PID"
+    rm -f -- "$log.in"
     text=$(tr -d '\r' <"$log")
     fails=$(grep -c '^KSELFTEST: .* FAIL' <<<"$text")
     last=$(grep '^KSELFTEST: ' <<<"$text" | tail -n 1)

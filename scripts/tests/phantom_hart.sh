@@ -54,9 +54,11 @@ gate_fails selftests 0 'selftest failed: KSELFTEST: smp online FAIL check failed
 # one FAIL (smp online), every other test ok over the online harts, no
 # KPANIC, the summary, `KSELFTEST: end` last, and QEMU's exit status 1.
 log=$(mktemp "${TMPDIR:-/tmp}/phantom.XXXXXX")
-trap 'rm -f -- "$log"' EXIT
+fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/phantom-fifo.XXXXXX")
+trap 'kestrel_stop_pid "${KESTREL_FEEDER_PID:-}"; rm -rf -- "$log" "$fifo_dir"' EXIT
 kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 2 "$KERNEL" "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}"
-timeout 150 "${cmd[@]}" -dtb "$dtb" </dev/null >"$log" 2>&1
+kestrel_serial_feeder "$fifo_dir/serial_in" "$log"
+timeout 150 "${cmd[@]}" -dtb "$dtb" <"$fifo_dir/serial_in" >"$log" 2>&1
 rc=$?
 text=$(tr -d '\r' <"$log")
 fails=$(grep -c '^KSELFTEST: .* FAIL' <<<"$text")

@@ -71,4 +71,15 @@ size_t add_int(char* buf, size_t at, int64_t v) {
     return at;
 }
 
+int64_t other_online_hart() {
+    const int64_t self = kestrel::current_cpu();
+    for (uint64_t i = 1; i < kestrel::kMaxHarts; ++i) {
+        const uint64_t h = (static_cast<uint64_t>(self) + i) % kestrel::kMaxHarts;
+        kestrel::HartInfo hi{};
+        if (kestrel::hart_info(h, &hi) == 1 && hi.state == kestrel::HartOnline)
+            return static_cast<int64_t>(h);
+    }
+    return -1;
+}
+
 } // namespace init

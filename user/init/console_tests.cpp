@@ -78,7 +78,17 @@ void test_console_driver() {
             uint64_t buf[kestrel::kMaxIpcLength] = {};
             IpcMsg m = msg(kestrel::kConsoleRead, 1);
             m.mr[0] = sizeof kTyped - 1 - have;
-            const int64_t r = kestrel::call(kEp, m, buf + kestrel::kMessageRegisters);
+            // Timed (RFC-0030): a boot whose host side types nothing fails here, by name,
+            // instead of waiting in the driver for ever.
+            const int64_t left = deadline - kestrel::time_us();
+            const int64_t r =
+                kestrel::call_timed(kEp, m, left > 0 ? static_cast<uint64_t>(left) : 0,
+                                    buf + kestrel::kMessageRegisters);
+            if (!check(ti, r != kestrel::code(Error::TimedOut),
+                       "nothing typed on the host side within 20 s (is the feeder of "
+                       "scripts/lib/ladder.sh on QEMU's stdin?)",
+                       static_cast<int64_t>(have)))
+                break;
             const uint64_t k = kestrel::tag_label(m.tag);
             if (!check(ti, r == 0 && k >= 1 && k <= sizeof kTyped - 1 - have, "a read reply",
                        r < 0 ? r : static_cast<int64_t>(k)))

@@ -80,6 +80,10 @@ bool waited(const char* t, int64_t id, kestrel::WaitKind kind, int32_t code, con
 // The console driver's setup (user/console): a call on its endpoint `ep` carrying the capability
 // in `slot`, answered with label 0. True when the driver took it.
 bool give_cap(uint64_t ep, uint64_t slot);
+// An online hart other than the caller's, the next one after it in logical order (hart_info):
+// a DTB may list harts that never came (gate-phantom-hart), so "the next index" is not one.
+// -1 when no other hart is online.
+int64_t other_online_hart();
 
 // Threads for the blocking tests: stacks in the 2 MiB region test_thread's page table covers,
 // so mapping and unmapping them costs no page-table frame.

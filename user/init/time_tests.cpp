@@ -89,10 +89,9 @@ void test_timed_waits() {
           "the timed-out call left the endpoint's queue");
     // The race: the sender on another hart when there is one.
     const uint64_t top = kThreadStacks + kThreadStackPages * 4096;
+    const int64_t other = g_cpus >= 2 ? other_online_hart() : -1;
     const uint64_t flags =
-        g_cpus >= 2 ? kestrel::ThreadPinned |
-                          (static_cast<uint64_t>((kestrel::current_cpu() + 1) % g_cpus + 1) << 8)
-                    : 0;
+        other >= 0 ? kestrel::ThreadPinned | (static_cast<uint64_t>(other + 1) << 8) : 0;
     g_sent = 0;
     g_send_err = 0;
     const int64_t th = kestrel::thread_create(&hammer_sender, reinterpret_cast<void*>(top),
