@@ -545,7 +545,7 @@ run_gate good1 LADDER="$work/bad-ladder2.txt"
 expect_rc "usage: ladder whose final marker is smp-scoped" 2 'final'
 
 run_gate good1 MACHINE=bogus
-expect_rc "usage: MACHINE=bogus" 2 "MACHINE must be virt, spike or sifive_u \(got 'bogus'\)"
+expect_rc "usage: MACHINE=bogus" 2 "MACHINE must be virt, virt-aplic, spike or sifive_u \(got 'bogus'\)"
 run_gate good1 MACHINE=spike SMP=9
 expect_rc "usage: MACHINE=spike SMP=9" 2 'MACHINE=spike supports SMP 1..8'
 run_gate good1 MACHINE=sifive_u SMP=1
