@@ -11,19 +11,6 @@ namespace init {
 
 namespace {
 
-size_t put_uint(char* buf, size_t at, uint64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        buf[at++] = tmp[--n];
-    buf[at++] = '\0';
-    return at;
-}
-
 // Polls pred every millisecond (a real sleep) for at most `us`.
 template <typename Pred>
 bool within(int64_t us, Pred pred) {
@@ -138,7 +125,7 @@ void test_kill_ends_join() {
     if (!check(t, kestrel::endpoint_create(E) == 0, "endpoint_create")) return;
     const int64_t victim = kestrel::spawn("killer", 6, "victim-recv", 12, E, Tv);
     char args[48];
-    size_t n = put_uint(args, 0, static_cast<uint64_t>(victim));
+    size_t n = add_int(args, 0, victim);
     n = add_arg(args, n, "0");
     n = add_arg(args, n, "0");
     const int64_t waiter = kestrel::spawn("waiter", 6, args, n, kestrel::kNoCap, Tw);
