@@ -547,16 +547,10 @@ struct Text {
         return *this;
     }
     Text& put(int64_t v) {
-        char tmp[24];
-        uint64_t n = 0;
-        uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-        do {
-            tmp[n++] = static_cast<char>('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
-        if (v < 0) put("-");
-        while (n > 0 && len < sizeof buf - 1)
-            buf[len++] = tmp[--n];
+        char digits[kestrel::kIntChars];
+        const size_t n = kestrel::format_int(v, digits);
+        for (size_t i = 0; i < n && len < sizeof buf - 1; ++i)
+            buf[len++] = digits[i];
         return *this;
     }
     Text& put(uint64_t v) { return put(static_cast<int64_t>(v)); }

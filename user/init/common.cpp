@@ -59,14 +59,7 @@ size_t add_arg(char* buf, size_t at, const char* s) {
 }
 
 size_t add_int(char* buf, size_t at, int64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        buf[at++] = tmp[--n];
+    at += kestrel::format_int(v, buf + at);
     buf[at++] = '\0';
     return at;
 }

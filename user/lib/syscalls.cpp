@@ -281,6 +281,20 @@ int64_t notify_poll(uint64_t slot, uint64_t& word) {
     return res;
 }
 
+size_t format_int(int64_t v, char* out) {
+    char tmp[kIntChars];
+    size_t n = 0, k = 0;
+    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    do {
+        tmp[n++] = static_cast<char>('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) out[k++] = '-';
+    while (n > 0)
+        out[k++] = tmp[--n];
+    return k;
+}
+
 int64_t parse_int(const char* s) {
     const bool neg = *s == '-';
     if (neg) ++s;
@@ -297,16 +311,10 @@ Line& Line::put(const char* s) {
 }
 
 Line& Line::put(int64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-    do {
-        tmp[n++] = static_cast<char>('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0 && len_ < sizeof buf_ - 1) buf_[len_++] = '-';
-    while (n > 0 && len_ < sizeof buf_ - 1)
-        buf_[len_++] = tmp[--n];
+    char digits[kIntChars];
+    const size_t n = format_int(v, digits);
+    for (size_t i = 0; i < n && len_ < sizeof buf_ - 1; ++i)
+        buf_[len_++] = digits[i];
     return *this;
 }
 

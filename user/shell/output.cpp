@@ -46,16 +46,8 @@ void out(const char* s) {
 }
 
 void out(int64_t v) {
-    char tmp[24];
-    uint64_t n = 0;
-    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-    do {
-        tmp[n++] = static_cast<char>('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0) out("-");
-    while (n > 0)
-        out(&tmp[--n], 1);
+    char digits[kestrel::kIntChars];
+    out(digits, kestrel::format_int(v, digits));
 }
 
 void bad_number(const char* cmd, const char* what) {
@@ -73,15 +65,7 @@ void error(const char* cmd, int64_t r) {
 }
 
 void put_decimal(char* dst, uint64_t at, uint64_t v) {
-    char tmp[12];
-    uint64_t k = 0;
-    do {
-        tmp[k++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (k > 0)
-        dst[at++] = tmp[--k];
-    dst[at] = '\0';
+    dst[at + kestrel::format_int(static_cast<int64_t>(v), dst + at)] = '\0';
 }
 
 } // namespace shell

@@ -92,6 +92,10 @@ size_t str_len(const char* s);
 int64_t print(const char* s);
 // Decimal value of a NUL-terminated string of digits (an optional leading '-'); 0 otherwise.
 int64_t parse_int(const char* s);
+// Writes v in decimal (a leading '-' when negative) to out, which holds kIntChars bytes, with
+// no NUL; returns the characters written (1..20).
+inline constexpr size_t kIntChars = 20;
+size_t format_int(int64_t v, char* out);
 
 // One console line built piece by piece, written as one console_write by done().
 class Line {
