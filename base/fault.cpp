@@ -57,6 +57,7 @@ constexpr Entry kFaults[] = {
     {Fault::IrqBootStuck, "irq-boot-stuck"},
     {Fault::ShellNoCap, "shell-nocap"},
     {Fault::ShellSilentPark, "shell-silent-park"},
+    {Fault::ConsoleSplit, "console-split"},
 };
 
 } // namespace

@@ -64,6 +64,8 @@ enum class Fault : std::uint32_t {
     // The shell's hart control (proc/hart_calls.cpp, RFC-0032):
     ShellNoCap,      // hart_offline/online skip the HartControl capability check
     ShellSilentPark, // hart_offline says 0 tasks parked even when pinned tasks stay behind
+    // The console's line rule (base/console.cpp, RFC-0031 "The console rule"):
+    ConsoleSplit, // a line or a user's write leaves the console lock half-way for 20 us
 };
 
 void init(const char* bootargs);

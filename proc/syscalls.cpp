@@ -33,12 +33,12 @@ std::uint64_t arg(const hal::TrapFrame& tf, unsigned i) {
     return tf.x[10 + i];
 }
 
-std::int64_t sys_console_write(const hal::TrapFrame& tf) {
+std::int64_t sys_console_write(const Thread& me, const hal::TrapFrame& tf) {
     const std::uint64_t buf = arg(tf, 0), len = arg(tf, 1);
     if (len > kestrel::kMaxConsoleWrite) return kestrel::code(Error::BadLength);
     char text[kestrel::kMaxConsoleWrite];
     if (const std::int64_t e = uaccess::copy_in(text, buf, len); e != 0) return e;
-    console::write_bytes(text, len);
+    console::write_bytes(text, len, reinterpret_cast<console::Writer>(&me));
     return static_cast<std::int64_t>(len);
 }
 
@@ -217,7 +217,7 @@ std::int64_t syscall(Thread& me, hal::TrapFrame& tf) {
         (void)sched::yield();
         return 0;
     case Sys::ConsoleWrite:
-        return sys_console_write(tf);
+        return sys_console_write(me, tf);
     case Sys::Spawn:
         return sys_spawn(me, tf);
     case Sys::Wait:

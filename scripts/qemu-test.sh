@@ -240,6 +240,30 @@ function process(line, nr,    i, nm, t, p, f, k, rest) {
         nm = substr(line, 12, RSTART - 12)
         if (!(nm in known)) { fail("selftest not in the ladder: " line, nr); return }
     }
+    # The console's line rule (RFC-0031 "The console rule"), from the kernel's first line on: no
+    # line carries a second tag (two writers' lines cut into each other), and each line of a
+    # console burst has its exact form, as many as the burst's summary line says it wrote.
+    if (!kstarted && starts(line, "KINIT: ")) kstarted = 1
+    if (kstarted) {
+        rest = line
+        sub(/^[A-Z]+: /, "", rest)
+        if (match(rest, /(KINIT|KSELFTEST|KLOG|KPANIC|KDUMP|KBENCH|KTORTURE|SELFTEST|ULOG): /)) {
+            fail("console line broken (two lines cut into each other): " line, nr); return
+        }
+        if (starts(line, "KLOG: whole ") || starts(line, "ULOG: whole ")) {
+            if (line !~ /^[KU]LOG: whole [kud][0-9]+ [0-9]+ 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX$/) {
+                fail("console line broken (a burst line not in its exact form): " line, nr); return
+            }
+            whole[substr(line, 1, 1)]++
+        }
+        if (starts(line, "KLOG: whole-burst ") || starts(line, "ULOG: whole-burst ")) {
+            k = substr(line, 1, 1); f = field(line, "lines")
+            if (f == "" || f + 0 != whole[k] + 0) {
+                fail("console burst: " f " lines written, " (whole[k] + 0) " arrived whole: " line, nr); return
+            }
+            whole[k] = 0
+        }
+    }
     if (smp == 1)
         for (i = 1; i <= nsmpm; i++)
             if (starts(line, smpm[i])) { fail("smp-only marker at SMP=1: " line, nr); return }
