@@ -55,7 +55,11 @@
 # " FAIL" after "KSELFTEST:"/"SELFTEST:", on "KPANIC", on a summary line with
 # failed!=0 or passed!=total, on an "KSELFTEST: <name> ok" line whose name
 # is not in the ladder, on an smp-scoped marker at SMP=1, and (REQUIRE_SMP=1)
-# on "KINIT: cpuK offline" for a hart that never came online.
+# on "KINIT: cpuK offline" for a hart that never came online. From the kernel's
+# first line on, fails on a line with a second tag inside it (two writers' bytes
+# on one line, RFC-0031 "The console rule"), on a "KLOG: whole "/"ULOG: whole "
+# line not in its exact form, and on a "whole-burst ... lines=N" summary when N
+# differs from the whole burst lines counted since the last one.
 #
 # Exit status: 0 pass, 1 fail, 2 usage/setup error.
 set -euo pipefail

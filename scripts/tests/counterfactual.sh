@@ -119,6 +119,10 @@ expect shell-nocap 2 1 kfault=shell-nocap \
 expect shell-silent-park 2 1 kfault=shell-silent-park \
     'SELFTEST: hart control FAIL offline says the pinned thread stays parked \(got 0\)'
 
+# The console rule (RFC-0031): a write that leaves the console lock half-way lets another
+# writer's line in: the kernel's console burst shows a line with a second tag (or cut short).
+expect console-split 2 1 kfault=console-split 'gate: FAIL .*console (line broken|burst: )'
+
 expect hang 2 1 'kfault=hang watchdog_ms=3000' 'KPANIC: .*watchdog: no progress'
 # A restarted hart that says Online 20 ms before it takes work: the first
 # resched request after the restart is lost and a pinned spawn is refused.

@@ -123,6 +123,52 @@ KSELFTEST: summary total=2 passed=2 failed=0
 KSELFTEST: end
 EOF
 
+# The console rule (RFC-0031): two writers' bytes on one line; a burst line cut short; a burst
+# whose summary counts more lines than arrived whole; and what stays legal (a piece's rest on a
+# line of its own, a tagless line, a tag before the kernel's first line).
+payload=0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX
+mklog console_ok <<EOF
+$banner
+ULOG: a tag before the kernel: not judged KLOG: here
+KINIT: boot hart 0
+KLOG: whole k0 0 $payload
+ULOG: whole u1 3 $payload
+KLOG: whole-burst kernel writers=1 lines=1 overlapped=yes
+ULOG: whole-burst user writers=1 lines=1
+ULOG: piece p0 1 0123456789abcdefghijklmnopqrst
+KLOG: user: task fault #7 faulted
+uvwxyzABCDEFGHIJKLMNOPQRSTUVWX
+  ID PARENT NAME
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+mklog console_mixed <<EOF
+$banner
+KINIT: boot hart 0
+ULOG: piece p0 1 0123456789abcKLOG: user: task fault #7 faulted
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+mklog console_cut <<EOF
+$banner
+KINIT: boot hart 0
+KLOG: whole k0 0 0123456789abcdefghijk
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+mklog console_count <<EOF
+$banner
+KINIT: boot hart 0
+KLOG: whole k0 0 $payload
+KLOG: whole-burst kernel writers=1 lines=2 overlapped=yes
+KSELFTEST: pmm ok
+KSELFTEST: summary total=1 passed=1 failed=0
+KSELFTEST: end
+EOF
+
 mklog fail_line <<EOF
 $banner
 KINIT: boot hart 0
@@ -362,6 +408,17 @@ run_gate good1 SMP=1 FAKE_STATUS=3
 expect_rc "pass: RUN_UNTIL_MARKER=1 ignores the exit status after the final marker" 0 '^gate: PASS'
 
 # ------------------------------------------------------------------ failures
+run_gate console_ok SMP=1 FAKE_HANG=1
+expect_rc "console: whole lines, pieces, tagless lines pass" 0 '^gate: PASS SMP=1'
+run_gate console_mixed SMP=1 FAKE_HANG=1
+expect_rc "console: two writers on one line fail" 1 \
+    '^gate: FAIL SMP=1: console line broken \(two lines cut into each other\): ULOG: piece p0 1'
+run_gate console_cut SMP=1 FAKE_HANG=1
+expect_rc "console: a burst line cut short fails" 1 \
+    '^gate: FAIL SMP=1: console line broken \(a burst line not in its exact form\)'
+run_gate console_count SMP=1 FAKE_HANG=1
+expect_rc "console: a burst line missing fails" 1 \
+    '^gate: FAIL SMP=1: console burst: 2 lines written, 1 arrived whole'
 run_gate fail_line SMP=1 FAKE_HANG=1 RUN_TIMEOUT=30s
 expect_rc "fail: KSELFTEST FAIL line" 1 '^gate: FAIL SMP=1: selftest failed: KSELFTEST: pmm FAIL frame count mismatch' \
     'gate: first missing marker' '  \| KSELFTEST: pmm FAIL' '^gate: log: '
