@@ -24,6 +24,13 @@
 KESTREL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 # shellcheck disable=SC2034 # used by the sourcing scripts
 KESTREL_FW_DEFAULT=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+# Boot-line words that run the user ladder's two volume tests light: the seed scenario 100
+# rounds (of 1000) and the syscall fuzzer 10000 calls (of 100000). For the boots whose point is
+# elsewhere (the counterfactual cases, the late and phantom hart, the fast-path differential);
+# meson.build's machine and DTB lanes use the same idea with 200 rounds.
+# shellcheck disable=SC2034 # used by the sourcing scripts
+KESTREL_LIGHT_LADDER='user_rounds=100 fuzz_calls=10000'
+
 
 kestrel_root() {
     printf '%s\n' "$KESTREL_ROOT"

@@ -15,9 +15,9 @@ gate="$here/../qemu-test.sh"
 passed=0
 failed=0
 
-# The ladder's two volume tests run light here (the seed scenario 100 rounds, the fuzzer 10000
-# calls): no case below is caught by them, and a case caught after them boots through them.
-light='user_rounds=100 fuzz_calls=10000'
+# The ladder's two volume tests run light here (KESTREL_LIGHT_LADDER, scripts/lib/ladder.sh): no
+# case below is caught by them, and a case caught after them boots through them.
+light=$KESTREL_LIGHT_LADDER
 
 # expect <name> <smp> <require_smp> <bootargs> <regex the gate output must match> [more...]
 expect() {

@@ -34,7 +34,7 @@ verdict() { # ok(0/1) text [output]
 # boot <smp> <bootargs>: runs the gate; sets rc, out, hash (ipcdiff's) and fast (the fast path's line)
 boot() {
     local log
-    out=$(SMP=$1 REQUIRE_SMP=$(($1 > 1 ? 1 : 0)) BOOTARGS="ipcdiff_seed=$seed $2" \
+    out=$(SMP=$1 REQUIRE_SMP=$(($1 > 1 ? 1 : 0)) BOOTARGS="ipcdiff_seed=$seed $2 $KESTREL_LIGHT_LADDER" \
         RUN_UNTIL_MARKER=1 RUN_TIMEOUT=120s "$gate" 2>&1)
     rc=$?
     log=$(grep -o 'log: [^) ]*' <<<"$out" | tail -n 1)

@@ -34,7 +34,7 @@ trap 'rm -f -- "$log" "$log.in"' EXIT
 late() {
     local name=$1 reason=$2 hart_line=$3 cmd rc text fails last
     kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 3 "$KERNEL" \
-        "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" "kfault=$name"
+        "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" "kfault=$name $KESTREL_LIGHT_LADDER"
     rm -f -- "$log.in"
     : >"$log"
     kestrel_serial_feeder "$log.in" "$log"

@@ -56,7 +56,8 @@ gate_fails selftests 0 'selftest failed: KSELFTEST: smp online FAIL check failed
 log=$(mktemp "${TMPDIR:-/tmp}/phantom.XXXXXX")
 fifo_dir=$(mktemp -d "${TMPDIR:-/tmp}/phantom-fifo.XXXXXX")
 trap 'kestrel_stop_pid "${KESTREL_FEEDER_PID:-}"; rm -rf -- "$log" "$fifo_dir"' EXIT
-kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 2 "$KERNEL" "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}"
+kestrel_qemu_cmd cmd "${QEMU:-qemu-system-riscv64}" 2 "$KERNEL" "${OPENSBI_FW:-$KESTREL_FW_DEFAULT}" \
+    "$KESTREL_LIGHT_LADDER"
 kestrel_serial_feeder "$fifo_dir/serial_in" "$log"
 timeout 150 "${cmd[@]}" -dtb "$dtb" <"$fifo_dir/serial_in" >"$log" 2>&1
 rc=$?
