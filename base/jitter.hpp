@@ -29,6 +29,8 @@ enum class Site : std::uint32_t {
                   // it publishes Online (no resched request reaches it yet)
     ExitJoiners,  // sched::exit(): Exited published, before the first joiner is popped
     ExitPopped,   // sched::exit(): a joiner popped and its reference adopted, before its wake
+    TimerWoke,    // sched::timed_wait(): the wait returned, before its timer entry is cancelled
+                  // (subject: the sched::TimerEntry): a fire here races the cancel
     // Held by a selftest only (the delay hook skips them: both windows are masked, so a delay
     // there would only slow every lookup):
     CurrentLookup, // sched::current(): this hart's block found, its current task not yet read

@@ -2,6 +2,7 @@
 #include "sched/timer.hpp"
 
 #include "base/fault.hpp"
+#include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/percpu.hpp"
 #include "base/spin_lock.hpp"
@@ -126,6 +127,7 @@ std::uint64_t timed_wait(Task& me, Notification& n, std::uint64_t deadline, std:
         timer_arm(e);
         std::uint64_t bits = n.wait(me, handoff_to, kind, object);
         handoff_to = nullptr; // handed over (or queued) at the first block
+        k::jitter::point(k::jitter::Site::TimerWoke, &e);
         // Exactly one of the fire and this cancel unlinks e. Fired: its signal is complete, and
         // its bit is in `bits` or still in the word, where no later wait may find it.
         if (!timer_cancel(e) && (bits & timer_bit) == 0 &&

@@ -6,6 +6,7 @@
 #include "sched/cpu_sched.hpp"
 #include "sched/notification.hpp"
 #include "sched/timer.hpp"
+#include "selftest/hook_scope.hpp"
 #include "selftest/selftest.hpp"
 #include "selftest/util.hpp"
 
@@ -86,11 +87,33 @@ KSELFTEST(TIME0002, "timer wake lateness") {
     return Result::pass();
 }
 
+namespace {
+
+// The timer race's held rounds: the waiter, woken, waits at TimerWoke until its entry's
+// deadline is 300 us past (the fire then comes before the cancel, on every host).
+std::atomic<const sched::Task*> g_hold_task{nullptr};
+std::atomic<bool> g_hold_round{false};
+
+void hold_until_fired(jitter::Site s, const void* subject) {
+    HookScope::chained(s, subject);
+    if (s != jitter::Site::TimerWoke || !g_hold_round.load() ||
+        sched::current() != g_hold_task.load())
+        return;
+    const auto* e = static_cast<const sched::TimerEntry*>(subject);
+    const std::uint64_t until = e->deadline + time::from_us(300);
+    while (time::now() < until)
+        hal::Cpu::relax();
+}
+
+} // namespace
+
 KSELFTEST(TIME0003, "timer fire races signal") {
     // A waiter on one hart, a signaller on another: each round the waiter's deadline and the
     // signal land within ~100 us of each other. Whichever wins, the waiter returns once, the
     // signal is never lost, and no timer bit is left in the word once the wait returned
-    // (kfault=time-stale-bit leaves it there).
+    // (kfault=time-stale-bit leaves it there). In one round in four the woken waiter holds
+    // the window between its wake and its cancel open until the entry has fired (the fire's
+    // bit then comes after the wait took its bits: the case the stale-bit rule is about).
     const OnlineCpus on = online_cpus();
     const std::uint32_t self = sched::cpu_of_current();
     const std::uint32_t a = on.after(self), b = on.after(a);
@@ -104,11 +127,14 @@ KSELFTEST(TIME0003, "timer fire races signal") {
     std::atomic<std::uint32_t> waiter_done{0};
     auto waiter = [&] {
         std::uint64_t seed = 0x51;
+        g_hold_task.store(sched::current());
         for (std::uint32_t r = 1; r <= kRounds && !stop.load(); ++r) {
             const std::uint64_t dl = time::deadline_in_us(40 + lcg(seed) % 60);
             deadline.store(dl);
+            g_hold_round.store(r % 4 == 0);
             round.store(r);
             std::uint64_t bits = sched::timed_wait(n, dl, kTimerBit);
+            g_hold_round.store(false);
             if ((n.pending() & kTimerBit) != 0) ++stale;
             if ((bits & kSignalBit) == 0) {
                 ++timeouts;
@@ -141,6 +167,7 @@ KSELFTEST(TIME0003, "timer fire races signal") {
         stop.store(1);
         (void)n.signal(kSignalBit);
     };
+    HookScope hold(&hold_until_fired);
     TaskScope scope(release);
     KCHECK(scope.spawn(tw, SpawnOptions{Qos::Normal, a, true, "timed-waiter"}).error ==
            sched::SpawnError::None);
