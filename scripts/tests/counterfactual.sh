@@ -21,7 +21,7 @@ light=$KESTREL_LIGHT_LADDER
 
 # expect <name> <smp> <require_smp> <bootargs> <regex the gate output must match> [more...]
 expect() {
-    local name=$1 smp=$2 req=$3 kargs=$4 want=$5 out rc re matched=1
+    local name=$1 smp=$2 req=$3 kargs=$4 want=$5 out rc re matched=1 t0=$SECONDS
     out=$(SMP=$smp REQUIRE_SMP=$req BOOTARGS="$kargs $light" RUN_UNTIL_MARKER=1 RUN_TIMEOUT=60s \
         DTB=${DTB:-} "$gate" 2>&1)
     rc=$?
@@ -31,7 +31,7 @@ expect() {
     want=$(printf '%s; ' "${@:5}")
     want=${want%; }
     if ((rc == 1 && matched == 1)); then
-        echo "counterfactual $name: gate failed as it must (matched: $want)"
+        echo "counterfactual $name: gate failed as it must (matched: $want; $((SECONDS - t0)) s)"
         passed=$((passed + 1))
     else
         echo "counterfactual $name: WRONG (gate exit $rc, wanted exit 1 matching: $want)"
