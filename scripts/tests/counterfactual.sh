@@ -156,8 +156,11 @@ expect time-strand 2 1 kfault=time-strand 'KSELFTEST: timer entries leave an off
 expect time-stale-bit 4 1 kfault=time-stale-bit 'KSELFTEST: timer fire races signal FAIL check failed: stale == 0'
 expect time-late 1 0 kfault=time-late 'KSELFTEST: timer wake lateness FAIL check failed: median < sched::kTickUs'
 expect time-kill-join 1 0 kfault=time-kill-join 'SELFTEST: kill ends a join FAIL the killed waiter stayed in its join'
-# A timeout that returns although a message matched the wait first: that message is lost.
-expect time-timeout-wins 2 1 kfault=time-timeout-wins 'SELFTEST: timed waits FAIL|KPANIC'
+# A timeout that returns although a message matched the wait first: that message is lost. The
+# kernel test holds the claimed reply past the deadline on every boot (the user test's
+# 400 random timeouts meet that window only by chance: it passed a counterfactual boot once).
+expect time-timeout-wins 2 1 kfault=time-timeout-wins \
+    'KSELFTEST: ipc timeout meets reply FAIL a timed-out caller lost the reply|KPANIC: .*post'
 # Idle harts that keep their tick: ~100 timer interrupts per hart in the 1 s idle window.
 expect time-ticking 2 1 kfault=time-ticking 'KSELFTEST: tickless idle FAIL check failed: worst <= 30'
 
