@@ -37,8 +37,9 @@
 // capabilities race the others' sends, polls and signals on the same objects from other harts;
 // the objects die with the last capability, whichever fuzzer drops it. Issue 20: each also gets
 // a Platform capability restricted to the goldfish RTC (slot 5; none where the DTB has no RTC)
-// and the RTC's source ("rtc=N"), and one of them the HartControl capability (slot 6), so
-// 38..44 and 47/48 reach their success paths (see the cases in step()).
+// and the RTC's source ("rtc=N"), so 38..44 reach their success paths; with the boot line's
+// fuzz_hart_control=1 one of them also gets the HartControl capability (slot 6) for 47/48
+// (off by default: RFC-0032 "The fuzzer and hart control"). See the cases in step().
 // Its bookkeeping is out of reach of its own calls (issue 22): counters and flags sit in one
 // struct on pages no argument names (aim()), the kernel's writes go to g_scratch, and any
 // argument that would point into its stacks, its bookkeeping or the rest of its writable
@@ -485,8 +486,8 @@ void step() {
     // calls aim at it and at the capabilities it made, with valid arguments, so they succeed
     // while the RTC is free (the fuzzers race for it: InUse); a quarter of those gets empty
     // the slot they would fill instead (a delete), so the RTC goes round and the slots that
-    // random creates filled come free. The rest reach the kernel's slot,
-    // type, range and scope checks (the UART's name, other sources: NoDevice).
+    // random creates filled come free. The rest reach the kernel's slot, type, range and
+    // scope checks (the UART's name, other sources: NoDevice).
     case Sys::IrqGet:
     case Sys::DeviceGet:
         if (g_rtc != 0 && below(2) == 0) {
