@@ -484,17 +484,27 @@ void step() {
     // Interrupts and devices (issue 20, RFC-0031). Where init gave a restricted Platform
     // capability (proto::kFuzzPlatform: the goldfish RTC's node and source only), half the
     // calls aim at it and at the capabilities it made, with valid arguments, so they succeed
-    // while the RTC is free (the fuzzers race for it: InUse); a quarter of those gets empty
-    // the slot they would fill instead (a delete), so the RTC goes round and the slots that
-    // random creates filled come free. The rest reach the kernel's slot, type, range and
-    // scope checks (the UART's name, other sources: NoDevice).
+    // while the RTC is free (the fuzzers race for it: InUse); a quarter of those gets give
+    // back instead (an unmap of the RTC, or a delete of the capability or of whatever fills
+    // the slot), so the RTC goes round and the slots that random creates filled come free.
+    // The rest reach the kernel's slot, type, range and scope checks (the UART's name, other
+    // sources: NoDevice).
     case Sys::IrqGet:
     case Sys::DeviceGet:
         if (g_rtc != 0 && below(2) == 0) {
             const bool irq = n == Sys::IrqGet;
             const uint64_t dst = (irq ? kIrqSlots : kDevSlots) + below(3);
-            if (below(4) == 0) { // whatever holds the slot goes (the RTC's, or a random object)
-                uint64_t d[7] = {dst, 0, 0, 0, 0, 0, 0};
+            const uint64_t held = irq ? S().irq_slot : S().dev_slot;
+            if (below(4) == 0) {
+                // Given back: the device's mapping first (it holds the device too), else the
+                // capability it got last or whatever fills the slot it would use (the RTC's, or
+                // an object of the random calls').
+                if (!irq && S().dev_pages != 0) {
+                    uint64_t u[7] = {kDevWindow, S().dev_pages * kPage, 0, 0, 0, 0, 0};
+                    if (issue_dev(Sys::MemUnmap, u, 0) == 0) S().dev_pages = 0;
+                    return;
+                }
+                uint64_t d[7] = {held != 0 && below(2) == 0 ? held : dst, 0, 0, 0, 0, 0, 0};
                 issue(Sys::CapDelete, d);
                 return;
             }
@@ -564,8 +574,11 @@ void step() {
             a[1] = 1 + below(g_cpus);
         }
         if (aim(a[1]) == g_my_hart) a[1] = 0;
+        // The call writes its registers back (a0: the result): the pair's slot and hart are
+        // taken before it.
+        const uint64_t slot = aim(a[0]), hart = aim(a[1]);
         const int64_t r = issue(n, a);
-        if (n == Sys::HartOffline && r >= 0) bring_back(a[0], a[1]);
+        if (n == Sys::HartOffline && r >= 0) bring_back(slot, hart);
         return;
     }
     case Sys::Sleep:
