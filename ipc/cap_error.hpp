@@ -19,7 +19,7 @@ enum class [[nodiscard]] CapError : std::uint8_t {
     MissingRight,     // lookup: the capability lacks a right the operation needs
     BadgeAlreadySet,  // mint: a badge on a capability that already has one
     RightsEscalation, // mint, copy: rights the source does not have
-    NotBadgeable,     // mint: a badge on a task or reply capability
+    NotBadgeable,     // mint: a badge on a capability that cannot carry one (ipc::badgeable)
     InvalidRights,    // rights bits outside Send | Receive | Grant
     InvalidObject,    // insert: a null object or the type None
     ObjectHasCaps,    // insert: the object already has capabilities (insert makes the first)

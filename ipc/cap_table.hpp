@@ -73,7 +73,7 @@ class CapTable final {
     // `badge`, or the source's badge when `badge` is kNoBadge. A badge can be set once: on a
     // badged source, a non-zero badge is BadgeAlreadySet (even an equal one). Errors:
     // SlotOutOfRange, EmptySlot (source), InvalidRights, RightsEscalation, NotBadgeable (a
-    // badge on a task or reply capability), BadgeAlreadySet, SlotOutOfRange, SlotOccupied
+    // badge on a type badgeable() refuses), BadgeAlreadySet, SlotOutOfRange, SlotOccupied
     // (destination), CountOverflow.
     CapError mint(const CapTable& from, CapSlot src, CapSlot dst, Rights rights, Badge badge);
     CapError mint(CapSlot src, CapSlot dst, Rights rights, Badge badge) {

@@ -47,8 +47,8 @@ struct Rights {
     [[nodiscard]] constexpr bool operator==(const Rights&) const = default;
 };
 
-// 0 is "unbadged". A badge is chosen once, by mint, on an unbadged endpoint or notification
-// capability; every capability derived from it keeps it (RFC-0028 "Badges").
+// 0 is "unbadged". A badge is chosen once, by mint, on an unbadged endpoint, notification or
+// Platform capability; every capability derived from it keeps it (RFC-0028 "Badges").
 using Badge = std::uint64_t;
 inline constexpr Badge kNoBadge = 0;
 
@@ -65,9 +65,10 @@ struct Capability {
     [[nodiscard]] constexpr bool operator==(const Capability&) const = default;
 };
 
-// Only endpoints and notifications carry a badge (the receiver or waiter learns it).
+// Endpoints and notifications carry a badge (the receiver or waiter learns it); a Platform
+// capability's badge is its scope (irq/platform_scope.hpp: 0 every device, b only node b - 1).
 [[nodiscard]] constexpr bool badgeable(ObjectType t) {
-    return t == ObjectType::Endpoint || t == ObjectType::Notification;
+    return t == ObjectType::Endpoint || t == ObjectType::Notification || t == ObjectType::Platform;
 }
 
 [[nodiscard]] constexpr const char* object_type_name(ObjectType t) {

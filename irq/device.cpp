@@ -2,6 +2,8 @@
 // console UART handed over to its holder and taken back with the record's last reference.
 #include "irq/device.hpp"
 
+#include "irq/platform_scope.hpp"
+
 #include "base/console.hpp"
 #include "base/panic.hpp"
 #include "base/ref_count.hpp"
@@ -16,6 +18,9 @@ namespace k::irq {
 namespace {
 
 using kestrel::Error;
+
+static_assert(dtb::kMaxDeviceNodes == kestrel::kMaxDevices,
+              "a restricted Platform badge (1..kMaxDevices) can name every node the kernel lists");
 
 struct Device : ipc::ForeignObject {
     std::atomic<std::uint32_t> refs{0};     // capabilities' one + mappings + operations
@@ -117,9 +122,13 @@ std::int64_t device_get(ipc::CapSpace& caps, std::uint64_t platform, const char*
         ipc::lookup(caps, platform, ::ipc::ObjectType::Platform, ::ipc::Rights::none());
     if (f.error != 0) return f.error;
     if (const std::int64_t e = ipc::check_free(caps, dst); e != 0) return e;
+    // Only the nodes the capability's badge names (all for the root's, badge 0); any other
+    // node is NoDevice, as one the DTB lacks.
     Device* d = nullptr;
     for (std::uint32_t i = 0; i < g_device_count && !d; ++i)
-        if (dtb::compatible_with(g_devices[i].node, compat, len)) d = &g_devices[i];
+        if (scope_has_node(f.cap.badge, i, g_device_count) &&
+            dtb::compatible_with(g_devices[i].node, compat, len))
+            d = &g_devices[i];
     if (!d) return kestrel::code(Error::NoDevice);
     if (d->count == 0) return kestrel::code(Error::KernelOwned);
     {
@@ -155,6 +164,11 @@ std::int64_t device_map(ipc::CapSpace& caps, uspace::UserSpace& space, std::uint
         r = d.count;
     device_put_ref(d); // the lookup's
     return r;
+}
+
+bool platform_allows_source(std::uint64_t badge, std::uint64_t source) {
+    const std::uint32_t node = scope_node(badge, g_device_count);
+    return scope_has_source(badge, source, node == kNoNode ? 0 : g_devices[node].irq);
 }
 
 std::uint32_t free_devices() {

@@ -11,6 +11,7 @@
 #include "hal_cpu.hpp"
 #include "ipc/call_steps.hpp"
 #include "ipc/objects.hpp"
+#include "irq/device.hpp"
 #include "irq/plic.hpp"
 #include "mm/kernel_space.hpp"
 #include "sched/scheduler.hpp"
@@ -266,6 +267,8 @@ std::int64_t get(ipc::CapSpace& caps, std::uint64_t platform, std::uint64_t sour
     if (const std::int64_t e = ipc::check_free(caps, dst); e != 0) return e;
     if (!g_active) return kestrel::code(Error::NoDevice);
     if (source == 0 || source > g_count) return kestrel::code(Error::BadArgument);
+    // A restricted Platform capability (badged) reaches its node's interrupt only.
+    if (!platform_allows_source(f.cap.badge, source)) return kestrel::code(Error::NoDevice);
     Source& s = g_sources[source];
     {
         k::SpinGuard g(g_lock);

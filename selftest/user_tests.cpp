@@ -121,13 +121,16 @@ KSELFTEST(USR0001, "user ladder") {
     if (const Result r = spawn_refusals(*init); !r.ok) return r;
     if (const Result r = spawn_no_memory(); !r.ok) return r;
     // The seed scenario's rounds (`user_rounds=`, else 1000) and the syscall fuzzer's seed,
-    // calls and processes (`fuzz_seed=`, `fuzz_calls=`, `fuzz_procs=`; issue 22), passed on.
+    // calls and processes (`fuzz_seed=`, `fuzz_calls=`, `fuzz_procs=`; issue 22) and
+    // `fuzz_hart_control=` (issue 20), passed on.
     char args[160];
     std::size_t n = put_arg(args, 0, "cpus=", online_count());
     n = put_arg(args, n, "rounds=", bootarg_number("user_rounds", 1000));
     n = put_arg(args, n, "fuzz_seed=", bootarg_number("fuzz_seed", 12345));
     n = put_arg(args, n, "fuzz_calls=", bootarg_number("fuzz_calls", 100000));
     n = put_arg(args, n, "fuzz_procs=", bootarg_number("fuzz_procs", 1));
+    // 1: one fuzzer gets the HartControl capability (RFC-0032 "The fuzzer and hart control").
+    n = put_arg(args, n, "fuzz_hart_control=", bootarg_number("fuzz_hart_control", 0));
     // With two harts or more the whole ladder runs under jitter (short delays at lock edges and
     // handshake steps, base/jitter.hpp), so that the races of IPC and processes are widened
     // wherever they sit, not only in the kernel's storm.

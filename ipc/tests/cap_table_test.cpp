@@ -228,6 +228,25 @@ TEST_CASE("cap table: only endpoints and notifications take a badge", "[ipc][cap
     CHECK(reply.cap_count() == 1);
 }
 
+TEST_CASE("cap table: a Platform capability takes a badge once (its scope, RFC-0031)",
+          "[ipc][cap][derive]") {
+    Space s;
+    KernelObject platform, irq, device, hart;
+    REQUIRE(s.table.insert(0, ObjectType::Platform, &platform, Rights::all()) == CapError::Ok);
+    REQUIRE(s.table.insert(1, ObjectType::Irq, &irq, Rights::all()) == CapError::Ok);
+    REQUIRE(s.table.insert(2, ObjectType::Device, &device, Rights::all()) == CapError::Ok);
+    REQUIRE(s.table.insert(3, ObjectType::HartControl, &hart, Rights::all()) == CapError::Ok);
+    CHECK(s.table.mint(0, 4, Rights::send(), 12) == CapError::Ok); // restricted to node 11
+    CHECK(s.table.peek(4).cap.badge == 12);
+    CHECK(s.table.mint(4, 5, Rights::send(), 3) == CapError::BadgeAlreadySet); // no widening
+    CHECK(s.table.mint(4, 5, Rights::send(), ipc::kNoBadge) == CapError::Ok);  // copies keep it
+    CHECK(s.table.peek(5).cap.badge == 12);
+    CHECK(s.table.mint(1, 6, Rights::send(), 1) == CapError::NotBadgeable);
+    CHECK(s.table.mint(2, 6, Rights::send(), 1) == CapError::NotBadgeable);
+    CHECK(s.table.mint(3, 6, Rights::send(), 1) == CapError::NotBadgeable);
+    CHECK(platform.cap_count() == 3);
+}
+
 TEST_CASE("cap table: mint and copy need an occupied source and an empty destination",
           "[ipc][cap]") {
     Space s;

@@ -23,6 +23,10 @@
 //                  made (it could wait for ever), except on the echo endpoint (slot 1), whose
 //                  server answers; Recv, ReplyRecv: poll first, the same way; NotifyWait:
 //                  notify_poll first;
+//   HartOffline    a success is followed at once by HartOnline of the same hart (bring_back);
+//                  never the hart it is pinned on;
+//   DeviceMap      through the RTC's Device capability only at kDevWindow, which no other
+//                  argument names (aim()): nothing the fuzzer or the kernel stores lands there;
 //   slots 0 and 1  (init's summary endpoint, the echo endpoint) are never deleted, copied,
 //                  transferred (MR3 of a send), received on or signalled by the random calls:
 //                  such a slot becomes slot + 2.
@@ -31,7 +35,11 @@
 // server of init's receives on that endpoint, and the task capability (Send only) lets any
 // fuzzer kill it. So with several fuzzers, one's deletes, copies, transfers and kills of those
 // capabilities race the others' sends, polls and signals on the same objects from other harts;
-// the objects die with the last capability, whichever fuzzer drops it.
+// the objects die with the last capability, whichever fuzzer drops it. Issue 20: each also gets
+// a Platform capability restricted to the goldfish RTC (slot 5; none where the DTB has no RTC)
+// and the RTC's source ("rtc=N"), so 38..44 reach their success paths; with the boot line's
+// fuzz_hart_control=1 one of them also gets the HartControl capability (slot 6) for 47/48
+// (off by default: RFC-0032 "The fuzzer and hart control"). See the cases in step().
 // Its bookkeeping is out of reach of its own calls (issue 22): counters and flags sit in one
 // struct on pages no argument names (aim()), the kernel's writes go to g_scratch, and any
 // argument that would point into its stacks, its bookkeeping or the rest of its writable
@@ -72,10 +80,24 @@ constexpr uint64_t kMaxMapPages = 16;
 constexpr uint64_t kUnmapped = 0x3000000000; // never mapped
 // Memory objects (issue 19): the fuzzer's own object (kMemSlot, kMemPages pages), which its
 // random calls and a racer thread on another hart map into and unmap from kMemWindow at once.
-constexpr uint64_t kMemSlot = 6;
+constexpr uint64_t kMemSlot = 8;
 constexpr uint64_t kMemPages = 16;
 constexpr uint64_t kMemWindow = 0x27000000;
 constexpr uint64_t kMemWindowPages = 64;
+// Devices (issue 20, RFC-0031): the RTC's registers are mapped only at kDevWindow, which no
+// other argument ever names (a guarded range: aim()), so neither the kernel's writes for the
+// fuzzer's calls nor anything else of the fuzzer's ever store there. Its device and Irq
+// capabilities go to slots kDevSlots.. and kIrqSlots.. (3 each), which the random calls reach.
+constexpr uint64_t kDevWindow = 0x29000000;
+constexpr uint64_t kDevWindowPages = 16; // kMaxDevicePages
+constexpr uint64_t kDevSlots = 12;
+constexpr uint64_t kIrqSlots = 9;
+constexpr uint64_t kNotifSlot = 7; // the fuzzer's own notification, for irq_bind
+constexpr char kRtcCompat[] = "google,goldfish-rtc";
+constexpr char kUartCompat[] = "ns16550a"; // outside the restricted capability's scope
+// Hart control (RFC-0032): at most this many offline/online pairs aimed at the fuzzer's
+// HartControl capability per run (each costs a hart's stop and restart, milliseconds).
+constexpr uint64_t kMaxHartPairs = 64;
 
 // --- the bookkeeping (issue 22): every counter and flag of the fuzzer and its threads, in one
 // struct on pages of their own at kState, which no argument the fuzzer makes ever names (aim()
@@ -96,6 +118,11 @@ struct State {
     int64_t elapsed_us;                                      // the loop's time
     uint64_t race_maps, race_unmaps, race_refused, race_odd; // the racer's, read after it ends
     uint64_t racer_done;                                     // atomic: release / acquire
+    // Issue 20's privileged calls: successes by number, the slots their capabilities went to,
+    // whether the RTC is mapped at kDevWindow (pages), the hart offline/online pairs made and
+    // the harts an online failed to bring back.
+    uint64_t ok_by_number[kNumbers];
+    uint64_t irq_slot, dev_slot, dev_pages, hart_pairs, hart_left;
 };
 constexpr uint64_t kStatePages = (sizeof(State) + kPage - 1) / kPage;
 
@@ -198,7 +225,7 @@ uint64_t bad_pointer() {
 struct Range {
     uint64_t begin, end;
 };
-constexpr uint64_t kGuarded = 5;
+constexpr uint64_t kGuarded = 6;
 Range g_guarded[kGuarded]; // written once in main, before the first call; read only after
 
 // Where an argument may point: a value in a guarded range goes to an unmapped page instead,
@@ -231,9 +258,10 @@ void count(uint64_t number, int64_t r) {
         ++S().by_number[number];
     else
         ++S().far_numbers;
-    if (r >= 0)
+    if (r >= 0) {
         ++S().ok;
-    else if (r >= -kErrors)
+        if (number < kNumbers) ++S().ok_by_number[number];
+    } else if (r >= -kErrors)
         ++S().err[-r - 1];
     else
         ++S().other_err;
@@ -266,6 +294,39 @@ int64_t probe(Sys n, const uint64_t in[7]) {
 }
 
 uint64_t g_victim = 0; // the shared server's task id (argv "victim="), 0: unknown
+uint64_t g_rtc = 0;    // the RTC's interrupt source (argv "rtc="), 0: no restricted Platform
+uint64_t g_cpus = 1;   // logical cpus (argv "cpus=")
+uint64_t g_my_hart = ~uint64_t{0}; // the hart the random calls run pinned on, if any
+bool g_hart_control = false;       // init gave it the HartControl capability
+
+// A device call whose register `exact` is the device window: every other register is aimed.
+int64_t issue_dev(Sys n, uint64_t regs[7], uint64_t exact) {
+    for (uint64_t i = 0; i < 7; ++i)
+        if (i != exact) regs[i] = aim(regs[i]);
+    note(static_cast<uint64_t>(n), regs);
+    const int64_t r = kestrel::raw_call7(static_cast<uint64_t>(n), regs);
+    count(static_cast<uint64_t>(n), r);
+    return r;
+}
+
+// The online that pairs a successful offline, at once, through the same slot; Busy (one
+// hot-plug request at a time) is tried again for up to 2 s. Each try counts as a HartOnline
+// call. A hart it could not bring back is counted (the summary's broken figure 5), and init
+// finds it after the run.
+void bring_back(uint64_t slot, uint64_t hart) {
+    ++S().hart_pairs;
+    const int64_t deadline = kestrel::time_us() + 2'000'000;
+    for (;;) {
+        uint64_t regs[7] = {slot, hart, 0, 0, 0, 0, 0};
+        const int64_t r = issue(Sys::HartOnline, regs);
+        if (r == 0) return;
+        if (r != static_cast<int64_t>(kestrel::Error::Busy) || kestrel::time_us() > deadline) {
+            ++S().hart_left;
+            return;
+        }
+        (void)kestrel::sleep_us(1000);
+    }
+}
 
 uint64_t keep_off_reserved(uint64_t slot) {
     return slot <= kEchoSlot ? slot + 2 : slot;
@@ -420,26 +481,106 @@ void step() {
             if (below(2) == 0) a[1] = (1 + below(16)) * kPage;
         }
         break;
-    // Interrupts and devices (issue 20): a fuzzer holds no Platform capability, so these reach
-    // the kernel's slot, type and range checks (any slot, the Platform slot 63 half the time).
+    // Interrupts and devices (issue 20, RFC-0031). Where init gave a restricted Platform
+    // capability (proto::kFuzzPlatform: the goldfish RTC's node and source only), half the
+    // calls aim at it and at the capabilities it made, with valid arguments, so they succeed
+    // while the RTC is free (the fuzzers race for it: InUse); a quarter of those gets give
+    // back instead (an unmap of the RTC, or a delete of the capability or of whatever fills
+    // the slot), so the RTC goes round and the slots that random creates filled come free.
+    // The rest reach the kernel's slot, type, range and scope checks (the UART's name, other
+    // sources: NoDevice).
     case Sys::IrqGet:
     case Sys::DeviceGet:
+        if (g_rtc != 0 && below(2) == 0) {
+            const bool irq = n == Sys::IrqGet;
+            const uint64_t dst = (irq ? kIrqSlots : kDevSlots) + below(3);
+            const uint64_t held = irq ? S().irq_slot : S().dev_slot;
+            if (below(4) == 0) {
+                // Given back: the device's mapping first (it holds the device too), else the
+                // capability it got last or whatever fills the slot it would use (the RTC's, or
+                // an object of the random calls').
+                if (!irq && S().dev_pages != 0) {
+                    uint64_t u[7] = {kDevWindow, S().dev_pages * kPage, 0, 0, 0, 0, 0};
+                    if (issue_dev(Sys::MemUnmap, u, 0) == 0) S().dev_pages = 0;
+                    return;
+                }
+                uint64_t d[7] = {held != 0 && below(2) == 0 ? held : dst, 0, 0, 0, 0, 0, 0};
+                issue(Sys::CapDelete, d);
+                return;
+            }
+            a[0] = proto::kFuzzPlatform;
+            if (irq) {
+                a[1] = below(8) != 0 ? g_rtc : 1 + below(95);
+                a[2] = dst;
+            } else {
+                const bool rtc = below(8) != 0;
+                a[1] = addr(rtc ? kRtcCompat : kUartCompat);
+                a[2] = rtc ? sizeof kRtcCompat - 1 : sizeof kUartCompat - 1;
+                a[3] = dst;
+            }
+            const int64_t r = issue(n, a);
+            if (r >= 0) (irq ? S().irq_slot : S().dev_slot) = dst;
+            return;
+        }
         if (below(2) == 0) a[0] = kestrel::kPlatformSlot;
         if (n == Sys::IrqGet && below(2) == 0) a[1] = below(130);
         if (n == Sys::DeviceGet && below(2) == 0) a[2] = below(kestrel::kMaxCompatible + 4);
         a[n == Sys::IrqGet ? 2 : 3] = keep_off_reserved(below(70));
         break;
+    case Sys::DeviceMap:
+        // The RTC's pages go to kDevWindow only (half the time, once it has a Device
+        // capability): mapped, or unmapped again (a MemUnmap call) when they are there.
+        if (g_rtc != 0 && S().dev_slot != 0 && below(2) == 0) {
+            if (S().dev_pages != 0 && below(2) == 0) {
+                uint64_t u[7] = {kDevWindow, S().dev_pages * kPage, 0, 0, 0, 0, 0};
+                if (issue_dev(Sys::MemUnmap, u, 0) == 0) S().dev_pages = 0;
+                return;
+            }
+            a[0] = S().dev_slot;
+            a[1] = kDevWindow;
+            const int64_t r = issue_dev(n, a, 1);
+            if (r > 0) S().dev_pages = static_cast<uint64_t>(r);
+            return;
+        }
+        if (below(2) == 0) a[0] = below(70);
+        if (user_page_aligned(a[1])) a[1] = kMemWindow + below(kMemWindowPages - 16) * kPage;
+        break;
     case Sys::IrqBind:
     case Sys::IrqAck:
     case Sys::IrqRoute:
     case Sys::IrqStatus:
-    case Sys::DeviceMap:
+        if (g_rtc != 0 && S().irq_slot != 0 && below(2) == 0) {
+            a[0] = S().irq_slot;
+            // The shared notification or the fuzzer's own (either may be deleted by now).
+            if (n == Sys::IrqBind) a[1] = below(2) == 0 ? proto::kFuzzShared + 1 : kNotifSlot;
+            if (n == Sys::IrqRoute) a[1] = below(g_cpus + 1); // cpus: BadArgument
+            break;
+        }
         if (below(2) == 0) a[0] = below(70);
         if (n == Sys::IrqBind && below(2) == 0) a[1] = below(70);
         if (n == Sys::IrqRoute && below(2) == 0) a[1] = below(10);
-        if (n == Sys::DeviceMap && user_page_aligned(a[1]))
-            a[1] = kMemWindow + below(kMemWindowPages - 16) * kPage;
         break;
+    // Hart control (RFC-0032): one fuzzer holds the HartControl capability
+    // (proto::kFuzzHartControl) and runs pinned on the boot hart, which never goes offline;
+    // half its calls name that slot and a hart 1..cpus (cpus: BadArgument), up to
+    // kMaxHartPairs pairs. A fuzzer never names the hart it is pinned on (it would wait 2 s for
+    // itself to stop: Busy): that becomes hart 0 (BootHart). Every offline that succeeds, aimed
+    // or not (a copy of the capability may sit anywhere), is paired with the online of the same
+    // hart at once, so a hart is away only for the pair's time.
+    case Sys::HartOffline:
+    case Sys::HartOnline: {
+        if (g_hart_control && S().hart_pairs < kMaxHartPairs && below(2) == 0) {
+            a[0] = proto::kFuzzHartControl;
+            a[1] = 1 + below(g_cpus);
+        }
+        if (aim(a[1]) == g_my_hart) a[1] = 0;
+        // The call writes its registers back (a0: the result): the pair's slot and hart are
+        // taken before it.
+        const uint64_t slot = aim(a[0]), hart = aim(a[1]);
+        const int64_t r = issue(n, a);
+        if (n == Sys::HartOffline && r >= 0) bring_back(slot, hart);
+        return;
+    }
     case Sys::Sleep:
         // A sleep, however short, lets the exchange threads on this hart run for up to a
         // tick: most valid ones are 0, one in 16 is 1..99 us (the rest stay out of range).
@@ -614,7 +755,10 @@ bool fetch_shared() {
         IpcMsg r;
         const bool got = kestrel::recv(kHello, r, nullptr, proto::kFuzzShared + i) == 0 &&
                          kestrel::tag_label(r.tag) == proto::kFuzzShare;
-        ok = got && kestrel::tag_caps(r.tag) == 1 && ok;
+        // The restricted Platform and the HartControl capability may not come (proto).
+        ok = got && (kestrel::tag_caps(r.tag) == 1 || i >= proto::kFuzzRequired) && ok;
+        if (got && i == proto::kFuzzHartControl - proto::kFuzzShared)
+            g_hart_control = kestrel::tag_caps(r.tag) == 1;
         if (!got) break; // a receive on its own new endpoint into empty slots: never fails
     }
     return kestrel::cap_delete(kHello) == 0 && ok;
@@ -706,6 +850,7 @@ int main(int argc, char** argv) {
         if (starts(argv[i], "victim="))
             g_victim = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 7));
         if (starts(argv[i], "alone")) alone = true;
+        if (starts(argv[i], "rtc=")) g_rtc = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 4));
     }
     for (int i = 0; i < argc; ++i) {
         if (starts(argv[i], "seed=")) seed = static_cast<uint64_t>(kestrel::parse_int(argv[i] + 5));
@@ -726,11 +871,19 @@ int main(int argc, char** argv) {
     g_guarded[2] = {kStacks, kStacks + kStackPages * kPage};
     g_guarded[3] = {kExitStacks, kExitStacks + kExitThreads * kPage};
     g_guarded[4] = {sp_page - 32 * kPage, sp_page + kPage};
+    g_guarded[5] = {kDevWindow, kDevWindow + kDevWindowPages * kPage};
+    g_cpus = cpus > 0 ? cpus : 1;
     if (kestrel::map(kStacks, kStackPages * kPage, rw) != 0 ||
         kestrel::map(kExitStacks, kExitThreads * kPage, rw) != 0 ||
         kestrel::map(kEdge, kPage, rw) != 0 || kestrel::endpoint_create(kEchoSlot) != 0)
         return 2;
     if (!alone && !fetch_shared()) return 5; // alone: the shared slots stay empty
+    // Alone with "rtc=N" (init's killed-holder test): the restricted Platform capability came
+    // in slot 0 (spawn's one capability); it goes to the slot the aimed calls use.
+    if (alone && g_rtc != 0 &&
+        (kestrel::cap_copy(kSummarySlot, proto::kFuzzPlatform, kestrel::RightSend) != 0 ||
+         kestrel::cap_delete(kSummarySlot) != 0))
+        return 5;
     if (kestrel::thread_create(&echo_thread, reinterpret_cast<void*>(kStacks + 4 * kPage),
                                nullptr) <= 0 ||
         kestrel::thread_create(&client_thread, reinterpret_cast<void*>(kStacks + 8 * kPage),
@@ -738,13 +891,19 @@ int main(int argc, char** argv) {
         kestrel::thread_create(&stall_watch, reinterpret_cast<void*>(kStacks + 12 * kPage),
                                nullptr) <= 0)
         return 3;
-    // One fuzzer runs where the scheduler puts it; several are pinned, one hart each.
-    const uint64_t flags = procs > 1 && cpus > 0 ? kestrel::pin_hart(proc % cpus) : 0;
+    // One fuzzer runs where the scheduler puts it; several are pinned, one hart each. The one
+    // with the HartControl capability runs on the boot hart (hart 0), which never goes offline.
+    if (g_hart_control)
+        g_my_hart = 0;
+    else if (procs > 1 && cpus > 0)
+        g_my_hart = proc % cpus;
+    const uint64_t flags = g_my_hart != ~uint64_t{0} ? kestrel::pin_hart(g_my_hart) : 0;
     // The racer: pinned to the next hart when there are two and that one is online (cpu ids
     // need not be dense: a hart the DTB lists may never have come up), else unpinned.
     // The object may be refused (another fuzzer's random objects can hold every record or
     // frame): then the racer's maps find an empty slot, which is a result it explains.
     (void)kestrel::mem_create(kMemSlot, kMemPages);
+    (void)kestrel::notification_create(kNotifSlot); // after the hello's slot (7) is free again
     void* const racer_top = reinterpret_cast<void*>(kStacks + 16 * kPage);
     if ((cpus < 2 || kestrel::thread_create(&mem_racer, racer_top, nullptr,
                                             kestrel::pin_hart((proc + 1) % cpus)) <= 0) &&
@@ -773,11 +932,13 @@ int main(int argc, char** argv) {
         errors += c;
     // Its own check (issue 22): every call counted once by result and once by number. The
     // first figure that does not add up: 1 calls != asked, 2 ok + errors + other != calls,
-    // 3 calls by number != calls; 4 the memory racer saw a result no race explains; 0 none.
+    // 3 calls by number != calls; 4 the memory racer saw a result no race explains; 5 a hart
+    // it took offline did not come back; 0 none.
     const uint64_t broken = S().calls != calls                             ? 1
                             : S().ok + errors + S().other_err != S().calls ? 2
                             : by_number != S().calls                       ? 3
                             : S().race_odd != 0                            ? 4
+                            : S().hart_left != 0                           ? 5
                                                                            : 0;
     Text t;
     t.put("ULOG: fuzz seed=").put(seed).put(" calls=").put(S().calls).put(" ok=").put(S().ok);
@@ -811,6 +972,11 @@ int main(int argc, char** argv) {
         .put(S().race_unmaps)
         .put("/")
         .put(S().race_odd)
+        .put(" privileged-ok=");
+    for (uint64_t i = 0; i < proto::kPrivCount; ++i)
+        t.put(i == 0 ? "" : "/").put(S().ok_by_number[proto::privileged(i)]);
+    t.put(" hart-pairs=")
+        .put(S().hart_pairs)
         .put(" adds-up=")
         .put(broken == 0 ? "yes" : "NO")
         .done();
@@ -830,6 +996,8 @@ int main(int argc, char** argv) {
     words[proto::kSumSubst] = S().subst;
     words[proto::kSumByNumber] = by_number;
     words[proto::kSumBroken] = broken;
+    for (uint64_t i = 0; i < proto::kPrivCount; ++i)
+        words[proto::kSumPrivOk + i] = S().ok_by_number[proto::privileged(i)];
     IpcMsg m;
     m.tag = kestrel::make_tag(proto::kFuzzDone, proto::kSumLength);
     m.mr[0] = S().calls;

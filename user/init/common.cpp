@@ -13,6 +13,7 @@ int64_t g_rounds = 1000;
 // The syscall fuzzer's seed, calls (each) and processes: fuzz_seed=, fuzz_calls=, fuzz_procs=
 // from the kernel's bootargs (issue 22).
 int64_t g_fuzz_seed = 12345, g_fuzz_calls = 100000, g_fuzz_procs = 1;
+bool g_fuzz_hart_control = false;
 int g_failed = 0;
 
 int64_t e(Error x) {

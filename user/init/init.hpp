@@ -13,6 +13,9 @@ extern int64_t g_rounds; // the seed scenario's rounds
 // The syscall fuzzer's seed, calls (each) and processes: fuzz_seed=, fuzz_calls=, fuzz_procs=
 // from the kernel's bootargs (issue 22).
 extern int64_t g_fuzz_seed, g_fuzz_calls, g_fuzz_procs;
+// Boot line fuzz_hart_control=1: one fuzzer gets the HartControl capability (off by default:
+// RFC-0032 "The fuzzer and hart control" says why).
+extern bool g_fuzz_hart_control;
 extern int g_failed; // checks failed so far; main() returns it
 
 int64_t e(kestrel::Error x);
@@ -49,6 +52,12 @@ void test_timed_waits(); // inside test_ipc (its thread stacks)
 // interrupt and console-driver tests need both (ladder scope `virt`). Asked of the kernel.
 bool have_virt_devices();
 void test_irq();
+// A Platform capability restricted to the device node whose compatible string is `compat`
+// (RFC-0031): minted from init's into the empty `dst` with the badge that names that node,
+// found by trying badges 1..kMaxDevices with device_get into the empty `scratch` (a device it
+// takes there is given back). Returns the badge, or NoDevice (no such node), or cap_mint's
+// error.
+int64_t restricted_platform(const char* compat, uint64_t dst, uint64_t scratch);
 // --- console_tests.cpp: the user-space console driver (issue 20).
 void test_console_driver();
 

@@ -41,9 +41,9 @@ Objects snapshot() {
 
 // The counts are back to `before` (waiting 5 s at most for the late frees above).
 void check_objects(const char* t, const Objects& before) {
-    static const char* const kNames[kObjectKinds] = {"endpoint records", "notification records",
-                                                     "process records", "thread records",
-                                                     "memory object records"};
+    static const char* const kNames[kObjectKinds] = {
+        "endpoint records",      "notification records", "process records", "thread records",
+        "memory object records", "irq source records",   "device records"};
     Objects now = read_objects();
     const int64_t deadline = kestrel::time_us() + 5'000'000;
     while (!same(now, before) && kestrel::time_us() < deadline) {

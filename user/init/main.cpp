@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
         if (starts(argv[i], "fuzz_seed=")) g_fuzz_seed = kestrel::parse_int(argv[i] + 10);
         if (starts(argv[i], "fuzz_calls=")) g_fuzz_calls = kestrel::parse_int(argv[i] + 11);
         if (starts(argv[i], "fuzz_procs=")) g_fuzz_procs = kestrel::parse_int(argv[i] + 11);
+        if (starts(argv[i], "fuzz_hart_control=1")) g_fuzz_hart_control = true;
     }
     test_syscall_errors();
     // These two leave page-table pages in init's own space (unmap keeps tables until the

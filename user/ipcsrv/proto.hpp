@@ -22,11 +22,17 @@ inline constexpr uint64_t kBadLabel = 0xbad;
 inline constexpr uint64_t kGrantSlot = 5;
 
 // The capabilities every fuzzer gets from init (kFuzzShare, in this order, into slots
-// kFuzzShared .. kFuzzShared + 2): an endpoint and a notification all fuzzers share (all
-// rights), and a task capability to the server that receives on that endpoint (Send only: a
-// fuzzer may kill it but never wait on it, so no fuzzer call blocks on it).
+// kFuzzShared .. kFuzzShared + 4): an endpoint and a notification all fuzzers share (all
+// rights), a task capability to the server that receives on that endpoint (Send only: a
+// fuzzer may kill it but never wait on it, so no fuzzer call blocks on it), a Platform
+// capability restricted to the goldfish RTC (RFC-0031; none where the DTB has no RTC) and,
+// for fuzzer 0 only, the HartControl capability (RFC-0032). The last two are optional: their
+// message may come without a capability, and that slot stays empty.
 inline constexpr uint64_t kFuzzShared = 2;
-inline constexpr uint64_t kFuzzSharedCaps = 3;
+inline constexpr uint64_t kFuzzSharedCaps = 5;
+inline constexpr uint64_t kFuzzPlatform = kFuzzShared + 3;    // the fuzzer's slot for it
+inline constexpr uint64_t kFuzzHartControl = kFuzzShared + 4; // the fuzzer's slot for it
+inline constexpr uint64_t kFuzzRequired = 3; // the shares that must carry a capability
 
 // fuzz's summary message: MR0 calls, MR1 ok, MR2 elapsed us, MR3 seed; buffer words:
 inline constexpr uint64_t kSumErrors = 0; // [0, E): errors -1 .. kErrorMin (E = -kErrorMin)
@@ -43,7 +49,20 @@ inline constexpr uint64_t kSumByNumber =
     kSumE + 7; // calls by number, 0..kSysCount+3 and far: = calls
 inline constexpr uint64_t kSumBroken =
     kSumE + 8; // the fuzzer's own check: first broken figure, 0 none
-inline constexpr uint64_t kSumWords = kSumE + 9; // buffer words used
+// Successful (>= 0) calls of the privileged numbers, in privileged() order (issue 20): 38..44
+// through the restricted Platform capability, 47 and 48 through the HartControl capability.
+// (A function, not an inline array: an inline variable the code indexes becomes a GNU-unique
+// symbol, which marks the image's OS ABI as GNU and the kernel's loader refuses it.)
+inline constexpr uint64_t kSumPrivOk = kSumE + 9;
+inline constexpr uint64_t kPrivCount = 9;
+constexpr uint64_t privileged(uint64_t i) { // i < kPrivCount: 38..44, then 47, 48
+    return i < 7 ? static_cast<uint64_t>(kestrel::Sys::IrqGet) + i
+                 : static_cast<uint64_t>(kestrel::Sys::HartOffline) + (i - 7);
+}
+static_assert(privileged(6) == static_cast<uint64_t>(kestrel::Sys::IrqStatus) &&
+              privileged(8) == static_cast<uint64_t>(kestrel::Sys::HartOnline));
+inline constexpr uint64_t kSumWords = kSumPrivOk + kPrivCount; // buffer words used
+static_assert(kSumWords <= kestrel::kMaxIpcLength - 4, "the summary fits one message");
 inline constexpr uint64_t kSumLength = 4 + kSumWords;
 
 } // namespace proto

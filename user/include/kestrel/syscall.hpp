@@ -92,8 +92,9 @@ enum class Sys : uint64_t {
     // notification_create(slot): as endpoint_create, for a notification (word 0).
     NotificationCreate = 15,
     // cap_mint(src, dst, rights, badge): a capability in the empty `dst` naming src's object,
-    // with `rights` (a subset of src's) and `badge` (non-zero: only on an unbadged endpoint or
-    // notification capability; 0: src's own). Returns 0. SlotOutOfRange, EmptySlot,
+    // with `rights` (a subset of src's) and `badge` (non-zero: only on an unbadged endpoint,
+    // notification or Platform capability; 0: src's own; a Platform badge b names device node
+    // b - 1 only, RFC-0031). Returns 0. SlotOutOfRange, EmptySlot,
     // InvalidRights, RightsEscalation, NotBadgeable, BadgeAlreadySet, SlotOccupied,
     // CountOverflow.
     CapMint = 16,
@@ -191,8 +192,9 @@ enum class Sys : uint64_t {
     // sources) in the empty `dst`; the source is unmasked and routed to the caller's hart. An
     // interrupt that arrives before irq_bind is latched, masked, and delivered at bind; so is
     // one the boot left pending. Returns 0. The slots' errors (WrongType: `platform` is no
-    // Platform capability), NoDevice (no interrupt controller the kernel drives),
-    // BadArgument (source out of range), InUse (the source has an Irq capability already).
+    // Platform capability), NoDevice (no interrupt controller the kernel drives, or a
+    // restricted Platform capability whose node's interrupt is not `source`), BadArgument
+    // (source out of range), InUse (the source has an Irq capability already).
     IrqGet = 38,
     // irq_bind(irq, notification, badge): binds the source to the notification (its capability
     // needs Send): each delivery ORs `badge` into its word (0: the notification capability's
@@ -210,8 +212,9 @@ enum class Sys : uint64_t {
     // (1..kMaxCompatible). Never memory, the interrupt controller, the timer (clint) or the
     // reset device; the console UART only by handing it over (the kernel's console moves to
     // SBI until the device is freed). Returns the node's interrupt (0: none). BadPointer,
-    // BadLength, NoDevice (no such node), KernelOwned, InUse (a Device capability to it
-    // exists).
+    // BadLength, NoDevice (no such node, or none among those a restricted Platform
+    // capability names: badge b, node b - 1 of the kernel's list), KernelOwned, InUse (a
+    // Device capability to it exists).
     DeviceGet = 42,
     // device_map(device, va): maps the device's register pages at va (4 KiB aligned),
     // readable and writable, never executable, uncached (RFC-0031 "Device memory"). Returns
@@ -251,6 +254,9 @@ inline constexpr uint64_t kSysCount = 49;
 // Interrupts and devices: the root process's Platform capability, the longest compatible.
 inline constexpr uint64_t kPlatformSlot = 63;
 inline constexpr uint64_t kMaxCompatible = 64;
+// Device nodes the kernel lists (DTB order): a restricted Platform capability's badge is
+// 1..kMaxDevices (node badge - 1; RFC-0031).
+inline constexpr uint64_t kMaxDevices = 32;
 
 // Memory objects: pages per object; mappings of objects per address space.
 inline constexpr uint64_t kMaxMemoryPages = 256; // 1 MiB
