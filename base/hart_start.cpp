@@ -1,6 +1,7 @@
 // Starting and stopping one hart through SBI HSM: the firmware side of the per-hart states
 // (base/percpu.hpp), each wait bounded. Boot (kernel/smp.cpp) and hot-plug (sched) use it.
 #include "base/hart_start.hpp"
+#include "base/rfence_gate.hpp"
 
 #include "base/console.hpp"
 #include "base/fault.hpp"
@@ -98,6 +99,7 @@ const char* start_cpu(std::uint32_t cpu) {
 }
 
 bool restart_cpu(std::uint32_t cpu) {
+    rfence::reopen(cpu); // stopped: the firmware leaves it out of fences until it has started
     return start_cpu(cpu) == nullptr;
 }
 

@@ -5,6 +5,7 @@
 #include "base/jitter.hpp"
 #include "base/panic.hpp"
 #include "base/percpu.hpp"
+#include "base/rfence_gate.hpp"
 #include "base/spin_lock.hpp"
 #include "csr.hpp"
 #include "mm/asid_allocator.hpp"
@@ -73,7 +74,16 @@ constexpr mm::FrameSource kPool{nullptr, &pool_alloc, &pool_free};
 
 // Sends one RFENCE to the harts of the cpus in `cpus` (never the caller's): the hart ids
 // can be sparse, so they go in windows of 64 from the lowest one (the SBI hart mask).
+static_assert(rfence::kCpus >= kMaxCpus, "a gate for every cpu");
+
 void remote_flush(std::uint64_t cpus, std::uint64_t va, std::uint64_t len, std::uint16_t asid) {
+    // A stopping hart is left out (base/rfence_gate.hpp); the others count as in flight.
+    std::uint64_t begun = 0;
+    for (std::uint64_t m = cpus; m != 0; m &= m - 1) {
+        const auto c = static_cast<std::uint32_t>(__builtin_ctzll(m));
+        if (rfence::begin(c)) begun |= std::uint64_t{1} << c;
+    }
+    cpus = begun;
     while (cpus != 0) {
         unsigned long base = ~0ul;
         for (std::uint64_t m = cpus; m != 0; m &= m - 1) {
@@ -100,6 +110,8 @@ void remote_flush(std::uint64_t cpus, std::uint64_t va, std::uint64_t len, std::
         const long error = fault::is(fault::Fault::RfenceError) ? -1 : r.error;
         if (error != 0) panic("tlb shootdown: SBI RFENCE failed");
     }
+    for (std::uint64_t m = begun; m != 0; m &= m - 1)
+        rfence::end(static_cast<std::uint32_t>(__builtin_ctzll(m)));
 }
 
 void local_flush(std::uint64_t va, std::uint64_t len, std::uint16_t asid) {

@@ -3,6 +3,7 @@
 #include "base/hart_start.hpp"
 #include "base/ipi.hpp"
 #include "base/panic.hpp"
+#include "base/rfence_gate.hpp"
 #include "base/time.hpp"
 #include "sbi.hpp"
 #include "sched/cpu_sched.hpp"
@@ -114,6 +115,9 @@ void go_offline(CpuSched& s) {
     s.started = false;
     k::time::disarm();
     hal::csr::clear_sstatus(hal::csr::kSstatusSie);
+    // No RFENCE to this hart in flight from here (base/rfence_gate.hpp): OpenSBI 1.1 can lose
+    // one it had not served when the hart stops.
+    k::rfence::quiesce(self);
     // Stopping, not Offline: the hart cannot say it has stopped. Whoever sees
     // the firmware report it stopped publishes Offline (confirm_stopped).
     k::set_cpu_state(self, k::CpuState::Stopping);
