@@ -18,9 +18,11 @@ namespace {
 
 // The burst's payload: what the gate's awk expects after "KLOG: whole k<w> <i> " (60 bytes).
 constexpr char kPayload[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";
-// Each writer writes at least kMinLines and goes on until every writer has started (so the
-// bursts overlap by construction, however late the host runs a hart's vCPU), kMaxLines at most.
-constexpr std::uint32_t kMinLines = 8, kMaxLines = 64;
+// Each writer writes at least kMinLines and goes on until every writer has written kMinLines
+// (so the bursts overlap by construction, however late the host runs a hart's vCPU): at most
+// kMaxLines, or until kBurstUs passed.
+constexpr std::uint32_t kMinLines = 8, kMaxLines = 1000;
+constexpr std::uint64_t kBurstUs = 5'000'000;
 // Writers on this many harts at most: more add only lock contention (each spinning vCPU takes a
 // host thread from the holder), not more chances to cut a line.
 constexpr std::uint32_t kMaxWriters = 4;
@@ -62,17 +64,19 @@ KSELFTEST(CONS0001, "console burst") {
     const bool was_handed = console::handed_over();
     const std::uint64_t start = time::deadline_in_us(20'000);
     std::atomic<std::uint32_t> halfway{0};
-    std::atomic<std::uint32_t> started{0};
+    std::atomic<std::uint32_t> reached{0}; // writers that wrote kMinLines
     auto body = [&](Writer& w) {
         (void)time::wait_until(start, [] { return false; });
+        const std::uint64_t until = time::now() + time::from_us(kBurstUs);
         w.first = time::now();
-        started.fetch_add(1);
         std::uint32_t i = 0;
-        while (i < kMaxLines && (i < kMinLines || started.load() < writers_n)) {
+        while (i < kMaxLines && (i < kMinLines || reached.load() < writers_n) &&
+               time::now() < until) {
             if (i == kMinLines / 2 && halfway.fetch_add(1) == 0 && !was_handed)
                 console::hand_over();
             write_one(w, i);
             w.written.store(++i);
+            if (i == kMinLines) reached.fetch_add(1);
         }
         w.last = time::now();
     };

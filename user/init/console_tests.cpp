@@ -38,7 +38,7 @@ int64_t write_through(const char* s, uint64_t n) {
 // burst`), and no tag inside any line (a piece is never followed by another writer's bytes on
 // its line: the console ends the line first).
 constexpr char kPayload[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";
-constexpr int64_t kMinLines = 8, kMaxLines = 200;
+constexpr int64_t kMinLines = 8, kMaxLines = 600;
 constexpr uint64_t kMaxWriters = 6, kFaulters = 4;
 
 struct BurstWriter {
